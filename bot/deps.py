@@ -1,0 +1,34 @@
+"""The bundle of services listeners receive through Bolt's context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.background import Background
+from bot.config import Settings
+from bot.content import Content
+from bot.store.db import Database
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """What listeners need, handed to them by name through Bolt's context."""
+
+    settings: Settings
+    content: Content
+    db: Database
+    clock: Clock = utc_now
+    background: Background = field(default_factory=Background)
+
+    @property
+    def default_tip_minute(self) -> int:
+        tip_time = self.content.settings.tip_time
+        return tip_time.hour * 60 + tip_time.minute

@@ -1,0 +1,118 @@
+"""Parsing the text after ``/mentor`` into a command, with friendly errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.errors import UserError
+
+# With should_escape the mention arrives as <@U123|name>; older clients send <@U123>.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+
+USAGE_START = "`/mentor start @person` (you mentor them) or `/mentor start @person as mentee`"
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Start:
+    user_id: str
+    caller_role: str  # "mentor" | "mentee"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Tips:
+    enabled: bool
+    minute: int | None = None  # minutes after local midnight, for `tips at HH:MM`
+
+
+@dataclass(frozen=True)
+class End:
+    pass
+
+
+Command = Help | Start | Schedule | Status | Tips | End
+
+SUBCOMMANDS = ("help", "start", "schedule", "status", "tips", "end")
+
+
+def parse_command(text: str | None) -> Command:
+    words = (text or "").split()
+    if not words:
+        return Help()
+    verb, rest = words[0].lower(), words[1:]
+    if verb in {"help", "?"}:
+        return Help()
+    if verb in {"start", "pair", "invite"}:
+        return _parse_start(rest)
+    if verb == "schedule":
+        return Schedule()
+    if verb == "status":
+        return Status()
+    if verb == "tips":
+        return _parse_tips(rest)
+    if verb == "end":
+        return End()
+    raise UserError(
+        f"I don't know `/mentor {words[0]}`. Try `/mentor help` to see what I can do: "
+        + ", ".join(f"`{s}`" for s in SUBCOMMANDS)
+        + "."
+    )
+
+
+def _parse_start(rest: list[str]) -> Start:
+    if not rest:
+        raise UserError(f"Who would you like to pair with? Use {USAGE_START}.")
+    mention = _MENTION.match(rest[0])
+    if mention is None:
+        if rest[0].startswith("@"):
+            raise UserError(
+                f"I couldn't find {rest[0]} in this workspace. Pick the person from the "
+                f"@-mention list so Slack links their name, e.g. {USAGE_START}."
+            )
+        raise UserError(f"Mention the person with @, for example {USAGE_START}.")
+    tail = [w.lower() for w in rest[1:]]
+    if not tail or tail == ["as", "mentor"]:
+        return Start(user_id=mention.group(1), caller_role="mentor")
+    if tail == ["as", "mentee"]:
+        return Start(user_id=mention.group(1), caller_role="mentee")
+    raise UserError(
+        f"I didn't understand `{' '.join(rest[1:])}`. "
+        f"Add `as mentee` or `as mentor` after the person, e.g. {USAGE_START}."
+    )
+
+
+def _parse_tips(rest: list[str]) -> Tips:
+    usage = "Use `/mentor tips off`, `/mentor tips on` or `/mentor tips at 08:30`."
+    if not rest:
+        raise UserError(usage)
+    mode = rest[0].lower()
+    if mode == "off" and len(rest) == 1:
+        return Tips(enabled=False)
+    if mode == "on" and len(rest) == 1:
+        return Tips(enabled=True)
+    if mode == "at" and len(rest) == 2:
+        match = _TIME.match(rest[1])
+        if match is None:
+            raise UserError(f"`{rest[1]}` is not a time of day. Use 24-hour HH:MM, e.g. 08:30.")
+        return Tips(enabled=True, minute=int(match.group(1)) * 60 + int(match.group(2)))
+    raise UserError(usage)
+
+
+def format_minute(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"

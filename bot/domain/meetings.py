@@ -1,0 +1,49 @@
+"""Rules for meeting times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+MIN_MINUTES, MAX_MINUTES = 15, 240
+MAX_AHEAD = timedelta(days=366)
+
+
+def check_meeting_times(times: Sequence[datetime | None], *, now: datetime) -> dict[int, str]:
+    """Problems by position (0-based); empty when the times can be saved."""
+    problems: dict[int, str] = {}
+    previous: datetime | None = None
+    for index, when in enumerate(times):
+        if when is None:
+            problems[index] = "Pick a date and a time."
+            continue
+        if when <= now:
+            problems[index] = "This time is in the past. Pick a time that is still ahead."
+        elif when > now + MAX_AHEAD:
+            problems[index] = "That's more than a year away. Pick a time within the next year."
+        elif previous is not None and when <= previous:
+            problems[index] = "Meetings go in order: pick a time after the meeting above."
+        previous = when if when is not None else previous
+    return problems
+
+
+def check_length(text: str | None, *, default: int) -> tuple[int | None, str | None]:
+    if text is None or not text.strip():
+        return default, None
+    if not text.strip().isdigit():
+        return None, "Give the length in minutes, e.g. 45."
+    minutes = int(text.strip())
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        return None, f"A meeting lasts between {MIN_MINUTES} and {MAX_MINUTES} minutes."
+    return minutes, None
+
+
+def prep_due(starts_at: datetime, *, lead: timedelta, now: datetime) -> datetime | None:
+    """When the prep prompt goes out; a meeting set inside the lead time gets it at once."""
+    if starts_at <= now:
+        return None
+    return max(starts_at - lead, now)
+
+
+def feedback_due(starts_at: datetime, minutes: int, *, delay: timedelta) -> datetime:
+    return starts_at + timedelta(minutes=minutes) + delay

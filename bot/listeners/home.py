@@ -1,0 +1,28 @@
+"""Publishing App Home, shared by the event and by actions that change what it shows."""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.permissions import is_coordinator
+from bot.services.overview import overview
+from bot.services.program import program_figures
+from bot.slackapi import fetch_user
+from bot.views.home import home_view
+
+
+async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+    now = deps.clock()
+    data = await deps.db.run(
+        overview,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        default_tip_minute=deps.default_tip_minute,
+    )
+    figures = None
+    coordinator = user_id in deps.settings.admins or (await fetch_user(client, user_id)).is_admin
+    if is_coordinator(user_id, admins=deps.settings.admins, slack_admin=coordinator):
+        figures = await deps.db.run(program_figures, team_id=team_id, now=now)
+    await client.views_publish(user_id=user_id, view=home_view(data, figures=figures).to_dict())

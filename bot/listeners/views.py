@@ -1,0 +1,208 @@
+"""Modal submissions: schedule, move a meeting, prep notes, feedback notes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.deps import Deps
+from bot.domain.errors import UserError
+from bot.domain.meetings import check_length, check_meeting_times
+from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Block, View
+from bot.listeners.actions import update_poll
+from bot.listeners.common import team_of
+from bot.services import coaching
+from bot.views.coaching import meeting_changed, prep_shared, schedule_confirmation
+from bot.views.common import as_dicts
+
+
+def register(app: AsyncApp) -> None:
+    app.view(View.SCHEDULE)(handle_schedule_submit)
+    app.view(View.MOVE_MEETING)(handle_move_submit)
+    app.view(View.PREP)(handle_prep_submit)
+    app.view(View.FEEDBACK_DETAILS)(handle_feedback_details_submit)
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise UserError("This form is not one of mine any more, so nothing was saved.")
+    return data
+
+
+def _value(view: dict[str, Any], block_id: str) -> Any:
+    return view.get("state", {}).get("values", {}).get(block_id, {}).get(INPUT_ACTION, {})
+
+
+def _text(view: dict[str, Any], block_id: str) -> str:
+    return (_value(view, block_id).get("value") or "").strip()
+
+
+def _instant(view: dict[str, Any], block_id: str) -> datetime | None:
+    stamp = _value(view, block_id).get("selected_date_time")
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(int(stamp), UTC)
+
+
+def _metadata_int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int):
+        raise UserError("This form is not one of mine any more, so nothing was saved.")
+    return value
+
+
+async def handle_schedule_submit(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    deps: Deps,
+) -> None:
+    pair_id = _metadata_int(_metadata(view), "pair_id")
+    now = deps.clock()
+    times = [_instant(view, block) for block in MEETING_BLOCKS]
+    errors = {
+        MEETING_BLOCKS[i]: problem for i, problem in check_meeting_times(times, now=now).items()
+    }
+    minutes, length_problem = check_length(
+        _text(view, Block.LENGTH), default=deps.content.settings.default_meeting_minutes
+    )
+    if length_problem:
+        errors[Block.LENGTH] = length_problem
+    if errors:
+        await ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
+        return
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    meetings = await deps.db.run(
+        coaching.schedule_meetings,
+        team_id=team_id,
+        pair_id=pair_id,
+        user_id=user_id,
+        times=times,
+        minutes=minutes,
+        content=deps.content,
+        now=now,
+    )
+    await ack()
+    pair = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=pair_id)
+    message = schedule_confirmation(
+        deps.content, [(m.id, m.number, m.starts_at, m.minutes) for m in meetings]
+    )
+    deps.background.spawn(
+        client.chat_postMessage(
+            channel=pair or user_id, text=message.text, blocks=as_dicts(message.blocks)
+        )
+    )
+
+
+async def handle_move_submit(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    deps: Deps,
+) -> None:
+    meeting_id = _metadata_int(_metadata(view), "meeting_id")
+    now = deps.clock()
+    starts_at = _instant(view, Block.MEETING_TIME)
+    problems = check_meeting_times([starts_at], now=now)
+    if problems:
+        await ack(response_action="errors", errors={Block.MEETING_TIME.value: problems[0]})
+        return
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    meeting = await deps.db.run(
+        coaching.move_meeting,
+        team_id=team_id,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        starts_at=starts_at,
+        content=deps.content,
+        now=now,
+    )
+    await ack()
+    channel = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=meeting.pair_id)
+    message = meeting_changed(starts_at=meeting.starts_at, cancelled=False, by=user_id)
+    deps.background.spawn(
+        client.chat_postMessage(
+            channel=channel or user_id, text=message.text, blocks=as_dicts(message.blocks)
+        )
+    )
+
+
+async def handle_prep_submit(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    deps: Deps,
+) -> None:
+    meeting_id = _metadata_int(_metadata(view), "meeting_id")
+    focus, questions = _text(view, Block.FOCUS), _text(view, Block.QUESTIONS)
+    if not focus:
+        await ack(
+            response_action="errors",
+            errors={Block.FOCUS.value: "Name one area you'd like to focus on."},
+        )
+        return
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    meeting, pair = await deps.db.run(
+        coaching.save_prep,
+        team_id=team_id,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        focus=focus,
+        questions=questions,
+        now=deps.clock(),
+    )
+    await ack()
+    message = prep_shared(
+        deps.content,
+        mentee_id=user_id,
+        focus=focus,
+        questions=questions,
+        starts_at=meeting.starts_at,
+    )
+    deps.background.spawn(
+        client.chat_postMessage(
+            channel=pair.mentor_id, text=message.text, blocks=as_dicts(message.blocks)
+        )
+    )
+
+
+async def handle_feedback_details_submit(
+    ack: Any,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: Any,
+    deps: Deps,
+) -> None:
+    from bot.listeners.actions import parse_feedback_ref
+
+    data = _metadata(view)
+    pair_id, meeting_id, _ = parse_feedback_ref(str(data.get("ref", "")))
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    state = await deps.db.run(
+        coaching.record_feedback,
+        team_id=team_id,
+        pair_id=pair_id,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        now=deps.clock(),
+        helped=_text(view, Block.HELPED),
+        change=_text(view, Block.CHANGE),
+    )
+    await ack()
+    if isinstance(data.get("channel"), str) and isinstance(data.get("ts"), str):
+        deps.background.spawn(update_poll(deps, client, data["channel"], data["ts"], state))

@@ -1,0 +1,132 @@
+"""Running the app: ``serve`` (HTTP or Socket Mode), ``worker`` and ``tick``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.content import Content
+from bot.scheduling.engine import Engine, PassReport
+from bot.scheduling.sender import SlackSender
+from bot.store.db import Database
+from bot.store.models import Installation
+
+logger = logging.getLogger(__name__)
+
+PASS_INTERVAL_SECONDS = 60
+
+
+def make_sender(settings: Settings, db: Database) -> SlackSender:
+    if settings.oauth_enabled:
+
+        def token_for_team(team_id: str) -> str | None:
+            with db.session() as session:
+                return session.scalar(
+                    select(Installation.bot_token).where(Installation.team_id == team_id)
+                )
+
+    else:
+
+        def token_for_team(_team_id: str) -> str | None:
+            return settings.bot_token
+
+    return SlackSender(api_url=settings.api_url, token_for_team=token_for_team)
+
+
+def make_engine(settings: Settings, content: Content, db: Database) -> Engine:
+    return Engine(db, make_sender(settings, db), content)
+
+
+def tick(settings: Settings, content: Content, db: Database, *, now: datetime) -> PassReport:
+    return make_engine(settings, content, db).run_pass(now)
+
+
+def _scheduled_pass(engine: Engine) -> None:
+    try:
+        report = engine.run_pass(datetime.now(UTC))
+        if report.planned or report.outcomes:
+            logger.info(report.summary())
+    except Exception:  # noqa: BLE001 - the next pass tries again; never kill the scheduler
+        logger.exception("scheduler pass failed")
+
+
+def _add_pass_job(scheduler: BackgroundScheduler | BlockingScheduler, engine: Engine) -> None:
+    scheduler.add_job(
+        _scheduled_pass,
+        "interval",
+        seconds=PASS_INTERVAL_SECONDS,
+        args=[engine],
+        id="scheduler-pass",
+        next_run_time=datetime.now(UTC),
+        # One pass at a time; a pass that overruns makes the next one wait, not pile up.
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
+
+
+def run_worker(settings: Settings, content: Content, db: Database) -> None:
+    scheduler = BlockingScheduler(timezone=UTC)
+    _add_pass_job(scheduler, make_engine(settings, content, db))
+
+    def stop(_signum: int, _frame: object) -> None:
+        logger.info("worker stopping after the pass in flight")
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("Mentor Bot worker: a scheduler pass every %d s", PASS_INTERVAL_SECONDS)
+    scheduler.start()
+
+
+def serve(settings: Settings, content: Content, db: Database) -> None:
+    asyncio.run(_serve(settings, content, db))
+
+
+async def _serve(settings: Settings, content: Content, db: Database) -> None:
+    from bot.app import create_app
+    from bot.web import create_web_app, serve_http
+
+    bolt, deps = create_app(settings, content=content, db=db)
+    scheduler: BackgroundScheduler | None = None
+    if settings.scheduler_enabled:
+        scheduler = BackgroundScheduler(timezone=UTC)
+        _add_pass_job(scheduler, make_engine(settings, content, db))
+        scheduler.start()
+
+    async def stop_scheduler() -> None:
+        if scheduler is not None:
+            # Lets a pass in flight finish its current message; claimed rows not
+            # yet sent return to others when their lease ends.
+            await asyncio.to_thread(scheduler.shutdown, wait=True)
+
+    if settings.socket_mode:
+        await _serve_socket_mode(settings, bolt, deps, stop_scheduler)
+        return
+    web_app = create_web_app(bolt, deps)
+    await serve_http(web_app, deps, port=settings.port, on_stopping=stop_scheduler)
+
+
+async def _serve_socket_mode(settings, bolt, deps, on_stopping) -> None:  # type: ignore[no-untyped-def]
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bolt, settings.app_token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await handler.connect_async()
+    logger.info("Mentor Bot connected to Slack in Socket Mode")
+    await stop.wait()
+    await on_stopping()
+    await handler.disconnect_async()
+    await deps.background.drain(timeout=4)
+    await handler.close_async()

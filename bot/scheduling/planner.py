@@ -1,0 +1,95 @@
+"""Planning daily tips for everyone whose next tip is due to be planned."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.content import Content
+from bot.domain.tips import LATE_GRACE, next_tip_due, tip_for, tip_list_role
+from bot.store import outbox
+from bot.store.models import Pair, Person
+from bot.store.outbox import PlannedMessage
+
+BATCH = 2000
+
+
+def plan_tips(
+    session: Session, *, content: Content, now: datetime, limit: int = BATCH
+) -> tuple[int, int]:
+    """Plan the next tip of each person whose last planned tip is now due.
+
+    Returns (people looked at, rows planned).
+
+    Only people whose ``tips_planned_until`` has passed are read, so a pass with
+    nothing to plan costs one indexed query.
+    """
+    people = list(
+        session.scalars(
+            select(Person)
+            .where(Person.tips_planned_until.is_not(None), Person.tips_planned_until <= now)
+            .order_by(Person.tips_planned_until)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not people:
+        return 0, 0
+    roles = _active_roles(session, people)
+    settings = content.settings
+    default_minute = settings.tip_time.hour * 60 + settings.tip_time.minute
+    lists = {
+        "mentor": [p.id for p in content.mentor_practices],
+        "mentee": [p.id for p in content.mentee_practices],
+        "both": [p.id for p in content.mentor_practices + content.mentee_practices],
+    }
+    planned: list[PlannedMessage] = []
+    for person in people:
+        person_roles = roles.get((person.team_id, person.user_id))
+        if not person_roles or not person.tips_enabled or person.blocked_at is not None:
+            person.tips_planned_until = None
+            continue
+        due, local_day = next_tip_due(
+            tz=person.tz,
+            minute_of_day=person.tip_minute if person.tip_minute is not None else default_minute,
+            working_days=settings.tip_days,
+            after=max(person.tips_planned_until, now - LATE_GRACE),
+        )
+        role = tip_list_role(person_roles)
+        tip_id = tip_for(lists[role], seed=person.tip_seed, index=person.tips_sent)
+        planned.append(
+            PlannedMessage(
+                team_id=person.team_id,
+                key=f"tip:{person.team_id}:{person.user_id}:{local_day.isoformat()}",
+                kind="tip",
+                recipient=person.user_id,
+                due_at=due,
+                payload={"tip_id": tip_id, "role": role, "local_day": local_day.isoformat()},
+            )
+        )
+        person.tips_sent += 1
+        person.tips_planned_until = due
+    return len(people), outbox.plan(session, planned, now=now)
+
+
+def _active_roles(session: Session, people: list[Person]) -> dict[tuple[str, str], set[str]]:
+    roles: dict[tuple[str, str], set[str]] = defaultdict(set)
+    user_ids = {p.user_id for p in people}
+    teams = {p.team_id for p in people}
+    ordered = sorted(user_ids)
+    for chunk_start in range(0, len(ordered), 500):
+        chunk = ordered[chunk_start : chunk_start + 500]
+        rows = session.execute(
+            select(Pair.team_id, Pair.mentor_id, Pair.mentee_id).where(
+                Pair.status == "active",
+                Pair.team_id.in_(teams),
+                or_(Pair.mentor_id.in_(chunk), Pair.mentee_id.in_(chunk)),
+            )
+        )
+        for team_id, mentor_id, mentee_id in rows:
+            roles[(team_id, mentor_id)].add("mentor")
+            roles[(team_id, mentee_id)].add("mentee")
+    return roles

@@ -1,0 +1,131 @@
+"""Posting scheduled messages to Slack, with Slack's failures sorted by what to do next."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+# Slack refuses these for one person only; the pass pauses that person and goes on.
+PERSON_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+        "user_not_visible",
+        "restricted_action",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+    }
+)
+# The message itself is wrong; sending it again cannot help.
+MESSAGE_ERRORS = frozenset(
+    {"invalid_blocks", "invalid_arguments", "msg_too_long", "no_text", "too_many_attachments"}
+)
+
+
+class DeliveryError(Exception):
+    """``outcome`` is "retry", "person" or "permanent"; ``retry_after`` in seconds if Slack said."""
+
+    def __init__(self, outcome: str, error: str, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.outcome = outcome
+        self.error = error
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+TokenLookup = Callable[[str], str | None]
+
+
+class SlackSender:
+    """Holds one WebClient per workspace; safe to use from several threads."""
+
+    def __init__(self, *, api_url: str, token_for_team: TokenLookup, retries: int = 2) -> None:
+        self._api_url = api_url
+        self._token_for_team = token_for_team
+        self._retries = retries
+        self._clients: dict[str, WebClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, team_id: str) -> WebClient:
+        with self._lock:
+            client = self._clients.get(team_id)
+            if client is None:
+                token = self._token_for_team(team_id)
+                if not token:
+                    raise DeliveryError("retry", "no_installation_for_team")
+                client = WebClient(
+                    token=token,
+                    base_url=self._api_url,
+                    retry_handlers=[
+                        # Waits Retry-After in this worker thread; other threads go on.
+                        RateLimitErrorRetryHandler(max_retry_count=self._retries),
+                        ServerErrorRetryHandler(max_retry_count=self._retries),
+                        ConnectionErrorRetryHandler(max_retry_count=self._retries),
+                    ],
+                )
+                self._clients[team_id] = client
+            return client
+
+    def post(
+        self, team_id: str, channel: str, *, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        response = self._call(
+            team_id, "chat_postMessage", channel=channel, text=text, blocks=blocks
+        )
+        return Posted(channel=response["channel"], ts=response["ts"])
+
+    def user_tz(self, team_id: str, user_id: str) -> str | None:
+        response = self._call(team_id, "users_info", user=user_id)
+        return response["user"].get("tz")
+
+    def _call(self, team_id: str, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client(team_id), method)(**kwargs)
+        except SlackApiError as error:
+            raise classify(error) from None
+        except (OSError, TimeoutError) as error:
+            raise DeliveryError("retry", f"connection: {error}"[:200]) from None
+
+
+def classify(error: SlackApiError) -> DeliveryError:
+    response = error.response
+    status = getattr(response, "status_code", 200)
+    code = response.get("error") if hasattr(response, "get") else None
+    if status == 429 or code == "ratelimited":
+        retry_after = None
+        headers = getattr(response, "headers", {}) or {}
+        value = headers.get("Retry-After") or headers.get("retry-after")
+        if isinstance(value, list):
+            value = value[0]
+        if value:
+            try:
+                retry_after = float(value)
+            except ValueError:
+                retry_after = None
+        return DeliveryError("retry", "ratelimited", retry_after)
+    if status >= 500:
+        return DeliveryError("retry", f"http_{status}")
+    if code in PERSON_ERRORS:
+        return DeliveryError("person", code)
+    if code in MESSAGE_ERRORS:
+        return DeliveryError("permanent", code)
+    return DeliveryError("retry", code or f"http_{status}")

@@ -1,0 +1,451 @@
+"""Meetings, prep, feedback, tips and the end of a pair: the coaching loop's use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.content import Content
+from bot.domain.errors import Conflict, NotFound, UserError
+from bot.domain.meetings import feedback_due, prep_due
+from bot.domain.permissions import require_member
+from bot.services.pairing import member_pair
+from bot.store import outbox, repo
+from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
+from bot.store.outbox import PlannedMessage
+
+MEETING_PROMPTS = ("prep_mentee", "prep_mentor", "feedback")
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    id: int
+    pair_id: int
+    starts_at: datetime
+    minutes: int
+    number: int
+
+
+def _info(meeting: Meeting) -> MeetingInfo:
+    return MeetingInfo(
+        id=meeting.id,
+        pair_id=meeting.pair_id,
+        starts_at=meeting.starts_at,
+        minutes=meeting.minutes,
+        number=meeting.number,
+    )
+
+
+def schedule_meetings(
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    user_id: str,
+    times: Sequence[datetime],
+    minutes: int,
+    content: Content,
+    now: datetime,
+) -> list[MeetingInfo]:
+    pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
+    count = session.scalar(
+        select(func.count()).select_from(Meeting).where(Meeting.pair_id == pair.id)
+    )
+    created = []
+    for offset, starts_at in enumerate(times, start=1):
+        meeting = Meeting(
+            team_id=team_id,
+            pair_id=pair.id,
+            starts_at=starts_at,
+            minutes=minutes,
+            status="scheduled",
+            number=int(count or 0) + offset,
+            created_at=now,
+        )
+        session.add(meeting)
+        session.flush()
+        _plan_meeting_prompts(session, pair, meeting, content=content, now=now)
+        created.append(_info(meeting))
+    _replan_schedule_ask(session, pair, content=content, now=now)
+    return created
+
+
+def move_meeting(
+    session: Session,
+    *,
+    team_id: str,
+    meeting_id: int,
+    user_id: str,
+    starts_at: datetime,
+    content: Content,
+    now: datetime,
+) -> MeetingInfo:
+    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    if starts_at <= now:
+        raise UserError("That time is in the past. Pick a time that is still ahead.")
+    outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id, kinds=MEETING_PROMPTS)
+    meeting.starts_at = starts_at
+    session.flush()
+    _plan_meeting_prompts(session, meeting.pair, meeting, content=content, now=now)
+    _replan_schedule_ask(session, meeting.pair, content=content, now=now)
+    return _info(meeting)
+
+
+def cancel_meeting(
+    session: Session,
+    *,
+    team_id: str,
+    meeting_id: int,
+    user_id: str,
+    content: Content,
+    now: datetime,
+) -> MeetingInfo:
+    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    meeting.status = "cancelled"
+    outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id)
+    _replan_schedule_ask(session, meeting.pair, content=content, now=now)
+    return _info(meeting)
+
+
+def _member_meeting(session: Session, *, team_id: str, meeting_id: int, user_id: str) -> Meeting:
+    meeting = session.scalars(
+        select(Meeting).where(Meeting.team_id == team_id, Meeting.id == meeting_id)
+    ).first()
+    if meeting is None:
+        raise NotFound("I can't find that meeting any more. Try `/mentor status`.")
+    require_member(user_id, meeting.pair.members)
+    if meeting.pair.status != "active":
+        raise Conflict("That pairing has ended, so its meetings can't change.")
+    if meeting.status != "scheduled":
+        raise Conflict("That meeting was cancelled already.")
+    return meeting
+
+
+def _plan_meeting_prompts(
+    session: Session, pair: Pair, meeting: Meeting, *, content: Content, now: datetime
+) -> None:
+    settings = content.settings
+    stamp = int(meeting.starts_at.timestamp())
+    base = {
+        "pair_id": pair.id,
+        "meeting_id": meeting.id,
+        "starts_at": meeting.starts_at.isoformat(),
+        "minutes": meeting.minutes,
+        "number": meeting.number,
+        "mentor_id": pair.mentor_id,
+        "mentee_id": pair.mentee_id,
+    }
+    planned = []
+    prep_at = prep_due(meeting.starts_at, lead=settings.prep_lead, now=now)
+    if prep_at is not None:
+        for kind, recipient in (("prep_mentee", pair.mentee_id), ("prep_mentor", pair.mentor_id)):
+            planned.append(
+                PlannedMessage(
+                    team_id=pair.team_id,
+                    key=f"{kind}:{meeting.id}:{stamp}",
+                    kind=kind,
+                    recipient=recipient,
+                    due_at=prep_at,
+                    pair_id=pair.id,
+                    meeting_id=meeting.id,
+                    payload=base,
+                )
+            )
+    poll_at = feedback_due(meeting.starts_at, meeting.minutes, delay=settings.feedback_delay)
+    for recipient in pair.members:
+        planned.append(
+            PlannedMessage(
+                team_id=pair.team_id,
+                key=f"feedback:{meeting.id}:{stamp}:{recipient}",
+                kind="feedback",
+                recipient=recipient,
+                due_at=poll_at,
+                pair_id=pair.id,
+                meeting_id=meeting.id,
+                payload={**base, "partner_id": pair.partner_of(recipient)},
+            )
+        )
+    outbox.plan(session, planned, now=now)
+
+
+def _replan_schedule_ask(session: Session, pair: Pair, *, content: Content, now: datetime) -> None:
+    """Ask the pair to set the next three once fewer than the threshold remain ahead."""
+    outbox.cancel_pending(session, team_id=pair.team_id, pair_id=pair.id, kinds=("schedule_ask",))
+    upcoming = repo.upcoming_meetings(session, team_id=pair.team_id, pair_id=pair.id, now=now)
+    threshold = content.settings.reschedule_when_fewer_than
+    if not upcoming:
+        return
+    # The ask is due when the meeting that brings the count below the threshold starts.
+    index = len(upcoming) - threshold
+    if index < 0:
+        return
+    trigger = upcoming[index]
+    outbox.plan(
+        session,
+        [
+            PlannedMessage(
+                team_id=pair.team_id,
+                key=f"schedule_ask:{pair.id}:{trigger.id}:{int(trigger.starts_at.timestamp())}",
+                kind="schedule_ask",
+                recipient=pair.channel_id or pair.mentee_id,
+                due_at=trigger.starts_at,
+                pair_id=pair.id,
+                meeting_id=trigger.id,
+                payload={"pair_id": pair.id},
+            )
+        ],
+        now=now,
+    )
+
+
+def meeting_for_member(
+    session: Session, *, team_id: str, meeting_id: int, user_id: str
+) -> tuple[MeetingInfo, Pair]:
+    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    return _info(meeting), meeting.pair
+
+
+def save_prep(
+    session: Session,
+    *,
+    team_id: str,
+    meeting_id: int,
+    user_id: str,
+    focus: str,
+    questions: str,
+    now: datetime,
+) -> tuple[MeetingInfo, Pair]:
+    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    if user_id != meeting.pair.mentee_id:
+        raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
+    answer = session.scalars(
+        select(PrepAnswer).where(PrepAnswer.meeting_id == meeting.id, PrepAnswer.user_id == user_id)
+    ).first()
+    if answer is None:
+        answer = PrepAnswer(team_id=team_id, meeting_id=meeting.id, user_id=user_id)
+        session.add(answer)
+    answer.focus, answer.questions, answer.answered_at = focus, questions, now
+    _mark_answered(
+        session, team_id=team_id, meeting_id=meeting.id, user_id=user_id, kind="prep_mentee"
+    )
+    return _info(meeting), meeting.pair
+
+
+@dataclass(frozen=True)
+class FeedbackState:
+    pair_id: int
+    meeting_id: int | None
+    user_id: str
+    partner_id: str
+    happened: str | None
+    usefulness: int | None
+    has_details: bool
+    first_answer: bool
+    channel_id: str | None
+    starts_at: datetime | None
+
+
+HAPPENED = ("yes", "rescheduled", "no")
+
+
+def record_feedback(
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    meeting_id: int | None,
+    user_id: str,
+    now: datetime,
+    happened: str | None = None,
+    usefulness: int | None = None,
+    helped: str | None = None,
+    change: str | None = None,
+) -> FeedbackState:
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    if pair is None:
+        raise NotFound("I can't find that pairing any more.")
+    require_member(user_id, pair.members)
+    meeting = None
+    if meeting_id is not None:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None or meeting.pair_id != pair.id:
+            raise NotFound("I can't find that meeting any more.")
+    if happened is not None and happened not in HAPPENED:
+        raise UserError("Choose yes, rescheduled or no.")
+    if usefulness is not None and not 1 <= usefulness <= 5:
+        raise UserError("Rate usefulness from 1 to 5.")
+    row = session.scalars(
+        select(Feedback).where(
+            Feedback.pair_id == pair.id,
+            Feedback.meeting_id.is_(None)
+            if meeting_id is None
+            else Feedback.meeting_id == meeting_id,
+            Feedback.user_id == user_id,
+        )
+    ).first()
+    first = row is None
+    if row is None:
+        row = Feedback(team_id=team_id, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
+        session.add(row)
+    if happened is not None:
+        row.happened = happened
+    if usefulness is not None:
+        row.usefulness = usefulness
+    if helped is not None:
+        row.helped = helped.strip() or None
+    if change is not None:
+        row.change = change.strip() or None
+    row.updated_at = now
+    if meeting_id is not None:
+        _mark_answered(
+            session, team_id=team_id, meeting_id=meeting_id, user_id=user_id, kind="feedback"
+        )
+    return FeedbackState(
+        pair_id=pair.id,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        partner_id=pair.partner_of(user_id),
+        happened=row.happened,
+        usefulness=row.usefulness,
+        has_details=bool(row.helped or row.change),
+        first_answer=first,
+        channel_id=pair.channel_id,
+        starts_at=meeting.starts_at if meeting is not None else None,
+    )
+
+
+def feedback_details(
+    session: Session, *, team_id: str, pair_id: int, meeting_id: int | None, user_id: str
+) -> tuple[str, str]:
+    """The person's own notes, to prefill the modal; nobody else's are ever read here."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    if pair is None:
+        raise NotFound("I can't find that pairing any more.")
+    require_member(user_id, pair.members)
+    row = session.scalars(
+        select(Feedback).where(
+            Feedback.pair_id == pair.id,
+            Feedback.meeting_id.is_(None)
+            if meeting_id is None
+            else Feedback.meeting_id == meeting_id,
+            Feedback.user_id == user_id,
+        )
+    ).first()
+    return (row.helped or "", row.change or "") if row else ("", "")
+
+
+def _mark_answered(
+    session: Session, *, team_id: str, meeting_id: int, user_id: str, kind: str
+) -> None:
+    for row in session.scalars(
+        select(ScheduledMessage).where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.meeting_id == meeting_id,
+            ScheduledMessage.recipient == user_id,
+            ScheduledMessage.kind == kind,
+        )
+    ):
+        row.payload = {**row.payload, "answered": True}
+
+
+def set_tips(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    enabled: bool,
+    minute: int | None,
+    now: datetime,
+) -> None:
+    person = repo.ensure_person(session, team_id=team_id, user_id=user_id)
+    outbox.cancel_pending(session, team_id=team_id, recipient=user_id, kinds=("tip",))
+    person.tips_enabled = enabled
+    if minute is not None:
+        person.tip_minute = minute
+    active = repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",))
+    person.tips_planned_until = now if enabled and active else None
+
+
+def record_tip_vote(
+    session: Session, *, team_id: str, user_id: str, message_id: int, vote: int, now: datetime
+) -> str:
+    message = outbox.get_message(session, team_id=team_id, message_id=message_id)
+    if message is None or message.kind != "tip" or message.recipient != user_id:
+        raise UserError("That tip isn't yours to rate, so I left it as it was.")
+    tip_id = message.payload["tip_id"]
+    existing = session.scalars(
+        select(TipVote).where(TipVote.outbox_id == message.id, TipVote.user_id == user_id)
+    ).first()
+    if existing is None:
+        session.add(
+            TipVote(
+                team_id=team_id,
+                user_id=user_id,
+                tip_id=tip_id,
+                outbox_id=message.id,
+                vote=vote,
+                voted_at=now,
+            )
+        )
+    else:
+        existing.vote, existing.voted_at = vote, now
+    return tip_id
+
+
+def end_pair(session: Session, *, team_id: str, pair_id: int, user_id: str, now: datetime) -> Pair:
+    pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
+    pair.status = "ended"
+    pair.ended_at = now
+    pair.ended_by = user_id
+    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id)
+    for meeting in pair.meetings:
+        if meeting.status == "scheduled" and meeting.starts_at > now:
+            meeting.status = "cancelled"
+    session.flush()
+    for member in pair.members:
+        if not repo.pairs_of(session, team_id=team_id, user_id=member, statuses=("active",)):
+            outbox.cancel_pending(session, team_id=team_id, recipient=member, kinds=("tip",))
+            person = repo.get_person(session, team_id=team_id, user_id=member)
+            if person is not None:
+                person.tips_planned_until = None
+    outbox.plan(
+        session,
+        [
+            PlannedMessage(
+                team_id=team_id,
+                key=f"closing_poll:{pair.id}:{member}",
+                kind="closing_poll",
+                recipient=member,
+                due_at=now,
+                pair_id=pair.id,
+                payload={"pair_id": pair.id, "partner_id": pair.partner_of(member)},
+            )
+            for member in pair.members
+        ],
+        now=now,
+    )
+    return pair
+
+
+def pair_for_command(session: Session, *, team_id: str, user_id: str) -> Pair:
+    """The pair a `/mentor schedule` or `/mentor end` means: the caller's only active pair."""
+    pairs = repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",))
+    if not pairs:
+        raise UserError(
+            "You're not in an active mentoring pair. Start one with `/mentor start @person`."
+        )
+    if len(pairs) > 1:
+        raise UserError(
+            "You're in more than one pair, so I can't tell which one you mean. Use the buttons "
+            "in the pair's group chat or in my App Home tab."
+        )
+    return pairs[0]
+
+
+def pair_channel(session: Session, *, team_id: str, pair_id: int) -> str | None:
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    return pair.channel_id if pair else None

@@ -1,0 +1,115 @@
+"""What one person sees about themselves: pairs, next meetings, pending prompts, tips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store import repo
+from bot.store.models import ScheduledMessage
+
+
+@dataclass(frozen=True)
+class MeetingLine:
+    meeting_id: int
+    starts_at: datetime
+    minutes: int
+
+
+@dataclass(frozen=True)
+class PairLine:
+    pair_id: int
+    role: str  # the person's own role in this pair
+    partner_id: str
+    status: str
+    invited_by_me: bool
+    channel_id: str | None
+    next_meetings: tuple[MeetingLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingPrompt:
+    kind: str  # "prep" | "feedback"
+    meeting_id: int
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class Overview:
+    user_id: str
+    pairs: tuple[PairLine, ...]
+    tips_enabled: bool
+    tip_minute: int
+    tz: str
+    pending: tuple[PendingPrompt, ...] = field(default=())
+
+    @property
+    def active(self) -> tuple[PairLine, ...]:
+        return tuple(p for p in self.pairs if p.status == "active")
+
+    @property
+    def invitations(self) -> tuple[PairLine, ...]:
+        return tuple(p for p in self.pairs if p.status == "invited")
+
+
+def overview(
+    session: Session, *, team_id: str, user_id: str, now: datetime, default_tip_minute: int
+) -> Overview:
+    lines = []
+    for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):
+        meetings = repo.upcoming_meetings(session, team_id=team_id, pair_id=pair.id, now=now)
+        lines.append(
+            PairLine(
+                pair_id=pair.id,
+                role=pair.role_of(user_id),
+                partner_id=pair.partner_of(user_id),
+                status=pair.status,
+                invited_by_me=pair.inviter_id == user_id,
+                channel_id=pair.channel_id,
+                next_meetings=tuple(
+                    MeetingLine(meeting_id=m.id, starts_at=m.starts_at, minutes=m.minutes)
+                    for m in meetings[:3]
+                ),
+            )
+        )
+    person = repo.get_person(session, team_id=team_id, user_id=user_id)
+    return Overview(
+        user_id=user_id,
+        pairs=tuple(lines),
+        tips_enabled=person.tips_enabled if person else True,
+        tip_minute=(
+            person.tip_minute if person and person.tip_minute is not None else default_tip_minute
+        ),
+        tz=person.tz if person else "UTC",
+        pending=tuple(_pending_prompts(session, team_id=team_id, user_id=user_id)),
+    )
+
+
+def _pending_prompts(session: Session, *, team_id: str, user_id: str) -> list[PendingPrompt]:
+    """Prompts that were sent to the person and still wait for their answer."""
+    rows = session.scalars(
+        select(ScheduledMessage)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.recipient == user_id,
+            ScheduledMessage.status == "sent",
+            ScheduledMessage.kind.in_(("prep_mentee", "feedback")),
+        )
+        .order_by(ScheduledMessage.due_at.desc())
+        .limit(10)
+    )
+    pending = []
+    for row in rows:
+        if row.payload.get("answered"):
+            continue
+        pending.append(
+            PendingPrompt(
+                kind="prep" if row.kind == "prep_mentee" else "feedback",
+                meeting_id=row.meeting_id or 0,
+                starts_at=datetime.fromisoformat(row.payload["starts_at"]),
+            )
+        )
+    return pending

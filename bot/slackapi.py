@@ -1,0 +1,49 @@
+"""The few Slack Web API conversations the listeners share, with Slack's errors named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.errors import UserError
+
+
+@dataclass(frozen=True)
+class SlackUser:
+    user_id: str
+    name: str
+    tz: str
+    is_bot: bool
+    deleted: bool
+    is_admin: bool
+
+
+async def fetch_user(client: AsyncWebClient, user_id: str) -> SlackUser:
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        if error.response.get("error") in {"user_not_found", "users_not_found"}:
+            raise UserError(
+                f"I couldn't find <@{user_id}> in this workspace. Pick the person from the "
+                "@-mention list, e.g. `/mentor start @alex`."
+            ) from None
+        raise
+    user = response["user"]
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name")
+        or profile.get("real_name")
+        or user.get("real_name")
+        or user.get("name")
+        or user_id
+    )
+    return SlackUser(
+        user_id=user_id,
+        name=name,
+        tz=user.get("tz") or "UTC",
+        is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+    )

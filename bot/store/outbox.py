@@ -1,0 +1,249 @@
+"""The durable outbox: planning, claiming and settling scheduled messages.
+
+One code path serves SQLite and PostgreSQL. The claim is a single
+``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``: on
+PostgreSQL concurrent workers skip each other's rows; on SQLite the statement
+runs inside ``BEGIN IMMEDIATE``, so claims are serialised and just as atomic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.store.models import ScheduledMessage
+
+# How long a claimed row belongs to its worker before another may take it over.
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    team_id: str
+    key: str
+    kind: str
+    recipient: str
+    due_at: datetime
+    pair_id: int | None = None
+    meeting_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    id: int
+    team_id: str
+    key: str
+    kind: str
+    recipient: str
+    due_at: datetime
+    pair_id: int | None
+    meeting_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime) -> int:
+    """Insert the messages whose key is new; returns how many were new."""
+    rows = [
+        {
+            "team_id": m.team_id,
+            "key": m.key,
+            "kind": m.kind,
+            "recipient": m.recipient,
+            "due_at": m.due_at,
+            "pair_id": m.pair_id,
+            "meeting_id": m.meeting_id,
+            "payload": m.payload or {},
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = 0
+    # Bounded chunks keep every statement under the drivers' parameter limits.
+    for start in range(0, len(rows), 500):
+        statement = (
+            insert(ScheduledMessage)
+            .values(rows[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(ScheduledMessage.id)
+        )
+        inserted += len(session.execute(statement).all())
+    return inserted
+
+
+def claim_due(
+    session: Session, *, now: datetime, worker: str, limit: int = 100
+) -> list[ClaimedMessage]:
+    """Take up to ``limit`` due messages (and any whose lease ran out) for this worker."""
+    due = (
+        select(ScheduledMessage.id)
+        .where(
+            or_(
+                and_(ScheduledMessage.status == "pending", ScheduledMessage.due_at <= now),
+                and_(ScheduledMessage.status == "sending", ScheduledMessage.lease_until < now),
+            )
+        )
+        .order_by(ScheduledMessage.due_at, ScheduledMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(ScheduledMessage)
+        .where(ScheduledMessage.id.in_(due))
+        .values(
+            status="sending",
+            claimed_by=worker,
+            lease_until=now + LEASE,
+            attempts=ScheduledMessage.attempts + 1,
+        )
+        .returning(
+            ScheduledMessage.id,
+            ScheduledMessage.team_id,
+            ScheduledMessage.key,
+            ScheduledMessage.kind,
+            ScheduledMessage.recipient,
+            ScheduledMessage.due_at,
+            ScheduledMessage.pair_id,
+            ScheduledMessage.meeting_id,
+            ScheduledMessage.payload,
+            ScheduledMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claimed = [ClaimedMessage(**row._mapping) for row in session.execute(statement)]
+    claimed.sort(key=lambda m: (m.due_at, m.id))
+    return claimed
+
+
+def _settle(session: Session, message_id: int, worker: str, **values: Any) -> bool:
+    """Change a row this worker still holds; False if the lease was lost meanwhile."""
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.id == message_id,
+            ScheduledMessage.status == "sending",
+            ScheduledMessage.claimed_by == worker,
+        )
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(
+    session: Session, *, message_id: int, worker: str, now: datetime, channel_id: str, ts: str
+) -> bool:
+    return _settle(
+        session,
+        message_id,
+        worker,
+        status="sent",
+        sent_at=now,
+        channel_id=channel_id,
+        message_ts=ts,
+        last_error=None,
+    )
+
+
+def mark_retry(
+    session: Session, *, message_id: int, worker: str, due_at: datetime, error: str
+) -> bool:
+    return _settle(
+        session, message_id, worker, status="pending", due_at=due_at, last_error=error[:255]
+    )
+
+
+def mark_failed(session: Session, *, message_id: int, worker: str, error: str) -> bool:
+    return _settle(session, message_id, worker, status="failed", last_error=error[:255])
+
+
+def mark_skipped(session: Session, *, message_id: int, worker: str, reason: str) -> bool:
+    return _settle(session, message_id, worker, status="cancelled", last_error=reason[:255])
+
+
+def pause_recipient(session: Session, *, team_id: str, recipient: str, reason: str) -> int:
+    """Hold every pending message to a person Slack refused, without failing the pass."""
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.recipient == recipient,
+            ScheduledMessage.status.in_(("pending", "sending")),
+        )
+        .values(status="paused", last_error=reason[:255], lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def resume_recipient(session: Session, *, team_id: str, recipient: str) -> int:
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.recipient == recipient,
+            ScheduledMessage.status == "paused",
+        )
+        .values(status="pending")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def cancel_pending(
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int | None = None,
+    meeting_id: int | None = None,
+    kinds: Sequence[str] | None = None,
+    recipient: str | None = None,
+) -> int:
+    conditions = [
+        ScheduledMessage.team_id == team_id,
+        ScheduledMessage.status.in_(("pending", "paused")),
+    ]
+    if pair_id is not None:
+        conditions.append(ScheduledMessage.pair_id == pair_id)
+    if meeting_id is not None:
+        conditions.append(ScheduledMessage.meeting_id == meeting_id)
+    if kinds is not None:
+        conditions.append(ScheduledMessage.kind.in_(kinds))
+    if recipient is not None:
+        conditions.append(ScheduledMessage.recipient == recipient)
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(*conditions)
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def get_message(session: Session, *, team_id: str, message_id: int) -> ScheduledMessage | None:
+    return session.scalars(
+        select(ScheduledMessage).where(
+            ScheduledMessage.team_id == team_id, ScheduledMessage.id == message_id
+        )
+    ).first()
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(ScheduledMessage.status, func.count()).group_by(ScheduledMessage.status)
+    )
+    return {status: count for status, count in rows}

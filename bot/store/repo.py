@@ -1,0 +1,129 @@
+"""Repository functions: every query the app makes, scoped by ``team_id``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.models import Meeting, Pair, Person, ProcessedEvent
+
+OPEN_PAIR_STATUSES = ("invited", "active")
+
+
+def get_pair(session: Session, *, team_id: str, pair_id: int, lock: bool = False) -> Pair | None:
+    query = select(Pair).where(Pair.team_id == team_id, Pair.id == pair_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def open_pair_between(session: Session, *, team_id: str, a: str, b: str) -> Pair | None:
+    return session.scalars(
+        select(Pair).where(
+            Pair.team_id == team_id,
+            Pair.status.in_(OPEN_PAIR_STATUSES),
+            or_(
+                (Pair.mentor_id == a) & (Pair.mentee_id == b),
+                (Pair.mentor_id == b) & (Pair.mentee_id == a),
+            ),
+        )
+    ).first()
+
+
+def pairs_of(
+    session: Session, *, team_id: str, user_id: str, statuses: Sequence[str] = OPEN_PAIR_STATUSES
+) -> list[Pair]:
+    return list(
+        session.scalars(
+            select(Pair)
+            .where(
+                Pair.team_id == team_id,
+                Pair.status.in_(statuses),
+                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
+            )
+            .order_by(Pair.created_at, Pair.id)
+        )
+    )
+
+
+def pair_by_channel(session: Session, *, team_id: str, channel_id: str) -> Pair | None:
+    return session.scalars(
+        select(Pair).where(
+            Pair.team_id == team_id, Pair.channel_id == channel_id, Pair.status == "active"
+        )
+    ).first()
+
+
+def upcoming_meetings(
+    session: Session, *, team_id: str, pair_id: int, now: datetime
+) -> list[Meeting]:
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.team_id == team_id,
+                Meeting.pair_id == pair_id,
+                Meeting.status == "scheduled",
+                Meeting.starts_at > now,
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None:
+    return session.scalars(
+        select(Person).where(Person.team_id == team_id, Person.user_id == user_id)
+    ).first()
+
+
+def ensure_person(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    tz: str | None = None,
+    display_name: str | None = None,
+    checked_at: datetime | None = None,
+) -> Person:
+    person = get_person(session, team_id=team_id, user_id=user_id)
+    if person is None:
+        person = Person(
+            team_id=team_id,
+            user_id=user_id,
+            tz=tz or "UTC",
+            display_name=display_name or "",
+            tz_checked_at=checked_at,
+            tips_enabled=True,
+            tips_sent=0,
+            tip_seed=_stable_seed(team_id, user_id),
+        )
+        session.add(person)
+        session.flush()
+        return person
+    if tz:
+        person.tz = tz
+        person.tz_checked_at = checked_at
+    if display_name:
+        person.display_name = display_name
+    return person
+
+
+def _stable_seed(team_id: str, user_id: str) -> int:
+    import zlib
+
+    return zlib.crc32(f"{team_id}:{user_id}".encode()) & 0x7FFFFFFF  # fits a 32-bit INTEGER
+
+
+def remember_event(session: Session, *, team_id: str, event_id: str, now: datetime) -> bool:
+    """Record an event ID; False if it was already seen (a redelivery)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(team_id=team_id, event_id=event_id, received_at=now))
+        return True
+    except IntegrityError:
+        return False

@@ -1,0 +1,1 @@
+"""Pure Block Kit builders: domain objects and content in, slack_sdk models out."""

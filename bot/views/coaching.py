@@ -1,0 +1,477 @@
+"""Messages and modals of the coaching loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DateTimePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.content import Content, Practice
+from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Action
+from bot.ids import Block as BlockId
+from bot.ids import View as ViewId
+from bot.views.common import clip, context, mention, numbered, section, slack_date
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str  # the notification and screen-reader text
+    blocks: list[Block]
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+def schedule_modal(*, pair_id: int, default_minutes: int, now: datetime) -> View:
+    blocks: list[Block] = [
+        section("Pick the next three meetings. Each of you will see them in your own time zone."),
+    ]
+    for number, block_id in enumerate(MEETING_BLOCKS, start=1):
+        blocks.append(
+            InputBlock(
+                block_id=block_id,
+                label=f"Meeting {number}",
+                element=DateTimePickerElement(action_id=INPUT_ACTION),
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=BlockId.LENGTH,
+            label="Length in minutes",
+            optional=True,
+            hint=f"Leave empty for {default_minutes} minutes.",
+            element=PlainTextInputElement(
+                action_id=INPUT_ACTION, placeholder=str(default_minutes), max_length=3
+            ),
+        )
+    )
+    return View(
+        type="modal",
+        callback_id=ViewId.SCHEDULE,
+        title="Next 3 meetings",
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({"pair_id": pair_id}),
+        blocks=blocks,
+    )
+
+
+def move_meeting_modal(*, meeting_id: int, starts_at: datetime) -> View:
+    return View(
+        type="modal",
+        callback_id=ViewId.MOVE_MEETING,
+        title="Move a meeting",
+        submit="Move",
+        close="Cancel",
+        private_metadata=json.dumps({"meeting_id": meeting_id}),
+        blocks=[
+            section(f"This meeting is set for {slack_date(starts_at)}. Pick its new time."),
+            InputBlock(
+                block_id=BlockId.MEETING_TIME,
+                label="New time",
+                element=DateTimePickerElement(
+                    action_id=INPUT_ACTION, initial_date_time=int(starts_at.timestamp())
+                ),
+            ),
+        ],
+    )
+
+
+def meeting_line(*, meeting_id: int, number: int, starts_at: datetime, minutes: int) -> list[Block]:
+    return [
+        SectionBlock(
+            block_id=f"meeting:{meeting_id}",
+            text=MarkdownTextObject(
+                text=f"*Meeting {number}* · {slack_date(starts_at)} · {minutes} min"
+            ),
+            accessory=_meeting_overflow(meeting_id),
+        )
+    ]
+
+
+def _meeting_overflow(meeting_id: int) -> Any:
+    from slack_sdk.models.blocks import OverflowMenuElement
+
+    return OverflowMenuElement(
+        action_id=f"{Action.MOVE_MEETING}:{meeting_id}",
+        options=[
+            Option(text="Move this meeting", value=f"move:{meeting_id}"),
+            Option(text="Cancel this meeting", value=f"cancel:{meeting_id}"),
+        ],
+    )
+
+
+def schedule_confirmation(
+    content: Content, meetings: Sequence[tuple[int, int, datetime, int]]
+) -> Outgoing:
+    lines = "\n".join(
+        f"• {slack_date(starts)} ({minutes} min)" for _, _, starts, minutes in meetings
+    )
+    blocks: list[Block] = [section(content.message("schedule_confirmed", meetings=lines))]
+    for meeting_id, number, starts, minutes in meetings:
+        blocks += meeting_line(
+            meeting_id=meeting_id, number=number, starts_at=starts, minutes=minutes
+        )
+    blocks.append(context("Use ⋯ beside a meeting to move or cancel it; its prompts move with it."))
+    return Outgoing(text="Your next meetings are set", blocks=blocks)
+
+
+def meeting_changed(*, starts_at: datetime, cancelled: bool, by: str) -> Outgoing:
+    if cancelled:
+        text = f"{mention(by)} cancelled the meeting on {slack_date(starts_at)}."
+    else:
+        text = f"{mention(by)} moved a meeting to {slack_date(starts_at)}. Its reminders moved too."
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+def schedule_ask(content: Content, *, pair_id: int) -> Outgoing:
+    return Outgoing(
+        text="Time to set your next three meetings",
+        blocks=[
+            section(content.message("schedule_prompt")),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Schedule our next 3 meetings",
+                        action_id=Action.OPEN_SCHEDULE,
+                        value=str(pair_id),
+                        style="primary",
+                    )
+                ]
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------- prep
+
+
+def prep_for_mentee(content: Content, payload: dict[str, Any]) -> Outgoing:
+    when = slack_date(datetime.fromisoformat(payload["starts_at"]))
+    blocks: list[Block] = [
+        HeaderBlock(text="Prepare for your mentoring meeting"),
+        section(content.message("prep_mentee", when=when)),
+        _meeting_guidance(content, first=payload.get("number") == 1),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Add focus and questions",
+                    action_id=Action.OPEN_PREP,
+                    value=str(payload["meeting_id"]),
+                    style="primary",
+                )
+            ]
+        ),
+    ]
+    return Outgoing(text=f"Prepare for your mentoring meeting on {when}", blocks=blocks)
+
+
+def prep_for_mentor(
+    content: Content, payload: dict[str, Any], practices: Sequence[Practice]
+) -> Outgoing:
+    when = slack_date(datetime.fromisoformat(payload["starts_at"]))
+    fitting = "\n".join(
+        f"• *{p.text}*" + (f" {p.guidance}" if p.guidance else "") for p in practices
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text="Prepare for your mentoring meeting"),
+        section(content.message("prep_mentor", when=when, mentee=mention(payload["mentee_id"]))),
+        _meeting_guidance(content, first=payload.get("number") == 1),
+    ]
+    if fitting:
+        blocks.append(section("*Practices for this meeting*\n" + fitting))
+    return Outgoing(text=f"Prepare for your mentoring meeting on {when}", blocks=blocks)
+
+
+def _meeting_guidance(content: Content, *, first: bool) -> Block:
+    if first:
+        agenda = numbered([step.text for step in content.get_together])
+        return section(content.message("prep_first_meeting") + "\n" + agenda)
+    return section(content.message("prep_later_meeting"))
+
+
+def prep_modal(
+    *, meeting_id: int, starts_at: datetime, focus: str = "", questions: str = ""
+) -> View:
+    return View(
+        type="modal",
+        callback_id=ViewId.PREP,
+        title="Meeting prep",
+        submit="Send to mentor",
+        close="Cancel",
+        private_metadata=json.dumps({"meeting_id": meeting_id}),
+        blocks=[
+            section(f"For the meeting on {slack_date(starts_at)}. Your mentor will see this."),
+            InputBlock(
+                block_id=BlockId.FOCUS,
+                label="Area of focus",
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION,
+                    max_length=500,
+                    initial_value=focus or None,
+                    placeholder="What would you like to work on?",
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.QUESTIONS,
+                label="Questions",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION,
+                    multiline=True,
+                    max_length=2000,
+                    initial_value=questions or None,
+                ),
+            ),
+        ],
+    )
+
+
+def prep_shared(
+    content: Content, *, mentee_id: str, focus: str, questions: str, starts_at: datetime
+) -> Outgoing:
+    text = content.message(
+        "prep_shared_with_mentor",
+        mentee=mention(mentee_id),
+        focus=clip(focus, 500),
+        questions=clip(questions or "—", 2000),
+    )
+    return Outgoing(
+        text=f"{mention(mentee_id)} shared their prep for {slack_date(starts_at)}",
+        blocks=[section(text), context(f"Meeting: {slack_date(starts_at)}")],
+    )
+
+
+# ---------------------------------------------------------------- feedback
+
+HAPPENED_LABELS = {"yes": "Yes", "rescheduled": "Rescheduled", "no": "No"}
+
+
+def feedback_poll(
+    content: Content,
+    *,
+    pair_id: int,
+    meeting_id: int | None,
+    partner_id: str,
+    starts_at: datetime | None,
+    happened: str | None = None,
+    usefulness: int | None = None,
+    has_details: bool = False,
+    closing: bool = False,
+) -> Outgoing:
+    """The poll; pressing a button rebuilds it with the choice marked."""
+    ref = f"{pair_id}:{meeting_id or 0}"
+    if closing:
+        intro = content.message("closing_poll", partner=mention(partner_id))
+    else:
+        intro = content.message(
+            "feedback_prompt", when=slack_date(starts_at), partner=mention(partner_id)
+        )  # type: ignore[arg-type]
+    blocks: list[Block] = [section(intro)]
+    if not closing:
+        blocks += [
+            section("*Did it happen?*"),
+            ActionsBlock(
+                block_id=f"happened:{ref}",
+                elements=[
+                    ButtonElement(
+                        text=("✓ " if happened == value else "") + label,
+                        action_id=f"{Action.FEEDBACK_HAPPENED}:{value}",
+                        value=f"{ref}:{value}",
+                        style="primary" if happened == value else None,
+                    )
+                    for value, label in HAPPENED_LABELS.items()
+                ],
+            ),
+        ]
+    blocks += [
+        section("*How useful was it?* (1 = not at all, 5 = very)"),
+        ActionsBlock(
+            block_id=f"useful:{ref}",
+            elements=[
+                ButtonElement(
+                    text=("✓ " if usefulness == score else "") + str(score),
+                    action_id=f"{Action.FEEDBACK_USEFULNESS}:{score}",
+                    value=f"{ref}:{score}",
+                    style="primary" if usefulness == score else None,
+                )
+                for score in range(1, 6)
+            ],
+        ),
+        ActionsBlock(
+            block_id=f"details:{ref}",
+            elements=[
+                ButtonElement(
+                    text="Edit what helped / what to change"
+                    if has_details
+                    else "Add what helped / what to change",
+                    action_id=Action.OPEN_FEEDBACK_DETAILS,
+                    value=ref,
+                )
+            ],
+        ),
+        context("Your answers are private: your partner only sees that you gave feedback."),
+    ]
+    summary = []
+    if happened:
+        summary.append(f"happened: *{HAPPENED_LABELS[happened]}*")
+    if usefulness:
+        summary.append(f"usefulness: *{usefulness}/5*")
+    if has_details:
+        summary.append("notes added")
+    if summary:
+        blocks.append(
+            context("Saved — " + " · ".join(summary) + ". " + content.message("feedback_thanks"))
+        )
+    return Outgoing(text="How did your mentoring meeting go?", blocks=blocks)
+
+
+def feedback_details_modal(
+    *, ref: str, channel: str, ts: str, helped: str = "", change: str = ""
+) -> View:
+    return View(
+        type="modal",
+        callback_id=ViewId.FEEDBACK_DETAILS,
+        title="Meeting feedback",
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({"ref": ref, "channel": channel, "ts": ts}),
+        blocks=[
+            section("Only you and the program's anonymous totals see this."),
+            InputBlock(
+                block_id=BlockId.HELPED,
+                label="What helped?",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION,
+                    multiline=True,
+                    max_length=2000,
+                    initial_value=helped or None,
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.CHANGE,
+                label="What would you change?",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION,
+                    multiline=True,
+                    max_length=2000,
+                    initial_value=change or None,
+                ),
+            ),
+        ],
+    )
+
+
+def partner_gave_feedback(content: Content, *, user_id: str) -> Outgoing:
+    text = content.message("feedback_partner_notice", partner=mention(user_id))
+    return Outgoing(text=text, blocks=[context(text)])
+
+
+def reschedule_prompt(content: Content, *, meeting_id: int) -> Outgoing:
+    return Outgoing(
+        text="Let's find a new time",
+        blocks=[
+            section(content.message("reschedule_prompt")),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Pick a new time",
+                        action_id=f"{Action.MOVE_MEETING}:again",
+                        value=f"again:{meeting_id}",
+                        style="primary",
+                    )
+                ]
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------- tips
+
+
+def tip_message(
+    content: Content, *, message_id: int, practice: Practice, role: str, vote: int | None = None
+) -> Outgoing:
+    label = {"mentor": "mentors", "mentee": "mentees"}.get(role, "mentors and mentees")
+    blocks: list[Block] = [
+        section(content.message("tip_intro", role=label)),
+        section(f"*{practice.text}*" + (f"\n{practice.guidance}" if practice.guidance else "")),
+        ActionsBlock(
+            block_id=f"tip:{message_id}",
+            elements=[
+                ButtonElement(
+                    text="👍 Helpful" if vote != 1 else "✓ 👍 Helpful",
+                    action_id=Action.TIP_UP,
+                    value=str(message_id),
+                    style="primary" if vote == 1 else None,
+                ),
+                ButtonElement(
+                    text="👎 Not for me" if vote != -1 else "✓ 👎 Not for me",
+                    action_id=Action.TIP_DOWN,
+                    value=str(message_id),
+                    style="primary" if vote == -1 else None,
+                ),
+            ],
+        ),
+        context("`/mentor tips at HH:MM` moves these · `/mentor tips off` stops them"),
+    ]
+    return Outgoing(text=f"Today's mentoring tip: {practice.text}", blocks=blocks)
+
+
+# ---------------------------------------------------------------- end
+
+
+def end_confirmation(content: Content, *, pair_id: int, partner_id: str) -> list[Block]:
+    return [
+        section(content.message("end_confirm", partner=mention(partner_id))),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="End pairing",
+                    action_id=Action.END_CONFIRM,
+                    value=str(pair_id),
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="End this pairing?",
+                        text="Meetings and prompts stop for both of you.",
+                        confirm="End it",
+                        deny="Keep it",
+                    ),
+                ),
+                ButtonElement(text="Keep it", action_id=Action.END_CANCEL, value=str(pair_id)),
+            ],
+        ),
+    ]
+
+
+def pair_ended(content: Content, *, mentor_id: str, mentee_id: str) -> Outgoing:
+    text = content.message("ended", mentor=mention(mentor_id), mentee=mention(mentee_id))
+    return Outgoing(text=text, blocks=[section(text), DividerBlock()])
+
+
+def plain(text: str) -> Outgoing:
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+__all__ = ["ContextBlock", "Outgoing"]

@@ -1,0 +1,102 @@
+"""The App Home tab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
+from slack_sdk.models.views import View
+
+from bot.ids import Action
+from bot.services.overview import Overview
+from bot.views.common import context, mention, section, slack_date
+from bot.views.pairing import pair_summary, tips_summary
+
+HOME_BLOCK_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    """Counts only: coordinators see how the program goes, never anyone's words."""
+
+    active_pairs: int
+    open_invitations: int
+    meetings_next_7_days: int
+    failed_messages: int
+
+
+def home_view(overview: Overview, *, figures: ProgramFigures | None = None) -> View:
+    blocks: list[Block] = [HeaderBlock(text="Mentor Bot")]
+    if not overview.pairs:
+        blocks.append(
+            section(
+                "Mentoring pairs a colleague who has walked the path with one who is starting "
+                "out. Invite someone with `/mentor start @person` (you mentor them) or "
+                "`/mentor start @person as mentee`."
+            )
+        )
+    for line in overview.pairs:
+        blocks.append(section(pair_summary(line)))
+        if line.status == "invited" and not line.invited_by_me:
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"home_invite:{line.pair_id}",
+                    elements=[
+                        ButtonElement(
+                            text="Accept",
+                            action_id=Action.ACCEPT_INVITE,
+                            value=str(line.pair_id),
+                            style="primary",
+                        ),
+                        ButtonElement(
+                            text="Decline", action_id=Action.DECLINE_INVITE, value=str(line.pair_id)
+                        ),
+                    ],
+                )
+            )
+        elif line.status == "active":
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"home_pair:{line.pair_id}",
+                    elements=[
+                        ButtonElement(
+                            text="Schedule next 3 meetings",
+                            action_id=Action.OPEN_SCHEDULE,
+                            value=str(line.pair_id),
+                        )
+                    ],
+                )
+            )
+    if overview.pending:
+        lines = "\n".join(
+            f"• {'Prep' if p.kind == 'prep' else 'Feedback'} for the meeting on "
+            f"{slack_date(p.starts_at)}"
+            for p in overview.pending
+        )
+        blocks += [DividerBlock(), section(f"*Waiting for you*\n{lines}")]
+    blocks += [
+        DividerBlock(),
+        section(
+            "*Daily tips*\n" + tips_summary(overview),
+            accessory=ButtonElement(
+                text="Turn tips off" if overview.tips_enabled else "Turn tips on",
+                action_id=Action.HOME_TIPS_TOGGLE,
+                value="off" if overview.tips_enabled else "on",
+            ),
+        ),
+    ]
+    if figures is not None:
+        blocks += [
+            DividerBlock(),
+            section(
+                "*Program (coordinators)*\n"
+                f"Active pairs: *{figures.active_pairs}*  ·  Open invitations: "
+                f"*{figures.open_invitations}*  ·  Meetings in the next 7 days: "
+                f"*{figures.meetings_next_7_days}*  ·  Undelivered messages: "
+                f"*{figures.failed_messages}*"
+            ),
+        ]
+    blocks.append(
+        context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
+    )
+    return View(type="home", blocks=blocks[:HOME_BLOCK_LIMIT])

@@ -1,0 +1,133 @@
+"""Messages of the pairing journey: help, invitation, kickoff, status."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DividerBlock,
+    HeaderBlock,
+)
+
+from bot.content import Content
+from bot.domain.commands import format_minute
+from bot.ids import Action
+from bot.services.overview import Overview, PairLine
+from bot.views.common import context, mention, numbered, section, slack_date
+
+
+def help_blocks(content: Content) -> list[Block]:
+    return [section(content.message("help_text"))]
+
+
+def invitation_blocks(
+    content: Content, *, pair_id: int, inviter_id: str, invitee_id: str, inviter_role: str
+) -> list[Block]:
+    invitee_role = "mentee" if inviter_role == "mentor" else "mentor"
+    text = content.message(
+        "invite_text",
+        inviter=mention(inviter_id),
+        invitee=mention(invitee_id),
+        inviter_role=inviter_role,
+        invitee_role=invitee_role,
+    )
+    return [
+        section(text),
+        ActionsBlock(
+            block_id=f"invite:{pair_id}",
+            elements=[
+                ButtonElement(
+                    text="Accept",
+                    action_id=Action.ACCEPT_INVITE,
+                    value=str(pair_id),
+                    style="primary",
+                ),
+                ButtonElement(
+                    text="Decline",
+                    action_id=Action.DECLINE_INVITE,
+                    value=str(pair_id),
+                ),
+            ],
+        ),
+    ]
+
+
+def invitation_answered_blocks(*, inviter_id: str, accepted: bool) -> list[Block]:
+    if accepted:
+        text = f"You accepted {mention(inviter_id)}'s invitation. See you in our group chat! :tada:"
+    else:
+        text = f"You declined {mention(inviter_id)}'s invitation. I've let them know, kindly."
+    return [section(text)]
+
+
+def kickoff_blocks(
+    content: Content, *, pair_id: int, mentor_id: str, mentee_id: str
+) -> list[Block]:
+    steps = numbered([step.text for step in content.get_together])
+    return [
+        HeaderBlock(text="Welcome to your mentoring pair"),
+        section(
+            content.message(
+                "kickoff_greeting", mentor=mention(mentor_id), mentee=mention(mentee_id)
+            )
+        ),
+        section(f"*Mentor:* {mention(mentor_id)}\n*Mentee:* {mention(mentee_id)}"),
+        DividerBlock(),
+        section(content.message("kickoff_agenda_intro") + "\n" + steps),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Schedule our next 3 meetings",
+                    action_id=Action.OPEN_SCHEDULE,
+                    value=str(pair_id),
+                    style="primary",
+                )
+            ]
+        ),
+    ]
+
+
+def status_blocks(overview: Overview) -> list[Block]:
+    blocks: list[Block] = []
+    if not overview.pairs:
+        blocks.append(
+            section(
+                "You're not in a mentoring pair yet. Start one with `/mentor start @person` "
+                "(you mentor them) or `/mentor start @person as mentee`."
+            )
+        )
+    for line in overview.pairs:
+        blocks.append(section(pair_summary(line)))
+    blocks.append(context(tips_summary(overview)))
+    return blocks
+
+
+def pair_summary(line: PairLine) -> str:
+    partner = mention(line.partner_id)
+    partner_role = "mentee" if line.role == "mentor" else "mentor"
+    if line.status == "invited":
+        if line.invited_by_me:
+            return (
+                f"*Invitation sent* to {partner} (they'd be your {partner_role}); "
+                "waiting for them to answer."
+            )
+        return f"*Invitation from* {partner}: they'd be your {partner_role}. Answer it in our DM."
+    text = f"*You are the {line.role}* of the pair with {partner} (your {partner_role})."
+    if line.next_meetings:
+        meetings = "\n".join(
+            f"• {slack_date(m.starts_at)} ({m.minutes} min)" for m in line.next_meetings
+        )
+        text += f"\nNext meetings:\n{meetings}"
+    else:
+        text += "\nNo meetings planned yet: `/mentor schedule` sets the next three."
+    return text
+
+
+def tips_summary(overview: Overview) -> str:
+    if not overview.tips_enabled:
+        return "Daily tips are *off*. Turn them back on with `/mentor tips on`."
+    return (
+        f"Daily tips arrive on working days at *{format_minute(overview.tip_minute)}* "
+        f"your time ({overview.tz}). Change with `/mentor tips at HH:MM` or `/mentor tips off`."
+    )

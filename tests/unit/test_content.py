@@ -1,0 +1,514 @@
+import re
+import shutil
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.content import (
+    MESSAGE_PLACEHOLDERS,
+    ContentError,
+    Practice,
+    bundled_content_dir,
+    load_content,
+)
+
+# The three lists of seed/mentoring-best-practices-part-two.txt, copied verbatim.
+SEED = """\
+Best Practices for Mentors:
+1. Take a genuine interest in your mentee’s progress and development.
+2. Establish two-way open communication.
+3. Utilize active listening (L4) skills.
+4. Make yourself available for questions.
+5. Build confidence and trust.
+6. Be honest and transparent.
+7. Share personal experience and knowledge. Provide examples of personal successes, setbacks & challenges.
+8. Introduce your mentee to clients / management / peer network.
+9. Be open to hearing a different perspective from your mentee.
+10. Demonstrate and model how you do things.
+Best Practices for Mentee:
+1. Take initiative to make the most out of the relationships.
+2. Be curious.
+3. Come prepared with area of focus and questions you want to work on.
+4. Use active listening (L4) skills.
+5. Be open and receptive to feedback.
+6. Contact your mentor when you have a question.
+7. Offer feedback about what’s helpful for you.
+8. Think of ways to apply what you learn on a daily basis.
+9. Cultivate the relationships based on interest, trust and confidence.
+10. Communicate with your supervisor.
+What to do when we do get together?
+1. Get acquainted. Build the relationships first.
+2. Discuss your current role and responsibilities, past positions and key experiences.
+3. Tell a short version of your career story-line.
+4. Find personal information that you are willing to share (hobbies etc.).
+5. Share your strengths, aspirations & development needs.
+6. Build schedule. Set the next three meeting. Consider logistics.
+7. Ask each other what will make this a rewarding experience.
+8. Negotiate expectations and agreements.
+9. Make the meeting focus relevant to support your development needs and plans.
+10. As you progress, expand the range of activities. Include shadowing, attending a business meeting, advice on a project/assignment and more.
+"""  # noqa: E501
+
+
+def seed_lists() -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in SEED.splitlines():
+        numbered = re.match(r"^\d+\. (.*)$", line)
+        if numbered:
+            current.append(numbered[1])
+        else:
+            current = lists.setdefault(line, [])
+    return lists
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content()
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A writable copy of the bundled content."""
+    target = tmp_path / "content"
+    target.mkdir()
+    for name in ("practices.yml", "messages.yml", "settings.yml"):
+        shutil.copyfile(bundled_content_dir() / name, target / name)
+    return target
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must occur once in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str) -> int:
+    lines = [n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line]
+    assert len(lines) == 1, f"{needle!r} must be on exactly one line of {path.name}"
+    return lines[0]
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        load_content(folder)
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    return caught.value.problems
+
+
+def assert_one_problem(folder: Path, file_name: str, line: int, fragment: str) -> None:
+    problems = problems_of(folder)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{folder / file_name}:{line}: "), problems
+    assert fragment in problems[0], problems
+
+
+# --- The bundled content ------------------------------------------------------------------------
+
+
+def test_bundled_content_loads(content):
+    assert len(content.mentor_practices) == 10
+    assert len(content.mentee_practices) == 10
+    assert len(content.get_together) == 10
+    assert set(content.messages) == set(MESSAGE_PLACEHOLDERS)
+    assert content.directory == bundled_content_dir()
+
+
+def test_bundled_lists_match_the_seed_exactly(content):
+    seed = seed_lists()
+    assert [p.text for p in content.mentor_practices] == seed["Best Practices for Mentors:"]
+    assert [p.text for p in content.mentee_practices] == seed["Best Practices for Mentee:"]
+    assert [p.text for p in content.get_together] == seed["What to do when we do get together?"]
+
+
+def test_bundled_practices_have_guidance_and_well_formed_unique_ids(content):
+    practices = [*content.mentor_practices, *content.mentee_practices, *content.get_together]
+    ids = [p.id for p in practices]
+    assert len(set(ids)) == len(ids)
+    assert all(re.match(r"^[a-z0-9][a-z0-9-]*$", i) for i in ids)
+    assert all(p.guidance for p in practices)
+    assert content.mentor_practices[0].id == "mentor-genuine-interest"
+    assert content.mentee_practices[0].id == "mentee-take-initiative"
+    assert content.get_together[0].id == "together-get-acquainted"
+
+
+def test_bundled_prep_practices_are_mentor_practices_that_fit_a_meeting(content):
+    assert {p.id for p in content.mentor_practices if p.prep} == {
+        "mentor-two-way-communication",
+        "mentor-active-listening",
+        "mentor-share-experience",
+        "mentor-open-to-perspective",
+        "mentor-demonstrate-model",
+    }
+    assert not any(p.prep for p in (*content.mentee_practices, *content.get_together))
+
+
+def test_bundled_settings(content):
+    settings = content.settings
+    assert settings.prep_lead == timedelta(hours=24)
+    assert settings.feedback_delay == timedelta(minutes=60)
+    assert settings.default_meeting_minutes == 45
+    assert settings.tip_time == time(9, 0)
+    assert settings.tip_days == frozenset({0, 1, 2, 3, 4})
+    assert settings.tip_spread == timedelta(minutes=30)
+    assert settings.reschedule_when_fewer_than == 1
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGE_PLACEHOLDERS))
+def test_every_bundled_message_formats_with_its_placeholders(content, key):
+    values = {name: f"<{name}>" for name in MESSAGE_PLACEHOLDERS[key]}
+    text = content.message(key, **values)
+    assert text.strip() == text and text
+    assert "{" not in text and "}" not in text
+    for value in values.values():
+        assert value in text, f"{key} never uses {value}"
+
+
+def test_loads_from_a_string_path(folder):
+    assert load_content(str(folder)).directory == folder
+
+
+# --- Lookups ------------------------------------------------------------------------------------
+
+
+def test_message_fills_placeholders(content):
+    assert content.message("invite_declined", invitee="<@U2>").startswith("<@U2> has declined")
+
+
+def test_message_of_an_unknown_key_is_a_key_error(content):
+    with pytest.raises(KeyError):
+        content.message("no_such_message")
+
+
+def test_message_without_a_needed_value_is_a_key_error(content):
+    with pytest.raises(KeyError):
+        content.message("invite_declined")
+
+
+def test_practice_finds_an_id_in_any_list(content):
+    curious = content.practice("mentee-be-curious")
+    assert isinstance(curious, Practice)
+    assert (curious.id, curious.text, curious.prep) == ("mentee-be-curious", "Be curious.", False)
+    assert content.practice("together-build-schedule") is content.get_together[5]
+    with pytest.raises(KeyError):
+        content.practice("no-such-practice")
+
+
+def test_tips_for_each_role(content):
+    assert content.tips_for("mentor") == content.mentor_practices
+    assert content.tips_for("mentee") == content.mentee_practices
+    with pytest.raises(ValueError):
+        content.tips_for("coordinator")
+
+
+# --- Problems, each with the file and the line of the offending node ----------------------------
+
+
+def test_missing_file(folder):
+    (folder / "settings.yml").unlink()
+    assert problems_of(folder) == [f"{folder / 'settings.yml'}: file not found"]
+
+
+def test_missing_folder_reports_every_file(tmp_path):
+    missing = tmp_path / "nowhere"
+    assert problems_of(missing) == [
+        f"{missing / name}: file not found"
+        for name in ("practices.yml", "messages.yml", "settings.yml")
+    ]
+
+
+def test_yaml_syntax_error(folder):
+    path = folder / "settings.yml"
+    replace_once(path, "prep_lead_hours: 24", "prep_lead_hours: 24: 25")
+    line = line_of(path, "prep_lead_hours")
+    assert_one_problem(folder, "settings.yml", line, "YAML syntax error: mapping values")
+
+
+def test_empty_file(folder):
+    (folder / "messages.yml").write_text("# nothing yet\n", encoding="utf-8")
+    assert_one_problem(folder, "messages.yml", 1, "file is empty")
+
+
+def test_top_level_must_be_a_mapping(folder):
+    (folder / "practices.yml").write_text("# a list\n- Be curious.\n", encoding="utf-8")
+    assert_one_problem(folder, "practices.yml", 2, "expected key: value pairs")
+
+
+def test_wrong_type(folder):
+    path = folder / "settings.yml"
+    replace_once(path, "prep_lead_hours: 24", 'prep_lead_hours: "24"')
+    line = line_of(path, "prep_lead_hours")
+    assert_one_problem(folder, "settings.yml", line, "prep_lead_hours: expected a whole number")
+
+
+def test_wrong_type_in_a_practice(folder):
+    path = folder / "practices.yml"
+    replace_once(
+        path,
+        "    prep: true\n    guidance: >-\n      Make it",
+        "    prep: maybe\n    guidance: >-\n      Make it",
+    )
+    line = line_of(path, "prep: maybe")
+    assert_one_problem(
+        folder, "practices.yml", line, "mentor_practices[1].prep: expected true or false"
+    )
+
+
+def test_practice_that_is_not_a_mapping(folder):
+    path = folder / "practices.yml"
+    replace_once(path, "mentee_practices:\n", "mentee_practices:\n  - Be brave.\n")
+    line = line_of(path, "Be brave.")
+    assert_one_problem(folder, "practices.yml", line, "mentee_practices[0]: expected key: value")
+
+
+def test_missing_required_key_points_at_its_mapping(folder):
+    path = folder / "practices.yml"
+    replace_once(path, '    text: "Think of ways to apply what you learn on a daily basis."\n', "")
+    line = line_of(path, "id: mentee-apply-daily")
+    assert_one_problem(
+        folder, "practices.yml", line, "missing required key 'mentee_practices[7].text'"
+    )
+
+
+def test_missing_required_list(folder):
+    path = folder / "practices.yml"
+    replace_once(path, "get_together:", "get_togethr:")
+    mapping_start = line_of(path, "mentor_practices:")  # the header comment is not a node
+    assert problems_of(folder) == [
+        f"{path}:{mapping_start}: missing required key 'get_together'",
+        f"{path}:{line_of(path, 'get_togethr:')}: unknown key 'get_togethr'",
+    ]
+
+
+def test_unknown_key(folder):
+    path = folder / "practices.yml"
+    replace_once(path, "    guidance: >-\n      Ask why", "    guidence: >-\n      Ask why")
+    line = line_of(path, "guidence")
+    assert_one_problem(folder, "practices.yml", line, "unknown key 'mentee_practices[1].guidence'")
+
+
+def test_duplicate_practice_id_across_lists(folder):
+    path = folder / "practices.yml"
+    first = line_of(path, "id: mentor-genuine-interest")
+    replace_once(path, "id: together-career-story", "id: mentor-genuine-interest # again")
+    line = line_of(path, "# again")
+    assert_one_problem(
+        folder,
+        "practices.yml",
+        line,
+        f"duplicate practice id 'mentor-genuine-interest' (first used on line {first})",
+    )
+
+
+def test_empty_text(folder):
+    path = folder / "practices.yml"
+    replace_once(path, 'text: "Be curious."', 'text: "  "')
+    line = line_of(path, 'text: "  "')
+    assert_one_problem(folder, "practices.yml", line, "mentee_practices[1].text: must not be empty")
+
+
+def test_empty_list(folder):
+    path = folder / "practices.yml"
+    text = path.read_text("utf-8")
+    head, _, _ = text.partition("get_together:")
+    path.write_text(head + "get_together: []\n", encoding="utf-8")
+    line = line_of(path, "get_together: []")
+    assert_one_problem(folder, "practices.yml", line, "get_together: must list at least one")
+
+
+def test_lists_may_grow(folder):
+    path = folder / "practices.yml"
+    replace_once(
+        path,
+        "mentee_practices:\n",
+        "mentee_practices:\n  - id: mentee-keep-a-journal\n    text: Keep a journal.\n",
+    )
+    content = load_content(folder)
+    assert len(content.mentee_practices) == 11
+    assert content.practice("mentee-keep-a-journal").guidance is None
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["Mentor-Curious", "-leading-hyphen", "with space", "snake_case"]
+)
+def test_malformed_practice_id(folder, bad_id):
+    path = folder / "practices.yml"
+    replace_once(path, "id: mentee-be-curious", f'id: "{bad_id}"')
+    line = line_of(path, bad_id)
+    assert_one_problem(folder, "practices.yml", line, f"id {bad_id!r} must use lowercase")
+
+
+def test_duplicate_yaml_key(folder):
+    path = folder / "messages.yml"
+    first = line_of(path, "feedback_thanks:")
+    path.write_text(path.read_text("utf-8") + "feedback_thanks: Thanks again!\n", "utf-8")
+    last = len(path.read_text("utf-8").splitlines())
+    assert_one_problem(
+        folder, "messages.yml", last, f"duplicate key 'feedback_thanks' (first on line {first})"
+    )
+
+
+def test_unknown_placeholder(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "{partner} shared feedback", "{partnr} shared feedback")
+    line = line_of(path, "feedback_partner_notice:")
+    assert_one_problem(
+        folder,
+        "messages.yml",
+        line,
+        "feedback_partner_notice: unknown placeholder {partnr}; this message accepts {partner}",
+    )
+
+
+@pytest.mark.parametrize("field", ["{mentee.__class__}", "{0}", "{}", "{mentee[0]}"])
+def test_placeholder_reaching_into_values_is_refused(folder, field):
+    path = folder / "messages.yml"
+    replace_once(path, "  {mentee} shared what", f"  {field} shared what")
+    line = line_of(path, "prep_shared_with_mentor:")
+    assert_one_problem(folder, "messages.yml", line, "unknown placeholder")
+
+
+def test_placeholder_with_formatting_is_refused(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "{partner} shared feedback", "{partner!r} shared feedback")
+    line = line_of(path, "feedback_partner_notice:")
+    assert_one_problem(folder, "messages.yml", line, "write placeholders as plain {name}")
+
+
+def test_placeholder_in_a_message_that_takes_none(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "Thank you for your feedback!", "Thank you {partner}!")
+    line = line_of(path, "feedback_thanks:")
+    assert_one_problem(folder, "messages.yml", line, "this message takes no placeholders")
+
+
+def test_invalid_format_syntax(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "Thank you for your feedback!", "Thank you { for your feedback!")
+    line = line_of(path, "feedback_thanks:")
+    assert_one_problem(folder, "messages.yml", line, "feedback_thanks: invalid template")
+
+
+def test_doubled_braces_are_literal(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "Thank you for your feedback!", "Thank you {{for}} your feedback!")
+    assert load_content(folder).message("feedback_thanks").startswith("Thank you {for} your")
+
+
+def test_missing_message_key(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "reschedule_prompt: >-", "# reschedule_prompt: >-")
+    replace_once(path, "  No problem, plans change.", "#  No problem, plans change.")
+    replace_once(path, "  next meetings.\n", "#  next meetings.\n")
+    line = line_of(path, "invite_text:")  # the first key: where the mapping starts
+    assert_one_problem(folder, "messages.yml", line, "missing required key 'reschedule_prompt'")
+
+
+def test_unknown_message_key(folder):
+    path = folder / "messages.yml"
+    path.write_text(path.read_text("utf-8") + "welcome_bak: Hello!\n", "utf-8")
+    line = line_of(path, "welcome_bak")
+    assert_one_problem(folder, "messages.yml", line, "unknown key 'welcome_bak'")
+
+
+def test_message_must_be_text(folder):
+    path = folder / "messages.yml"
+    replace_once(
+        path,
+        "feedback_thanks: >-\n"
+        "  Thank you for your feedback! It helps make the program better for\n"
+        "  everyone.\n",
+        "feedback_thanks:\n",
+    )
+    line = line_of(path, "feedback_thanks:")
+    assert_one_problem(folder, "messages.yml", line, "feedback_thanks: expected text")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("prep_lead_hours: 24", "prep_lead_hours: 0", "between 1 and 168"),
+        ("prep_lead_hours: 24", "prep_lead_hours: 169", "between 1 and 168"),
+        ("feedback_delay_minutes: 60", "feedback_delay_minutes: -1", "between 0 and 1440"),
+        ("feedback_delay_minutes: 60", "feedback_delay_minutes: 1441", "between 0 and 1440"),
+        ("default_meeting_minutes: 45", "default_meeting_minutes: 14", "between 15 and 240"),
+        ("default_meeting_minutes: 45", "default_meeting_minutes: 241", "between 15 and 240"),
+        ('tip_time: "09:00"', 'tip_time: "24:00"', "24-hour time HH:MM"),
+        ('tip_time: "09:00"', 'tip_time: "9am"', "24-hour time HH:MM"),
+        ('tip_time: "09:00"', "tip_time: 900", "24-hour time HH:MM"),
+        ("tip_days: [mon, tue, wed, thu, fri]", "tip_days: []", "at least one"),
+        ("tip_days: [mon, tue, wed, thu, fri]", "tip_days: [mon, funday]", "'funday' is not"),
+        ("tip_days: [mon, tue, wed, thu, fri]", "tip_days: mon", "expected a list"),
+        ("tip_spread_minutes: 30", "tip_spread_minutes: 61", "between 0 and 60"),
+        ("tip_spread_minutes: 30", "tip_spread_minutes: 1.5", "expected a whole number"),
+        ("reschedule_when_fewer_than: 1", "reschedule_when_fewer_than: 4", "between 0 and 3"),
+    ],
+)
+def test_setting_out_of_range(folder, old, new, fragment):
+    path = folder / "settings.yml"
+    replace_once(path, old, new)
+    line = line_of(path, new)
+    assert_one_problem(folder, "settings.yml", line, fragment)
+
+
+def test_bad_item_in_a_block_list_points_at_the_item(folder):
+    path = folder / "settings.yml"
+    replace_once(path, "tip_days: [mon, tue, wed, thu, fri]", "tip_days:\n  - mon\n  - sunday\n")
+    line = line_of(path, "- sunday")
+    assert_one_problem(folder, "settings.yml", line, "tip_days[1]: 'sunday' is not a day")
+
+
+def test_settings_at_their_limits(folder):
+    path = folder / "settings.yml"
+    replace_once(path, "feedback_delay_minutes: 60", "feedback_delay_minutes: 0")
+    replace_once(path, "prep_lead_hours: 24", "prep_lead_hours: 168")
+    replace_once(path, "tip_days: [mon, tue, wed, thu, fri]", "tip_days: [sun, Sat, mon, mon]")
+    replace_once(path, "tip_spread_minutes: 30", "tip_spread_minutes: 60")
+    replace_once(path, 'tip_time: "09:00"', 'tip_time: "23:59"')
+    settings = load_content(folder).settings
+    assert settings.feedback_delay == timedelta(0)
+    assert settings.prep_lead == timedelta(days=7)
+    assert settings.tip_days == frozenset({0, 5, 6})
+    assert settings.tip_spread == timedelta(hours=1)
+    assert settings.tip_time == time(23, 59)
+
+
+def test_unquoted_tip_time_is_read_as_a_time(folder):
+    # YAML 1.1 would read a bare 10:30 as the number 630.
+    replace_once(folder / "settings.yml", 'tip_time: "09:00"', "tip_time: 10:30")
+    assert load_content(folder).settings.tip_time == time(10, 30)
+
+
+def test_every_problem_in_every_file_is_reported_together(folder):
+    replace_once(folder / "practices.yml", 'text: "Be curious."', 'text: ""')
+    replace_once(folder / "practices.yml", "id: mentee-come-prepared", "id: Come_Prepared")
+    replace_once(folder / "messages.yml", "{invitee} has declined", "{invitee has declined")
+    replace_once(folder / "settings.yml", "tip_spread_minutes: 30", "tip_spread_minutes: 90")
+    problems = problems_of(folder)
+    assert [p.split(":", 1)[0] for p in problems] == [
+        str(folder / "practices.yml"),
+        str(folder / "practices.yml"),
+        str(folder / "messages.yml"),
+        str(folder / "settings.yml"),
+    ]
+
+
+def test_other_yaml_files_in_the_folder_are_ignored(folder):
+    (folder / "topics.yml").write_text("not: [valid\n", encoding="utf-8")
+    assert len(load_content(folder).mentor_practices) == 10
+
+
+def test_unsafe_yaml_tags_are_refused(folder):
+    path = folder / "settings.yml"
+    replace_once(path, "prep_lead_hours: 24", "prep_lead_hours: !!python/object/apply:os.getcwd []")
+    line = line_of(path, "prep_lead_hours")
+    assert_one_problem(folder, "settings.yml", line, "YAML syntax error")
+
+
+def test_non_utf8_file(folder):
+    path = folder / "messages.yml"
+    data = path.read_bytes().replace(b"Thank you for your feedback!", b"Danke sch\xf6n!")
+    path.write_bytes(data)
+    line = 1 + data[: data.index(b"\xf6")].count(b"\n")
+    assert_one_problem(folder, "messages.yml", line, "not UTF-8 text")
