@@ -96,8 +96,17 @@ class Engine:
                 )
                 if not batch:
                     break
-                for outcome in pool.map(lambda m: self._deliver(m, now), batch):
-                    report.outcomes[outcome] += 1
+                # One recipient's messages go in due order on one thread, so a
+                # prep never lands after the poll that follows it.
+                by_recipient: dict[tuple[str, str], list[ClaimedMessage]] = {}
+                for message in batch:
+                    by_recipient.setdefault((message.team_id, message.recipient), []).append(
+                        message
+                    )
+                for outcomes in pool.map(
+                    lambda group: [self._deliver(m, now) for m in group], by_recipient.values()
+                ):
+                    report.outcomes.update(outcomes)
         return report
 
     def _deliver(self, message: ClaimedMessage, now: datetime) -> str:

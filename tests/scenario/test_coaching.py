@@ -1,0 +1,295 @@
+"""The coaching loop after kickoff, with time moved by scheduler passes (never by sleeping)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.ids import Action, Block
+from bot.slackemu import Input
+from bot.store.models import Feedback, Meeting, ScheduledMessage
+from tests.conftest import MENTEE, MENTOR, STRANGER, Harness, all_text
+
+
+def pair_up(h: Harness) -> str:
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    return h.slack.wait_for("conversations.open").response["channel"]["id"]
+
+
+def open_schedule(h: Harness, group: str) -> dict:
+    kickoff = h.slack.messages_in(group)[-1]
+    h.click(MENTOR, kickoff, Action.OPEN_SCHEDULE)
+    view = h.driver.last_view_opened(MENTOR)
+    assert view["callback_id"] == "schedule_modal"
+    return view
+
+
+def schedule(h: Harness, group: str, times: list[datetime], length: str = "") -> object:
+    view = open_schedule(h, group)
+    values = {
+        block: {"value": Input.datetime(int(t.timestamp()))}
+        for block, t in zip(("meeting_1", "meeting_2", "meeting_3"), times, strict=True)
+    }
+    values[Block.LENGTH] = {"value": Input.plain_text(length or None)}
+    return h.submit(MENTOR, view, values)
+
+
+def count(h: Harness, model: type, *where: object) -> int:
+    with h.db.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def dms(h: Harness, user: str) -> list[dict]:
+    return h.slack.messages_in(user)
+
+
+def test_schedule_refuses_past_and_out_of_order(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    now = h.clock.now
+    response = schedule(
+        h, group, [now - timedelta(hours=1), now + timedelta(days=2), now + timedelta(days=1)]
+    )
+    assert response.json["response_action"] == "errors"
+    errors = response.json["errors"]
+    assert "past" in errors["meeting_1"] and "after the meeting above" in errors["meeting_3"]
+    response = schedule(h, group, [now + timedelta(days=d) for d in (1, 2, 3)], length="5")
+    assert "between 15 and 240" in response.json["errors"][Block.LENGTH]
+    assert count(h, Meeting) == 0
+    assert count(h, ScheduledMessage) == 0
+
+
+def test_three_week_program_across_time_zones(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    start = h.clock.now  # Monday 17:00 UTC = 09:00 in Los Angeles, 22:30 in Kolkata
+    first = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)  # Wednesday
+    times = [first, first + timedelta(days=7), first + timedelta(days=14)]
+    response = schedule(h, group, times)
+    assert response.status == 200 and not response.body
+    confirmation = h.slack.messages_in(group)[-1]
+    assert f"<!date^{int(first.timestamp())}^" in all_text(confirmation)
+    assert count(h, Meeting) == 3
+
+    # Tuesday: nothing about meetings yet, but each gets a tip at their own 09:00.
+    sent_at: dict[str, list[datetime]] = {MENTOR: [], MENTEE: []}
+    now = start
+    while now < first + timedelta(days=15):
+        now += timedelta(minutes=30)
+        before = {u: len(dms(h, u)) for u in sent_at}
+        h.tick(now)
+        for user in sent_at:
+            for message in dms(h, user)[before[user] :]:
+                if "mentoring tip" in message.get("text", ""):
+                    sent_at[user].append(now)
+
+    # One tip per working day, at 09:00 local (within the 30-minute pass resolution).
+    from zoneinfo import ZoneInfo
+
+    for user, zone in ((MENTOR, "America/Los_Angeles"), (MENTEE, "Asia/Kolkata")):
+        local = [t.astimezone(ZoneInfo(zone)) for t in sent_at[user]]
+        assert local, user
+        assert all(t.weekday() < 5 for t in local), user
+        assert all((t.hour, t.minute) in {(9, 0), (9, 30)} for t in local), (user, local)
+        days = [t.date() for t in local]
+        assert len(days) == len(set(days)), "one tip a day"
+        assert len(days) >= 13
+    # No tip repeats before all ten were sent.
+    mentor_tips = [m["text"] for m in dms(h, MENTOR) if "mentoring tip" in m.get("text", "")]
+    assert len(set(mentor_tips[:10])) == 10
+
+    # Prep: the mentee was asked and the mentor got practices; first meeting uses the agenda.
+    mentee_preps = [m for m in dms(h, MENTEE) if "Prepare for" in m.get("text", "")]
+    mentor_preps = [m for m in dms(h, MENTOR) if "Prepare for" in m.get("text", "")]
+    assert len(mentee_preps) == 3 and len(mentor_preps) == 3
+    assert "Get acquainted" in all_text(mentee_preps[0])
+    assert "shadowing" in all_text(mentee_preps[1])
+    assert "active listening" in all_text(mentor_preps[0]).lower()
+    # Feedback polls after each meeting for both.
+    polls = [m for m in dms(h, MENTEE) if m.get("text") == "How did your mentoring meeting go?"]
+    assert len(polls) == 3
+    # After the last meeting started, the pair is asked to set the next three.
+    asks = [m for m in h.slack.messages_in(group) if "next three" in m.get("text", "")]
+    assert len(asks) == 1
+    # Every scheduled row went out exactly once.
+    with h.db.session() as s:
+        statuses = dict(
+            s.execute(
+                select(ScheduledMessage.status, func.count()).group_by(ScheduledMessage.status)
+            ).all()
+        )
+    assert set(statuses) <= {"sent", "pending"}, statuses
+
+
+def test_prep_answers_reach_the_mentor(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(hours=30)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    h.tick(meeting - timedelta(hours=24))
+    prep = [m for m in dms(h, MENTEE) if "Prepare for" in m.get("text", "")][-1]
+    assert "come prepared" in all_text(prep).lower() or "focus" in all_text(prep).lower()
+    # The mentor cannot open the mentee's prep form.
+    mark = h.slack.mark()
+    h.click(MENTOR, prep, Action.OPEN_PREP, channel=h.slack.dm_channel(MENTEE))
+    assert "mentee" in h.slack.wait_for("response_url", after=mark).args["text"]
+    h.click(MENTEE, prep, Action.OPEN_PREP)
+    view = h.driver.last_view_opened(MENTEE)
+    response = h.submit(MENTEE, view, {Block.FOCUS: {"value": Input.plain_text("")}})
+    assert response.json["response_action"] == "errors"
+    h.submit(
+        MENTEE,
+        view,
+        {
+            Block.FOCUS: {"value": Input.plain_text("Presenting to executives")},
+            Block.QUESTIONS: {"value": Input.plain_text("How do I open?")},
+        },
+    )
+    shared = h.last_dm(MENTOR)
+    assert "Presenting to executives" in all_text(shared) and "How do I open?" in all_text(shared)
+
+
+def test_feedback_poll_updates_in_place_and_stays_private(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(hours=30)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    h.tick(meeting + timedelta(minutes=45 + 60))
+    poll = h.last_dm(MENTEE)
+    assert poll["text"] == "How did your mentoring meeting go?"
+    h.click(MENTEE, poll, f"{Action.FEEDBACK_HAPPENED}:yes")
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_USEFULNESS}:4")
+    updated = h.slack.message(poll["ts"])
+    shown = all_text(updated)
+    assert "✓ Yes" in shown and "✓ 4" in shown and "usefulness: *4/5*" in shown
+    h.click(MENTEE, updated, Action.OPEN_FEEDBACK_DETAILS)
+    view = h.driver.last_view_opened(MENTEE)
+    h.submit(
+        MENTEE,
+        view,
+        {
+            Block.HELPED: {"value": Input.plain_text("secret praise")},
+            Block.CHANGE: {"value": Input.plain_text("secret critique")},
+        },
+    )
+    # The partner only learns that feedback was given, never the words.
+    for call in h.slack.calls:
+        if call.args.get("channel") in {MENTOR, h.slack.dm_channel(MENTOR), group}:
+            assert "secret" not in all_text(call.args)
+    assert any("feedback" in m.get("text", "") for m in dms(h, MENTOR))
+    with h.db.session() as s:
+        row = s.scalars(select(Feedback).where(Feedback.user_id == MENTEE)).one()
+        assert (row.happened, row.usefulness, row.helped) == ("yes", 4, "secret praise")
+    # A stranger pressing the same poll changes nothing.
+    mark = h.slack.mark()
+    h.click(
+        STRANGER, updated, f"{Action.FEEDBACK_USEFULNESS}:1", channel=h.slack.dm_channel(MENTEE)
+    )
+    h.slack.wait_for("response_url", after=mark)
+    assert count(h, Feedback) == 1
+
+
+def test_didnt_happen_asks_for_a_new_time_and_moving_moves_prompts(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(hours=30)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    h.tick(meeting + timedelta(hours=2))
+    poll = h.last_dm(MENTOR)
+    assert poll["text"] == "How did your mentoring meeting go?"
+    h.click(MENTOR, poll, f"{Action.FEEDBACK_HAPPENED}:rescheduled")
+    ask = h.last_dm(MENTOR)
+    assert "new time" in all_text(ask).lower()
+    # Move the second meeting: its prep moves with it.
+    confirmation = [
+        m for m in h.slack.messages_in(group) if "meetings are set" in m.get("text", "")
+    ][-1]
+    with h.db.session() as s:
+        second = s.scalars(select(Meeting).order_by(Meeting.starts_at)).all()[1]
+    h.click(MENTOR, confirmation, f"{Action.MOVE_MEETING}:{second.id}", value=f"move:{second.id}")
+    view = h.driver.last_view_opened(MENTOR)
+    moved_to = second.starts_at + timedelta(days=2)
+    h.submit(
+        MENTOR, view, {Block.MEETING_TIME: {"value": Input.datetime(int(moved_to.timestamp()))}}
+    )
+    assert "moved a meeting" in h.slack.messages_in(group)[-1]["text"]
+    with h.db.session() as s:
+        pending = s.scalars(
+            select(ScheduledMessage).where(
+                ScheduledMessage.meeting_id == second.id, ScheduledMessage.status == "pending"
+            )
+        ).all()
+        assert {m.kind for m in pending} == {"prep_mentee", "prep_mentor", "feedback"}
+        assert all(m.due_at > second.starts_at for m in pending if m.kind == "feedback")
+        assert min(m.due_at for m in pending) == moved_to - timedelta(hours=24)
+
+
+def test_tips_off_on_and_at(harness: Harness) -> None:
+    h = harness
+    pair_up(h)
+    h.driver.slash(MENTEE, "tips at 07:15")
+    h.tick(datetime(2026, 3, 3, 1, 44, tzinfo=UTC))  # 07:14 in Kolkata
+    assert not [m for m in dms(h, MENTEE) if "tip" in m.get("text", "")]
+    h.tick(datetime(2026, 3, 3, 1, 45, tzinfo=UTC))  # 07:15 in Kolkata
+    assert len([m for m in dms(h, MENTEE) if "mentoring tip" in m.get("text", "")]) == 1
+    shown = all_text(h.driver.slash(MENTEE, "tips off").json)
+    assert "off" in shown
+    for day in range(1, 5):
+        h.tick(datetime(2026, 3, 3, 1, 45, tzinfo=UTC) + timedelta(days=day))
+    assert len([m for m in dms(h, MENTEE) if "mentoring tip" in m.get("text", "")]) == 1
+    h.driver.slash(MENTEE, "tips on")
+    h.tick(datetime(2026, 3, 9, 1, 45, tzinfo=UTC))  # next Monday 07:15 Kolkata
+    assert len([m for m in dms(h, MENTEE) if "mentoring tip" in m.get("text", "")]) == 2
+
+
+def test_tip_votes_are_stored_and_shown(harness: Harness) -> None:
+    h = harness
+    pair_up(h)
+    h.tick(datetime(2026, 3, 3, 17, 0, tzinfo=UTC))  # 09:00 Tuesday in Los Angeles
+    tip = h.last_dm(MENTOR)
+    h.click(MENTOR, tip, Action.TIP_UP)
+    assert "✓ 👍" in all_text(h.slack.message(tip["ts"]))
+    from bot.store.models import TipVote
+
+    assert count(h, TipVote, TipVote.vote == 1) == 1
+    mark = h.slack.mark()
+    h.click(MENTEE, tip, Action.TIP_UP, channel=h.slack.dm_channel(MENTOR))
+    h.slack.wait_for("response_url", after=mark)
+    assert count(h, TipVote) == 1
+
+
+def test_end_stops_prompts_and_sends_closing_poll(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(days=2)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    response = h.driver.slash(MENTEE, "end")
+    assert "End pairing" in all_text(response.json)
+    h.click(
+        MENTEE,
+        {"ts": "0", "blocks": response.json["blocks"]},
+        Action.END_CONFIRM,
+        channel=h.slack.dm_channel(MENTEE),
+    )
+    assert "ended" in h.slack.messages_in(group)[-1]["text"].lower()
+    before = {u: len(dms(h, u)) for u in (MENTOR, MENTEE)}
+    h.tick(meeting + timedelta(days=20))
+    for user in (MENTOR, MENTEE):
+        new = dms(h, user)[before[user] :]
+        assert [m["text"] for m in new] == ["How did your mentoring meeting go?"], new
+    assert "status" and "not in a mentoring pair" in all_text(h.driver.slash(MENTOR, "status").json)
+
+
+def test_ticks_are_idempotent(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(days=2)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    when = meeting + timedelta(hours=3)
+    first = h.tick(when)
+    calls = len(h.slack.calls_to("chat.postMessage"))
+    second = h.tick(when)
+    assert first.sent > 0 and second.sent == 0
+    assert len(h.slack.calls_to("chat.postMessage")) == calls
