@@ -222,6 +222,8 @@ async def handle_meeting_menu(
             ),
             on_error=report_with(respond),
         )
+        if (body.get("container") or {}).get("type") == "view":
+            deps.background.spawn(publish_home(deps, client, team_id, user_id))
     else:
         raise UserError("That menu choice is not one of mine, so I left everything as it was.")
 

@@ -69,6 +69,7 @@ async def handle_mentor(
 
 async def _status(ack: Any, deps: Deps, team_id: str, user_id: str) -> None:
     now = deps.clock()
+    await deps.db.run(coaching.resume_if_paused, team_id=team_id, user_id=user_id, now=now)
     data = await deps.db.run(
         overview,
         team_id=team_id,

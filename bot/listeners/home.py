@@ -6,6 +6,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.permissions import is_coordinator
+from bot.services import coaching
 from bot.services.overview import overview
 from bot.services.program import program_figures
 from bot.slackapi import fetch_user
@@ -14,6 +15,7 @@ from bot.views.home import home_view
 
 async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id: str) -> None:
     now = deps.clock()
+    await deps.db.run(coaching.resume_if_paused, team_id=team_id, user_id=user_id, now=now)
     data = await deps.db.run(
         overview,
         team_id=team_id,

@@ -15,6 +15,7 @@ from bot.domain.meetings import check_length, check_meeting_times
 from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Block, View
 from bot.listeners.actions import update_poll
 from bot.listeners.common import team_of
+from bot.listeners.home import publish_home
 from bot.services import coaching
 from bot.views.coaching import meeting_changed, prep_shared, schedule_confirmation
 from bot.views.common import as_dicts
@@ -132,6 +133,7 @@ async def handle_move_submit(
     await ack()
     channel = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=meeting.pair_id)
     message = meeting_changed(starts_at=meeting.starts_at, cancelled=False, by=user_id)
+    deps.background.spawn(publish_home(deps, client, team_id, user_id))
     deps.background.spawn(
         client.chat_postMessage(
             channel=channel or user_id, text=message.text, blocks=as_dicts(message.blocks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -449,3 +449,19 @@ def pair_for_command(session: Session, *, team_id: str, user_id: str) -> Pair:
 def pair_channel(session: Session, *, team_id: str, pair_id: int) -> str | None:
     pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
     return pair.channel_id if pair else None
+
+
+def resume_if_paused(session: Session, *, team_id: str, user_id: str, now: datetime) -> bool:
+    """Slack refused to DM this person earlier; now they are talking to us, so resume."""
+    person = repo.get_person(session, team_id=team_id, user_id=user_id)
+    if person is None or person.blocked_at is None:
+        return False
+    person.blocked_at = None
+    person.blocked_reason = None
+    outbox.resume_recipient(
+        session, team_id=team_id, recipient=user_id, stale_before=now - timedelta(days=1)
+    )
+    active = repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",))
+    if person.tips_enabled and active:
+        person.tips_planned_until = now
+    return True

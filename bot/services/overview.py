@@ -17,6 +17,7 @@ class MeetingLine:
     meeting_id: int
     starts_at: datetime
     minutes: int
+    number: int
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ def overview(
                 invited_by_me=pair.inviter_id == user_id,
                 channel_id=pair.channel_id,
                 next_meetings=tuple(
-                    MeetingLine(meeting_id=m.id, starts_at=m.starts_at, minutes=m.minutes)
+                    MeetingLine(
+                        meeting_id=m.id, starts_at=m.starts_at, minutes=m.minutes, number=m.number
+                    )
                     for m in meetings[:3]
                 ),
             )

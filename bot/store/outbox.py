@@ -190,14 +190,24 @@ def pause_recipient(session: Session, *, team_id: str, recipient: str, reason: s
     return result.rowcount
 
 
-def resume_recipient(session: Session, *, team_id: str, recipient: str) -> int:
+def resume_recipient(
+    session: Session, *, team_id: str, recipient: str, stale_before: datetime
+) -> int:
+    """Release a person's held messages; ones that went stale meanwhile are dropped."""
+    held = (
+        ScheduledMessage.team_id == team_id,
+        ScheduledMessage.recipient == recipient,
+        ScheduledMessage.status == "paused",
+    )
+    session.execute(
+        update(ScheduledMessage)
+        .where(*held, ScheduledMessage.due_at < stale_before)
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
     result = session.execute(
         update(ScheduledMessage)
-        .where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.recipient == recipient,
-            ScheduledMessage.status == "paused",
-        )
+        .where(*held)
         .values(status="pending")
         .execution_options(synchronize_session=False)
     )

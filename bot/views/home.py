@@ -9,6 +9,7 @@ from slack_sdk.models.views import View
 
 from bot.ids import Action
 from bot.services.overview import Overview
+from bot.views.coaching import meeting_line
 from bot.views.common import context, mention, section, slack_date
 from bot.views.pairing import pair_summary, tips_summary
 
@@ -55,6 +56,13 @@ def home_view(overview: Overview, *, figures: ProgramFigures | None = None) -> V
                 )
             )
         elif line.status == "active":
+            for meeting in line.next_meetings:
+                blocks += meeting_line(
+                    meeting_id=meeting.meeting_id,
+                    number=meeting.number,
+                    starts_at=meeting.starts_at,
+                    minutes=meeting.minutes,
+                )
             blocks.append(
                 ActionsBlock(
                     block_id=f"home_pair:{line.pair_id}",

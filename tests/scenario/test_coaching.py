@@ -293,3 +293,32 @@ def test_ticks_are_idempotent(harness: Harness) -> None:
     second = h.tick(when)
     assert first.sent > 0 and second.sent == 0
     assert len(h.slack.calls_to("chat.postMessage")) == calls
+
+
+def test_cancel_a_meeting_from_app_home(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(days=2)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    h.driver.app_home_opened(MENTEE)
+    h.app.drain()
+    home = h.slack.home_view(MENTEE)
+    with h.db.session() as s:
+        first = s.scalars(select(Meeting).order_by(Meeting.starts_at)).first()
+    assert f"<!date^{int(first.starts_at.timestamp())}^" in all_text(home)
+    h.driver.click_in_view(
+        MENTEE, home, f"{Action.MOVE_MEETING}:{first.id}", value=f"cancel:{first.id}"
+    )
+    h.app.drain()
+    assert "cancelled the meeting" in h.slack.messages_in(group)[-1]["text"]
+    assert (
+        count(
+            h,
+            ScheduledMessage,
+            ScheduledMessage.meeting_id == first.id,
+            ScheduledMessage.status == "pending",
+        )
+        == 0
+    )
+    refreshed = h.slack.home_view(MENTEE)
+    assert f"<!date^{int(first.starts_at.timestamp())}^" not in all_text(refreshed)

@@ -1,0 +1,179 @@
+"""The command line as an operator uses it: real processes, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.slackemu import SlackEmulator
+from tests.conftest import MENTEE, MENTOR
+
+BASE_ENV = {
+    "PATH": os.environ.get("PATH", ""),
+    "HOME": os.environ.get("HOME", "/tmp"),
+    "SLACK_BOT_TOKEN": "xoxb-cli-test",
+    "SLACK_SIGNING_SECRET": "cli-secret",
+}
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**BASE_ENV, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is required"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN must be a bot token"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET is required"),
+        ({"PORT": "eighty"}, "PORT must be a TCP port"),
+        ({"MENTOR_SCHEDULER": "sometimes"}, "MENTOR_SCHEDULER must be 'on' or 'off'"),
+        ({"MENTOR_ADMINS": "carol"}, "MENTOR_ADMINS must be comma-separated"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL must be a SQLAlchemy URL"),
+        ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL must be an http(s) URL"),
+        ({"MENTOR_CONTENT_DIR": "/nonexistent"}, "MENTOR_CONTENT_DIR must be a folder"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(tmp_path: Path, env: dict, expected: str) -> None:
+    result = run(["serve"], env, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = run(
+        ["db", "upgrade"], {"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"}, tmp_path
+    )
+    assert result.returncode == 1
+    assert "DATABASE_URL: cannot open the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_content_check_reports_file_line_and_serve_refuses(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(Path(__file__).parents[2] / "content", content)
+    ok = run(["content", "check", str(content)], {}, tmp_path)
+    assert ok.returncode == 0 and "ok" in ok.stdout
+    settings = content / "settings.yml"
+    lines = settings.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("prep_lead_hours"))
+    lines[index] = "prep_lead_hours: lots"
+    settings.write_text("\n".join(lines) + "\n")
+    bad = run(["content", "check", str(content)], {}, tmp_path)
+    assert bad.returncode != 0
+    assert f"settings.yml:{index + 1}:" in bad.stdout
+    refused = run(["serve"], {"MENTOR_CONTENT_DIR": str(content)}, tmp_path)
+    assert refused.returncode != 0
+    assert f"settings.yml:{index + 1}:" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_db_upgrade_and_tick(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "",
+    }
+    upgraded = run(["db", "upgrade"], env, tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "revision" in upgraded.stdout
+    with SlackEmulator() as slack:
+        tick_env = {
+            **env,
+            "SLACK_BOT_TOKEN": "xoxb-t",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.base_url,
+        }
+        first = run(["tick", "--now", "2026-03-02T09:00:00Z"], tick_env, tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "tick:" in first.stdout
+        bad = run(["tick", "--now", "next tuesday"], tick_env, tmp_path)
+        assert bad.returncode == 2 and "ISO-8601" in bad.stderr
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    for args in (
+        ["--help"],
+        ["serve", "--help"],
+        ["worker", "--help"],
+        ["tick", "--help"],
+        ["content", "check", "--help"],
+        ["db", "upgrade", "--help"],
+    ):
+        result = run(args, {}, tmp_path)
+        assert result.returncode == 0 and "usage:" in result.stdout, args
+
+
+def test_serve_answers_health_and_slack_then_stops_on_sigterm(tmp_path: Path) -> None:
+    with SlackEmulator() as slack:
+        slack.add_user(MENTOR, name="alice", tz="America/Los_Angeles")
+        slack.add_user(MENTEE, name="bob", tz="Asia/Kolkata")
+        port = _free_port()
+        env = {
+            **BASE_ENV,
+            "SLACK_SIGNING_SECRET": "serve-secret",
+            "SLACK_API_URL": slack.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
+            "PORT": str(port),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            health = _wait_for_health(port)
+            assert health == {"ok": True, "database": "ok"}
+            driver = slack.driver(f"http://127.0.0.1:{port}", "serve-secret")
+            assert driver.slash(MENTOR, "help").status == 200
+            mark = slack.mark()
+            driver.slash(MENTOR, f"start <@{MENTEE}|bob>")
+            slack.wait_for("chat.postMessage", after=mark, timeout=10)
+            assert driver.post("command=%2Fmentor", bad_signature=True).status == 401
+        finally:
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=15)
+        assert process.returncode == 0, output
+        assert time.monotonic() - started < 10
+        assert "Traceback" not in output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_health(port: int) -> dict:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # waiting for a process to bind its port, not moving app time
