@@ -81,7 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         help="validate content YAML",
         description="Validate the content YAML; prints file:line: problem for each error.",
     )
-    check.add_argument("dir", nargs="?", default=None, help="content folder (default: bundled)")
+    check.add_argument(
+        "dir",
+        nargs="?",
+        default=None,
+        help="content folder (default: $MENTOR_CONTENT_DIR, else the bundled content)",
+    )
     check.set_defaults(run=_content_check)
 
     db = commands.add_parser("db", help="database tools")
@@ -165,10 +170,13 @@ def _tick(args: argparse.Namespace) -> int:
 
 
 def _content_check(args: argparse.Namespace) -> int:
+    import os
+
     from bot.content import ContentError, load_content
 
+    directory = args.dir or os.environ.get("MENTOR_CONTENT_DIR") or None
     try:
-        content = load_content(args.dir)
+        content = load_content(directory)
     except ContentError as error:
         for problem in error.problems:
             print(problem)

@@ -264,7 +264,7 @@ class _SettingsFile(_StrictModel):
     tip_days: Annotated[
         list[Annotated[int, BeforeValidator(_weekday)]], AfterValidator(_at_least_one)
     ]
-    tip_spread_minutes: Annotated[int, _between(0, 60, "minutes")]
+    tip_spread_minutes: Annotated[int, _between(0, 29, "minutes")]
     reschedule_when_fewer_than: Annotated[int, _between(0, 3, "meetings")]
 
 

@@ -75,10 +75,12 @@ def _add_pass_job(scheduler: BackgroundScheduler | BlockingScheduler, engine: En
 
 def run_worker(settings: Settings, content: Content, db: Database) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
-    _add_pass_job(scheduler, make_engine(settings, content, db))
+    engine = make_engine(settings, content, db)
+    _add_pass_job(scheduler, engine)
 
     def stop(_signum: int, _frame: object) -> None:
-        logger.info("worker stopping after the pass in flight")
+        logger.info("worker stopping: finishing the messages in hand")
+        engine.stopping.set()
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
@@ -97,15 +99,17 @@ async def _serve(settings: Settings, content: Content, db: Database) -> None:
 
     bolt, deps = create_app(settings, content=content, db=db)
     scheduler: BackgroundScheduler | None = None
+    engine = make_engine(settings, content, db)
     if settings.scheduler_enabled:
         scheduler = BackgroundScheduler(timezone=UTC)
-        _add_pass_job(scheduler, make_engine(settings, content, db))
+        _add_pass_job(scheduler, engine)
         scheduler.start()
 
     async def stop_scheduler() -> None:
         if scheduler is not None:
-            # Lets a pass in flight finish its current message; claimed rows not
-            # yet sent return to others when their lease ends.
+            # The pass stops claiming and finishes the batch it holds (at most
+            # CLAIM_BATCH messages), so shutdown stays within Slack-sized seconds.
+            engine.stopping.set()
             await asyncio.to_thread(scheduler.shutdown, wait=True)
 
     if settings.socket_mode:

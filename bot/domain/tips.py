@@ -65,3 +65,13 @@ def tip_list_role(roles: set[str]) -> str:
     if roles == {"mentee"}:
         return "mentee"
     return "both"
+
+
+def spread_offset(seed: int, spread: timedelta) -> timedelta:
+    """A person's fixed place in the tip wave: whole seconds within ``spread``."""
+    seconds = int(spread.total_seconds())
+    return timedelta(seconds=seed % seconds) if seconds > 0 else timedelta(0)
+
+
+# A tip this late is news from yesterday; it is dropped rather than sent in the evening.
+STALE_AFTER = timedelta(hours=6)

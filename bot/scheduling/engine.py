@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.content import Content
+from bot.domain.tips import STALE_AFTER
 from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
 from bot.scheduling.render import render
@@ -80,6 +82,8 @@ class Engine:
         self.content = content
         self.worker = worker or worker_name()
         self.concurrency = concurrency
+        # Set on shutdown: the pass stops claiming; what it holds is finished first.
+        self.stopping = threading.Event()
 
     def run_pass(self, now: datetime) -> PassReport:
         report = PassReport()
@@ -181,6 +185,8 @@ class Engine:
 
 def _still_wanted(session: Session, *, message: ClaimedMessage, now: datetime) -> bool:
     """Send-time guard for messages whose reason may have gone since planning."""
+    if message.kind == "tip":
+        return now - message.due_at <= STALE_AFTER
     if message.kind == "schedule_ask" and message.pair_id is not None:
         return not repo.upcoming_meetings(
             session, team_id=message.team_id, pair_id=message.pair_id, now=now
@@ -194,6 +200,7 @@ def _still_wanted(session: Session, *, message: ClaimedMessage, now: datetime) -
 def _pause_person(
     session: Session, *, message: ClaimedMessage, reason: str, now: datetime, worker: str
 ) -> None:
+    outbox.pause_message(session, message_id=message.id, worker=worker, reason=reason)
     outbox.pause_recipient(
         session, team_id=message.team_id, recipient=message.recipient, reason=reason
     )

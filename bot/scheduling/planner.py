@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.content import Content
-from bot.domain.tips import LATE_GRACE, next_tip_due, tip_for, tip_list_role
+from bot.domain.tips import LATE_GRACE, next_tip_due, spread_offset, tip_for, tip_list_role
 from bot.store import outbox
 from bot.store.models import Pair, Person
 from bot.store.outbox import PlannedMessage
@@ -58,6 +58,8 @@ def plan_tips(
             working_days=settings.tip_days,
             after=max(person.tips_planned_until, now - LATE_GRACE),
         )
+        if settings.tip_spread:
+            due += spread_offset(person.tip_seed, settings.tip_spread)
         role = tip_list_role(person_roles)
         tip_id = tip_for(lists[role], seed=person.tip_seed, index=person.tips_sent)
         planned.append(

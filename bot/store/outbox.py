@@ -175,14 +175,21 @@ def mark_skipped(session: Session, *, message_id: int, worker: str, reason: str)
     return _settle(session, message_id, worker, status="cancelled", last_error=reason[:255])
 
 
+def pause_message(session: Session, *, message_id: int, worker: str, reason: str) -> bool:
+    return _settle(session, message_id, worker, status="paused", last_error=reason[:255])
+
+
 def pause_recipient(session: Session, *, team_id: str, recipient: str, reason: str) -> int:
-    """Hold every pending message to a person Slack refused, without failing the pass."""
+    """Hold the pending messages to a person Slack refused, without failing the pass.
+
+    Rows another worker is sending right now stay theirs to settle.
+    """
     result = session.execute(
         update(ScheduledMessage)
         .where(
             ScheduledMessage.team_id == team_id,
             ScheduledMessage.recipient == recipient,
-            ScheduledMessage.status.in_(("pending", "sending")),
+            ScheduledMessage.status == "pending",
         )
         .values(status="paused", last_error=reason[:255], lease_until=None)
         .execution_options(synchronize_session=False)

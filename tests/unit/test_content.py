@@ -151,7 +151,7 @@ def test_bundled_settings(content):
     assert settings.default_meeting_minutes == 45
     assert settings.tip_time == time(9, 0)
     assert settings.tip_days == frozenset({0, 1, 2, 3, 4})
-    assert settings.tip_spread == timedelta(minutes=30)
+    assert settings.tip_spread == timedelta(0)
     assert settings.reschedule_when_fewer_than == 1
 
 
@@ -440,8 +440,8 @@ def test_message_must_be_text(folder):
         ("tip_days: [mon, tue, wed, thu, fri]", "tip_days: []", "at least one"),
         ("tip_days: [mon, tue, wed, thu, fri]", "tip_days: [mon, funday]", "'funday' is not"),
         ("tip_days: [mon, tue, wed, thu, fri]", "tip_days: mon", "expected a list"),
-        ("tip_spread_minutes: 30", "tip_spread_minutes: 61", "between 0 and 60"),
-        ("tip_spread_minutes: 30", "tip_spread_minutes: 1.5", "expected a whole number"),
+        ("tip_spread_minutes: 0", "tip_spread_minutes: 30", "between 0 and 29"),
+        ("tip_spread_minutes: 0", "tip_spread_minutes: 1.5", "expected a whole number"),
         ("reschedule_when_fewer_than: 1", "reschedule_when_fewer_than: 4", "between 0 and 3"),
     ],
 )
@@ -464,13 +464,13 @@ def test_settings_at_their_limits(folder):
     replace_once(path, "feedback_delay_minutes: 60", "feedback_delay_minutes: 0")
     replace_once(path, "prep_lead_hours: 24", "prep_lead_hours: 168")
     replace_once(path, "tip_days: [mon, tue, wed, thu, fri]", "tip_days: [sun, Sat, mon, mon]")
-    replace_once(path, "tip_spread_minutes: 30", "tip_spread_minutes: 60")
+    replace_once(path, "tip_spread_minutes: 0", "tip_spread_minutes: 29")
     replace_once(path, 'tip_time: "09:00"', 'tip_time: "23:59"')
     settings = load_content(folder).settings
     assert settings.feedback_delay == timedelta(0)
     assert settings.prep_lead == timedelta(days=7)
     assert settings.tip_days == frozenset({0, 5, 6})
-    assert settings.tip_spread == timedelta(hours=1)
+    assert settings.tip_spread == timedelta(minutes=29)
     assert settings.tip_time == time(23, 59)
 
 
@@ -484,7 +484,7 @@ def test_every_problem_in_every_file_is_reported_together(folder):
     replace_once(folder / "practices.yml", 'text: "Be curious."', 'text: ""')
     replace_once(folder / "practices.yml", "id: mentee-come-prepared", "id: Come_Prepared")
     replace_once(folder / "messages.yml", "{invitee} has declined", "{invitee has declined")
-    replace_once(folder / "settings.yml", "tip_spread_minutes: 30", "tip_spread_minutes: 90")
+    replace_once(folder / "settings.yml", "tip_spread_minutes: 0", "tip_spread_minutes: 90")
     problems = problems_of(folder)
     assert [p.split(":", 1)[0] for p in problems] == [
         str(folder / "practices.yml"),
