@@ -34,6 +34,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 PRACTICES_FILE = "practices.yml"
 MESSAGES_FILE = "messages.yml"
 SETTINGS_FILE = "settings.yml"
+# Optional: a folder written before the sign-up pool existed still loads.
+TOPICS_FILE = "topics.yml"
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -80,6 +82,12 @@ class Practice:
 
 
 @dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
 class ProgramSettings:
     prep_lead: timedelta
     feedback_delay: timedelta
@@ -98,6 +106,13 @@ class Content:
     messages: Mapping[str, str]
     settings: ProgramSettings
     directory: Path
+    topics: tuple[Topic, ...] = ()
+
+    def topic_label(self, topic_id: str) -> str:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic.label
+        return topic_id
 
     def message(self, key: str, /, **values: object) -> str:
         """The message ``key`` with its placeholders filled from ``values``."""
@@ -139,6 +154,9 @@ def load_content(directory: Path | str | None = None) -> Content:
     practices = _load_file(folder / PRACTICES_FILE, _PracticesFile, problems, _duplicate_ids)
     messages = _load_file(folder / MESSAGES_FILE, _MessagesFile, problems)
     settings = _load_file(folder / SETTINGS_FILE, _SettingsFile, problems)
+    topics = None
+    if (folder / TOPICS_FILE).exists():
+        topics = _load_file(folder / TOPICS_FILE, _TopicsFile, problems, _duplicate_topic_ids)
     if problems or practices is None or messages is None or settings is None:
         raise ContentError(problems)
     return Content(
@@ -156,6 +174,7 @@ def load_content(directory: Path | str | None = None) -> Content:
             reschedule_when_fewer_than=settings.reschedule_when_fewer_than,
         ),
         directory=folder,
+        topics=tuple(Topic(t.id, t.label) for t in topics.topics) if topics else (),
     )
 
 
@@ -266,6 +285,29 @@ class _SettingsFile(_StrictModel):
     ]
     tip_spread_minutes: Annotated[int, _between(0, 29, "minutes")]
     reschedule_when_fewer_than: Annotated[int, _between(0, 3, "meetings")]
+
+
+class _TopicModel(_StrictModel):
+    id: Annotated[str, AfterValidator(_practice_id)]
+    label: _Text
+
+
+class _TopicsFile(_StrictModel):
+    topics: Annotated[list[_TopicModel], AfterValidator(_at_least_one)]
+
+
+def _duplicate_topic_ids(data: Any, line_of: Callable[[_Loc], int]) -> Iterator[tuple[_Loc, str]]:
+    first_use: dict[str, int] = {}
+    items = data.get("topics") if isinstance(data, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        topic_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(topic_id, str):
+            continue
+        if topic_id in first_use:
+            loc: _Loc = ("topics", index, "id")
+            yield loc, f"duplicate topic id {topic_id!r} (first on line {first_use[topic_id]})"
+        else:
+            first_use[topic_id] = line_of(("topics", index, "id"))
 
 
 def _template_problem(template: str, allowed: frozenset[str]) -> str | None:

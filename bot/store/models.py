@@ -223,3 +223,50 @@ class ProcessedEvent(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PoolMember(Base):
+    """Someone who signed up to be matched: role, topics, goals, capacity, working hours."""
+
+    __tablename__ = "pool_members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    roles: Mapped[str] = mapped_column(String(16))  # mentor | mentee | both
+    topics: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"ids": [...]}
+    goals: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    work_start: Mapped[int] = mapped_column(Integer, default=540)  # minutes after local midnight
+    work_end: Mapped[int] = mapped_column(Integer, default=1020)
+    paused_until: Mapped[datetime | None]
+    joined_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MatchExclusion(Base):
+    """A coordinator's rule: these two are never to be matched."""
+
+    __tablename__ = "match_exclusions"
+    __table_args__ = (UniqueConstraint("team_id", "user_a", "user_b"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_a: Mapped[str] = mapped_column(String(32))
+    user_b: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class MatchProposal(Base):
+    """A computed matching awaiting a coordinator's approval."""
+
+    __tablename__ = "match_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | approved | discarded
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -73,7 +73,7 @@ def folder(tmp_path: Path) -> Path:
     """A writable copy of the bundled content."""
     target = tmp_path / "content"
     target.mkdir()
-    for name in ("practices.yml", "messages.yml", "settings.yml"):
+    for name in ("practices.yml", "messages.yml", "settings.yml", "topics.yml"):
         shutil.copyfile(bundled_content_dir() / name, target / name)
     return target
 
@@ -495,7 +495,7 @@ def test_every_problem_in_every_file_is_reported_together(folder):
 
 
 def test_other_yaml_files_in_the_folder_are_ignored(folder):
-    (folder / "topics.yml").write_text("not: [valid\n", encoding="utf-8")
+    (folder / "notes.yml").write_text("not: [valid\n", encoding="utf-8")
     assert len(load_content(folder).mentor_practices) == 10
 
 
@@ -512,3 +512,20 @@ def test_non_utf8_file(folder):
     path.write_bytes(data)
     line = 1 + data[: data.index(b"\xf6")].count(b"\n")
     assert_one_problem(folder, "messages.yml", line, "not UTF-8 text")
+
+
+def test_topics_load_and_duplicates_are_reported(folder):
+    content = load_content(folder)
+    assert content.topic_label("leadership") == "Leadership"
+    assert len({t.id for t in content.topics}) == len(content.topics)
+    path = folder / "topics.yml"
+    text = path.read_text()
+    path.write_text(text + "  - id: leadership\n    label: Leading again\n")
+    line = len(path.read_text().splitlines()) - 1
+    problems = problems_of(folder)
+    assert problems == [f"{path}:{line}: duplicate topic id 'leadership' (first on line 6)"]
+
+
+def test_topics_file_is_optional(folder):
+    (folder / "topics.yml").unlink()
+    assert load_content(folder).topics == ()
