@@ -23,6 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic narrates every plugin and step at INFO; operators need its warnings only.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.run(args) or 0)
     except ConfigError as error:
@@ -89,6 +91,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_content_check)
 
+    demo = commands.add_parser(
+        "demo",
+        help="run a whole mentoring program locally, no Slack needed",
+        description="Run the real app against an embedded Slack emulator with a small cast "
+        "(a mentor, a mentee and a coordinator in far-apart time zones), drive a whole program "
+        "through it, print a transcript and write demo.html that shows it as Slack would.",
+    )
+    demo.add_argument(
+        "--content", default=None, help="content folder to preview (default: bundled)"
+    )
+    demo.add_argument("--out", default="demo-out", help="output folder (default: ./demo-out)")
+    demo.add_argument(
+        "--days", type=_positive_days, default=21, help="program length in days (1–90, default 21)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="seed for the cast's answers (default 7)")
+    demo.set_defaults(run=_demo)
+
+    match = commands.add_parser(
+        "match",
+        help="propose (and approve) pairs from a workspace's sign-up pool",
+        description="Compute an optimal matching of the sign-up pool. Without --dry-run the "
+        "proposal is approved: invitations and kind 'not this round' notes are queued for the "
+        "next scheduler pass.",
+    )
+    match.add_argument("--team", required=True, help="Slack workspace ID, e.g. T0123ABCD")
+    match.add_argument("--dry-run", action="store_true", help="show the proposal, change nothing")
+    match.set_defaults(run=_match)
+
+    report = commands.add_parser(
+        "report",
+        help="program insights for a workspace (aggregates only)",
+        description="Program insights: pairs, meetings, prep, usefulness, tips, pairs at risk, "
+        "weekly trends. Groups of fewer than 3 answers are suppressed.",
+    )
+    report.add_argument("--team", required=True, help="Slack workspace ID, e.g. T0123ABCD")
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.add_argument("--chart", default=None, help="also write a PNG chart of weekly trends")
+    report.set_defaults(run=_report)
+
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser(
@@ -96,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(run=_db_upgrade)
     return parser
+
+
+def _positive_days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 90:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to 90")
+    return int(text)
 
 
 def _parse_instant(text: str) -> datetime:
@@ -186,6 +233,77 @@ def _content_check(args: argparse.Namespace) -> int:
         f"{len(content.mentee_practices)} mentee practices, "
         f"{len(content.get_together)} get-together steps, {len(content.messages)} messages)"
     )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.content import ContentError, load_content
+    from bot.demo import run_demo
+
+    try:
+        content = load_content(args.content)
+    except ContentError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    run_demo(content, Path(args.out), days=args.days, seed=args.seed)
+    return 0
+
+
+def _match(args: argparse.Namespace) -> int:
+    from bot.services import matching
+
+    settings = load_settings(require_slack=False)
+    content = _load_content_or_fail(settings.content_dir)
+    db = _open_database(settings)
+    now = datetime.now(UTC)
+    labels = {t.id: t.label for t in content.topics}
+    with db.session() as session:
+        proposal = matching.compute_proposal(
+            session, team_id=args.team, by="cli", now=now, topic_labels=labels
+        )
+        print(
+            f"{len(proposal.pairs)} pairs from {proposal.pool_size} people "
+            f"(total fit {proposal.total_score:.3f}, {proposal.method} solver)"
+        )
+        for line in proposal.pairs:
+            print(
+                f"  {line.mentor_id} -> {line.mentee_id}  {line.score:.3f}  "
+                + "; ".join(line.reasons)
+            )
+        if proposal.unmatched:
+            print("unmatched mentees: " + ", ".join(proposal.unmatched))
+        if args.dry_run:
+            session.rollback()
+            print("dry run: nothing saved")
+            return 0
+        approval = matching.approve(
+            session, team_id=args.team, proposal_id=proposal.id, by="cli", selected=None, now=now
+        )
+    print(
+        f"approved: {len(approval.invited)} invitations and {len(approval.unmatched)} "
+        "'not this round' notes queued; they go out with the next scheduler pass "
+        "(serve, worker, or mentor-bot tick)"
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.reporting import format_report, weekly_chart_png
+    from bot.services.insights import program_report
+
+    settings = load_settings(require_slack=False)
+    db = _open_database(settings)
+    with db.session() as session:
+        data = program_report(session, team_id=args.team, now=datetime.now(UTC))
+    print(format_report(data, args.format))
+    if args.chart:
+        Path(args.chart).write_bytes(weekly_chart_png(data))
+        print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
 
 

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.content import Content, load_content
 from bot.deps import Clock, Deps, utc_now
 from bot.domain.errors import UserError
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, program, views
 from bot.store.db import Database
 from bot.store.repo import remember_event
 
@@ -87,6 +87,7 @@ def create_app(
     actions.register(app)
     views.register(app)
     events.register(app)
+    program.register(app)
     app.error(_answer_error)
     return app, deps
 

@@ -63,6 +63,8 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "ended": frozenset({"mentor", "mentee"}),
         "closing_poll": frozenset({"partner"}),
         "help_text": frozenset(),
+        "match_notice_mentor": frozenset({"mentee"}),
+        "match_unmatched": frozenset(),
     }
 )
 

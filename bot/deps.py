@@ -27,6 +27,10 @@ class Deps:
     db: Database
     clock: Clock = utc_now
     background: Background = field(default_factory=Background)
+    # Asks the scheduler for a pass now, so messages planned for "now" (match
+    # invitations, closing polls) need not wait for the next minute. A no-op
+    # when this process runs no scheduler: a worker or tick picks them up.
+    wake_scheduler: Callable[[], None] = lambda: None
 
     @property
     def default_tip_minute(self) -> int:

@@ -22,6 +22,10 @@ class Action(StrEnum):
     HOME_STATUS = "home_status"
     HOME_HELP = "home_help"
     HOME_TIPS_TOGGLE = "home_tips_toggle"
+    NUDGE_PAIR = "nudge_pair"
+    FORGET_CONFIRM = "forget_confirm"
+    FORGET_CANCEL = "forget_cancel"
+    OPEN_JOIN = "join_open"
 
 
 class View(StrEnum):
@@ -29,6 +33,8 @@ class View(StrEnum):
     MOVE_MEETING = "move_meeting_modal"
     PREP = "prep_modal"
     FEEDBACK_DETAILS = "feedback_details_modal"
+    JOIN = "join_modal"
+    MATCH_REVIEW = "match_review_modal"
 
 
 class Block(StrEnum):
@@ -41,9 +47,18 @@ class Block(StrEnum):
     QUESTIONS = "prep_questions"
     HELPED = "feedback_helped"
     CHANGE = "feedback_change"
+    JOIN_ROLE = "join_role"
+    JOIN_TOPICS = "join_topics"
+    JOIN_GOALS = "join_goals"
+    JOIN_CAPACITY = "join_capacity"
+    JOIN_START = "join_work_start"
+    JOIN_END = "join_work_end"
 
 
 MEETING_BLOCKS = (Block.MEETING_1, Block.MEETING_2, Block.MEETING_3)
 
 # Inputs carry one element each; naming the element after its block keeps lookups simple.
 INPUT_ACTION = "value"
+
+# The match review lists proposed pairs in checkbox groups of at most ten (Slack's limit).
+MATCH_GROUP_PREFIX = "match_group_"

@@ -22,6 +22,7 @@ from bot.store.models import Installation
 logger = logging.getLogger(__name__)
 
 PASS_INTERVAL_SECONDS = 60
+PASS_JOB_ID = "scheduler-pass"
 
 
 def make_sender(settings: Settings, db: Database) -> SlackSender:
@@ -64,7 +65,7 @@ def _add_pass_job(scheduler: BackgroundScheduler | BlockingScheduler, engine: En
         "interval",
         seconds=PASS_INTERVAL_SECONDS,
         args=[engine],
-        id="scheduler-pass",
+        id=PASS_JOB_ID,
         next_run_time=datetime.now(UTC),
         # One pass at a time; a pass that overruns makes the next one wait, not pile up.
         max_instances=1,
@@ -104,6 +105,9 @@ async def _serve(settings: Settings, content: Content, db: Database) -> None:
         scheduler = BackgroundScheduler(timezone=UTC)
         _add_pass_job(scheduler, engine)
         scheduler.start()
+        deps.wake_scheduler = lambda: scheduler.modify_job(  # type: ignore[union-attr]
+            PASS_JOB_ID, next_run_time=datetime.now(UTC)
+        )
 
     async def stop_scheduler() -> None:
         if scheduler is not None:

@@ -46,9 +46,56 @@ class End:
     pass
 
 
-Command = Help | Start | Schedule | Status | Tips | End
+@dataclass(frozen=True)
+class Join:
+    pass
 
-SUBCOMMANDS = ("help", "start", "schedule", "status", "tips", "end")
+
+@dataclass(frozen=True)
+class Leave:
+    pass
+
+
+@dataclass(frozen=True)
+class Pause:
+    days: int
+
+
+@dataclass(frozen=True)
+class Match:
+    pass
+
+
+@dataclass(frozen=True)
+class ForgetMe:
+    pass
+
+
+@dataclass(frozen=True)
+class MyData:
+    pass
+
+
+Command = (
+    Help | Start | Schedule | Status | Tips | End | Join | Leave | Pause | Match | ForgetMe | MyData
+)
+
+SUBCOMMANDS = (
+    "help",
+    "start",
+    "schedule",
+    "status",
+    "tips",
+    "end",
+    "join",
+    "leave",
+    "pause",
+    "match",
+    "my-data",
+    "forget-me",
+)
+_DURATION = re.compile(r"^(\d{1,2})([dw])$")
+MAX_PAUSE_DAYS = 90
 
 
 def parse_command(text: str | None) -> Command:
@@ -68,6 +115,17 @@ def parse_command(text: str | None) -> Command:
         return _parse_tips(rest)
     if verb == "end":
         return End()
+    simple = {
+        "join": Join,
+        "leave": Leave,
+        "match": Match,
+        "forget-me": ForgetMe,
+        "my-data": MyData,
+    }
+    if verb in simple:
+        return simple[verb]()
+    if verb == "pause":
+        return _parse_pause(rest)
     raise UserError(
         f"I don't know `/mentor {words[0]}`. Try `/mentor help` to see what I can do: "
         + ", ".join(f"`{s}`" for s in SUBCOMMANDS)
@@ -112,6 +170,17 @@ def _parse_tips(rest: list[str]) -> Tips:
             raise UserError(f"`{rest[1]}` is not a time of day. Use 24-hour HH:MM, e.g. 08:30.")
         return Tips(enabled=True, minute=int(match.group(1)) * 60 + int(match.group(2)))
     raise UserError(usage)
+
+
+def _parse_pause(rest: list[str]) -> Pause:
+    usage = "Use `/mentor pause 2w` (weeks) or `/mentor pause 10d` (days), up to 90 days."
+    match = _DURATION.match(rest[0].lower()) if len(rest) == 1 else None
+    if match is None:
+        raise UserError(usage)
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if not 1 <= days <= MAX_PAUSE_DAYS:
+        raise UserError(usage)
+    return Pause(days=days)
 
 
 def format_minute(minute: int) -> str:

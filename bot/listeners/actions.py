@@ -383,7 +383,7 @@ async def handle_tip_vote(
 ) -> None:
     vote = 1 if action["action_id"] == Action.TIP_UP else -1
     message_id = _int(action.get("value", ""))
-    tip_id = await deps.db.run(
+    tip_id, role = await deps.db.run(
         coaching.record_tip_vote,
         team_id=team_of(body, context),
         user_id=body["user"]["id"],
@@ -396,7 +396,7 @@ async def handle_tip_vote(
         deps.content,
         message_id=message_id,
         practice=deps.content.practice(tip_id),
-        role=_tip_role(body),
+        role=role,
         vote=vote,
     )
     deps.background.spawn(
@@ -408,15 +408,6 @@ async def handle_tip_vote(
         ),
         on_error=report_with(respond),
     )
-
-
-def _tip_role(body: dict[str, Any]) -> str:
-    text = " ".join(
-        b.get("text", {}).get("text", "") for b in body.get("message", {}).get("blocks", [])[:1]
-    )
-    if "mentors and mentees" in text:
-        return "both"
-    return "mentee" if "mentees" in text else "mentor"
 
 
 async def handle_end_confirm(
@@ -437,6 +428,7 @@ async def handle_end_confirm(
         now=deps.clock(),
     )
     await ack()
+    deps.wake_scheduler()  # the closing polls are due now
     ended = pair_ended(deps.content, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id)
 
     async def announce() -> None:

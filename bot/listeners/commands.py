@@ -9,8 +9,23 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.commands import End, Help, Schedule, Start, Status, Tips, parse_command
+from bot.domain.commands import (
+    End,
+    ForgetMe,
+    Help,
+    Join,
+    Leave,
+    Match,
+    MyData,
+    Pause,
+    Schedule,
+    Start,
+    Status,
+    Tips,
+    parse_command,
+)
 from bot.listeners.common import report_with, team_of
+from bot.listeners.program import handle_program_command
 from bot.services import coaching, pairing
 from bot.services.overview import overview
 from bot.slackapi import fetch_user
@@ -59,6 +74,8 @@ async def handle_mentor(
             now=deps.clock(),
         )
         await _status(ack, deps, team_id, user_id)
+    elif isinstance(command, (Join, Leave, Pause, Match, ForgetMe, MyData)):
+        await handle_program_command(command, ack, body, respond, client, deps, team_id)
     elif isinstance(command, End):
         pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)
         blocks = end_confirmation(

@@ -7,6 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.permissions import is_coordinator
 from bot.services import coaching
+from bot.services.insights import program_report
 from bot.services.overview import overview
 from bot.services.program import program_figures
 from bot.slackapi import fetch_user
@@ -23,8 +24,17 @@ async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id
         now=now,
         default_tip_minute=deps.default_tip_minute,
     )
-    figures = None
-    coordinator = user_id in deps.settings.admins or (await fetch_user(client, user_id)).is_admin
-    if is_coordinator(user_id, admins=deps.settings.admins, slack_admin=coordinator):
+    figures = report = None
+    if await is_coordinator_user(deps, client, user_id):
         figures = await deps.db.run(program_figures, team_id=team_id, now=now)
-    await client.views_publish(user_id=user_id, view=home_view(data, figures=figures).to_dict())
+        report = await deps.db.run(program_report, team_id=team_id, now=now)
+    view = home_view(data, figures=figures, report=report)
+    await client.views_publish(user_id=user_id, view=view.to_dict())
+
+
+async def is_coordinator_user(deps: Deps, client: AsyncWebClient, user_id: str) -> bool:
+    """In MENTOR_ADMINS, or a Slack workspace admin or owner."""
+    if user_id in deps.settings.admins:
+        return True
+    slack_admin = (await fetch_user(client, user_id)).is_admin
+    return is_coordinator(user_id, admins=deps.settings.admins, slack_admin=slack_admin)

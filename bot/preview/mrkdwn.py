@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -291,7 +291,7 @@ def _render_angle(
     url = safe_url(decode_entities(target))
     if url is None:
         # Not a link Slack would make clickable (or an unsafe scheme): literal text.
-        return _label(label) if label else escape(decode_entities(target))
+        return _label(label) if label else escape("<" + decode_entities(target) + ">")
     shown = label or (url[len("mailto:") :] if url.lower().startswith("mailto:") else url)
     return (
         f'<a class="sk-link" href="{escape(url)}" target="_blank" rel="noopener noreferrer">'

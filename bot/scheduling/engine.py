@@ -26,6 +26,7 @@ from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
 from bot.scheduling.render import render
 from bot.scheduling.sender import DeliveryError, SlackSender
+from bot.services import pairing
 from bot.store import outbox, repo
 from bot.store.db import Database
 from bot.store.models import Meeting
@@ -135,6 +136,15 @@ class Engine:
         except Exception as error:  # noqa: BLE001 - one bad row never stops the pass
             logger.exception("delivering %s failed", message.key)
             return self._settle_failure(message, DeliveryError("retry", type(error).__name__), now)
+        if message.kind == "match_invite" and message.pair_id is not None:
+            # Answering the invitation updates this very message, as with /mentor start.
+            self.db.call(
+                pairing.record_invitation_message,
+                team_id=message.team_id,
+                pair_id=message.pair_id,
+                channel_id=posted.channel,
+                ts=posted.ts,
+            )
         self.db.call(
             outbox.mark_sent,
             message_id=message.id,

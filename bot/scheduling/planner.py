@@ -58,6 +58,10 @@ def plan_tips(
             working_days=settings.tip_days,
             after=max(person.tips_planned_until, now - LATE_GRACE),
         )
+        if person.paused_until is not None and due < person.paused_until:
+            # Paused: skip this day without spending a tip from the rotation.
+            person.tips_planned_until = due
+            continue
         if settings.tip_spread:
             due += spread_offset(person.tip_seed, settings.tip_spread)
         role = tip_list_role(person_roles)

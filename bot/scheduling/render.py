@@ -8,6 +8,7 @@ from bot.content import Content
 from bot.store.outbox import ClaimedMessage
 from bot.views import coaching
 from bot.views.coaching import Outgoing
+from bot.views.pairing import invitation_blocks
 
 # Mentor practices that suit a meeting's preparation, when content marks none.
 PREP_PRACTICES_FALLBACK = 3
@@ -47,4 +48,21 @@ def render(content: Content, message: ClaimedMessage) -> Outgoing:
         )
     if kind == "schedule_ask":
         return coaching.schedule_ask(content, pair_id=payload["pair_id"])
+    if kind == "match_invite":
+        blocks = invitation_blocks(
+            content,
+            pair_id=payload["pair_id"],
+            inviter_id=payload["mentor_id"],
+            invitee_id=payload["mentee_id"],
+            inviter_role="mentor",
+        )
+        return Outgoing(
+            text=f"<@{payload['mentor_id']}> invited you to a mentoring pair", blocks=blocks
+        )
+    if kind == "match_notice":
+        return coaching.plain(
+            content.message("match_notice_mentor", mentee=f"<@{payload['mentee_id']}>")
+        )
+    if kind == "match_unmatched":
+        return coaching.plain(content.message("match_unmatched"))
     raise ValueError(f"unknown scheduled message kind {kind!r}")

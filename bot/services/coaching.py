@@ -372,11 +372,11 @@ def set_tips(
 
 def record_tip_vote(
     session: Session, *, team_id: str, user_id: str, message_id: int, vote: int, now: datetime
-) -> str:
+) -> tuple[str, str]:
     message = outbox.get_message(session, team_id=team_id, message_id=message_id)
     if message is None or message.kind != "tip" or message.recipient != user_id:
         raise UserError("That tip isn't yours to rate, so I left it as it was.")
-    tip_id = message.payload["tip_id"]
+    tip_id, role = message.payload["tip_id"], message.payload.get("role", "mentor")
     existing = session.scalars(
         select(TipVote).where(TipVote.outbox_id == message.id, TipVote.user_id == user_id)
     ).first()
@@ -393,7 +393,7 @@ def record_tip_vote(
         )
     else:
         existing.vote, existing.voted_at = vote, now
-    return tip_id
+    return tip_id, role
 
 
 def end_pair(session: Session, *, team_id: str, pair_id: int, user_id: str, now: datetime) -> Pair:

@@ -78,6 +78,8 @@ class Person(Base):
     tip_seed: Mapped[int] = mapped_column(Integer, default=0)
     blocked_at: Mapped[datetime | None]  # Slack refused DMs to this person; paused
     blocked_reason: Mapped[str | None] = mapped_column(String(64))
+    # `/mentor pause 2w`: no tips and no matching until then.
+    paused_until: Mapped[datetime | None]
     # Due time of the newest planned tip; the pass plans the next one once this
     # has passed. NULL means the person gets no tips (no active pair, or off).
     tips_planned_until: Mapped[datetime | None] = mapped_column(index=True)

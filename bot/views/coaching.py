@@ -182,7 +182,7 @@ def prep_for_mentee(content: Content, payload: dict[str, Any]) -> Outgoing:
             ]
         ),
     ]
-    return Outgoing(text=f"Prepare for your mentoring meeting on {when}", blocks=blocks)
+    return Outgoing(text=f"Prepare for your mentoring meeting: {when}", blocks=blocks)
 
 
 def prep_for_mentor(
@@ -199,7 +199,7 @@ def prep_for_mentor(
     ]
     if fitting:
         blocks.append(section("*Practices for this meeting*\n" + fitting))
-    return Outgoing(text=f"Prepare for your mentoring meeting on {when}", blocks=blocks)
+    return Outgoing(text=f"Prepare for your mentoring meeting: {when}", blocks=blocks)
 
 
 def _meeting_guidance(content: Content, *, first: bool) -> Block:
@@ -413,7 +413,7 @@ def reschedule_prompt(content: Content, *, meeting_id: int) -> Outgoing:
 def tip_message(
     content: Content, *, message_id: int, practice: Practice, role: str, vote: int | None = None
 ) -> Outgoing:
-    label = {"mentor": "mentors", "mentee": "mentees"}.get(role, "mentors and mentees")
+    label = {"mentor": "mentor", "mentee": "mentee"}.get(role, "mentor and mentee")
     blocks: list[Block] = [
         section(content.message("tip_intro", role=label)),
         section(f"*{practice.text}*" + (f"\n{practice.guidance}" if practice.guidance else "")),

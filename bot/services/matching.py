@@ -1,0 +1,218 @@
+"""Matching the sign-up pool: a proposal coordinators review, then invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.errors import Conflict, NotFound
+from bot.domain.matching import Candidate, propose
+from bot.services import pool
+from bot.store import outbox, repo
+from bot.store.models import MatchProposal, Pair
+from bot.store.outbox import PlannedMessage
+
+
+@dataclass(frozen=True)
+class ProposedLine:
+    index: int
+    mentor_id: str
+    mentee_id: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    pairs: tuple[ProposedLine, ...]
+    unmatched: tuple[str, ...]
+    total_score: float
+    method: str
+    pool_size: int
+
+
+def compute_proposal(
+    session: Session,
+    *,
+    team_id: str,
+    by: str,
+    now: datetime,
+    topic_labels: Mapping[str, str],
+) -> ProposalView:
+    entries = pool.matchable(session, team_id=team_id, now=now)
+    candidates = [
+        Candidate(
+            user_id=e.user_id,
+            roles=frozenset({"mentor", "mentee"} if e.roles == "both" else {e.roles}),
+            topics=frozenset(e.topics),
+            goals=e.goals,
+            capacity=min(max(e.capacity, 1), 5),
+            tz=e.tz,
+            work_start=e.work_start,
+            work_end=e.work_end,
+        )
+        for e in entries
+    ]
+    result = propose(
+        candidates,
+        past_pairs=pool.past_partners(session, team_id=team_id),
+        exclusions=pool.exclusions(session, team_id=team_id),
+        topic_labels=topic_labels,
+        on=now.date(),
+    )
+    lines = tuple(
+        ProposedLine(i, p.mentor_id, p.mentee_id, round(p.score, 4), tuple(p.reasons))
+        for i, p in enumerate(result.pairs)
+    )
+    row = MatchProposal(
+        team_id=team_id,
+        created_by=by,
+        created_at=now,
+        status="open",
+        data={
+            "pairs": [
+                {
+                    "mentor": p.mentor_id,
+                    "mentee": p.mentee_id,
+                    "score": p.score,
+                    "reasons": list(p.reasons),
+                }
+                for p in lines
+            ],
+            "unmatched": list(result.unmatched_mentees),
+            "total_score": result.total_score,
+            "method": result.method,
+        },
+    )
+    session.add(row)
+    session.flush()
+    return _view(row, pool_size=len(candidates))
+
+
+def _view(row: MatchProposal, *, pool_size: int = 0) -> ProposalView:
+    data = row.data
+    return ProposalView(
+        id=row.id,
+        pairs=tuple(
+            ProposedLine(i, p["mentor"], p["mentee"], p["score"], tuple(p["reasons"]))
+            for i, p in enumerate(data.get("pairs", []))
+        ),
+        unmatched=tuple(data.get("unmatched", [])),
+        total_score=float(data.get("total_score", 0.0)),
+        method=str(data.get("method", "")),
+        pool_size=pool_size,
+    )
+
+
+@dataclass(frozen=True)
+class Approval:
+    invited: tuple[int, ...]  # pair ids
+    skipped: tuple[str, ...]  # why some approved lines could not be invited
+    unmatched: tuple[str, ...]
+
+
+def approve(
+    session: Session,
+    *,
+    team_id: str,
+    proposal_id: int,
+    by: str,
+    selected: Collection[int] | None,
+    now: datetime,
+) -> Approval:
+    """Invite the selected pairs (all when ``selected`` is None); tell the rest kindly.
+
+    Messages go out through the outbox, so an approval is one transaction and
+    every invitation is delivered once, even if Slack is briefly away.
+    """
+    row = session.scalars(
+        select(MatchProposal)
+        .where(MatchProposal.team_id == team_id, MatchProposal.id == proposal_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound("That proposal is gone. Run `/mentor match` again.")
+    if row.status != "open":
+        raise Conflict("That proposal was already handled. Run `/mentor match` for a fresh one.")
+    view = _view(row)
+    chosen = set(range(len(view.pairs))) if selected is None else set(selected)
+    invited: list[int] = []
+    skipped: list[str] = []
+    not_chosen_mentees = [line.mentee_id for line in view.pairs if line.index not in chosen]
+    planned: list[PlannedMessage] = []
+    for line in view.pairs:
+        if line.index not in chosen:
+            continue
+        if repo.open_pair_between(session, team_id=team_id, a=line.mentor_id, b=line.mentee_id):
+            skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired")
+            continue
+        pair = Pair(
+            team_id=team_id,
+            mentor_id=line.mentor_id,
+            mentee_id=line.mentee_id,
+            inviter_id=line.mentor_id,
+            status="invited",
+            created_at=now,
+        )
+        session.add(pair)
+        session.flush()
+        invited.append(pair.id)
+        planned += [
+            PlannedMessage(
+                team_id=team_id,
+                key=f"match_invite:{pair.id}",
+                kind="match_invite",
+                recipient=line.mentee_id,
+                due_at=now,
+                pair_id=pair.id,
+                payload={
+                    "pair_id": pair.id,
+                    "mentor_id": line.mentor_id,
+                    "mentee_id": line.mentee_id,
+                },
+            ),
+            PlannedMessage(
+                team_id=team_id,
+                key=f"match_notice:{pair.id}",
+                kind="match_notice",
+                recipient=line.mentor_id,
+                due_at=now,
+                pair_id=pair.id,
+                payload={"pair_id": pair.id, "mentee_id": line.mentee_id},
+            ),
+        ]
+    for mentee_id in (*view.unmatched, *not_chosen_mentees):
+        planned.append(
+            PlannedMessage(
+                team_id=team_id,
+                key=f"match_unmatched:{row.id}:{mentee_id}",
+                kind="match_unmatched",
+                recipient=mentee_id,
+                due_at=now,
+                payload={"proposal_id": row.id},
+            )
+        )
+    outbox.plan(session, planned, now=now)
+    row.status = "approved"
+    row.data = {**row.data, "approved_by": by, "approved": sorted(chosen)}
+    return Approval(
+        invited=tuple(invited),
+        skipped=tuple(skipped),
+        unmatched=tuple((*view.unmatched, *not_chosen_mentees)),
+    )
+
+
+def get_proposal(session: Session, *, team_id: str, proposal_id: int) -> ProposalView:
+    row = session.scalars(
+        select(MatchProposal).where(
+            MatchProposal.team_id == team_id, MatchProposal.id == proposal_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound("That proposal is gone. Run `/mentor match` again.")
+    return _view(row)

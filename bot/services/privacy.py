@@ -1,0 +1,460 @@
+"""The right to be forgotten and the right of access: a person's data, erased or shown.
+
+``forget_person`` deletes what belongs to one person and keeps only anonymous
+aggregates: wherever another person's history needs a row (a pair, a feedback
+score, a tip vote), the user ID is replaced by a tombstone — a random token drawn
+afresh for every call, so it cannot be derived from the user ID nor linked to
+a later forget of the same person. Free text they wrote is deleted; their
+partner's history stays whole.
+
+``personal_data`` returns everything stored about one person, as a plain
+JSON-able dict — their own words included, never anyone else's.
+
+No Slack here, and ``now`` is a parameter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from bot.store import outbox, repo
+from bot.store.models import (
+    Feedback,
+    MatchExclusion,
+    MatchProposal,
+    Pair,
+    Person,
+    PoolMember,
+    PrepAnswer,
+    ScheduledMessage,
+    TipVote,
+)
+
+OPEN_STATUSES = ("invited", "active")
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """How many rows each step touched, per table (``deleted`` vs ``anonymised``)."""
+
+    pairs_ended: int = 0
+    pairs_anonymised: int = 0
+    meetings_cancelled: int = 0
+    feedback_anonymised: int = 0
+    prep_answers_deleted: int = 0
+    tip_votes_anonymised: int = 0
+    people_deleted: int = 0
+    pool_members_deleted: int = 0
+    match_exclusions_deleted: int = 0
+    match_exclusions_anonymised: int = 0
+    match_proposals_deleted: int = 0
+    match_proposals_anonymised: int = 0
+    scheduled_messages_cancelled: int = 0
+    scheduled_messages_deleted: int = 0
+    scheduled_messages_anonymised: int = 0
+    mentions_scrubbed: int = 0  # their ID quoted in other people's free text
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @property
+    def total(self) -> int:
+        return sum(asdict(self).values())
+
+
+def new_tombstone() -> str:
+    """A random anonymous stand-in for a user ID; unrelated to the ID it replaces."""
+    return f"ANON-{uuid.uuid4().hex[:10]}"
+
+
+def _scrub(value: Any, user_id: str, tombstone: str) -> Any:
+    """``value`` (JSON) with every occurrence of ``user_id`` replaced, keys included."""
+    if isinstance(value, str):
+        return value.replace(user_id, tombstone) if user_id in value else value
+    if isinstance(value, dict):
+        return {
+            _scrub(key, user_id, tombstone): _scrub(item, user_id, tombstone)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub(item, user_id, tombstone) for item in value]
+    return value
+
+
+def _mentions(value: Any, user_id: str) -> bool:
+    if isinstance(value, str):
+        return user_id in value
+    if isinstance(value, dict):
+        return any(_mentions(k, user_id) or _mentions(v, user_id) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_mentions(item, user_id) for item in value)
+    return False
+
+
+def _json_contains(column: InstrumentedAttribute[Any], user_id: str) -> Any:
+    """A coarse SQL pre-filter: the JSON's text mentions the ID (checked exactly in Python)."""
+    return cast(column, Text).contains(user_id, autoescape=True)
+
+
+def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> ForgetReport:
+    """Delete one person's data in one workspace, keeping only anonymous aggregates.
+
+    Runs in the caller's transaction: either everything below happens or nothing.
+    """
+    tombstone = new_tombstone()
+    counts: dict[str, int] = {}
+
+    def bump(name: str, by: int = 1) -> None:
+        counts[name] = counts.get(name, 0) + by
+
+    # Pairs: open ones end; every row naming them keeps its shape with the tombstone.
+    pairs = list(
+        session.scalars(
+            select(Pair)
+            .where(
+                Pair.team_id == team_id,
+                or_(
+                    Pair.mentor_id == user_id,
+                    Pair.mentee_id == user_id,
+                    Pair.inviter_id == user_id,
+                    Pair.ended_by == user_id,
+                ),
+            )
+            .order_by(Pair.id)
+            .with_for_update()
+        )
+    )
+    partners: set[str] = set()
+    for pair in pairs:
+        if user_id not in pair.members:
+            continue
+        partners.add(pair.partner_of(user_id))
+        if pair.status in OPEN_STATUSES:
+            pair.status = "ended"
+            pair.ended_at = now
+            pair.ended_by = tombstone
+            bump("pairs_ended")
+            bump(
+                "scheduled_messages_cancelled",
+                outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id),
+            )
+            for meeting in pair.meetings:
+                if meeting.status == "scheduled" and meeting.starts_at > now:
+                    meeting.status = "cancelled"
+                    bump("meetings_cancelled")
+    for pair in pairs:
+        for column in ("mentor_id", "mentee_id", "inviter_id", "ended_by"):
+            if getattr(pair, column) == user_id:
+                setattr(pair, column, tombstone)
+        bump("pairs_anonymised")
+    session.flush()
+
+    # A partner left with no active pair stops getting tips, as when a pair ends.
+    for partner in sorted(partners):
+        if repo.pairs_of(session, team_id=team_id, user_id=partner, statuses=("active",)):
+            continue
+        bump(
+            "scheduled_messages_cancelled",
+            outbox.cancel_pending(session, team_id=team_id, recipient=partner, kinds=("tip",)),
+        )
+        person = repo.get_person(session, team_id=team_id, user_id=partner)
+        if person is not None:
+            person.tips_planned_until = None
+
+    # Feedback: the numbers stay for the program's figures, the words go.
+    bump(
+        "feedback_anonymised",
+        session.execute(
+            update(Feedback)
+            .where(Feedback.team_id == team_id, Feedback.user_id == user_id)
+            .values(user_id=tombstone, helped=None, change=None)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    bump(
+        "prep_answers_deleted",
+        session.execute(
+            delete(PrepAnswer)
+            .where(PrepAnswer.team_id == team_id, PrepAnswer.user_id == user_id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    bump(
+        "tip_votes_anonymised",
+        session.execute(
+            update(TipVote)
+            .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
+            .values(user_id=tombstone)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    bump(
+        "people_deleted",
+        session.execute(
+            delete(Person)
+            .where(Person.team_id == team_id, Person.user_id == user_id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    bump(
+        "pool_members_deleted",
+        session.execute(
+            delete(PoolMember)
+            .where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+
+    # Match exclusions about them have no one left to protect; ones they set stay.
+    bump(
+        "match_exclusions_deleted",
+        session.execute(
+            delete(MatchExclusion)
+            .where(
+                MatchExclusion.team_id == team_id,
+                or_(MatchExclusion.user_a == user_id, MatchExclusion.user_b == user_id),
+            )
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    bump(
+        "match_exclusions_anonymised",
+        session.execute(
+            update(MatchExclusion)
+            .where(MatchExclusion.team_id == team_id, MatchExclusion.created_by == user_id)
+            .values(created_by=tombstone)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+
+    # Match proposals: an open one naming them is stale, so it goes; a closed one is
+    # history and keeps its shape with the tombstone.
+    for proposal in session.scalars(
+        select(MatchProposal).where(
+            MatchProposal.team_id == team_id,
+            or_(
+                MatchProposal.created_by == user_id,
+                _json_contains(MatchProposal.data, user_id),
+            ),
+        )
+    ):
+        names_them = _mentions(proposal.data, user_id)
+        if names_them and proposal.status == "open":
+            session.delete(proposal)
+            bump("match_proposals_deleted")
+            continue
+        if names_them:
+            proposal.data = _scrub(proposal.data, user_id, tombstone)
+        if proposal.created_by == user_id:
+            proposal.created_by = tombstone
+        bump("match_proposals_anonymised")
+
+    # The outbox: messages to them go; messages to others that name them are rewritten.
+    bump(
+        "scheduled_messages_deleted",
+        session.execute(
+            delete(ScheduledMessage)
+            .where(ScheduledMessage.team_id == team_id, ScheduledMessage.recipient == user_id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    for message in session.scalars(
+        select(ScheduledMessage).where(
+            ScheduledMessage.team_id == team_id,
+            or_(
+                _json_contains(ScheduledMessage.payload, user_id),
+                ScheduledMessage.key.contains(user_id, autoescape=True),
+                ScheduledMessage.last_error.contains(user_id, autoescape=True),
+            ),
+        )
+    ):
+        message.payload = _scrub(message.payload, user_id, tombstone)
+        message.key = _scrub(message.key, user_id, tombstone)
+        message.last_error = _scrub(message.last_error, user_id, tombstone)
+        bump("scheduled_messages_anonymised")
+
+    # Others' free text that quotes their ID (e.g. "<@U123>") loses just the ID.
+    for column in (
+        Feedback.helped,
+        Feedback.change,
+        PrepAnswer.focus,
+        PrepAnswer.questions,
+        PoolMember.goals,
+    ):
+        table = column.class_
+        bump(
+            "mentions_scrubbed",
+            session.execute(
+                update(table)
+                .where(table.team_id == team_id, column.contains(user_id, autoescape=True))
+                .values({column.key: func.replace(column, user_id, tombstone)})
+                .execution_options(synchronize_session="fetch")
+            ).rowcount,
+        )
+    session.flush()
+    return ForgetReport(**counts)
+
+
+# ---------------------------------------------------------------- access
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
+    """Everything stored about one person in one workspace, as plain JSON-able data.
+
+    Their own prep notes and feedback are included with their text; their
+    partners' never are.
+    """
+    person = repo.get_person(session, team_id=team_id, user_id=user_id)
+    pool = session.scalars(
+        select(PoolMember).where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
+    ).first()
+    pairs = list(
+        session.scalars(
+            select(Pair)
+            .where(
+                Pair.team_id == team_id,
+                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
+            )
+            .order_by(Pair.created_at, Pair.id)
+        )
+    )
+    pair_of_meeting: dict[int, int] = {}
+    pair_rows = []
+    for pair in pairs:
+        meetings = []
+        for meeting in pair.meetings:
+            pair_of_meeting[meeting.id] = pair.id
+            meetings.append(
+                {
+                    "id": meeting.id,
+                    "number": meeting.number,
+                    "starts_at": _iso(meeting.starts_at),
+                    "minutes": meeting.minutes,
+                    "status": meeting.status,
+                }
+            )
+        pair_rows.append(
+            {
+                "id": pair.id,
+                "role": pair.role_of(user_id),
+                "partner_id": pair.partner_of(user_id),
+                "invited_by": "you" if pair.inviter_id == user_id else "partner",
+                "status": pair.status,
+                "created_at": _iso(pair.created_at),
+                "accepted_at": _iso(pair.accepted_at),
+                "ended_at": _iso(pair.ended_at),
+                "ended_by": (
+                    None
+                    if pair.ended_by is None
+                    else "you"
+                    if pair.ended_by == user_id
+                    else "partner"
+                ),
+                "meetings": meetings,
+            }
+        )
+
+    prep = [
+        {
+            "meeting_id": answer.meeting_id,
+            "pair_id": pair_of_meeting.get(answer.meeting_id),
+            "focus": answer.focus,
+            "questions": answer.questions,
+            "answered_at": _iso(answer.answered_at),
+        }
+        for answer in session.scalars(
+            select(PrepAnswer)
+            .where(PrepAnswer.team_id == team_id, PrepAnswer.user_id == user_id)
+            .order_by(PrepAnswer.answered_at, PrepAnswer.id)
+        )
+    ]
+    feedback = [
+        {
+            "pair_id": row.pair_id,
+            "meeting_id": row.meeting_id,
+            "happened": row.happened,
+            "usefulness": row.usefulness,
+            "helped": row.helped,
+            "change": row.change,
+            "updated_at": _iso(row.updated_at),
+        }
+        for row in session.scalars(
+            select(Feedback)
+            .where(Feedback.team_id == team_id, Feedback.user_id == user_id)
+            .order_by(Feedback.updated_at, Feedback.id)
+        )
+    ]
+    votes = [
+        {"tip_id": vote.tip_id, "vote": vote.vote, "voted_at": _iso(vote.voted_at)}
+        for vote in session.scalars(
+            select(TipVote)
+            .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
+            .order_by(TipVote.voted_at, TipVote.id)
+        )
+    ]
+    messages = {
+        status: int(count)
+        for status, count in session.execute(
+            select(ScheduledMessage.status, func.count())
+            .where(ScheduledMessage.team_id == team_id, ScheduledMessage.recipient == user_id)
+            .group_by(ScheduledMessage.status)
+            .order_by(ScheduledMessage.status)
+        )
+    }
+    exclusions = session.scalar(
+        select(func.count())
+        .select_from(MatchExclusion)
+        .where(
+            MatchExclusion.team_id == team_id,
+            or_(MatchExclusion.user_a == user_id, MatchExclusion.user_b == user_id),
+        )
+    )
+    return {
+        "team_id": team_id,
+        "user_id": user_id,
+        "person": None
+        if person is None
+        else {
+            "display_name": person.display_name,
+            "tz": person.tz,
+            "tz_checked_at": _iso(person.tz_checked_at),
+            "tips_enabled": person.tips_enabled,
+            "tip_minute": person.tip_minute,
+            "tips_sent": person.tips_sent,
+            "tips_planned_until": _iso(person.tips_planned_until),
+            "blocked_at": _iso(person.blocked_at),
+            "blocked_reason": person.blocked_reason,
+        },
+        "pool": None
+        if pool is None
+        else {
+            "roles": pool.roles,
+            "topics": list((pool.topics or {}).get("ids", [])),
+            "goals": pool.goals,
+            "capacity": pool.capacity,
+            "work_start": pool.work_start,
+            "work_end": pool.work_end,
+            "paused_until": _iso(pool.paused_until),
+            "joined_at": _iso(pool.joined_at),
+            "updated_at": _iso(pool.updated_at),
+        },
+        "pairs": pair_rows,
+        "prep_answers": prep,
+        "feedback": feedback,
+        "tip_votes": votes,
+        "scheduled_messages": messages,
+        "match_exclusions": int(exclusions or 0),
+    }
+
+
+__all__ = ["ForgetReport", "forget_person", "new_tombstone", "personal_data"]

@@ -1,0 +1,194 @@
+"""Messages about a person's own data: the forget confirmation and the data export DM."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    DividerBlock,
+    HeaderBlock,
+)
+
+from bot.ids import Action
+from bot.views.common import context, section
+
+MAX_BLOCKS = 50
+JSON_CHUNK = 2_900  # characters per code-block section, fences included
+_FENCE_OPEN, _FENCE_CLOSE = "```\n", "\n```"
+
+FORGET_EXPLAINED = (
+    "*Delete my data*\n"
+    "*Deleted:* your settings (time zone, tips), your sign-up for matching, your prep "
+    "notes, the words of your feedback, your tip votes, and every message still "
+    "waiting to be sent to you. Your open pairings end, and their upcoming meetings "
+    "are cancelled.\n"
+    "*Kept, anonymously:* your partners' own history — their pairings, meetings and "
+    "feedback — and the numbers in program figures (meetings held, usefulness scores, "
+    "tip votes). Where these named you, they now name an anonymous placeholder that "
+    "can't be traced back to you.\n"
+    "This can't be undone."
+)
+
+
+def forget_confirmation_blocks() -> list[Block]:
+    return [
+        section(FORGET_EXPLAINED),
+        ActionsBlock(
+            block_id="forget",
+            elements=[
+                ButtonElement(
+                    text="Delete my data",
+                    action_id=Action.FORGET_CONFIRM,
+                    value="forget",
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Delete your data?",
+                        text="Your data is deleted for good and your open pairings end.",
+                        confirm="Delete",
+                        deny="Keep it",
+                    ),
+                ),
+                ButtonElement(text="Cancel", action_id=Action.FORGET_CANCEL, value="cancel"),
+            ],
+        ),
+    ]
+
+
+def forget_cancelled_message() -> tuple[str, list[Block]]:
+    text = "Nothing was deleted. Your data stays as it was."
+    return text, [section(text)]
+
+
+def forgotten_message() -> tuple[str, list[Block]]:
+    text = (
+        "Done: your data is deleted. Your partners keep their own history, with you "
+        "shown anonymously. If you use Mentor Bot again, it starts afresh."
+    )
+    return text, [section(f":wastebasket: {text}")]
+
+
+# ---------------------------------------------------------------- my data
+
+
+def _escape(text: str) -> str:
+    """Slack's three control characters, escaped so stored text can't mention or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json_chunks(data: dict[str, Any]) -> list[str]:
+    """The data as JSON, cut on line ends into code blocks of at most ``JSON_CHUNK``."""
+    room = JSON_CHUNK - len(_FENCE_OPEN) - len(_FENCE_CLOSE)
+    dumped = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+    lines: list[str] = []
+    for line in _escape(dumped).splitlines():
+        while len(line) > room:
+            # Don't split an escape such as "&amp;" across two blocks.
+            cut = room
+            amp = line.rfind("&", room - 5, room)
+            if amp != -1 and ";" not in line[amp:room]:
+                cut = amp
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        extra = len(line) + (1 if current else 0)
+        if current and size + extra > room:
+            chunks.append("\n".join(current))
+            current, size = [], 0
+            extra = len(line)
+        current.append(line)
+        size += extra
+    if current:
+        chunks.append("\n".join(current))
+    return [f"{_FENCE_OPEN}{chunk}{_FENCE_CLOSE}" for chunk in chunks]
+
+
+def _when(value: Any) -> str:
+    return str(value)[:16].replace("T", " ") + " UTC" if value else "—"
+
+
+def _summary(data: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    person = data.get("person")
+    if person:
+        minute = person.get("tip_minute")
+        at = f" at {minute // 60:02d}:{minute % 60:02d}" if isinstance(minute, int) else ""
+        tips = f"on{at}" if person.get("tips_enabled") else "off"
+        lines.append(f"*Settings:* time zone {person.get('tz')}, daily tips {tips}")
+    else:
+        lines.append("*Settings:* none stored")
+    pool = data.get("pool")
+    if pool:
+        topics = ", ".join(pool.get("topics") or []) or "none"
+        lines.append(f"*Matching sign-up:* as {pool.get('roles')}; topics: {topics}")
+    pairs = data.get("pairs") or []
+    if pairs:
+        lines.append(f"*Pairings ({len(pairs)}):*")
+        for pair in pairs:
+            meetings = pair.get("meetings") or []
+            partner = pair.get("partner_id") or ""
+            who = "an anonymous former member" if partner.startswith("ANON-") else f"<@{partner}>"
+            lines.append(
+                f"• {pair.get('role')} with {who} — {pair.get('status')}, "
+                f"since {_when(pair.get('created_at'))}, {len(meetings)} meeting(s)"
+            )
+    else:
+        lines.append("*Pairings:* none")
+    lines.append(
+        f"*Your prep notes:* {len(data.get('prep_answers') or [])} · "
+        f"*your feedback answers:* {len(data.get('feedback') or [])} · "
+        f"*tip votes:* {len(data.get('tip_votes') or [])}"
+    )
+    messages = data.get("scheduled_messages") or {}
+    if messages:
+        counted = ", ".join(f"{count} {status}" for status, count in sorted(messages.items()))
+        lines.append(f"*Messages to you:* {counted}")
+    return lines
+
+
+def my_data_message(data: dict[str, Any]) -> tuple[str, list[Block]]:
+    """A DM with a readable summary and the full record as JSON, within 50 blocks."""
+    text = "Here is everything Mentor Bot stores about you."
+    head: list[Block] = [HeaderBlock(text="Your data in Mentor Bot")]
+    # The summary may be long for someone with many pairs; keep it to a few sections.
+    summary, current = [], ""
+    for line in _summary(data):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > JSON_CHUNK and current:
+            summary.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        summary.append(current)
+    summary_blocks: list[Block] = [section(part) for part in summary[:4]]
+    if len(summary) > 4:
+        summary_blocks.append(context("…and more; the full record below has every pairing."))
+    intro = context(
+        "The full record, as stored. Only you see your own prep notes and feedback here; "
+        "`/mentor forget-me` deletes it."
+    )
+    chunks = _json_chunks(data)
+    fixed = len(head) + len(summary_blocks) + 2  # the divider and the intro
+    room = MAX_BLOCKS - fixed
+    blocks = [*head, *summary_blocks, DividerBlock(), intro]
+    if len(chunks) <= room:
+        blocks.extend(section(chunk) for chunk in chunks)
+        return text, blocks
+    shown = room - 1  # leave a block for the note
+    blocks.extend(section(chunk) for chunk in chunks[:shown])
+    blocks.append(
+        context(
+            f":warning: Your record is too long for one message: showing the first {shown} "
+            f"of {len(chunks)} parts. Ask a coordinator for the rest as a file."
+        )
+    )
+    return text, blocks
