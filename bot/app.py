@@ -81,8 +81,7 @@ def create_app(
         process_before_response=True,
         request_verification_enabled=not settings.socket_mode,
     )
-    app.use(_inject(deps))
-    app.use(_skip_redelivered_events)
+    app.use(_prepare(deps))
     commands.register(app)
     actions.register(app)
     views.register(app)
@@ -92,29 +91,24 @@ def create_app(
     return app, deps
 
 
-def _inject(deps: Deps) -> Callable[..., Any]:
-    async def inject_deps(context: Any, next: Callable[[], Any]) -> Any:
+def _prepare(deps: Deps) -> Callable[..., Any]:
+    """One middleware for every request: hand listeners their dependencies, and drop
+    events Slack redelivers (Bolt does not in HTTP mode; the event_id is the key)."""
+
+    async def prepare(body: dict[str, Any], context: Any, next: Callable[[], Any]) -> Any:
         context["deps"] = deps
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            team_id = body.get("team_id") or context.get("team_id") or ""
+            first = await deps.db.run(
+                lambda s: remember_event(s, team_id=team_id, event_id=event_id, now=deps.clock())
+            )
+            if not first:
+                logger.info("skipping redelivered event %s", event_id)
+                return BoltResponse(status=200, body="")
         return await next()
 
-    return inject_deps
-
-
-async def _skip_redelivered_events(
-    body: dict[str, Any], context: Any, next: Callable[[], Any]
-) -> Any:
-    # Bolt does not drop Slack's redeliveries in HTTP mode; the event_id is the key.
-    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if event_id:
-        deps: Deps = context["deps"]
-        team_id = body.get("team_id") or context.get("team_id") or ""
-        first = await deps.db.run(
-            lambda s: remember_event(s, team_id=team_id, event_id=event_id, now=deps.clock())
-        )
-        if not first:
-            logger.info("skipping redelivered event %s", event_id)
-            return BoltResponse(status=200, body="")
-    return await next()
+    return prepare
 
 
 async def _answer_error(

@@ -17,11 +17,19 @@ logger = logging.getLogger(__name__)
 ErrorReporter = Callable[[BaseException], Awaitable[None]]
 
 
+# Work after the ack shares the event loop with the acks themselves; an unbounded
+# burst of it (hundreds of invitations at once) would make every ack wait behind
+# it. Queued work keeps its order and runs as soon as a place frees up.
+CONCURRENCY = 8
+
+
 class Background:
-    def __init__(self) -> None:
+    def __init__(self, *, concurrency: int = CONCURRENCY) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._concurrency = concurrency
+        self._places: asyncio.Semaphore | None = None
 
     def spawn(
         self, work: Coroutine[Any, Any, Any], *, on_error: ErrorReporter | None = None
@@ -32,8 +40,11 @@ class Background:
         task.add_done_callback(self._forget)
 
     async def _guard(self, work: Coroutine[Any, Any, Any], on_error: ErrorReporter | None) -> None:
+        if self._places is None:
+            self._places = asyncio.Semaphore(self._concurrency)
         try:
-            await work
+            async with self._places:
+                await work
         except Exception as error:  # noqa: BLE001 - the reporter decides what the user sees
             if on_error is None:
                 logger.exception("background work failed")

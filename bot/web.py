@@ -6,8 +6,9 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
@@ -31,7 +32,17 @@ def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
             {"ok": ok, "database": "ok" if ok else "unreachable"}, status=200 if ok else 503
         )
 
+    async def share_http_session(_app: web.Application) -> Any:
+        # One keep-alive session for every Web API call instead of a new
+        # connection per call (slack_sdk's default without a session).
+        session = ClientSession()
+        bolt.client.session = session
+        yield
+        bolt.client.session = None
+        await session.close()
+
     app = web.Application(client_max_size=MAX_BODY)
+    app.cleanup_ctx.append(share_http_session)
     app.router.add_post(EVENTS_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
     flow = bolt.oauth_flow

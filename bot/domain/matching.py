@@ -31,8 +31,10 @@ human-readable reasons, only for the chosen pairs).
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -53,7 +55,8 @@ REFERENCE_DATE = date(2025, 1, 15)
 DENSE, SPARSE = "dense", "sparse"
 
 # Rows of the score matrix computed at once in the sparse path (bounded memory).
-_CHUNK_CELLS = 2_000_000
+_CHUNK_CELLS = 1_000_000
+_THREADS = min(4, os.cpu_count() or 1)
 # Hour-overlap lookup table between distinct (UTC start, length) buckets, if small enough.
 _MAX_HOUR_TABLE = 16_000_000
 
@@ -140,12 +143,17 @@ def topic_label(topic: str, topic_labels: Mapping[str, str] | None = None) -> st
     return text[:1].upper() + text[1:] if text else topic
 
 
-def _phrases(topic: str, topic_labels: Mapping[str, str] | None) -> frozenset[tuple[str, ...]]:
+@lru_cache(maxsize=4096)
+def _topic_phrases(topic: str, label: str | None) -> frozenset[tuple[str, ...]]:
     found = {_words(topic)}
-    if topic_labels and topic in topic_labels:
-        found.add(_words(topic_labels[topic]))
+    if label is not None:
+        found.add(_words(label))
     found.discard(())
     return frozenset(found)
+
+
+def _phrases(topic: str, topic_labels: Mapping[str, str] | None) -> frozenset[tuple[str, ...]]:
+    return _topic_phrases(topic, topic_labels.get(topic) if topic_labels else None)
 
 
 @lru_cache(maxsize=4096)
@@ -313,7 +321,6 @@ class Pool:
         inv = np.divide(1.0, self.topic_count, out=np.zeros(n_e), where=self.topic_count > 0)
         self._topic_rows32 = (mentee_topics * (W_TOPICS * inv)[:, None]).astype(np.float32)
         self._goal_rows32 = (mentee_goals * (W_GOALS / GOAL_SATURATION)).astype(np.float32)
-        self._mentor_t32 = np.ascontiguousarray(mentor_topics.T, dtype=np.float32)
 
         e_iv = np.array([_utc_interval(e, on) for e in self.mentees], dtype=np.int64)
         m_iv = np.array([_utc_interval(m, on) for m in self.mentors], dtype=np.int64)
@@ -323,6 +330,13 @@ class Pool:
         m_keys, self._m_bucket = np.unique(m_iv, axis=0, return_inverse=True)
         self._e_bucket = self._e_bucket.reshape(-1)
         self._m_bucket = self._m_bucket.reshape(-1)
+        # Ranking works on mentors sorted by hour bucket ("rank order"), so that the hours
+        # part of a block of mentees is a cheap np.repeat of their bucket rows.
+        self.rank_order = np.argsort(self._m_bucket, kind="stable")
+        self.rank_position = np.empty(n_m, dtype=np.intp)
+        self.rank_position[self.rank_order] = np.arange(n_m)
+        self._bucket_sizes = np.bincount(self._m_bucket, minlength=len(m_keys))
+        self._mentor_t32 = np.ascontiguousarray(mentor_topics[self.rank_order].T, np.float32)
         self._hours: np.ndarray | None = None
         if len(e_keys) * len(m_keys) <= _MAX_HOUR_TABLE:
             self._hours = _overlap_table(
@@ -366,17 +380,20 @@ class Pool:
         return _combine(topic, goal, hours)
 
     def rank_scores(self, rows: slice) -> np.ndarray:
-        """Approximate fit (float32, ~1e-7) of a block of mentees × all mentors, for ranking."""
+        """Approximate fit (float32, ~1e-7) of a block of mentees × all mentors, for ranking;
+        columns are in rank order (``mentors[rank_order[j]]``)."""
         block = self._topic_rows32[rows] @ self._mentor_t32
-        if self._has_goals[rows].any():
-            said = self._goal_rows32[rows] @ self._mentor_t32
+        with_goals = np.flatnonzero(self._has_goals[rows])
+        if len(with_goals):
+            first = rows.start or 0
+            said = self._goal_rows32[first + with_goals] @ self._mentor_t32
             np.minimum(said, np.float32(W_GOALS), out=said)
-            block += said
+            block[with_goals] += said
         if self._hours is not None:
-            block += self._hours_w32[self._e_bucket[rows]][:, self._m_bucket]
+            block += np.repeat(self._hours_w32[self._e_bucket[rows]], self._bucket_sizes, axis=1)
         else:
             idx = np.arange(len(self.mentees))[rows]
-            block += (W_HOURS * self._hours_block(idx)).astype(np.float32)
+            block += (W_HOURS * self._hours_block(idx, self.rank_order)).astype(np.float32)
         return block
 
 
@@ -428,11 +445,11 @@ def _top_candidates(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each mentee's best ``keep`` acceptable mentors: (rows, cols, exact scores)."""
     n_e, n_m = len(pool.mentees), len(pool.mentors)
-    f_rows, f_cols = forbidden
+    f_rows, f_cols = forbidden[0], pool.rank_position[forbidden[1]]
     step = max(1, _CHUNK_CELLS // max(1, n_m))
     keep = min(keep, n_m)
-    all_rows, all_cols = [], []
-    for start in range(0, n_e, step):
+
+    def best(start: int) -> tuple[np.ndarray, np.ndarray]:
         stop = min(n_e, start + step)
         block = pool.rank_scores(slice(start, stop))
         lo, hi = np.searchsorted(f_rows, [start, stop])
@@ -441,13 +458,21 @@ def _top_candidates(
             cols = np.argpartition(block, n_m - keep, axis=1)[:, n_m - keep :]
         else:
             cols = np.broadcast_to(np.arange(n_m), block.shape)
-        picked = np.take_along_axis(block, cols, axis=1)
+        alive = np.isfinite(np.take_along_axis(block, cols, axis=1))
         rows = np.broadcast_to(np.arange(start, stop)[:, None], cols.shape)
-        alive = np.isfinite(picked)
-        all_rows.append(rows[alive])
-        all_cols.append(cols[alive])
-    rows = np.concatenate(all_rows) if all_rows else np.zeros(0, dtype=np.intp)
-    cols = np.concatenate(all_cols) if all_cols else np.zeros(0, dtype=np.intp)
+        return rows[alive], pool.rank_order[cols[alive]]
+
+    # numpy releases the GIL in these kernels: blocks run on a few threads, and the
+    # results are gathered in block order, so the outcome does not depend on timing.
+    starts = range(0, n_e, step)
+    workers = max(1, min(_THREADS, len(starts)))
+    if workers == 1:
+        parts = [best(s) for s in starts]
+    else:
+        with ThreadPoolExecutor(workers) as executor:
+            parts = list(executor.map(best, starts))
+    rows = np.concatenate([r for r, _ in parts]) if parts else np.zeros(0, dtype=np.intp)
+    cols = np.concatenate([c for _, c in parts]) if parts else np.zeros(0, dtype=np.intp)
     exact = pool.pair_scores(rows, cols)
     ok = (exact >= min_score) & (exact > 0)
     return rows[ok], cols[ok], exact[ok]

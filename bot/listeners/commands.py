@@ -31,7 +31,7 @@ from bot.services.overview import overview
 from bot.slackapi import fetch_user
 from bot.views.coaching import end_confirmation, schedule_modal
 from bot.views.common import as_dicts, mention
-from bot.views.pairing import help_blocks, invitation_blocks, status_blocks
+from bot.views.pairing import help_payload, invitation_blocks, status_blocks
 
 
 def register(app: AsyncApp) -> None:
@@ -49,7 +49,7 @@ async def handle_mentor(
     if isinstance(command, Help):
         await ack(
             response_type="ephemeral",
-            blocks=as_dicts(help_blocks(deps.content)),
+            blocks=help_payload(deps.content),
             text="Mentor Bot help",
         )
     elif isinstance(command, Start):

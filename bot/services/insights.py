@@ -22,12 +22,12 @@ Definitions (all times UTC, ``now`` is a parameter; no clock is read here):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
@@ -311,13 +311,13 @@ def _tip_figures(session: Session, *, team_id: str) -> TipFigures:
 
 def _at_risk(
     *,
-    pairs: list,  # type: ignore[type-arg]
-    meetings: list,  # type: ignore[type-arg]
+    pairs: Sequence[Row[Any]],
+    meetings: Sequence[Row[Any]],
     outcome: dict[int, str],
-    feedback: list,  # type: ignore[type-arg]
+    feedback: Sequence[Row[Any]],
     now: datetime,
 ) -> tuple[AtRiskPair, ...]:
-    meetings_by_pair: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+    meetings_by_pair: dict[int, list[Row[Any]]] = defaultdict(list)
     for meeting in meetings:  # already in start order
         meetings_by_pair[meeting.pair_id].append(meeting)
     ratings_by_pair: dict[int, list[int]] = defaultdict(list)

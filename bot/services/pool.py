@@ -35,8 +35,11 @@ def check_signup(signup: Signup, *, known_topics: frozenset[str]) -> dict[str, s
         problems["topics"] = "Pick topics from the list."
     if signup.roles in {"mentor", "both"} and not 1 <= signup.capacity <= 5:
         problems["capacity"] = "A mentor takes between 1 and 5 mentees."
-    if not 0 <= signup.work_start < signup.work_end <= 24 * 60:
-        problems["work_end"] = "Your working day should end after it starts."
+    # An end before the start is a night shift running past midnight, which matching handles.
+    if not (0 <= signup.work_start < 24 * 60 and 0 <= signup.work_end < 24 * 60):
+        problems["work_end"] = "Pick the times your working day starts and ends."
+    elif signup.work_start == signup.work_end:
+        problems["work_end"] = "Your working day should end at a different time than it starts."
     if len(signup.goals) > 2000:
         problems["goals"] = "Keep goals under 2,000 characters."
     return problems

@@ -262,6 +262,9 @@ def build_state(view: dict, values: dict[str, dict[str, Any]] | None) -> dict:
             )
             if el.get("initial_option"):
                 initial = el["initial_option"]["value"]
+            if el.get("initial_options"):
+                # Untouched checkboxes and multi-selects submit their preselected options.
+                initial = [o["value"] for o in el["initial_options"]]
         state.setdefault(bid, {})[aid] = _state_entry(el, given if given is not None else initial)
     for bid, by_action in values.items():
         for aid in by_action:

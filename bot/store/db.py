@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -48,6 +50,11 @@ class Database:
         self.url = url
         self.engine = engine or make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer; threads queueing on its lock only burn the GIL, so
+        # the web process sends its units of work through one thread there.
+        self._executor = ThreadPoolExecutor(
+            max_workers=1 if self.dialect == "sqlite" else 8, thread_name_prefix="db"
+        )
 
     @property
     def dialect(self) -> str:
@@ -64,7 +71,10 @@ class Database:
             return work(session, *args, **kwargs)
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(self.call, work, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(self.call, work, *args, **kwargs)
+        )
 
     def healthy(self) -> bool:
         try:
@@ -75,4 +85,5 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        self._executor.shutdown(wait=True)
         self.engine.dispose()

@@ -8,9 +8,11 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerB
 from slack_sdk.models.views import View
 
 from bot.ids import Action
+from bot.services.insights import ProgramReport
 from bot.services.overview import Overview
 from bot.views.coaching import meeting_line
 from bot.views.common import context, mention, section, slack_date
+from bot.views.insights import insights_blocks
 from bot.views.pairing import pair_summary, tips_summary
 
 HOME_BLOCK_LIMIT = 100
@@ -26,7 +28,12 @@ class ProgramFigures:
     failed_messages: int
 
 
-def home_view(overview: Overview, *, figures: ProgramFigures | None = None) -> View:
+def home_view(
+    overview: Overview,
+    *,
+    figures: ProgramFigures | None = None,
+    report: ProgramReport | None = None,
+) -> View:
     blocks: list[Block] = [HeaderBlock(text="Mentor Bot")]
     if not overview.pairs:
         blocks.append(
@@ -105,6 +112,16 @@ def home_view(overview: Overview, *, figures: ProgramFigures | None = None) -> V
             ),
         ]
     blocks.append(
-        context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
+        ActionsBlock(
+            block_id="home_pool",
+            elements=[ButtonElement(text="Join the mentoring pool", action_id=Action.OPEN_JOIN)],
+        )
     )
-    return View(type="home", blocks=blocks[:HOME_BLOCK_LIMIT])
+    footer = context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
+    if report is not None:
+        room = HOME_BLOCK_LIMIT - len(blocks) - 2
+        blocks += [
+            DividerBlock(),
+            *insights_blocks(report, nudge_action_id=Action.NUDGE_PAIR)[:room],
+        ]
+    return View(type="home", blocks=[*blocks[: HOME_BLOCK_LIMIT - 1], footer])

@@ -21,6 +21,18 @@ def help_blocks(content: Content) -> list[Block]:
     return [section(content.message("help_text"))]
 
 
+_HELP_CACHE: dict[int, tuple[Content, list[dict]]] = {}
+
+
+def help_payload(content: Content) -> list[dict]:
+    """The help blocks as dicts, built once per content: help is the hottest command."""
+    cached = _HELP_CACHE.get(id(content))
+    if cached is None or cached[0] is not content:
+        cached = (content, [b.to_dict() for b in help_blocks(content)])
+        _HELP_CACHE[id(content)] = cached
+    return cached[1]
+
+
 def invitation_blocks(
     content: Content, *, pair_id: int, inviter_id: str, invitee_id: str, inviter_role: str
 ) -> list[Block]:

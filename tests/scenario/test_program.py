@@ -1,0 +1,168 @@
+"""Coordinators' tools through Slack: sign-up pool, matching, insights, nudges, privacy."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+
+from bot.ids import Action, Block
+from bot.slackemu import Input
+from bot.store.models import Base, Feedback, Pair, PoolMember
+from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
+
+EXTRA_MENTEE = "UERIN00007"
+
+
+def join(
+    h: Harness, user: str, role: str, topics: list[str], *, goals: str = "", capacity: str = "1"
+) -> object:
+    h.slash(user, "join")
+    view = h.driver.last_view_opened(user)
+    assert view["callback_id"] == "join_modal"
+    values = {
+        Block.JOIN_ROLE: {"value": Input.radio(role)},
+        Block.JOIN_TOPICS: {"value": Input.multi_static_select(topics)},
+        Block.JOIN_GOALS: {"value": Input.plain_text(goals or None)},
+        Block.JOIN_CAPACITY: {"value": Input.static_select(capacity)},
+        Block.JOIN_START: {"value": Input.time("09:00")},
+        Block.JOIN_END: {"value": Input.time("17:00")},
+    }
+    return h.submit(user, view, values)
+
+
+def test_join_leave_and_pause(harness: Harness) -> None:
+    h = harness
+    response = join(h, MENTEE, "mentee", ["leadership", "public-speaking"], goals="Lead a team")
+    assert response.status == 200 and not response.body
+    assert "mentoring pool as a mentee" in h.last_dm(MENTEE)["text"]
+    with h.db.session() as s:
+        member = s.scalars(select(PoolMember)).one()
+        assert (member.roles, member.topics["ids"], member.goals) == (
+            "mentee",
+            ["leadership", "public-speaking"],
+            "Lead a team",
+        )
+    bad = h.driver.slash(MENTEE, "pause forever")
+    assert "/mentor pause 2w" in bad.json["text"]
+    paused = h.driver.slash(MENTEE, "pause 2w")
+    assert "Paused" in paused.json["text"]
+    left = h.driver.slash(MENTEE, "leave")
+    assert "left the mentoring pool" in left.json["text"]
+    again = h.driver.slash(MENTEE, "leave")
+    assert "not in the mentoring pool" in again.json["text"]
+
+
+def test_join_refuses_bad_hours(harness: Harness) -> None:
+    h = harness
+    h.slash(MENTOR, "join")
+    view = h.driver.last_view_opened(MENTOR)
+    response = h.submit(
+        MENTOR,
+        view,
+        {
+            Block.JOIN_ROLE: {"value": Input.radio("mentor")},
+            Block.JOIN_TOPICS: {"value": Input.multi_static_select(["leadership"])},
+            Block.JOIN_START: {"value": Input.time("09:00")},
+            Block.JOIN_END: {"value": Input.time("09:00")},
+        },
+    )
+    assert response.json["response_action"] == "errors"
+    assert "different time than it starts" in response.json["errors"][Block.JOIN_END]
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(PoolMember)) == 0
+
+
+def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) -> None:
+    h = harness
+    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
+    join(h, MENTOR, "mentor", ["leadership", "public-speaking"], capacity="1")
+    join(h, MENTEE, "mentee", ["leadership"], goals="I want to grow in leadership")
+    join(h, EXTRA_MENTEE, "mentee", ["writing"])
+
+    response = h.slash(STRANGER, "match")
+    refusal = h.slack.wait_for("response_url", after=response.mark)
+    assert "Only program coordinators" in refusal.args["text"]
+
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert review["callback_id"] == "match_review_modal"
+    shown = all_text(review)
+    assert "1 pairs proposed" in shown and "Shared topics" in shown
+    # A forged approval from someone else changes nothing.
+    payload = {
+        "type": "view_submission",
+        "team": {"id": h.slack.team_id},
+        "user": {"id": STRANGER, "team_id": h.slack.team_id},
+        "api_app_id": h.slack.app_id,
+        "view": {**review, "state": {"values": {}}},
+    }
+    forged = h.driver.post(urlencode({"payload": json.dumps(payload)}))
+    h.app.drain()
+    assert "Only program coordinators" in all_text(forged.json)
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Pair)) == 0
+
+    h.submit(COORDINATOR, review, {})  # every proposed pair stays ticked
+    assert "1 invitations are on their way" in h.last_dm(COORDINATOR)["text"]
+    h.tick(h.clock.now + timedelta(minutes=1))
+    invitation = h.last_dm(MENTEE)
+    assert f"<@{MENTOR}>" in all_text(invitation)
+    assert "matched you with" in h.last_dm(MENTOR)["text"]
+    assert "couldn't find a match" in h.last_dm(EXTRA_MENTEE)["text"]
+    # The invitation works like /mentor start: accepting opens the pair's group DM.
+    h.click(MENTEE, invitation, Action.ACCEPT_INVITE)
+    assert h.slack.calls_to("conversations.open")
+    assert "accepted" in all_text(h.slack.message(invitation["ts"]))
+
+
+def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
+    h = harness
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    group = h.slack.wait_for("conversations.open").response["channel"]["id"]
+    h.clock.advance(days=25)
+    h.driver.app_home_opened(COORDINATOR)
+    h.app.drain()
+    home = h.slack.home_view(COORDINATOR)
+    shown = all_text(home)
+    assert "Program insights" in shown and "Pairs at risk" in shown
+    assert "hidden" in shown  # fewer than 3 usefulness answers: suppressed
+    h.driver.click_in_view(COORDINATOR, home, Action.NUDGE_PAIR)
+    h.app.drain()
+    nudge = h.slack.messages_in(group)[-1]
+    assert "It's been a while" in all_text(nudge)
+    # Someone who is not a coordinator cannot nudge.
+    before = len(h.slack.messages_in(group))
+    h.driver.click_in_view(STRANGER, home, Action.NUDGE_PAIR)
+    h.app.drain()
+    assert len(h.slack.messages_in(group)) == before
+
+
+def test_my_data_and_forget_me(harness: Harness) -> None:
+    h = harness
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    join(h, MENTEE, "mentee", ["leadership"], goals="private goal text")
+    response = h.driver.slash(MENTEE, "my-data")
+    assert "copy of your data" in response.json["text"]
+    h.app.drain()
+    copy = h.last_dm(MENTEE)
+    assert "private goal text" in all_text(copy)
+
+    confirm = h.driver.slash(MENTEE, "forget-me")
+    assert "Delete my data" in all_text(confirm.json)
+    h.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=h.slack.dm_channel(MENTEE),
+    )
+    with h.db.session() as s:
+        for table in Base.metadata.sorted_tables:
+            for row in s.execute(select(table)):
+                assert MENTEE not in repr(tuple(row)), table.name
+        assert s.scalars(select(Pair.status)).one() == "ended"
+        assert s.scalar(select(func.count()).select_from(Feedback)) == 0
