@@ -16,6 +16,9 @@ from bot.views.home import home_view
 
 async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id: str) -> None:
     now = deps.clock()
+    # One users.info answers both "which zone?" (for someone the bot has not met yet)
+    # and "a Slack admin?" (coordinators see the program's figures).
+    slack_user = await fetch_user(client, user_id)
     await deps.db.run(coaching.resume_if_paused, team_id=team_id, user_id=user_id, now=now)
     data = await deps.db.run(
         overview,
@@ -23,9 +26,10 @@ async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id
         user_id=user_id,
         now=now,
         default_tip_minute=deps.default_tip_minute,
+        default_tz=slack_user.tz,
     )
     figures = report = None
-    if await is_coordinator_user(deps, client, user_id):
+    if is_coordinator(user_id, admins=deps.settings.admins, slack_admin=slack_user.is_admin):
         figures = await deps.db.run(program_figures, team_id=team_id, now=now)
         report = await deps.db.run(program_report, team_id=team_id, now=now)
     view = home_view(data, figures=figures, report=report)

@@ -57,7 +57,13 @@ class Overview:
 
 
 def overview(
-    session: Session, *, team_id: str, user_id: str, now: datetime, default_tip_minute: int
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    default_tip_minute: int,
+    default_tz: str = "UTC",
 ) -> Overview:
     lines = []
     for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):
@@ -86,7 +92,7 @@ def overview(
         tip_minute=(
             person.tip_minute if person and person.tip_minute is not None else default_tip_minute
         ),
-        tz=person.tz if person else "UTC",
+        tz=person.tz if person else default_tz,
         pending=tuple(_pending_prompts(session, team_id=team_id, user_id=user_id)),
     )
 

@@ -220,7 +220,7 @@ def prep_modal(
         close="Cancel",
         private_metadata=json.dumps({"meeting_id": meeting_id}),
         blocks=[
-            section(f"For the meeting on {slack_date(starts_at)}. Your mentor will see this."),
+            section(f"For your meeting {slack_date(starts_at)}. Your mentor will see this."),
             InputBlock(
                 block_id=BlockId.FOCUS,
                 label="Area of focus",

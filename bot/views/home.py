@@ -120,8 +120,6 @@ def home_view(
     footer = context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
     if report is not None:
         room = HOME_BLOCK_LIMIT - len(blocks) - 2
-        blocks += [
-            DividerBlock(),
-            *insights_blocks(report, nudge_action_id=Action.NUDGE_PAIR)[:room],
-        ]
+        # The insights section opens with its own divider.
+        blocks += insights_blocks(report, nudge_action_id=Action.NUDGE_PAIR)[:room]
     return View(type="home", blocks=[*blocks[: HOME_BLOCK_LIMIT - 1], footer])
