@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.errors import UserError
 from bot.ids import Action
-from bot.listeners.common import report_with, team_of
+from bot.listeners.common import button_int, post, report_with, team_of
 from bot.listeners.home import publish_home
 from bot.services import coaching, pairing
 from bot.views.coaching import (
@@ -30,22 +30,17 @@ from bot.views.pairing import invitation_answered_blocks, kickoff_blocks
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.ACCEPT_INVITE)(handle_accept)
-    app.action(Action.DECLINE_INVITE)(handle_decline)
+    app.action(Action.ACCEPT_INVITE)(handle_invitation_answer)
+    app.action(Action.DECLINE_INVITE)(handle_invitation_answer)
     register_coaching(app)
 
 
 def pair_id_of(action: dict[str, Any]) -> int:
-    """A button names its pair in its value; a value that is not ours is refused."""
-    try:
-        return int(action.get("value", ""))
-    except ValueError:
-        raise UserError(
-            "That button is not one of mine any more, so I left everything as it was."
-        ) from None
+    """A button names its pair in its value."""
+    return button_int(action.get("value", ""))
 
 
-async def handle_accept(
+async def handle_invitation_answer(
     ack: Any,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -55,24 +50,9 @@ async def handle_accept(
     deps: Deps,
 ) -> None:
     await ack()
+    answer = _accept if action["action_id"] == Action.ACCEPT_INVITE else _decline
     deps.background.spawn(
-        _accept(deps, client, team_of(body, context), body["user"]["id"], pair_id_of(action)),
-        on_error=report_with(respond),
-    )
-
-
-async def handle_decline(
-    ack: Any,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Any,
-    client: AsyncWebClient,
-    context: Any,
-    deps: Deps,
-) -> None:
-    await ack()
-    deps.background.spawn(
-        _decline(deps, client, team_of(body, context), body["user"]["id"], pair_id_of(action)),
+        answer(deps, client, team_of(body, context), body["user"]["id"], pair_id_of(action)),
         on_error=report_with(respond),
     )
 
@@ -157,15 +137,6 @@ def register_coaching(app: AsyncApp) -> None:
     app.action(Action.HOME_TIPS_TOGGLE)(handle_home_tips_toggle)
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UserError(
-            "That button is not one of mine any more, so I left everything as it was."
-        ) from None
-
-
 async def handle_open_schedule(
     ack: Any,
     body: dict[str, Any],
@@ -197,7 +168,7 @@ async def handle_meeting_menu(
 ) -> None:
     value = (action.get("selected_option") or {}).get("value") or action.get("value") or ""
     verb, _, meeting_text = value.partition(":")
-    meeting_id = _int(meeting_text)
+    meeting_id = button_int(meeting_text)
     team_id, user_id = team_of(body, context), body["user"]["id"]
     if verb in {"move", "again"}:
         meeting, _pair = await deps.db.run(
@@ -239,9 +210,7 @@ async def _announce_meeting_change(
 ) -> None:
     pair = await deps.db.run(pairing.member_pair, team_id=team_id, pair_id=pair_id, user_id=user_id)
     message = meeting_changed(starts_at=starts_at, cancelled=cancelled, by=user_id)
-    await client.chat_postMessage(
-        channel=pair.channel_id or user_id, text=message.text, blocks=as_dicts(message.blocks)
-    )
+    await post(client, pair.channel_id or user_id, message)
 
 
 async def handle_open_prep(
@@ -255,7 +224,7 @@ async def handle_open_prep(
     meeting, pair = await deps.db.run(
         coaching.meeting_for_member,
         team_id=team_of(body, context),
-        meeting_id=_int(action.get("value", "")),
+        meeting_id=button_int(action.get("value", "")),
         user_id=body["user"]["id"],
     )
     if body["user"]["id"] != pair.mentee_id:
@@ -270,7 +239,7 @@ def parse_feedback_ref(value: str) -> tuple[int, int | None, str]:
     parts = value.split(":")
     if len(parts) < 2:
         raise UserError("That poll is not one of mine any more, so I left everything as it was.")
-    pair_id, meeting_id = _int(parts[0]), _int(parts[1])
+    pair_id, meeting_id = button_int(parts[0]), button_int(parts[1])
     return pair_id, meeting_id or None, parts[2] if len(parts) > 2 else ""
 
 
@@ -288,7 +257,7 @@ async def handle_feedback_choice(
     if action["action_id"].startswith(Action.FEEDBACK_HAPPENED):
         kwargs["happened"] = choice
     else:
-        kwargs["usefulness"] = _int(choice)
+        kwargs["usefulness"] = button_int(choice)
     team_id, user_id = team_of(body, context), body["user"]["id"]
     state = await deps.db.run(
         coaching.record_feedback,
@@ -316,14 +285,10 @@ async def _after_feedback(
     await update_poll(deps, client, body["channel"]["id"], body["message"]["ts"], state)
     if state.first_answer and state.channel_id:
         notice = partner_gave_feedback(deps.content, user_id=state.user_id)
-        await client.chat_postMessage(
-            channel=state.partner_id, text=notice.text, blocks=as_dicts(notice.blocks)
-        )
+        await post(client, state.partner_id, notice)
     if happened in {"rescheduled", "no"} and state.meeting_id is not None:
         prompt = reschedule_prompt(deps.content, meeting_id=state.meeting_id)
-        await client.chat_postMessage(
-            channel=state.user_id, text=prompt.text, blocks=as_dicts(prompt.blocks)
-        )
+        await post(client, state.user_id, prompt)
 
 
 async def update_poll(
@@ -382,7 +347,7 @@ async def handle_tip_vote(
     deps: Deps,
 ) -> None:
     vote = 1 if action["action_id"] == Action.TIP_UP else -1
-    message_id = _int(action.get("value", ""))
+    message_id = button_int(action.get("value", ""))
     tip_id, role = await deps.db.run(
         coaching.record_tip_vote,
         team_id=team_of(body, context),
@@ -433,9 +398,7 @@ async def handle_end_confirm(
 
     async def announce() -> None:
         await respond(delete_original=True)
-        await client.chat_postMessage(
-            channel=pair.channel_id or user_id, text=ended.text, blocks=as_dicts(ended.blocks)
-        )
+        await post(client, pair.channel_id or user_id, ended)
 
     deps.background.spawn(announce(), on_error=report_with(respond))
 

@@ -6,7 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.domain.errors import UserError
+from bot.views.coaching import Outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,22 @@ def report_with(respond: Any) -> Callable[[BaseException], Awaitable[None]]:
             await respond(text=message, response_type="ephemeral", replace_original=False)
 
     return report
+
+
+def button_int(value: object) -> int:
+    """The ID a button or menu carries; anything that is not one of ours is refused."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise UserError(
+            "That button is not one of mine any more, so I left everything as it was."
+        ) from None
+
+
+async def post(client: AsyncWebClient, channel: str, message: Outgoing) -> Any:
+    return await client.chat_postMessage(
+        channel=channel, text=message.text, blocks=[b.to_dict() for b in message.blocks]
+    )
 
 
 def team_of(body: dict[str, Any], context: Any) -> str:

@@ -14,11 +14,10 @@ from bot.domain.errors import UserError
 from bot.domain.meetings import check_length, check_meeting_times
 from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Block, View
 from bot.listeners.actions import update_poll
-from bot.listeners.common import team_of
+from bot.listeners.common import post, team_of
 from bot.listeners.home import publish_home
 from bot.services import coaching
 from bot.views.coaching import meeting_changed, prep_shared, schedule_confirmation
-from bot.views.common import as_dicts
 
 
 def register(app: AsyncApp) -> None:
@@ -98,11 +97,7 @@ async def handle_schedule_submit(
     message = schedule_confirmation(
         deps.content, [(m.id, m.number, m.starts_at, m.minutes) for m in meetings]
     )
-    deps.background.spawn(
-        client.chat_postMessage(
-            channel=pair or user_id, text=message.text, blocks=as_dicts(message.blocks)
-        )
-    )
+    deps.background.spawn(post(client, pair or user_id, message))
 
 
 async def handle_move_submit(
@@ -134,11 +129,7 @@ async def handle_move_submit(
     channel = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=meeting.pair_id)
     message = meeting_changed(starts_at=meeting.starts_at, cancelled=False, by=user_id)
     deps.background.spawn(publish_home(deps, client, team_id, user_id))
-    deps.background.spawn(
-        client.chat_postMessage(
-            channel=channel or user_id, text=message.text, blocks=as_dicts(message.blocks)
-        )
-    )
+    deps.background.spawn(post(client, channel or user_id, message))
 
 
 async def handle_prep_submit(
@@ -175,11 +166,7 @@ async def handle_prep_submit(
         questions=questions,
         starts_at=meeting.starts_at,
     )
-    deps.background.spawn(
-        client.chat_postMessage(
-            channel=pair.mentor_id, text=message.text, blocks=as_dicts(message.blocks)
-        )
-    )
+    deps.background.spawn(post(client, pair.mentor_id, message))
 
 
 async def handle_feedback_details_submit(
