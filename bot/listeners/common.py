@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import UserError
+from bot.ids import INPUT_ACTION
 from bot.views.coaching import Outgoing
 
 logger = logging.getLogger(__name__)
@@ -55,3 +58,41 @@ def team_of(body: dict[str, Any], context: Any) -> str:
         or (body.get("user") or {}).get("team_id")
         or ""
     )
+
+
+# ---------------------------------------------------------------- modal submissions
+
+FORM_GONE = "This form is not one of mine any more, so nothing was saved."
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The modal's private_metadata; a view that was not built by us is refused."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise UserError(FORM_GONE)
+    return data
+
+
+def metadata_int(view: dict[str, Any], key: str) -> int:
+    value = metadata(view).get(key)
+    if not isinstance(value, int):
+        raise UserError(FORM_GONE)
+    return value
+
+
+def input_value(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return view.get("state", {}).get("values", {}).get(block_id, {}).get(INPUT_ACTION, {}) or {}
+
+
+def input_text(view: dict[str, Any], block_id: str) -> str:
+    return (input_value(view, block_id).get("value") or "").strip()
+
+
+def input_instant(view: dict[str, Any], block_id: str) -> datetime | None:
+    stamp = input_value(view, block_id).get("selected_date_time")
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(int(stamp), UTC)

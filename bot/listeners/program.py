@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -13,7 +12,7 @@ from bot.deps import Deps
 from bot.domain.commands import ForgetMe, Join, Leave, Match, MyData, Pause
 from bot.domain.errors import NotAllowed, UserError
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX, Action, Block, View
-from bot.listeners.common import report_with, team_of
+from bot.listeners.common import input_value, metadata_int, report_with, team_of
 from bot.listeners.home import is_coordinator_user
 from bot.services import matching, pool, privacy
 from bot.slackapi import fetch_user
@@ -142,10 +141,7 @@ async def handle_match_submit(
     team_id, user_id = team_of(body, context), body["user"]["id"]
     if not await is_coordinator_user(deps, client, user_id):
         raise NotAllowed("Only program coordinators can approve matches.")
-    try:
-        proposal_id = int(json.loads(view.get("private_metadata") or "{}")["proposal_id"])
-    except (ValueError, KeyError, TypeError):
-        raise UserError("This form is not one of mine any more, so nothing was saved.") from None
+    proposal_id = metadata_int(view, "proposal_id")
     selected: set[int] = set()
     for block_id, inputs in view.get("state", {}).get("values", {}).items():
         if block_id.startswith(MATCH_GROUP_PREFIX):
@@ -181,10 +177,6 @@ async def handle_open_join(
     await client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
 
 
-def _selected(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return view.get("state", {}).get("values", {}).get(block_id, {}).get(INPUT_ACTION, {}) or {}
-
-
 def _minute(value: str | None) -> int | None:
     match = _TIME.match(value or "")
     return int(match.group(1)) * 60 + int(match.group(2)) if match else None
@@ -198,17 +190,20 @@ async def handle_join_submit(
     context: Any,
     deps: Deps,
 ) -> None:
-    role = (_selected(view, Block.JOIN_ROLE).get("selected_option") or {}).get("value", "")
+    role = (input_value(view, Block.JOIN_ROLE).get("selected_option") or {}).get("value", "")
     topics = tuple(
-        o.get("value", "") for o in _selected(view, Block.JOIN_TOPICS).get("selected_options") or []
+        o.get("value", "")
+        for o in input_value(view, Block.JOIN_TOPICS).get("selected_options") or []
     )
-    capacity_text = (_selected(view, Block.JOIN_CAPACITY).get("selected_option") or {}).get("value")
-    start = _minute(_selected(view, Block.JOIN_START).get("selected_time"))
-    end = _minute(_selected(view, Block.JOIN_END).get("selected_time"))
+    capacity_text = (input_value(view, Block.JOIN_CAPACITY).get("selected_option") or {}).get(
+        "value"
+    )
+    start = _minute(input_value(view, Block.JOIN_START).get("selected_time"))
+    end = _minute(input_value(view, Block.JOIN_END).get("selected_time"))
     signup = pool.Signup(
         roles=role,
         topics=topics,
-        goals=(_selected(view, Block.JOIN_GOALS).get("value") or "").strip(),
+        goals=(input_value(view, Block.JOIN_GOALS).get("value") or "").strip(),
         capacity=int(capacity_text) if capacity_text and capacity_text.isdigit() else 1,
         work_start=start if start is not None else -1,
         work_end=end if end is not None else -1,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.errors import UserError
 from bot.domain.meetings import check_length, check_meeting_times
-from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Block, View
+from bot.ids import MEETING_BLOCKS, Block, View
 from bot.listeners.actions import update_poll
-from bot.listeners.common import post, team_of
+from bot.listeners.common import (
+    input_instant,
+    input_text,
+    metadata,
+    metadata_int,
+    post,
+    team_of,
+)
 from bot.listeners.home import publish_home
 from bot.services import coaching
 from bot.views.coaching import meeting_changed, prep_shared, schedule_confirmation
@@ -27,38 +31,6 @@ def register(app: AsyncApp) -> None:
     app.view(View.FEEDBACK_DETAILS)(handle_feedback_details_submit)
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        raise UserError("This form is not one of mine any more, so nothing was saved.")
-    return data
-
-
-def _value(view: dict[str, Any], block_id: str) -> Any:
-    return view.get("state", {}).get("values", {}).get(block_id, {}).get(INPUT_ACTION, {})
-
-
-def _text(view: dict[str, Any], block_id: str) -> str:
-    return (_value(view, block_id).get("value") or "").strip()
-
-
-def _instant(view: dict[str, Any], block_id: str) -> datetime | None:
-    stamp = _value(view, block_id).get("selected_date_time")
-    if stamp is None:
-        return None
-    return datetime.fromtimestamp(int(stamp), UTC)
-
-
-def _metadata_int(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    if not isinstance(value, int):
-        raise UserError("This form is not one of mine any more, so nothing was saved.")
-    return value
-
-
 async def handle_schedule_submit(
     ack: Any,
     body: dict[str, Any],
@@ -67,14 +39,14 @@ async def handle_schedule_submit(
     context: Any,
     deps: Deps,
 ) -> None:
-    pair_id = _metadata_int(_metadata(view), "pair_id")
+    pair_id = metadata_int(view, "pair_id")
     now = deps.clock()
-    times = [_instant(view, block) for block in MEETING_BLOCKS]
+    times = [input_instant(view, block) for block in MEETING_BLOCKS]
     errors = {
         MEETING_BLOCKS[i]: problem for i, problem in check_meeting_times(times, now=now).items()
     }
     minutes, length_problem = check_length(
-        _text(view, Block.LENGTH), default=deps.content.settings.default_meeting_minutes
+        input_text(view, Block.LENGTH), default=deps.content.settings.default_meeting_minutes
     )
     if length_problem:
         errors[Block.LENGTH] = length_problem
@@ -108,9 +80,9 @@ async def handle_move_submit(
     context: Any,
     deps: Deps,
 ) -> None:
-    meeting_id = _metadata_int(_metadata(view), "meeting_id")
+    meeting_id = metadata_int(view, "meeting_id")
     now = deps.clock()
-    starts_at = _instant(view, Block.MEETING_TIME)
+    starts_at = input_instant(view, Block.MEETING_TIME)
     problems = check_meeting_times([starts_at], now=now)
     if problems:
         await ack(response_action="errors", errors={Block.MEETING_TIME.value: problems[0]})
@@ -140,8 +112,8 @@ async def handle_prep_submit(
     context: Any,
     deps: Deps,
 ) -> None:
-    meeting_id = _metadata_int(_metadata(view), "meeting_id")
-    focus, questions = _text(view, Block.FOCUS), _text(view, Block.QUESTIONS)
+    meeting_id = metadata_int(view, "meeting_id")
+    focus, questions = input_text(view, Block.FOCUS), input_text(view, Block.QUESTIONS)
     if not focus:
         await ack(
             response_action="errors",
@@ -179,7 +151,7 @@ async def handle_feedback_details_submit(
 ) -> None:
     from bot.listeners.actions import parse_feedback_ref
 
-    data = _metadata(view)
+    data = metadata(view)
     pair_id, meeting_id, _ = parse_feedback_ref(str(data.get("ref", "")))
     team_id, user_id = team_of(body, context), body["user"]["id"]
     state = await deps.db.run(
@@ -189,8 +161,8 @@ async def handle_feedback_details_submit(
         meeting_id=meeting_id,
         user_id=user_id,
         now=deps.clock(),
-        helped=_text(view, Block.HELPED),
-        change=_text(view, Block.CHANGE),
+        helped=input_text(view, Block.HELPED),
+        change=input_text(view, Block.CHANGE),
     )
     await ack()
     if isinstance(data.get("channel"), str) and isinstance(data.get("ts"), str):
