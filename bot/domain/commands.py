@@ -67,6 +67,14 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Exclude:
+    """A coordinator's rule: never match these two."""
+
+    first: str
+    second: str
+
+
+@dataclass(frozen=True)
 class ForgetMe:
     pass
 
@@ -77,7 +85,19 @@ class MyData:
 
 
 Command = (
-    Help | Start | Schedule | Status | Tips | End | Join | Leave | Pause | Match | ForgetMe | MyData
+    Help
+    | Start
+    | Schedule
+    | Status
+    | Tips
+    | End
+    | Join
+    | Leave
+    | Pause
+    | Match
+    | Exclude
+    | ForgetMe
+    | MyData
 )
 
 SUBCOMMANDS = (
@@ -91,6 +111,7 @@ SUBCOMMANDS = (
     "leave",
     "pause",
     "match",
+    "exclude",
     "my-data",
     "forget-me",
 )
@@ -126,6 +147,8 @@ def parse_command(text: str | None) -> Command:
         return simple[verb]()
     if verb == "pause":
         return _parse_pause(rest)
+    if verb == "exclude":
+        return _parse_exclude(rest)
     raise UserError(
         f"I don't know `/mentor {words[0]}`. Try `/mentor help` to see what I can do: "
         + ", ".join(f"`{s}`" for s in SUBCOMMANDS)
@@ -170,6 +193,17 @@ def _parse_tips(rest: list[str]) -> Tips:
             raise UserError(f"`{rest[1]}` is not a time of day. Use 24-hour HH:MM, e.g. 08:30.")
         return Tips(enabled=True, minute=int(match.group(1)) * 60 + int(match.group(2)))
     raise UserError(usage)
+
+
+def _parse_exclude(rest: list[str]) -> Exclude:
+    usage = "Use `/mentor exclude @person @other` to keep two people from being matched."
+    mentions = [_MENTION.match(word) for word in rest]
+    if len(rest) != 2 or not all(mentions):
+        raise UserError(usage)
+    first, second = (m.group(1) for m in mentions if m)
+    if first == second:
+        raise UserError("Name two different people. " + usage)
+    return Exclude(first=first, second=second)
 
 
 def _parse_pause(rest: list[str]) -> Pause:

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.commands import (
     End,
+    Exclude,
     ForgetMe,
     Help,
     Join,
@@ -74,7 +75,7 @@ async def handle_mentor(
             now=deps.clock(),
         )
         await _status(ack, deps, team_id, user_id)
-    elif isinstance(command, (Join, Leave, Pause, Match, ForgetMe, MyData)):
+    elif isinstance(command, (Join, Leave, Pause, Match, Exclude, ForgetMe, MyData)):
         await handle_program_command(command, ack, body, respond, client, deps, team_id)
     elif isinstance(command, End):
         pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)

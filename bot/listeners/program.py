@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.commands import ForgetMe, Join, Leave, Match, MyData, Pause
+from bot.domain.commands import Exclude, ForgetMe, Join, Leave, Match, MyData, Pause
 from bot.domain.errors import NotAllowed, UserError
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX, Action, Block, View
 from bot.listeners.common import input_value, metadata_int, report_with, team_of
@@ -69,6 +69,21 @@ async def handle_program_command(
         deps.background.spawn(
             _match(deps, client, team_id, user_id, body["trigger_id"]),
             on_error=report_with(respond),
+        )
+    elif isinstance(command, Exclude):
+        if not await is_coordinator_user(deps, client, user_id):
+            raise NotAllowed("Only program coordinators can set matching exclusions.")
+        await deps.db.run(
+            pool.add_exclusion,
+            team_id=team_id,
+            a=command.first,
+            b=command.second,
+            by=user_id,
+            now=deps.clock(),
+        )
+        await ack(
+            response_type="ephemeral",
+            text=f"Noted: <@{command.first}> and <@{command.second}> will not be matched.",
         )
     elif isinstance(command, ForgetMe):
         await ack(

@@ -166,3 +166,23 @@ def test_my_data_and_forget_me(harness: Harness) -> None:
                 assert MENTEE not in repr(tuple(row)), table.name
         assert s.scalars(select(Pair.status)).one() == "ended"
         assert s.scalar(select(func.count()).select_from(Feedback)) == 0
+
+
+def test_exclusions_keep_two_people_apart(harness: Harness) -> None:
+    h = harness
+    refused = h.slash(STRANGER, f"exclude <@{MENTOR}> <@{MENTEE}>")
+    assert (
+        "Only program coordinators"
+        in h.slack.wait_for("response_url", after=refused.mark).args["text"]
+    )
+    assert (
+        "two different people"
+        in h.driver.slash(COORDINATOR, f"exclude <@{MENTOR}> <@{MENTOR}>").json["text"]
+    )
+    noted = h.driver.slash(COORDINATOR, f"exclude <@{MENTOR}|alice> <@{MENTEE}|bob>")
+    assert "will not be matched" in noted.json["text"]
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert "0 pairs proposed" in all_text(review)
