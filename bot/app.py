@@ -28,7 +28,7 @@ from bot.store.repo import remember_event
 logger = logging.getLogger(__name__)
 
 # Keep in step with manifest.yml (a test compares them).
-BOT_SCOPES = ["chat:write", "commands", "mpim:write", "users:read"]
+BOT_SCOPES = ["chat:write", "commands", "files:write", "im:write", "mpim:write", "users:read"]
 
 
 def retry_handlers() -> list[Any]:

@@ -26,6 +26,7 @@ class Action(StrEnum):
     FORGET_CONFIRM = "forget_confirm"
     FORGET_CANCEL = "forget_cancel"
     OPEN_JOIN = "join_open"
+    SEND_CHART = "insights_chart"
 
 
 class View(StrEnum):

@@ -14,7 +14,9 @@ from bot.domain.errors import NotAllowed, UserError
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX, Action, Block, View
 from bot.listeners.common import input_value, metadata_int, report_with, team_of
 from bot.listeners.home import is_coordinator_user
+from bot.reporting import weekly_chart_png
 from bot.services import matching, pool, privacy
+from bot.services.insights import program_report
 from bot.slackapi import fetch_user
 from bot.views.common import as_dicts, section
 from bot.views.insights import nudge_message
@@ -31,6 +33,7 @@ def register(app: AsyncApp) -> None:
     app.action(Action.FORGET_CONFIRM)(handle_forget_confirm)
     app.action(Action.FORGET_CANCEL)(handle_forget_cancel)
     app.action(Action.OPEN_JOIN)(handle_open_join)
+    app.action(Action.SEND_CHART)(handle_send_chart)
 
 
 async def handle_program_command(
@@ -312,3 +315,28 @@ async def handle_forget_confirm(
 async def handle_forget_cancel(ack: Any, respond: Any) -> None:
     await ack()
     await respond(delete_original=True)
+
+
+async def handle_send_chart(
+    ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, deps: Deps
+) -> None:
+    """A picture of the weekly trend, for coordinators who would rather look than read."""
+    team_id, user_id = team_of(body, context), body["user"]["id"]
+    if not await is_coordinator_user(deps, client, user_id):
+        raise NotAllowed("Only program coordinators can see the program's charts.")
+    await ack()
+    deps.background.spawn(_send_chart(deps, client, team_id, user_id))
+
+
+async def _send_chart(deps: Deps, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+    report = await deps.db.run(program_report, team_id=team_id, now=deps.clock())
+    png = weekly_chart_png(report)
+    # Files are shared into a conversation ID; the bot's DM with the coordinator is one.
+    opened = await client.conversations_open(users=user_id)
+    await client.files_upload_v2(
+        channel=opened["channel"]["id"],
+        file=png,
+        filename="mentor-bot-weekly.png",
+        title="Meetings held per week",
+        initial_comment="Meetings held per week, the last 8 weeks (Monday to Sunday, UTC).",
+    )

@@ -145,6 +145,12 @@ def _with_block_ids(blocks: list) -> list:
     ]
 
 
+def _mimetype(name: str) -> str:
+    return {"png": "image/png", "csv": "text/csv", "json": "application/json"}.get(
+        name.rsplit(".", 1)[-1].lower(), "application/octet-stream"
+    )
+
+
 class _ApiError(Exception):
     def __init__(self, error: str, **extra: Any) -> None:
         super().__init__(error)
@@ -206,6 +212,8 @@ class SlackEmulator:
         self._workspace_bucket: _Bucket | None = None
         self._method_buckets: dict[str, _Bucket] = {}
         self._clock_offset = 0.0
+        self._files: dict[str, dict] = {}
+        self._file_seq = itertools.count(1)
 
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -261,6 +269,7 @@ class SlackEmulator:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{rid}", self._handle_response_url)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._port)
@@ -1093,6 +1102,76 @@ class SlackEmulator:
         self._homes[user_id] = stored["id"]
         return {"ok": True, "view": stored}
 
+    # ---------------------------------------------------------------------- files
+
+    def _api_files_get_upload_url(self, args: dict) -> dict:
+        filename = str(args.get("filename") or "")
+        length = str(args.get("length") or "")
+        if not filename or not length.isdigit():
+            raise _ApiError("invalid_arguments")
+        file_id = f"F{next(self._file_seq):08d}"
+        with self._lock:
+            self._files[file_id] = {
+                "id": file_id,
+                "name": filename,
+                "length": int(length),
+                "content": None,
+                "alt_txt": args.get("alt_txt"),
+            }
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"{self.url.rstrip('/')}/upload/{file_id}",
+        }
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        with self._lock:
+            entry = self._files.get(file_id)
+            if entry is None:
+                return web.Response(status=404, text="unknown upload")
+            entry["content"] = data
+        self._record("files.upload", {"file_id": file_id, "bytes": len(data)}, {"ok": True})
+        return web.Response(status=200, text=f"OK - {len(data)}")
+
+    def _api_files_complete_upload(self, args: dict) -> dict:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            raise _ApiError("invalid_arguments")
+        done = []
+        with self._lock:
+            for item in files:
+                entry = self._files.get(str(item.get("id")))
+                if entry is None or entry["content"] is None:
+                    raise _ApiError("file_not_found")
+                entry["title"] = item.get("title") or entry["name"]
+                done.append(
+                    {
+                        "id": entry["id"],
+                        "name": entry["name"],
+                        "title": entry["title"],
+                        "size": len(entry["content"]),
+                        "mimetype": _mimetype(entry["name"]),
+                    }
+                )
+        channel = args.get("channel_id")
+        if channel:
+            channel = self._resolve_post_channel(str(channel))
+            ts = self._next_ts()
+            msg = self._bot_message({"text": args.get("initial_comment") or ""}, ts)
+            msg["files"] = done
+            self._messages[channel][ts] = msg
+            self._ts_channel[ts] = channel
+        return {"ok": True, "files": done}
+
+    def file_content(self, file_id: str) -> bytes | None:
+        with self._lock:
+            entry = self._files.get(file_id)
+        return entry["content"] if entry else None
+
     _methods: dict[str, Callable[[SlackEmulator, dict], dict]] = {
         "auth.test": _api_auth_test,
         "team.info": _api_team_info,
@@ -1108,6 +1187,8 @@ class SlackEmulator:
         "views.push": _api_views_push,
         "views.update": _api_views_update,
         "views.publish": _api_views_publish,
+        "files.getUploadURLExternal": _api_files_get_upload_url,
+        "files.completeUploadExternal": _api_files_complete_upload,
     }
 
     # ---------------------------------------------------- view stack (driver side)

@@ -121,5 +121,13 @@ def home_view(
     if report is not None:
         room = HOME_BLOCK_LIMIT - len(blocks) - 2
         # The insights section opens with its own divider.
-        blocks += insights_blocks(report, nudge_action_id=Action.NUDGE_PAIR)[:room]
+        blocks += insights_blocks(report, nudge_action_id=Action.NUDGE_PAIR)[: room - 1]
+        blocks.append(
+            ActionsBlock(
+                block_id="insights_chart",
+                elements=[
+                    ButtonElement(text="📈 Send me the weekly chart", action_id=Action.SEND_CHART)
+                ],
+            )
+        )
     return View(type="home", blocks=[*blocks[: HOME_BLOCK_LIMIT - 1], footer])

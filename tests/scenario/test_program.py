@@ -130,6 +130,11 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     shown = all_text(home)
     assert "Program insights" in shown and "Pairs at risk" in shown
     assert "hidden" in shown  # fewer than 3 usefulness answers: suppressed
+    h.driver.click_in_view(COORDINATOR, home, Action.SEND_CHART)
+    h.app.drain()
+    chart = h.last_dm(COORDINATOR)
+    assert chart["files"][0]["mimetype"] == "image/png"
+    assert h.slack.file_content(chart["files"][0]["id"]).startswith(b"\x89PNG")
     h.driver.click_in_view(COORDINATOR, home, Action.NUDGE_PAIR)
     h.app.drain()
     nudge = h.slack.messages_in(group)[-1]
