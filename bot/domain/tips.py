@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 LATE_GRACE = timedelta(minutes=30)
 
 
+@functools.lru_cache(maxsize=1024)
 def zone(name: str | None) -> ZoneInfo:
+    # ZoneInfo keeps only a handful of zones cached; a workspace spans dozens.
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):

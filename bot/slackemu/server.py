@@ -145,6 +145,18 @@ def _with_block_ids(blocks: list) -> list:
     ]
 
 
+def _basic_auth(header: str) -> dict[str, str]:
+    import base64
+
+    if not header.startswith("Basic "):
+        return {}
+    try:
+        client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return {}
+    return {"client_id": client_id, "client_secret": secret}
+
+
 def _mimetype(name: str) -> str:
     return {"png": "image/png", "csv": "text/csv", "json": "application/json"}.get(
         name.rsplit(".", 1)[-1].lower(), "application/octet-stream"
@@ -725,7 +737,11 @@ class SlackEmulator:
             if fault is not None:
                 return self._fault_response(request, method, args, fault)
             try:
-                self._auth(request, args)
+                if method == "oauth.v2.access":
+                    # The app authenticates with its client ID and secret, not a token.
+                    args.update(_basic_auth(request.headers.get("Authorization", "")))
+                else:
+                    self._auth(request, args)
                 wait = self._rate_limited(method, args)
                 if wait:
                     body = {"ok": False, "error": "ratelimited"}
@@ -1102,6 +1118,28 @@ class SlackEmulator:
         self._homes[user_id] = stored["id"]
         return {"ok": True, "view": stored}
 
+    # ---------------------------------------------------------------------- OAuth
+
+    def _api_oauth_v2_access(self, args: dict) -> dict:
+        """Exchanges an install code for this workspace's bot token, as Slack's OAuth v2."""
+        if not args.get("code") or not args.get("client_id") or not args.get("client_secret"):
+            raise _ApiError("invalid_code")
+        token = f"xoxb-installed-{self.team_id}-{secrets.token_hex(4)}"
+        if self.tokens is not None:
+            self.tokens[token] = self.team_id
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": args.get("installer", "U0INSTALLER")},
+            "scope": "chat:write,commands,files:write,im:write,mpim:write,users:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     # ---------------------------------------------------------------------- files
 
     def _api_files_get_upload_url(self, args: dict) -> dict:
@@ -1187,6 +1225,7 @@ class SlackEmulator:
         "views.push": _api_views_push,
         "views.update": _api_views_update,
         "views.publish": _api_views_publish,
+        "oauth.v2.access": _api_oauth_v2_access,
         "files.getUploadURLExternal": _api_files_get_upload_url,
         "files.completeUploadExternal": _api_files_complete_upload,
     }

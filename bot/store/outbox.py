@@ -71,17 +71,14 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
     if not rows:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted = 0
-    # Bounded chunks keep every statement under the drivers' parameter limits.
-    for start in range(0, len(rows), 500):
-        statement = (
-            insert(ScheduledMessage)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(ScheduledMessage.id)
-        )
-        inserted += len(session.execute(statement).all())
-    return inserted
+    # One cached statement run as executemany: building a VALUES list per chunk
+    # defeats SQLAlchemy's statement cache and costs more than the database does.
+    statement = (
+        insert(ScheduledMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ScheduledMessage.__table__.c.id)
+    )
+    return len(session.connection().execute(statement, rows).all())
 
 
 def claim_due(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.domain.tips import STALE_AFTER
 from bot.scheduling.engine import MAX_ATTEMPTS, Engine, PassReport
 from bot.scheduling.sender import SlackSender
 from bot.services.program import program_figures
@@ -148,10 +149,28 @@ def test_exhausted_retries_fail_the_row_visibly(
     assert len(slack.calls_to("chat.postMessage")) == MAX_ATTEMPTS
 
     # A message Slack calls malformed fails at once, without retries.
-    plan_tips_for(db, content, ["U0000002"])
+    plan_tips_for(db, content, ["U0000002"], due=now)
     slack.inject("chat.postMessage", error="invalid_blocks")
     assert engine.run_pass(now).outcomes == {"failed": 1}
     assert db.call(program_figures, team_id=TEAM_ID, now=now).failed_messages == 2
+
+
+def test_a_tip_too_late_is_dropped_not_sent(
+    db: Database, slack: SlackEmulator, content: Any
+) -> None:
+    # After an outage, yesterday's 09:00 tip must not arrive in the evening.
+    slack.add_user("ULATE0001", name="late")
+    slack.add_user("UJUST0001", name="just")
+    plan_tips_for(db, content, ["ULATE0001"], due=NOW - STALE_AFTER - timedelta(seconds=1))
+    plan_tips_for(db, content, ["UJUST0001"], due=NOW - STALE_AFTER)
+    report = make_engine(db, slack, content).run_pass(NOW)
+    assert report.outcomes == {"skipped": 1, "sent": 1}
+    assert not slack.messages_in("ULATE0001") and len(slack.messages_in("UJUST0001")) == 1
+    by_recipient = {r.recipient: (r.status, r.last_error) for r in rows(db)}
+    assert by_recipient == {
+        "ULATE0001": ("cancelled", "no longer needed"),
+        "UJUST0001": ("sent", None),
+    }
 
 
 def _person(db: Database, user: str, **values: Any) -> None:
