@@ -116,7 +116,7 @@ class Engine:
 
     def _deliver(self, message: ClaimedMessage, now: datetime) -> str:
         try:
-            if not self.db.call(_still_wanted, message=message, now=now):
+            if not self._still_wanted(message, now):
                 self.db.call(
                     outbox.mark_skipped,
                     message_id=message.id,
@@ -154,6 +154,16 @@ class Engine:
             ts=posted.ts,
         )
         return "sent"
+
+    def _still_wanted(self, message: ClaimedMessage, now: datetime) -> bool:
+        """Send-time guard for messages whose reason may have gone since planning."""
+        if message.kind == "tip":
+            # Tips are cancelled in the same transaction as tips off or an ended pair;
+            # only their age is left to check, and that needs no query.
+            return now - message.due_at <= STALE_AFTER
+        if message.kind == "schedule_ask" or message.meeting_id is not None:
+            return self.db.call(_guard_in_database, message=message, now=now)
+        return True
 
     def _settle_failure(self, message: ClaimedMessage, error: DeliveryError, now: datetime) -> str:
         logger.warning(
@@ -193,10 +203,7 @@ class Engine:
             )
 
 
-def _still_wanted(session: Session, *, message: ClaimedMessage, now: datetime) -> bool:
-    """Send-time guard for messages whose reason may have gone since planning."""
-    if message.kind == "tip":
-        return now - message.due_at <= STALE_AFTER
+def _guard_in_database(session: Session, *, message: ClaimedMessage, now: datetime) -> bool:
     if message.kind == "schedule_ask" and message.pair_id is not None:
         return not repo.upcoming_meetings(
             session, team_id=message.team_id, pair_id=message.pair_id, now=now
