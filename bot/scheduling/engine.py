@@ -145,7 +145,7 @@ class Engine:
                 channel_id=posted.channel,
                 ts=posted.ts,
             )
-        self.db.call(
+        self.db.call_core(
             outbox.mark_sent,
             message_id=message.id,
             worker=self.worker,

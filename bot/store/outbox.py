@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -126,7 +126,7 @@ def claim_due(
     return claimed
 
 
-def _settle(session: Session, message_id: int, worker: str, **values: Any) -> bool:
+def _settle(session: Session | Connection, message_id: int, worker: str, **values: Any) -> bool:
     """Change a row this worker still holds; False if the lease was lost meanwhile."""
     result = session.execute(
         update(ScheduledMessage)
@@ -142,7 +142,13 @@ def _settle(session: Session, message_id: int, worker: str, **values: Any) -> bo
 
 
 def mark_sent(
-    session: Session, *, message_id: int, worker: str, now: datetime, channel_id: str, ts: str
+    session: Session | Connection,
+    *,
+    message_id: int,
+    worker: str,
+    now: datetime,
+    channel_id: str,
+    ts: str,
 ) -> bool:
     return _settle(
         session,
