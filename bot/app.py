@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Settings
 from bot.content import Content, load_content
@@ -29,6 +30,31 @@ logger = logging.getLogger(__name__)
 
 # Keep in step with manifest.yml (a test compares them).
 BOT_SCOPES = ["chat:write", "commands", "files:write", "im:write", "mpim:write", "users:read"]
+
+
+class SharedSessionRespond:
+    """``respond`` as Bolt offers it, over the app's keep-alive HTTP session."""
+
+    def __init__(self, url: str, session: Any) -> None:
+        self._webhook = AsyncWebhookClient(url, session=session, retry_handlers=retry_handlers())
+
+    async def __call__(
+        self,
+        text: str | None = None,
+        blocks: list[Any] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        **extra: Any,
+    ) -> Any:
+        return await self._webhook.send(
+            text=text,
+            blocks=blocks,
+            response_type=response_type,
+            replace_original=replace_original,
+            delete_original=delete_original,
+            **extra,
+        )
 
 
 def retry_handlers() -> list[Any]:
@@ -97,6 +123,11 @@ def _prepare(deps: Deps) -> Callable[..., Any]:
 
     async def prepare(body: dict[str, Any], context: Any, next: Callable[[], Any]) -> Any:
         context["deps"] = deps
+        response_url = context.get("response_url")
+        session = getattr(context.get("client"), "session", None)
+        if response_url and session is not None:
+            # Bolt's own respond() opens a new HTTP session per call; reuse the app's.
+            context["respond"] = SharedSessionRespond(response_url, session)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             team_id = body.get("team_id") or context.get("team_id") or ""

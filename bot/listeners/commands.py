@@ -30,6 +30,7 @@ from bot.listeners.program import handle_program_command
 from bot.services import coaching, pairing
 from bot.services.overview import overview
 from bot.slackapi import fetch_user
+from bot.store import repo
 from bot.views.coaching import end_confirmation, schedule_modal
 from bot.views.common import as_dicts, mention
 from bot.views.pairing import help_payload, invitation_blocks, status_blocks
@@ -110,9 +111,17 @@ async def _start_pairing(
     inviter_id: str,
     command: Start,
 ) -> None:
-    invitee, inviter = await asyncio.gather(
-        fetch_user(client, command.user_id), fetch_user(client, inviter_id)
+    # The inviter's zone is only needed when the bot has not met them lately.
+    inviter_tz = await deps.db.run(
+        repo.recent_tz, team_id=team_id, user_id=inviter_id, now=deps.clock()
     )
+    if inviter_tz is None:
+        invitee, inviter = await asyncio.gather(
+            fetch_user(client, command.user_id), fetch_user(client, inviter_id)
+        )
+        inviter_tz = inviter.tz
+    else:
+        invitee = await fetch_user(client, command.user_id)
     pair = await deps.db.run(
         pairing.invite,
         team_id=team_id,
@@ -125,7 +134,7 @@ async def _start_pairing(
             deleted=invitee.deleted,
         ),
         inviter_role=command.caller_role,
-        inviter_tz=inviter.tz,
+        inviter_tz=inviter_tz,
         now=deps.clock(),
     )
     blocks = invitation_blocks(

@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 CLAIM_BATCH = 100
-TZ_REFRESH_AFTER = timedelta(days=7)
 TZ_REFRESH_PER_PASS = 50
 
 
@@ -235,7 +234,7 @@ def _stale_time_zones(session: Session, *, now: datetime) -> list[tuple[str, str
         select(Person.team_id, Person.user_id)
         .where(
             Person.tips_planned_until.is_not(None),
-            Person.tz_checked_at < now - TZ_REFRESH_AFTER,
+            Person.tz_checked_at < now - repo.TZ_FRESH_FOR,
         )
         .limit(TZ_REFRESH_PER_PASS)
     )

@@ -486,6 +486,27 @@ class SlackDriver:
         resp.trigger_id = trigger_id
         return resp
 
+    def socket_slash(self, user_id: str, text: str = "", *, command: str = "/mentor") -> dict:
+        """The same slash command, delivered over Socket Mode; returns the app's ack."""
+        user = self._user(user_id)
+        channel = self.emulator.dm_channel(user_id)
+        payload = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "team_domain": self.emulator.team_domain,
+            "channel_id": channel,
+            "channel_name": self._channel_name(channel),
+            "user_id": user_id,
+            "user_name": user["name"],
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": self.emulator.new_response_url(channel=channel, user=user_id),
+            "trigger_id": self.emulator.issue_trigger(user_id),
+        }
+        return self.emulator.socket_send("slash_commands", payload)
+
     # -------------------------------------------------------------------- events
 
     def event(

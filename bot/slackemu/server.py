@@ -145,6 +145,12 @@ def _with_block_ids(blocks: list) -> list:
     ]
 
 
+def _need_app_token(request: web.Request) -> None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer xapp-"):
+        raise _ApiError("not_allowed_token_type")
+
+
 def _basic_auth(header: str) -> dict[str, str]:
     import base64
 
@@ -225,6 +231,9 @@ class SlackEmulator:
         self._method_buckets: dict[str, _Bucket] = {}
         self._clock_offset = 0.0
         self._files: dict[str, dict] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, asyncio.Future[dict]] = {}
+        self._socket_connected = threading.Event()
         self._file_seq = itertools.count(1)
 
         self._thread: threading.Thread | None = None
@@ -282,6 +291,7 @@ class SlackEmulator:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{rid}", self._handle_response_url)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
+        app.router.add_get("/socket", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._port)
@@ -737,7 +747,9 @@ class SlackEmulator:
             if fault is not None:
                 return self._fault_response(request, method, args, fault)
             try:
-                if method == "oauth.v2.access":
+                if method == "apps.connections.open":
+                    _need_app_token(request)
+                elif method == "oauth.v2.access":
                     # The app authenticates with its client ID and secret, not a token.
                     args.update(_basic_auth(request.headers.get("Authorization", "")))
                 else:
@@ -1118,6 +1130,62 @@ class SlackEmulator:
         self._homes[user_id] = stored["id"]
         return {"ok": True, "view": stored}
 
+    # ---------------------------------------------------------------- Socket Mode
+
+    def _api_apps_connections_open(self, args: dict) -> dict:
+        return {"ok": True, "url": f"ws://{self.host}:{self._port}/socket"}
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's Socket Mode: a hello, then envelopes out and acknowledgements back."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "debug_info": {"host": "slackemu"}}
+        )
+        self._sockets.append(socket)
+        self._socket_connected.set()
+        try:
+            async for frame in socket:
+                if frame.type != web.WSMsgType.TEXT:
+                    continue
+                ack = json.loads(frame.data)
+                envelope_id = ack.get("envelope_id", "")
+                self._record("socket_ack", ack, {"ok": True})
+                waiter = self._socket_acks.pop(envelope_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(ack)
+        finally:
+            if socket in self._sockets:
+                self._sockets.remove(socket)
+            if not self._sockets:
+                self._socket_connected.clear()
+        return socket
+
+    def socket_send(self, kind: str, payload: dict, *, timeout: float = 5.0) -> dict:
+        """Deliver one envelope (``slash_commands``, ``interactive`` or ``events_api``) to
+        the connected app, as Slack does in Socket Mode; returns the app's ack."""
+        if not self._socket_connected.wait(timeout):
+            raise AssertionError("no app is connected over Socket Mode")
+        assert self._loop is not None
+        envelope_id = secrets.token_hex(8)
+
+        async def send() -> dict:
+            waiter: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+            self._socket_acks[envelope_id] = waiter
+            await self._sockets[-1].send_json(
+                {
+                    "envelope_id": envelope_id,
+                    "type": kind,
+                    "payload": payload,
+                    "accepts_response_payload": kind != "events_api",
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                }
+            )
+            return await asyncio.wait_for(waiter, timeout)
+
+        return asyncio.run_coroutine_threadsafe(send(), self._loop).result(timeout + 1)
+
     # ---------------------------------------------------------------------- OAuth
 
     def _api_oauth_v2_access(self, args: dict) -> dict:
@@ -1226,6 +1294,7 @@ class SlackEmulator:
         "views.update": _api_views_update,
         "views.publish": _api_views_publish,
         "oauth.v2.access": _api_oauth_v2_access,
+        "apps.connections.open": _api_apps_connections_open,
         "files.getUploadURLExternal": _api_files_get_upload_url,
         "files.completeUploadExternal": _api_files_complete_upload,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +79,21 @@ def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None
     return session.scalars(
         select(Person).where(Person.team_id == team_id, Person.user_id == user_id)
     ).first()
+
+
+# Slack time zones change rarely (a move, a trip); older answers are asked again.
+TZ_FRESH_FOR = timedelta(days=7)
+
+
+def recent_tz(session: Session, *, team_id: str, user_id: str, now: datetime) -> str | None:
+    row = session.execute(
+        select(Person.tz, Person.tz_checked_at).where(
+            Person.team_id == team_id, Person.user_id == user_id
+        )
+    ).first()
+    if row is None or row.tz_checked_at is None or row.tz_checked_at < now - TZ_FRESH_FOR:
+        return None
+    return row.tz
 
 
 def ensure_person(

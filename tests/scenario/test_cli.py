@@ -177,3 +177,50 @@ def _wait_for_health(port: int) -> dict:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)  # waiting for a process to bind its port, not moving app time
+
+
+def test_serve_in_socket_mode(tmp_path: Path) -> None:
+    with SlackEmulator() as slack:
+        slack.add_user(MENTOR, name="alice", tz="America/Los_Angeles")
+        slack.add_user(MENTEE, name="bob", tz="Asia/Kolkata")
+        env = {
+            **BASE_ENV,
+            "SLACK_APP_TOKEN": "xapp-1-test",
+            "SLACK_SIGNING_SECRET": "",
+            "SLACK_API_URL": slack.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
+            "MENTOR_SCHEDULER": "off",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            driver = slack.driver("http://127.0.0.1:9", "unused")
+            ack = _retry_until_connected(lambda: driver.socket_slash(MENTOR, "help"))
+            assert "/mentor start @person" in json.dumps(ack["payload"])
+            mark = slack.mark()
+            driver.socket_slash(MENTOR, f"start <@{MENTEE}|bob>")
+            invitation = slack.wait_for("chat.postMessage", after=mark, timeout=10)
+            assert invitation.args["channel"] == MENTEE
+        finally:
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=15)
+        assert process.returncode == 0, output
+        assert time.monotonic() - started < 10
+        assert "Traceback" not in output
+
+
+def _retry_until_connected(send):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return send()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
