@@ -17,19 +17,34 @@ logger = logging.getLogger(__name__)
 ErrorReporter = Callable[[BaseException], Awaitable[None]]
 
 
-# Work after the ack shares the event loop with the acks themselves; an unbounded
-# burst of it (hundreds of invitations at once) would make every ack wait behind
-# it. Queued work keeps its order and runs as soon as a place frees up.
+# Work after the ack shares the event loop with the acks themselves. While Slack
+# requests are in flight only a little of it runs, so a burst (hundreds of
+# invitations at once) never makes the acks wait; it catches up as soon as the
+# burst is over. Queued work keeps its order.
 CONCURRENCY = 8
+CONCURRENCY_WHILE_BUSY = 1
 
 
 class Background:
-    def __init__(self, *, concurrency: int = CONCURRENCY) -> None:
+    def __init__(
+        self, *, concurrency: int = CONCURRENCY, while_busy: int = CONCURRENCY_WHILE_BUSY
+    ) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._concurrency = concurrency
-        self._places: asyncio.Semaphore | None = None
+        self._while_busy = while_busy
+        self._running = 0
+        self._requests = 0
+        self._place_freed: asyncio.Event | None = None
+
+    def request_started(self) -> None:
+        self._requests += 1
+
+    def request_finished(self) -> None:
+        self._requests -= 1
+        if self._requests == 0:
+            self._free_a_place()
 
     def spawn(
         self, work: Coroutine[Any, Any, Any], *, on_error: ErrorReporter | None = None
@@ -39,12 +54,24 @@ class Background:
         self._idle.clear()
         task.add_done_callback(self._forget)
 
+    def _limit(self) -> int:
+        return self._while_busy if self._requests else self._concurrency
+
+    def _free_a_place(self) -> None:
+        if self._place_freed is not None:
+            self._place_freed.set()
+
     async def _guard(self, work: Coroutine[Any, Any, Any], on_error: ErrorReporter | None) -> None:
-        if self._places is None:
-            self._places = asyncio.Semaphore(self._concurrency)
+        if self._place_freed is None:
+            self._place_freed = asyncio.Event()
+        while self._running >= self._limit():
+            # Every waiter re-checks after a wake-up; each release or quiet moment
+            # sets the event again, so no waiter is forgotten.
+            self._place_freed.clear()
+            await self._place_freed.wait()
+        self._running += 1
         try:
-            async with self._places:
-                await work
+            await work
         except Exception as error:  # noqa: BLE001 - the reporter decides what the user sees
             if on_error is None:
                 logger.exception("background work failed")
@@ -53,6 +80,9 @@ class Background:
                 await on_error(error)
             except Exception:  # noqa: BLE001
                 logger.exception("reporting a background failure failed")
+        finally:
+            self._running -= 1
+            self._free_a_place()
 
     def _forget(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

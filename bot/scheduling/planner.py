@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, Row, cast, column, or_, select, update, values
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.content import Content
 from bot.domain.tips import LATE_GRACE, next_tip_due, spread_offset, tip_for, tip_list_role
 from bot.store import outbox
-from bot.store.models import Pair, Person, UTCDateTime
+from bot.store.models import Pair, Person
 from bot.store.outbox import PlannedMessage
 
 BATCH = 2000
@@ -92,38 +92,9 @@ def plan_tips(
             )
         )
         changes.append(_change(person, planned_until=due, sent=person.tips_sent + 1))
-    _apply(session, changes)
+    # One executemany: psycopg pipelines it, SQLite runs it in-process.
+    session.execute(update(Person), changes)
     return len(people), outbox.plan(session, planned, now=now)
-
-
-def _apply(session: Session, changes: list[dict[str, Any]]) -> None:
-    """Write the people's new tip state in bulk.
-
-    On PostgreSQL every statement is a round trip, so it is one
-    UPDATE … FROM (VALUES …) per thousand people; SQLite runs in-process, and
-    lacks that VALUES form, so an executemany is as quick there.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(update(Person), changes)
-        return
-    for start in range(0, len(changes), 1000):
-        rows = changes[start : start + 1000]
-        new = values(
-            column("id", Integer),
-            column("planned_until", UTCDateTime()),
-            column("sent", Integer),
-            name="new_tip_state",
-        ).data([(r["id"], r["tips_planned_until"], r["tips_sent"]) for r in rows])
-        session.execute(
-            update(Person)
-            .where(Person.id == new.c.id)
-            # An all-NULL column would otherwise reach PostgreSQL as text.
-            .values(
-                tips_planned_until=cast(new.c.planned_until, DateTime(timezone=True)),
-                tips_sent=new.c.sent,
-            )
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _change(person: Row[Any], *, planned_until: datetime | None, sent: int) -> dict[str, Any]:

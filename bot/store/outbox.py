@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -70,15 +70,25 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
     ]
     if not rows:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     # One cached statement run as executemany: building a VALUES list per chunk
     # defeats SQLAlchemy's statement cache and costs more than the database does.
-    statement = (
-        insert(ScheduledMessage.__table__)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(ScheduledMessage.__table__.c.id)
+    statement = (pg_insert if postgres else sqlite_insert)(ScheduledMessage.__table__)
+    statement = statement.on_conflict_do_nothing(index_elements=["key"])
+    if not postgres:
+        return connection.execute(statement, rows).rowcount
+    # psycopg reports no row count for a batched insert, and RETURNING would more
+    # than double its cost; the keys that already exist tell the same thing.
+    keys = [row["key"] for row in rows]
+    existing = connection.scalar(
+        select(func.count())
+        .where(ScheduledMessage.key == func.any(bindparam("keys")))
+        .select_from(ScheduledMessage),
+        {"keys": keys},
     )
-    return len(session.connection().execute(statement, rows).all())
+    connection.execute(statement, rows)
+    return len(rows) - int(existing or 0)
 
 
 def claim_due(
