@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -17,34 +19,46 @@ logger = logging.getLogger(__name__)
 ErrorReporter = Callable[[BaseException], Awaitable[None]]
 
 
-# Work after the ack shares the event loop with the acks themselves. While Slack
-# requests are in flight only a little of it runs, so a burst (hundreds of
-# invitations at once) never makes the acks wait; it catches up as soon as the
-# burst is over. Queued work keeps its order.
+# Work after the ack shares the process (event loop and GIL) with the acks. While
+# Slack requests are in flight it trickles, one piece at a time and at most one
+# start per BUSY_GAP, so a burst (hundreds of invitations at once) never slows
+# the acks; it catches up at full speed as soon as the burst is over. Queued
+# work keeps its order.
 CONCURRENCY = 8
 CONCURRENCY_WHILE_BUSY = 1
+BUSY_GAP = 0.05  # seconds
+# A handler often runs start to finish without yielding, so "a request is in
+# flight" is rarely seen from here; "one arrived in the last 100 ms" is.
+BUSY_FOR = 0.1  # seconds
 
 
 class Background:
     def __init__(
-        self, *, concurrency: int = CONCURRENCY, while_busy: int = CONCURRENCY_WHILE_BUSY
+        self,
+        *,
+        concurrency: int = CONCURRENCY,
+        while_busy: int = CONCURRENCY_WHILE_BUSY,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._concurrency = concurrency
         self._while_busy = while_busy
         self._running = 0
-        self._requests = 0
-        self._place_freed: asyncio.Event | None = None
+        self._last_request = float("-inf")
+        # Work waiting for a place, first come first served; a freed place wakes
+        # exactly one of them, so thousands queued cost nothing while they wait.
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._last_start = 0.0
+        self._wake_timer: asyncio.TimerHandle | None = None
 
     def request_started(self) -> None:
-        self._requests += 1
+        self._last_request = self._clock()
 
-    def request_finished(self) -> None:
-        self._requests -= 1
-        if self._requests == 0:
-            self._free_a_place()
+    def _busy(self) -> bool:
+        return self._clock() - self._last_request < BUSY_FOR
 
     def spawn(
         self, work: Coroutine[Any, Any, Any], *, on_error: ErrorReporter | None = None
@@ -55,21 +69,46 @@ class Background:
         task.add_done_callback(self._forget)
 
     def _limit(self) -> int:
-        return self._while_busy if self._requests else self._concurrency
+        return self._while_busy if self._busy() else self._concurrency
 
-    def _free_a_place(self) -> None:
-        if self._place_freed is not None:
-            self._place_freed.set()
+    def _may_start(self) -> bool:
+        if self._running >= self._limit():
+            if self._running < self._concurrency:
+                self._wake_later(BUSY_FOR)  # more places open once the burst is over
+            return False
+        if self._busy() and self._clock() - self._last_start < BUSY_GAP:
+            self._wake_later(BUSY_GAP)
+            return False
+        return True
+
+    def _wake_later(self, delay: float) -> None:
+        if self._wake_timer is None and self._waiting:
+            self._wake_timer = asyncio.get_running_loop().call_later(delay, self._wake)
+
+    def _wake(self) -> None:
+        self._wake_timer = None
+        self._hand_out_places()
+
+    def _hand_out_places(self) -> None:
+        while self._waiting and self._may_start():
+            place = self._waiting.popleft()
+            if not place.done():
+                self._running += 1
+                self._last_start = self._clock()
+                place.set_result(None)
+
+    async def _take_place(self) -> None:
+        place = asyncio.get_running_loop().create_future()
+        self._waiting.append(place)
+        self._hand_out_places()
+        await place
 
     async def _guard(self, work: Coroutine[Any, Any, Any], on_error: ErrorReporter | None) -> None:
-        if self._place_freed is None:
-            self._place_freed = asyncio.Event()
-        while self._running >= self._limit():
-            # Every waiter re-checks after a wake-up; each release or quiet moment
-            # sets the event again, so no waiter is forgotten.
-            self._place_freed.clear()
-            await self._place_freed.wait()
-        self._running += 1
+        try:
+            await self._take_place()
+        except asyncio.CancelledError:
+            work.close()  # never started: close it so it is not reported as never awaited
+            raise
         try:
             await work
         except Exception as error:  # noqa: BLE001 - the reporter decides what the user sees
@@ -82,7 +121,7 @@ class Background:
                 logger.exception("reporting a background failure failed")
         finally:
             self._running -= 1
-            self._free_a_place()
+            self._hand_out_places()
 
     def _forget(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -25,11 +25,8 @@ SHUTDOWN_GRACE_SECONDS = 8.0
 def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
     async def slack_events(request: web.Request) -> web.Response:
         deps.background.request_started()
-        try:
-            bolt_request = await to_bolt_request(request)
-            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
-        finally:
-            deps.background.request_finished()
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def healthz(_request: web.Request) -> web.Response:
         ok = await asyncio.to_thread(deps.db.healthy)
