@@ -36,7 +36,9 @@ class SharedSessionRespond:
     """``respond`` as Bolt offers it, over the app's keep-alive HTTP session."""
 
     def __init__(self, url: str, session: Any) -> None:
-        self._webhook = AsyncWebhookClient(url, session=session, retry_handlers=retry_handlers())
+        # Most requests never respond this way; the client is built on first use.
+        self._url = url
+        self._session = session
 
     async def __call__(
         self,
@@ -47,7 +49,10 @@ class SharedSessionRespond:
         delete_original: bool | None = None,
         **extra: Any,
     ) -> Any:
-        return await self._webhook.send(
+        webhook = AsyncWebhookClient(
+            self._url, session=self._session, retry_handlers=retry_handlers()
+        )
+        return await webhook.send(
             text=text,
             blocks=blocks,
             response_type=response_type,
