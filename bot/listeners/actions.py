@@ -50,24 +50,33 @@ async def handle_invitation_answer(
     deps: Deps,
 ) -> None:
     await ack()
-    answer = _accept if action["action_id"] == Action.ACCEPT_INVITE else _decline
+    accept = action["action_id"] == Action.ACCEPT_INVITE
     deps.background.spawn(
-        answer(deps, client, team_of(body, context), body["user"]["id"], pair_id_of(action)),
+        _answer(
+            deps, client, team_of(body, context), body["user"]["id"], pair_id_of(action), accept
+        ),
         on_error=report_with(respond),
     )
 
 
-async def _accept(
-    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, pair_id: int
+async def _answer(
+    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, pair_id: int, accept: bool
 ) -> None:
     pair = await deps.db.run(
         pairing.answer_invitation,
         team_id=team_id,
         pair_id=pair_id,
         user_id=user_id,
-        accept=True,
+        accept=accept,
         now=deps.clock(),
     )
+    if accept:
+        await _kick_off(deps, client, team_id, pair)
+    await _close_invitation(deps, client, pair, accepted=accept)
+
+
+async def _kick_off(deps: Deps, client: AsyncWebClient, team_id: str, pair: Any) -> None:
+    """The pair's group DM and its first message: who is who, the agenda, scheduling."""
     opened = await client.conversations_open(users=f"{pair.mentor_id},{pair.mentee_id}")
     channel_id = opened["channel"]["id"]
     await deps.db.run(
@@ -83,21 +92,6 @@ async def _accept(
         text=f"Welcome {mention(pair.mentor_id)} and {mention(pair.mentee_id)}: "
         "your mentoring pair starts here",
     )
-    await _close_invitation(deps, client, pair, accepted=True)
-
-
-async def _decline(
-    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, pair_id: int
-) -> None:
-    pair = await deps.db.run(
-        pairing.answer_invitation,
-        team_id=team_id,
-        pair_id=pair_id,
-        user_id=user_id,
-        accept=False,
-        now=deps.clock(),
-    )
-    await _close_invitation(deps, client, pair, accepted=False)
 
 
 async def _close_invitation(
