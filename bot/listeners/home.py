@@ -7,9 +7,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.permissions import is_coordinator
 from bot.services import coaching
-from bot.services.insights import program_report
 from bot.services.overview import overview
-from bot.services.program import program_figures
+from bot.services.program import coordinator_overview
 from bot.slackapi import fetch_user
 from bot.views.home import home_view
 
@@ -30,8 +29,7 @@ async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id
     )
     figures = report = None
     if is_coordinator(user_id, admins=deps.settings.admins, slack_admin=slack_user.is_admin):
-        figures = await deps.db.run(program_figures, team_id=team_id, now=now)
-        report = await deps.db.run(program_report, team_id=team_id, now=now)
+        figures, report = await deps.db.run(coordinator_overview, team_id=team_id, now=now)
     view = home_view(data, figures=figures, report=report)
     await client.views_publish(user_id=user_id, view=view.to_dict())
 

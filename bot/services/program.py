@@ -2,43 +2,80 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.services.insights import ProgramReport, program_report
 from bot.store.models import Meeting, Pair, ScheduledMessage
-from bot.views.home import ProgramFigures
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    """Counts only: coordinators see how the program goes, never anyone's words."""
+
+    active_pairs: int
+    open_invitations: int
+    meetings_next_7_days: int
+    failed_messages: int
 
 
 def program_figures(session: Session, *, team_id: str, now: datetime) -> ProgramFigures:
-    def count(query) -> int:  # type: ignore[no-untyped-def]
-        return int(session.scalar(query) or 0)
+    pairs = dict(
+        session.execute(
+            select(Pair.status, func.count())
+            .where(Pair.team_id == team_id, Pair.status.in_(("active", "invited")))
+            .group_by(Pair.status)
+        ).all()
+    )
+    return _figures(
+        session,
+        team_id=team_id,
+        now=now,
+        active=pairs.get("active", 0),
+        invited=pairs.get("invited", 0),
+    )
 
+
+def coordinator_overview(
+    session: Session, *, team_id: str, now: datetime
+) -> tuple[ProgramFigures, ProgramReport]:
+    """Everything coordinators' App Home shows, in one unit of work; the pair counts
+    come from the report rather than being counted twice."""
+    report = program_report(session, team_id=team_id, now=now)
+    figures = _figures(
+        session,
+        team_id=team_id,
+        now=now,
+        active=report.active_pairs,
+        invited=report.open_invitations,
+    )
+    return figures, report
+
+
+def _figures(
+    session: Session, *, team_id: str, now: datetime, active: int, invited: int
+) -> ProgramFigures:
+    meetings = session.scalar(
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.team_id == team_id,
+            Meeting.status == "scheduled",
+            Meeting.starts_at > now,
+            Meeting.starts_at <= now + timedelta(days=7),
+        )
+    )
+    failed = session.scalar(
+        select(func.count())
+        .select_from(ScheduledMessage)
+        .where(ScheduledMessage.team_id == team_id, ScheduledMessage.status == "failed")
+    )
     return ProgramFigures(
-        active_pairs=count(
-            select(func.count())
-            .select_from(Pair)
-            .where(Pair.team_id == team_id, Pair.status == "active")
-        ),
-        open_invitations=count(
-            select(func.count())
-            .select_from(Pair)
-            .where(Pair.team_id == team_id, Pair.status == "invited")
-        ),
-        meetings_next_7_days=count(
-            select(func.count())
-            .select_from(Meeting)
-            .where(
-                Meeting.team_id == team_id,
-                Meeting.status == "scheduled",
-                Meeting.starts_at > now,
-                Meeting.starts_at <= now + timedelta(days=7),
-            )
-        ),
-        failed_messages=count(
-            select(func.count())
-            .select_from(ScheduledMessage)
-            .where(ScheduledMessage.team_id == team_id, ScheduledMessage.status == "failed")
-        ),
+        active_pairs=active,
+        open_invitations=invited,
+        meetings_next_7_days=int(meetings or 0),
+        failed_messages=int(failed or 0),
     )

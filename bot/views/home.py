@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
 from bot.ids import Action
 from bot.services.insights import ProgramReport
 from bot.services.overview import Overview
+from bot.services.program import ProgramFigures
 from bot.views.coaching import meeting_line
 from bot.views.common import context, mention, section, slack_date
 from bot.views.insights import insights_blocks
 from bot.views.pairing import pair_summary, tips_summary
 
 HOME_BLOCK_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class ProgramFigures:
-    """Counts only: coordinators see how the program goes, never anyone's words."""
-
-    active_pairs: int
-    open_invitations: int
-    meetings_next_7_days: int
-    failed_messages: int
 
 
 def home_view(
