@@ -1,7 +1,7 @@
 """Acknowledgement latency of ``/mentor help`` and ``/mentor start @x``: the app vs bare Bolt.
 
 Three servers, each in its own process (spawned, so none shares a GIL with the
-load generator): the emulated Slack (``bot.slackemu``), the real app (built by
+load generator): the emulated Slack (``slackemu``), the real app (built by
 ``bot.app.create_app`` and run by ``bot.local.LocalApp``, the same aiohttp stack
 as ``serve``) and a bare Bolt ``AsyncApp`` on a plain aiohttp server that only
 acks ``/mentor``. The load generator, in this process, keeps ``--concurrency``
@@ -56,7 +56,7 @@ def _quiet_logging() -> None:
 
 def run_emulator(conn: Connection, users: int, response_urls: int) -> None:
     _quiet_logging()
-    from bot.slackemu import SlackEmulator
+    from slackemu import SlackEmulator
 
     emulator = SlackEmulator().start()
     emulator.add_user(CALLER, name="bench", real_name="Bench Caller", tz="Europe/Berlin")
@@ -304,7 +304,7 @@ async def load(
 ) -> tuple[int, int, float, list[float], list[str]]:
     import aiohttp
 
-    from bot.slackemu.signing import signed_headers
+    from slackemu.signing import signed_headers
 
     latencies: list[float] = []
     errors = 0

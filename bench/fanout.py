@@ -1,6 +1,6 @@
 """Daily-tip fan-out: planning and delivering one tip to every participant, once.
 
-The emulated Slack (``bot.slackemu.SlackEmulator``) runs in its own spawned
+The emulated Slack (``slackemu.SlackEmulator``) runs in its own spawned
 process, so it shares no GIL with the engine under test; the engine is the real
 one (``bot.scheduling.engine.Engine`` with ``SlackSender``), on SQLite in a temp
 directory or, with ``--database-url``, on PostgreSQL (in a fresh schema, dropped
@@ -94,7 +94,7 @@ def run_emulator(
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from bot.slackemu import RateLimits, SlackEmulator
+    from slackemu import RateLimits, SlackEmulator
 
     limits = None
     if per_channel is not None or per_minute is not None:

@@ -26,7 +26,7 @@ from bot.content import Content
 from bot.ids import Action, Block
 from bot.local import LocalApp
 from bot.preview.mrkdwn import format_date_token
-from bot.slackemu import Input, RecordedCall, SlackEmulator
+from slackemu import Input, RecordedCall, SlackEmulator
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 

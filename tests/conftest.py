@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from bot.config import load_settings
 from bot.content import load_content
 from bot.local import LocalApp
-from bot.slackemu import SlackEmulator
+from slackemu import SlackEmulator
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.slackemu import SlackEmulator
+from slackemu import SlackEmulator
 from tests.conftest import MENTEE, MENTOR
 
 BASE_ENV = {

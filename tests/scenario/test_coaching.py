@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.ids import Action, Block
-from bot.slackemu import Input
+from slackemu import Input
 from bot.store.models import Feedback, Meeting, ScheduledMessage
 from tests.conftest import MENTEE, MENTOR, STRANGER, Harness, all_text
 

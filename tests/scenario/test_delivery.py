@@ -20,7 +20,7 @@ from bot.domain.tips import STALE_AFTER
 from bot.scheduling.engine import MAX_ATTEMPTS, Engine, PassReport
 from bot.scheduling.sender import SlackSender
 from bot.services.program import program_figures
-from bot.slackemu import TEAM_ID, SlackEmulator
+from slackemu import TEAM_ID, SlackEmulator
 from bot.store import outbox, repo
 from bot.store.db import Database
 from bot.store.models import Person, ScheduledMessage

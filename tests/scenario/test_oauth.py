@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.local import LocalApp
-from bot.slackemu import SlackEmulator
+from slackemu import SlackEmulator
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from tests.conftest import MENTEE, MENTOR, START, Clock, all_text

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.ids import Action
-from bot.slackemu.signing import signed_headers
+from slackemu.signing import signed_headers
 from bot.store.models import Pair
 from tests.conftest import (
     COORDINATOR,

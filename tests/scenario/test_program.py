@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot.ids import Action, Block
-from bot.slackemu import Input
+from slackemu import Input
 from bot.store.models import Base, Feedback, Pair, PoolMember
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
 

@@ -25,7 +25,7 @@ from bot.services.insights import (
     suppress_small,
     week_start,
 )
-from bot.slackemu.limits import validate_message_blocks, validate_view
+from slackemu.limits import validate_message_blocks, validate_view
 from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
 from bot.views.common import as_dicts
 from bot.views.insights import insights_blocks, nudge_message, sparkline

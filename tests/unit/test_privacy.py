@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services.privacy import forget_person, personal_data
-from bot.slackemu.limits import validate_message_blocks, validate_message_text
+from slackemu.limits import validate_message_blocks, validate_message_text
 from bot.store.db import Database
 from bot.store.models import (
     Base,

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slackemu import (
+from slackemu import (
     BOT_USER_ID,
     Input,
     RateLimits,
