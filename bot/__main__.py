@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.config import ConfigError, load_settings
+from bot.logs import configure_logging
 
 EXIT_USAGE = 2
 
@@ -20,11 +21,8 @@ class CommandError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic narrates every plugin and step at INFO; operators need its warnings only.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Library loggers that write request bodies at DEBUG stay above it (bot.logs).
+    configure_logging(logging.INFO)
     try:
         return int(args.run(args) or 0)
     except ConfigError as error:
@@ -122,12 +120,20 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="program insights for a workspace (aggregates only)",
-        description="Program insights: pairs, meetings, prep, usefulness, tips, pairs at risk, "
-        "weekly trends. Groups of fewer than 3 answers are suppressed.",
+        description="Program insights: pairs, pairs at risk, and per closed week (Monday to "
+        "Sunday, UTC) how many people gave feedback, met, found meetings useful, sent their "
+        "prep and liked the tips. Counted in people, not answers; a figure needs at least "
+        "privacy_minimum_people people (content settings, at least 3), a split that many on "
+        "each side. A week is frozen the first time it is shown (this command writes that "
+        "snapshot). There is no viewer here, so nobody's answers are left out.",
     )
     report.add_argument("--team", required=True, help="Slack workspace ID, e.g. T0123ABCD")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    report.add_argument("--chart", default=None, help="also write a PNG chart of weekly trends")
+    report.add_argument(
+        "--chart",
+        default=None,
+        help="also write a PNG chart of the people who gave feedback per closed week",
+    )
     report.set_defaults(run=_report)
 
     db = commands.add_parser("db", help="database tools")
@@ -136,11 +142,20 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="apply schema migrations", description="Apply schema migrations."
     )
     upgrade.set_defaults(run=_db_upgrade)
+    reencrypt = db_commands.add_parser(
+        "reencrypt",
+        help="re-encrypt stored bot tokens with the first MENTOR_ENCRYPTION_KEY",
+        description="Re-encrypt every stored bot token (and refresh token) with the first key "
+        "of MENTOR_ENCRYPTION_KEY; plaintext tokens stored before a key was set are encrypted "
+        "too. Run it after putting a new key first; then the old key can be removed.",
+    )
+    reencrypt.set_defaults(run=_db_reencrypt)
     return parser
 
 
 def _positive_days(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 90:
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 90:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to 90")
     return int(text)
 
@@ -175,7 +190,7 @@ def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untype
     from bot.store.migrate import upgrade
 
     try:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, cipher=settings.cipher)
         if migrate:
             upgrade(db.engine)
         return db
@@ -184,12 +199,25 @@ def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untype
         raise CommandError(f"DATABASE_URL: cannot open the database ({reason})") from None
 
 
+def _check_tokens(db):  # type: ignore[no-untyped-def]
+    """Stored bot tokens that MENTOR_ENCRYPTION_KEY cannot open stop start-up in one line,
+    rather than every request and every delivery failing later."""
+    from bot.store import installations
+    from bot.store.crypto import SealedTokenError
+
+    try:
+        db.call(installations.check_readable)
+    except SealedTokenError as error:
+        raise CommandError(str(error)) from None
+
+
 def _serve(_args: argparse.Namespace) -> int:
     from bot.runtime import serve
 
     settings = load_settings()
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
+    _check_tokens(db)
     serve(settings, content, db)
     return 0
 
@@ -200,6 +228,7 @@ def _worker(_args: argparse.Namespace) -> int:
     settings = load_settings()
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
+    _check_tokens(db)
     run_worker(settings, content, db)
     return 0
 
@@ -210,6 +239,7 @@ def _tick(args: argparse.Namespace) -> int:
     settings = load_settings()
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
+    _check_tokens(db)
     now = args.now or datetime.now(UTC)
     report = tick(settings, content, db, now=now)
     print(report.summary())
@@ -297,13 +327,39 @@ def _report(args: argparse.Namespace) -> int:
     from bot.services.insights import program_report
 
     settings = load_settings(require_slack=False)
+    content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     with db.session() as session:
-        data = program_report(session, team_id=args.team, now=datetime.now(UTC))
+        # No viewer: the operator who runs this already has the database.
+        data = program_report(
+            session,
+            team_id=args.team,
+            now=datetime.now(UTC),
+            minimum=content.settings.privacy_minimum_people,
+        )
     print(format_report(data, args.format))
     if args.chart:
         Path(args.chart).write_bytes(weekly_chart_png(data))
         print(f"chart written to {args.chart}", file=sys.stderr)
+    return 0
+
+
+def _db_reencrypt(_args: argparse.Namespace) -> int:
+    from bot.store import installations
+    from bot.store.crypto import SealedTokenError
+
+    settings = load_settings(require_slack=False)
+    if not settings.encryption_keys:
+        raise ConfigError(
+            "MENTOR_ENCRYPTION_KEY is required for db reencrypt (Fernet keys, comma-separated; "
+            "the first encrypts)"
+        )
+    db = _open_database(settings)
+    try:
+        count = db.call(installations.reencrypt)
+    except SealedTokenError as error:
+        raise CommandError(str(error)) from None
+    print(f"re-encrypted the tokens of {count} installation(s) with the first key")
     return 0
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -22,7 +24,9 @@ from bot.config import Settings
 from bot.content import Content, load_content
 from bot.deps import Clock, Deps, utc_now
 from bot.domain.errors import UserError
-from bot.listeners import actions, commands, events, program, views
+from bot.listeners import actions, commands, events, lifecycle, program, views
+from bot.listeners.common import error_modal, tell
+from bot.logs import quiet_libraries
 from bot.store.db import Database
 from bot.store.repo import remember_event
 
@@ -85,41 +89,86 @@ def create_app(
         db=db or Database(settings.database_url),
         clock=clock,
     )
+    if settings.encryption_keys:
+        deps.db.cipher = settings.cipher  # stored bot tokens are sealed with it
+    quiet_libraries()  # request bodies that libraries log at DEBUG are never emitted
     client = AsyncWebClient(
         token=None if settings.oauth_enabled else settings.bot_token,
         base_url=settings.api_url,
         retry_handlers=retry_handlers(),
     )
     oauth_settings = None
+    authorize = None
+    installation_store = None
     if settings.oauth_enabled:
         from bot.oauth import DatabaseInstallationStore, SignedStateStore
 
+        installation_store = DatabaseInstallationStore(deps.db, clock=clock)
         oauth_settings = AsyncOAuthSettings(
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             scopes=BOT_SCOPES,
-            installation_store=DatabaseInstallationStore(deps.db, clock=clock),
+            installation_store=installation_store,
+            # The app keeps bot tokens only: find_bot, one query a request.
+            installation_store_bot_only=True,
             state_store=SignedStateStore(secret=settings.client_secret or ""),
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
         )
+        authorize = cached_authorize(settings, installation_store, client)
     app = AsyncApp(
         client=client,
         signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
         oauth_settings=oauth_settings,
+        authorize=authorize,
         # Listeners ack as soon as they know the answer and hand slow work to
         # Background; waiting for the listener avoids Bolt's 10 ms ack polling.
         process_before_response=True,
         request_verification_enabled=not settings.socket_mode,
+        # A request no listener takes (a button from an older version, an unknown
+        # modal) reaches _answer_error, which answers 200 and says so, instead of
+        # Bolt's bare 404.
+        raise_error_for_unhandled_request=True,
     )
     app.use(_prepare(deps))
     commands.register(app)
     actions.register(app)
     views.register(app)
     events.register(app)
+    lifecycle.register(app, installation_store)
     program.register(app)
     app.error(_answer_error)
     return app, deps
+
+
+def cached_authorize(
+    settings: Settings, store: Any, client: AsyncWebClient
+) -> AsyncInstallationStoreAuthorize:
+    """Bolt's installation-store authorize with its cache on: the stored bot token is
+    checked with ``auth.test`` once per token and process, not on every request.
+
+    The cache is keyed by token and consulted only after ``find_bot`` found that
+    token, so a deleted installation is never authorized from it; entries of a
+    workspace whose token is replaced or deleted are dropped too (``forget_team``).
+    Token rotation (a stored refresh token) is Bolt's, through ``client``.
+    """
+    authorize = AsyncInstallationStoreAuthorize(
+        logger=logging.getLogger("slack_bolt.authorize"),
+        installation_store=store,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+    )
+    store.on_team_change = lambda team_id: forget_team(authorize, team_id)
+    return authorize
+
+
+def forget_team(authorize: AsyncInstallationStoreAuthorize, team_id: str) -> None:
+    cache = authorize.authorize_result_cache
+    for token in [t for t, result in cache.items() if result.team_id == team_id]:
+        cache.pop(token, None)
 
 
 def _prepare(deps: Deps) -> Callable[..., Any]:
@@ -148,10 +197,24 @@ def _prepare(deps: Deps) -> Callable[..., Any]:
 
 
 async def _answer_error(
-    error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: Any
+    error: Exception,
+    body: dict[str, Any],
+    response: BoltResponse | None,
+    respond: Any,
+    client: Any,
+    context: Any,
 ) -> None:
-    """The one place that turns errors into what the person sees."""
-    if not isinstance(error, UserError):
+    """The one place that turns errors into what the person sees.
+
+    Always HTTP 200 with something readable: a slash command's answer in the
+    response, a modal's in the modal (``response_action: update``); a button's
+    after the ack (Bolt runs this before it answers Slack), through its
+    response_url or, in App Home and modals which have none, in the view or a DM.
+    """
+    if isinstance(error, BoltUnhandledRequestError):
+        logger.info("no listener for a %s request", body.get("type") or "slash command")
+        message = "That is not something I know how to do, so I left everything as it was."
+    elif not isinstance(error, UserError):
         logger.error("unhandled error: %s", error, exc_info=error)
         message = "Sorry, something went wrong on my side. Please try again in a minute."
     else:
@@ -168,16 +231,6 @@ async def _answer_error(
         response.body = json.dumps({"response_type": "ephemeral", "text": message})
     else:
         response.body = ""
-        if respond is not None:
-            await respond(text=message, response_type="ephemeral", replace_original=False)
-
-
-def error_modal(message: str) -> dict[str, Any]:
-    from bot.views.common import section
-
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Mentor Bot"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(message).to_dict()],
-    }
+        deps = context.get("deps") if context is not None else None
+        if kind == "block_actions" and deps is not None and client is not None:
+            deps.background.spawn(tell(deps, client, body, respond, message))

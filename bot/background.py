@@ -11,7 +11,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,12 @@ BUSY_GAP = 0.05  # seconds
 # A handler often runs start to finish without yielding, so "a request is in
 # flight" is rarely seen from here; "one arrived in the last 100 ms" is.
 BUSY_FOR = 0.1  # seconds
+
+# The answer to the Slack request being handled, while it is not yet sent: work
+# spawned meanwhile waits for it (see ``Background.after_response``).
+_RESPONSE_SENT: ContextVar[asyncio.Future[None] | None] = ContextVar(
+    "mentor_bot_response_sent", default=None
+)
 
 
 class Background:
@@ -53,6 +61,9 @@ class Background:
         self._waiting: deque[asyncio.Future[None]] = deque()
         self._last_start = 0.0
         self._wake_timer: asyncio.TimerHandle | None = None
+        self._paused = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     def request_started(self) -> None:
         self._last_request = self._clock()
@@ -60,10 +71,40 @@ class Background:
     def _busy(self) -> bool:
         return self._clock() - self._last_request < BUSY_FOR
 
+    @contextmanager
+    def after_response(self) -> Iterator[Callable[[], None]]:
+        """Hold work spawned inside the block until the request's answer is sent.
+
+        With ``process_before_response`` Bolt returns the answer only when the
+        listener returns, and the HTTP layer writes it after that; work that
+        started meanwhile could call Slack before Slack has its ack. The block
+        yields a function to call once the answer is written; leaving the block
+        releases the work in any case.
+        """
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        token = _RESPONSE_SENT.set(sent)
+
+        def release() -> None:
+            if not sent.done():
+                sent.set_result(None)
+
+        try:
+            yield release
+        finally:
+            _RESPONSE_SENT.reset(token)
+            release()
+
     def spawn(
-        self, work: Coroutine[Any, Any, Any], *, on_error: ErrorReporter | None = None
+        self,
+        work: Coroutine[Any, Any, Any],
+        *,
+        on_error: ErrorReporter | None = None,
+        first: bool = False,
     ) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(work, on_error))
+        """Run ``work`` after the ack. ``first``: ahead of queued work, for what
+        must happen within seconds (a trigger_id is good for 3 s)."""
+        gate = _RESPONSE_SENT.get()
+        task = asyncio.get_running_loop().create_task(self._guard(work, on_error, gate, first))
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._forget)
@@ -71,7 +112,26 @@ class Background:
     def _limit(self) -> int:
         return self._while_busy if self._busy() else self._concurrency
 
+    def pause(self) -> None:
+        """Start no new work until ``resume`` (tests use this to keep each Slack
+        request alone on the wire); work already running carries on."""
+        self._paused += 1
+
+    def resume(self) -> None:
+        self._paused = max(0, self._paused - 1)
+        self._hand_out_places()
+
+    async def settle(self, timeout: float | None = None) -> bool:
+        """Wait until no work is running (queued work may wait); False on timeout."""
+        try:
+            await asyncio.wait_for(self._quiet.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
     def _may_start(self) -> bool:
+        if self._paused:
+            return False
         if self._running >= self._limit():
             if self._running < self._concurrency:
                 self._wake_later(BUSY_FOR)  # more places open once the burst is over
@@ -94,18 +154,30 @@ class Background:
             place = self._waiting.popleft()
             if not place.done():
                 self._running += 1
+                self._quiet.clear()
                 self._last_start = self._clock()
                 place.set_result(None)
 
-    async def _take_place(self) -> None:
+    async def _take_place(self, first: bool) -> None:
         place = asyncio.get_running_loop().create_future()
-        self._waiting.append(place)
+        if first:
+            self._waiting.appendleft(place)
+        else:
+            self._waiting.append(place)
         self._hand_out_places()
         await place
 
-    async def _guard(self, work: Coroutine[Any, Any, Any], on_error: ErrorReporter | None) -> None:
+    async def _guard(
+        self,
+        work: Coroutine[Any, Any, Any],
+        on_error: ErrorReporter | None,
+        gate: asyncio.Future[None] | None = None,
+        first: bool = False,
+    ) -> None:
         try:
-            await self._take_place()
+            if gate is not None:
+                await asyncio.shield(gate)
+            await self._take_place(first)
         except asyncio.CancelledError:
             work.close()  # never started: close it so it is not reported as never awaited
             raise
@@ -121,6 +193,8 @@ class Background:
                 logger.exception("reporting a background failure failed")
         finally:
             self._running -= 1
+            if not self._running:
+                self._quiet.set()
             self._hand_out_places()
 
     def _forget(self, task: asyncio.Task[Any]) -> None:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///mentor-bot.db"
 DEFAULT_PORT = 3000
+DEFAULT_UNINSTALL_RETENTION_DAYS = 30
+# The HTTP face under abuse (see README, "Behind a reverse proxy").
+DEFAULT_HTTP_MAX_CONNECTIONS = 1000
+DEFAULT_HTTP_IDLE_SECONDS = 15
+DEFAULT_HTTP_BODY_SECONDS = 10
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -25,17 +30,36 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    signing_secret: str | None = None
-    bot_token: str | None = None
-    app_token: str | None = None
+    # Secrets stay out of repr(), so a logged Settings never carries them.
+    signing_secret: str | None = field(default=None, repr=False)
+    bot_token: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
     client_id: str | None = None
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     api_url: str = DEFAULT_API_URL
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     port: int = DEFAULT_PORT
     content_dir: Path | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
     scheduler_enabled: bool = True
+    # Days a workspace's data is kept after Slack says the app was uninstalled.
+    uninstall_retention_days: int = DEFAULT_UNINSTALL_RETENTION_DAYS
+    # MENTOR_ENCRYPTION_KEY: Fernet keys; the first seals stored bot tokens, all open them.
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Open connections past this are refused with 503 at once.
+    http_max_connections: int = DEFAULT_HTTP_MAX_CONNECTIONS
+    # A connection must deliver a whole request header within this many seconds of
+    # opening or of its last response, else it is closed (idle and trickling sockets).
+    http_idle_seconds: int = DEFAULT_HTTP_IDLE_SECONDS
+    # A request's body must arrive within this many seconds (Slack sends it at once).
+    http_body_seconds: int = DEFAULT_HTTP_BODY_SECONDS
+
+    @property
+    def cipher(self):  # type: ignore[no-untyped-def]
+        """The ``TokenCipher`` for stored tokens, or None when no key is set."""
+        from bot.store.crypto import cipher_for
+
+        return cipher_for(self.encryption_keys)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -75,6 +99,16 @@ def load_settings(
     client_id = get("SLACK_CLIENT_ID")
     client_secret = get("SLACK_CLIENT_SECRET")
 
+    if bot_token is not None and bot_token.startswith("xoxe."):
+        # Token rotation: the token expires every 12 hours and only its refresh
+        # token gets a new one (docs.slack.dev/authentication/using-token-rotation).
+        # A bare environment variable has nowhere to keep the refreshed pair.
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is a rotating token (xoxe.xoxb-…) that expires in 12 hours and "
+            "cannot be refreshed from an environment variable: turn token rotation off for the "
+            "app, or use OAuth mode (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET), which stores "
+            "and refreshes it"
+        )
     if bot_token is not None and not bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'")
     if app_token is not None and not app_token.startswith("xapp-"):
@@ -83,6 +117,16 @@ def load_settings(
         missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
         raise ConfigError(f"{missing} is required when the other OAuth variable is set")
     if require_slack:
+        if app_token and client_id:
+            # Socket Mode serves no HTTP port, so there is no /slack/install or
+            # /slack/oauth_redirect; and Slack's docs: "Apps using Socket Mode are not
+            # currently allowed in the public Slack Marketplace" (docs.slack.dev/apis/
+            # events-api/using-socket-mode, api.slack.com/apis/connections/socket).
+            raise ConfigError(
+                "SLACK_APP_TOKEN (Socket Mode) cannot be combined with SLACK_CLIENT_ID/"
+                "SLACK_CLIENT_SECRET (OAuth installs): Socket Mode serves no install or "
+                "redirect URL and Slack does not distribute Socket Mode apps; unset one of them"
+            )
         if not bot_token and not client_id:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is required (a bot token 'xoxb-…'), or set "
@@ -113,7 +157,7 @@ def load_settings(
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
 
     port_text = get("PORT") or str(DEFAULT_PORT)
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not _ascii_number(port_text, 5) or not 0 < int(port_text) < 65536:
         raise ConfigError(f"PORT must be a TCP port number (1–65535), got {port_text!r}")
 
     content_text = get("MENTOR_CONTENT_DIR")
@@ -133,6 +177,23 @@ def load_settings(
     if scheduler_text not in {"on", "off"}:
         raise ConfigError(f"MENTOR_SCHEDULER must be 'on' or 'off', got {scheduler_text!r}")
 
+    retention_text = get("MENTOR_UNINSTALL_RETENTION_DAYS") or str(DEFAULT_UNINSTALL_RETENTION_DAYS)
+    if not _ascii_number(retention_text, 4) or int(retention_text) > 3650:
+        raise ConfigError(
+            "MENTOR_UNINSTALL_RETENTION_DAYS must be a whole number of days (0–3650) to keep "
+            f"an uninstalled workspace's data, got {retention_text!r}"
+        )
+
+    http_max_connections = _whole_number(
+        get, "MENTOR_HTTP_MAX_CONNECTIONS", DEFAULT_HTTP_MAX_CONNECTIONS, low=10, high=100_000
+    )
+    http_idle_seconds = _whole_number(
+        get, "MENTOR_HTTP_IDLE_SECONDS", DEFAULT_HTTP_IDLE_SECONDS, low=1, high=3600
+    )
+    http_body_seconds = _whole_number(
+        get, "MENTOR_HTTP_BODY_SECONDS", DEFAULT_HTTP_BODY_SECONDS, low=1, high=300
+    )
+
     return Settings(
         signing_secret=signing_secret,
         bot_token=bot_token,
@@ -145,7 +206,38 @@ def load_settings(
         content_dir=content_dir,
         admins=admins,
         scheduler_enabled=scheduler_text == "on",
+        uninstall_retention_days=int(retention_text),
+        encryption_keys=_encryption_keys(get("MENTOR_ENCRYPTION_KEY")),
+        http_max_connections=http_max_connections,
+        http_idle_seconds=http_idle_seconds,
+        http_body_seconds=http_body_seconds,
     )
+
+
+def _whole_number(
+    get: Callable[[str], str | None], name: str, default: int, *, low: int, high: int
+) -> int:
+    text = get(name) or str(default)
+    if not _ascii_number(text, len(str(high))) or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return int(text)
+
+
+def _ascii_number(text: str, digits: int) -> bool:
+    """Whole number in ASCII digits: ``str.isdigit`` alone accepts "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit() and len(text) <= digits
+
+
+def _encryption_keys(text: str | None) -> tuple[str, ...]:
+    from bot.store.crypto import parse_keys
+
+    try:
+        return parse_keys(text)
+    except ValueError as error:
+        raise ConfigError(
+            f"MENTOR_ENCRYPTION_KEY must be Fernet keys, comma-separated (the first encrypts): "
+            f"{error}"
+        ) from None
 
 
 def _read_dotenv() -> None:

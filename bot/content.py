@@ -54,14 +54,14 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "prep_first_meeting": frozenset(),
         "prep_later_meeting": frozenset(),
         "prep_shared_with_mentor": frozenset({"mentee", "focus", "questions"}),
-        "feedback_prompt": frozenset({"when", "partner"}),
+        "feedback_prompt": frozenset({"when", "partner", "people"}),
         "feedback_thanks": frozenset(),
         "feedback_partner_notice": frozenset({"partner"}),
         "reschedule_prompt": frozenset(),
         "tip_intro": frozenset({"role"}),
         "end_confirm": frozenset({"partner"}),
         "ended": frozenset({"mentor", "mentee"}),
-        "closing_poll": frozenset({"partner"}),
+        "closing_poll": frozenset({"partner", "people"}),
         "help_text": frozenset(),
         "match_notice_mentor": frozenset({"mentee"}),
         "match_unmatched": frozenset(),
@@ -81,6 +81,10 @@ class Practice:
     text: str
     guidance: str | None = None
     prep: bool = False
+    # Daily-tip order (bot.domain.tips): brought forward in a pairing's first two
+    # weeks, and after the person rates a meeting 1 or 2.
+    relationship: bool = False
+    after_low_rating: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class ProgramSettings:
     tip_days: frozenset[int]  # 0 = Monday, as datetime.weekday()
     tip_spread: timedelta
     reschedule_when_fewer_than: int
+    # K: coordinators' figures each rest on at least this many people (never fewer than 3).
+    privacy_minimum_people: int = 3
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,7 @@ def load_content(directory: Path | str | None = None) -> Content:
     """Load and validate the content folder (default: the content bundled with the bot)."""
     folder = bundled_content_dir() if directory is None else Path(directory)
     problems: list[str] = []
-    practices = _load_file(folder / PRACTICES_FILE, _PracticesFile, problems, _duplicate_ids)
+    practices = _load_file(folder / PRACTICES_FILE, _PracticesFile, problems, _practice_checks)
     messages = _load_file(folder / MESSAGES_FILE, _MessagesFile, problems)
     settings = _load_file(folder / SETTINGS_FILE, _SettingsFile, problems)
     topics = None
@@ -174,6 +180,7 @@ def load_content(directory: Path | str | None = None) -> Content:
             tip_days=frozenset(settings.tip_days),
             tip_spread=timedelta(minutes=settings.tip_spread_minutes),
             reschedule_when_fewer_than=settings.reschedule_when_fewer_than,
+            privacy_minimum_people=settings.privacy_minimum_people,
         ),
         directory=folder,
         topics=tuple(Topic(t.id, t.label) for t in topics.topics) if topics else (),
@@ -248,6 +255,8 @@ class _PracticeModel(_StrictModel):
     text: _Text
     guidance: _Text | None = None
     prep: bool = False
+    relationship: bool = False
+    after_low_rating: bool = False
 
 
 _PracticeList = Annotated[list[_PracticeModel], AfterValidator(_at_least_one)]
@@ -287,6 +296,8 @@ class _SettingsFile(_StrictModel):
     ]
     tip_spread_minutes: Annotated[int, _between(0, 29, "minutes")]
     reschedule_when_fewer_than: Annotated[int, _between(0, 3, "meetings")]
+    # Optional, so a content folder written before the setting existed still loads.
+    privacy_minimum_people: Annotated[int, _between(3, 100, "people")] = 3
 
 
 class _TopicModel(_StrictModel):
@@ -336,7 +347,10 @@ def _template_problem(template: str, allowed: frozenset[str]) -> str | None:
 
 
 def _practices(models: list[_PracticeModel]) -> tuple[Practice, ...]:
-    return tuple(Practice(m.id, m.text, m.guidance, m.prep) for m in models)
+    return tuple(
+        Practice(m.id, m.text, m.guidance, m.prep, m.relationship, m.after_low_rating)
+        for m in models
+    )
 
 
 # --- Reading YAML and locating problems ---------------------------------------------------------
@@ -448,6 +462,27 @@ def _duplicate_keys(root: Node) -> Iterator[tuple[int, str]]:
                 yield line, f"duplicate key '{key.value}' (first on line {first_line[key.value]})"
             else:
                 first_line[key.value] = line
+
+
+def _practice_checks(data: Any, line_of: Callable[[_Loc], int]) -> Iterator[tuple[_Loc, str]]:
+    yield from _duplicate_ids(data, line_of)
+    yield from _tip_tags_outside_tips(data)
+
+
+_TIP_TAGS = ("relationship", "after_low_rating")
+
+
+def _tip_tags_outside_tips(data: Any) -> Iterator[tuple[_Loc, str]]:
+    # The agenda is never sent as a daily tip, so a tip-order tag there would do nothing.
+    items = data.get("get_together") if isinstance(data, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        for tag in _TIP_TAGS:
+            if isinstance(item, dict) and item.get(tag) is True:
+                yield (
+                    ("get_together", index, tag),
+                    f"'{tag}' orders daily tips, which come from mentor_practices and "
+                    "mentee_practices only; remove it here",
+                )
 
 
 def _duplicate_ids(data: Any, line_of: Callable[[_Loc], int]) -> Iterator[tuple[_Loc, str]]:

@@ -26,9 +26,9 @@ from bot.content import Content
 from bot.ids import Action, Block
 from bot.local import LocalApp
 from bot.preview.mrkdwn import format_date_token
-from slackemu import Input, RecordedCall, SlackEmulator
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from slackemu import Input, RecordedCall, SlackEmulator
 
 SIGNING_SECRET = "demo-signing-secret"
 # A Monday morning in Europe; the cast lives far apart.
@@ -77,11 +77,25 @@ class Event:
 
 
 class DemoClock:
+    """The program's clock. Moving it moves the emulated Slack's clock too, so
+    Slack's rate limits see three weeks pass, not the seconds the demo takes."""
+
     def __init__(self, now: datetime) -> None:
-        self.now = now
+        self._now = now
+        self.slack: SlackEmulator | None = None
 
     def __call__(self) -> datetime:
-        return self.now
+        return self._now
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, when: datetime) -> None:
+        if self.slack is not None and when > self._now:
+            self.slack.advance((when - self._now).total_seconds())
+        self._now = when
 
 
 class Demo:
@@ -115,6 +129,7 @@ class Demo:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{database_path}{suffix}").unlink(missing_ok=True)
         with SlackEmulator() as slack:
+            self.clock.slack = slack
             for person in CAST:
                 slack.add_user(
                     person.user_id, name=person.name, real_name=person.real_name, tz=person.tz

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from bot.config import Settings
@@ -82,6 +83,29 @@ class LocalApp:
         """Wait until work started after acks has finished."""
         if not self.run(self.deps.background.drain(timeout), timeout + 1):
             raise TimeoutError("background work still running")
+
+    @contextmanager
+    def background_held(self, timeout: float = 10) -> Iterator[None]:
+        """No work after earlier acks runs inside the block: what is already running
+        finishes first, what is queued waits. The strict test driver holds this
+        around each request, so every Slack call it sees meanwhile is the
+        request's own, made before its ack."""
+        background = self.deps.background
+
+        async def hold() -> bool:
+            background.pause()
+            return await background.settle(timeout)
+
+        async def release() -> None:
+            background.resume()
+
+        settled = self.run(hold(), timeout + 1)
+        try:
+            if not settled:
+                raise TimeoutError("background work still running")
+            yield
+        finally:
+            self.run(release())
 
     def stop(self) -> None:
         if self._loop.is_closed():

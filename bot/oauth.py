@@ -1,48 +1,81 @@
-"""Multi-workspace installs: installations kept in our own database."""
+"""Multi-workspace installs: installations kept in our own database.
+
+Uninstalls and revocations (Bolt calls ``async_delete_*``) forget the workspace's
+token at once, hold its scheduled messages and start the retention clock
+(``bot.store.workspaces``); a new install resumes it. ``on_team_change`` lets
+the app drop cached authorizations of a workspace whose token changed or died.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.deps import Clock
+from bot.store import installations
 from bot.store.db import Database
-from bot.store.models import Installation as InstallationRow
 
 STATE_TTL_SECONDS = 600
+
+logger = logging.getLogger(__name__)
+
+
+def _expires_at(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 class DatabaseInstallationStore(AsyncInstallationStore):
     def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        # Called with a team_id whenever its token is replaced or deleted.
+        self.on_team_change: Callable[[str], None] = lambda _team_id: None
+
+    @property
+    def logger(self) -> logging.Logger:
+        return logger
 
     async def async_save(self, installation: Installation) -> None:
-        await self._db.run(self._save, installation)
-
-    def _save(self, session: Session, installation: Installation) -> None:
+        """An install (or reinstall): store the token and resume the workspace."""
         team_id = installation.team_id or installation.enterprise_id or ""
-        row = session.scalars(
-            select(InstallationRow).where(InstallationRow.team_id == team_id)
-        ).first()
-        if row is None:
-            row = InstallationRow(team_id=team_id)
-            session.add(row)
-        row.enterprise_id = installation.enterprise_id
-        row.bot_token = installation.bot_token or ""
-        row.bot_user_id = installation.bot_user_id or ""
-        row.bot_id = installation.bot_id
-        row.data = {"app_id": installation.app_id, "scopes": installation.bot_scopes}
-        row.installed_at = self._clock()
+        await self._db.run(
+            installations.save,
+            team_id=team_id,
+            enterprise_id=installation.enterprise_id,
+            bot_token=installation.bot_token or "",
+            bot_user_id=installation.bot_user_id or "",
+            bot_id=installation.bot_id,
+            app_id=installation.app_id,
+            scopes=installation.bot_scopes,
+            # Token rotation on: Slack sent a refresh token and an expiry with it.
+            refresh_token=installation.bot_refresh_token,
+            expires_at=_expires_at(installation.bot_token_expires_at),
+            now=self._clock(),
+            resume=True,
+        )
+        self.on_team_change(team_id)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        """Bolt's token rotator refreshed the bot token: keep the new pair."""
+        team_id = bot.team_id or bot.enterprise_id or ""
+        await self._db.run(
+            installations.update_token,
+            team_id=team_id,
+            bot_token=bot.bot_token,
+            refresh_token=bot.bot_refresh_token,
+            expires_at=_expires_at(bot.bot_token_expires_at),
+        )
+        self.on_team_change(team_id)
 
     async def async_find_bot(
         self,
@@ -51,16 +84,23 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        row = await self._db.run(self._find, team_id or enterprise_id or "")
+        row = await self._db.run(
+            installations.find, team_id=team_id or enterprise_id or "", active_only=True
+        )
         if row is None:
             return None
         return Bot(
-            app_id=row.data.get("app_id"),
+            app_id=row.app_id,
             enterprise_id=row.enterprise_id,
             team_id=row.team_id,
             bot_token=row.bot_token,
             bot_id=row.bot_id,
             bot_user_id=row.bot_user_id,
+            bot_scopes=row.scopes or "",
+            bot_refresh_token=row.refresh_token,
+            bot_token_expires_at=(
+                None if row.expires_at is None else int(row.expires_at.timestamp())
+            ),
             installed_at=row.installed_at.timestamp(),
         )
 
@@ -77,15 +117,40 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             bot_token=bot.bot_token,
             bot_id=bot.bot_id,
             bot_user_id=bot.bot_user_id,
+            bot_scopes=bot.bot_scopes,
+            bot_refresh_token=bot.bot_refresh_token,
+            bot_token_expires_at=bot.bot_token_expires_at,
             user_id="",
             installed_at=bot.installed_at,
         )
 
-    @staticmethod
-    def _find(session: Session, team_id: str) -> InstallationRow | None:
-        return session.scalars(
-            select(InstallationRow).where(InstallationRow.team_id == team_id)
-        ).first()
+    async def async_delete_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+    ) -> None:
+        """The bot token was revoked (``tokens_revoked``): it is all this app holds."""
+        await self._forget(team_id or enterprise_id or "", reason="tokens_revoked")
+
+    async def async_delete_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+    ) -> None:
+        if user_id:
+            return  # user tokens: the app never keeps any
+        await self._forget(team_id or enterprise_id or "", reason="installation deleted")
+
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """``app_uninstalled``."""
+        await self._forget(team_id or enterprise_id or "", reason="app_uninstalled")
+
+    async def _forget(self, team_id: str, *, reason: str) -> None:
+        await self._db.run(installations.forget, team_id=team_id, reason=reason, now=self._clock())
+        self.on_team_change(team_id)
 
 
 class SignedStateStore(AsyncOAuthStateStore):

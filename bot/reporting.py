@@ -1,7 +1,10 @@
 """Program reports for a terminal or a file: a table, CSV, JSON, and a PNG chart.
 
-Everything here formats a ``ProgramReport`` (``bot.services.insights``), which holds
-counts and suppressed aggregates only; no one's words can reach these outputs.
+Everything here formats a ``ProgramReport`` (``bot.services.insights``): counts of
+people per closed week, already hidden (``None``) where too few people stand behind
+them, and program state. No one's words or ratings can reach these outputs. The CLI
+has no viewer, so nobody's answers are left out; the rest of the rule (K people,
+closed and frozen weeks, people not answers) is the same as on App Home.
 """
 
 from __future__ import annotations
@@ -15,18 +18,38 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from bot.services.insights import TREND_METRICS, ProgramReport
+from bot.services.insights import COUNT_METRICS, SPLIT_METRICS, ProgramReport, Split
 
 FORMATS = ("table", "csv", "json")
+CHART_METRIC = "feedback_people"
+
+
+def chart_comment(report: ProgramReport) -> str:
+    return (
+        f"People who gave feedback in each of the last {len(report.weeks)} closed weeks "
+        f"(Monday to Sunday, UTC). A week with fewer than {report.minimum_people} people "
+        "is left empty."
+    )
+
+
+def _privacy(report: ProgramReport) -> str:
+    who = (
+        "no viewer: everyone's answers count"
+        if report.viewer is None
+        else f"{report.viewer}'s own answers left out"
+    )
+    return (
+        f"people, not answers; at least {report.minimum_people} per figure and per side "
+        f"of a split; closed weeks only, frozen once shown; {who}"
+    )
 
 
 def report_dict(report: ProgramReport) -> dict[str, Any]:
-    """The report as plain JSON-ready data: ISO dates, lists, ``None`` where suppressed."""
+    """The report as plain JSON-ready data: ISO dates, lists, ``None`` where hidden."""
     data = _plain(asdict(report))
-    distribution = report.usefulness.distribution
-    data["usefulness"]["distribution"] = (
-        None if distribution is None else {str(score): n for score, n in distribution}
-    )
+    data["privacy"] = _privacy(report)
+    data["totals"] = {metric: report.total(metric) for metric in COUNT_METRICS}
+    data["pooled"] = {metric: asdict(report.pooled(metric)) for metric in SPLIT_METRICS}
     return data
 
 
@@ -45,43 +68,51 @@ def _scalars(report: ProgramReport) -> list[tuple[str, Any]]:
         ("active_pairs", report.active_pairs),
         ("ended_pairs", report.ended_pairs),
         ("open_invitations", report.open_invitations),
-        ("meetings_scheduled", report.meetings.scheduled),
-        ("meetings_held", report.meetings.held),
-        ("meetings_missed", report.meetings.missed),
-        ("meetings_unknown", report.meetings.unknown),
-        ("prep_prompted", report.prep.prompted),
-        ("prep_answered", report.prep.answered),
-        ("prep_completion", _round(report.prep.rate)),
-        ("usefulness_answers", report.usefulness.answers),
-        ("usefulness_average", report.usefulness.average),
-    ]
-    for score in range(1, 6):
-        rows.append((f"usefulness_{score}", report.usefulness.count(score)))
-    rows += [
-        ("tip_votes", report.tips.votes),
-        ("tip_thumbs_up_rate", _round(report.tips.thumbs_up_rate)),
+        ("meetings_ahead", report.meetings_ahead),
         ("pairs_at_risk", len(report.at_risk)),
+        ("minimum_people", report.minimum_people),
+        ("weeks_shown", len(report.weeks)),
     ]
+    for metric in COUNT_METRICS:
+        rows.append((f"{metric}_total", report.total(metric)))
+    for metric in SPLIT_METRICS:
+        pooled = report.pooled(metric)
+        rows += [(f"{metric}_people_total", pooled.people), (f"{metric}_yes_total", pooled.yes)]
     return rows
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+def _week_cells(report: ProgramReport) -> list[tuple[str, date, int | None]]:
+    """(metric, week, value) for every weekly figure; splits as ``_people``/``_yes``."""
+    cells: list[tuple[str, date, int | None]] = []
+    for metric in COUNT_METRICS:
+        for week, value in zip(report.weeks, report.series(metric), strict=True):
+            cells.append((metric, week.week_start, value))
+    for metric in SPLIT_METRICS:
+        for week, figure in zip(report.weeks, report.splits(metric), strict=True):
+            cells.append((f"{metric}_people", week.week_start, figure.people))
+            cells.append((f"{metric}_yes", week.week_start, figure.yes))
+    return cells
+
+
+def _split_cell(figure: Split) -> str:
+    if figure.people is None:
+        return "-"
+    return f"{'-' if figure.yes is None else figure.yes}/{figure.people}"
 
 
 def _table(report: ProgramReport) -> str:
+    hidden = f"hidden (<{report.minimum_people})"
     lines = [
         f"Program report for {report.team_id} as of {report.generated_at.isoformat()}",
+        f"Privacy: {_privacy(report)}",
         "",
     ]
-    rows = [
-        (name, "hidden (<3)" if value is None else str(value)) for name, value in _scalars(report)
-    ]
+    rows = [(name, hidden if value is None else str(value)) for name, value in _scalars(report)]
     width = max(len(name) for name, _ in rows)
     value_width = max(len(value) for _, value in rows)
     lines += [f"{name.ljust(width)}  {value.rjust(value_width)}" for name, value in rows]
 
-    lines += ["", "Pairs at risk"]
+    lines += ["", "Pairs at risk (meetings not happening; never a rating)"]
     if not report.at_risk:
         lines.append("  none")
     for item in report.at_risk:
@@ -89,10 +120,17 @@ def _table(report: ProgramReport) -> str:
             f"  #{item.pair_id:<5} {item.mentor_id} & {item.mentee_id}: {'; '.join(item.reasons)}"
         )
 
-    lines += ["", "Weekly trend (weeks start Monday, UTC)"]
-    header = ["week", *TREND_METRICS]
+    lines += [
+        "",
+        "Closed weeks (Monday to Sunday, UTC); splits as yes/people, '-' where hidden",
+    ]
+    header = ["week", *COUNT_METRICS, *SPLIT_METRICS]
     body = [
-        [week.week_start.isoformat(), *(str(getattr(week, m)) for m in TREND_METRICS)]
+        [
+            week.week_start.isoformat(),
+            *("-" if getattr(week, m) is None else str(getattr(week, m)) for m in COUNT_METRICS),
+            *(_split_cell(getattr(week, m)) for m in SPLIT_METRICS),
+        ]
         for week in report.weeks
     ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
@@ -117,14 +155,13 @@ def _csv(report: ProgramReport) -> str:
                 f"{item.mentor_id} {item.mentee_id}: {'; '.join(item.reasons)}",
             ]
         )
-    for metric in TREND_METRICS:
-        for week in report.weeks:
-            writer.writerow([metric, week.week_start.isoformat(), getattr(week, metric)])
+    for metric, week, value in _week_cells(report):
+        writer.writerow([metric, week.isoformat(), "" if value is None else value])
     return out.getvalue()
 
 
 def format_report(report: ProgramReport, fmt: str) -> str:
-    """``table`` for a terminal, ``csv`` (metric,value; trends metric,week,value), ``json``."""
+    """``table`` for a terminal, ``csv`` (metric,value; weekly metric,week,value), ``json``."""
     if fmt == "table":
         return _table(report)
     if fmt == "csv":
@@ -213,12 +250,13 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def weekly_chart_png(report: ProgramReport) -> bytes:
-    """A 600×240 PNG bar chart of meetings held per week, oldest week on the left."""
+    """A 600×240 PNG bar chart of the people who gave feedback in each closed week,
+    oldest on the left; a hidden week (fewer than K people) has no bar and no number."""
     canvas = _Canvas(WIDTH, HEIGHT, _BACKGROUND)
-    values = report.series("meetings_held")
+    values = report.series(CHART_METRIC)
     plot_x0, plot_x1 = _LEFT, WIDTH - _RIGHT
     plot_y0, plot_y1 = _TOP, HEIGHT - _BOTTOM  # y grows downwards; plot_y1 is the x axis
-    top = max(values, default=0)
+    top = max((v for v in values if v is not None), default=0)
     for quarter in range(1, 5):  # light grid lines at 25/50/75/100 % of the tallest bar
         y = plot_y1 - (plot_y1 - plot_y0) * quarter // 4
         canvas.rect(plot_x0, y, plot_x1, y + 1, _GRID)
@@ -227,6 +265,12 @@ def weekly_chart_png(report: ProgramReport) -> bytes:
         bar_width = max(1, int(slot * 0.6))
         for i, value in enumerate(values):
             centre = int(plot_x0 + slot * (i + 0.5))
+            canvas.rect(centre, plot_y1, centre + 1, plot_y1 + 4, _AXIS)  # tick under each week
+            if value is None:  # hidden: a short grey dash instead of a bar
+                canvas.rect(
+                    centre - bar_width // 4, plot_y1 - 2, centre + bar_width // 4, plot_y1, _GRID
+                )
+                continue
             height = round(value / top * (plot_y1 - plot_y0)) if top else 0
             canvas.rect(
                 centre - bar_width // 2,
@@ -235,7 +279,6 @@ def weekly_chart_png(report: ProgramReport) -> bytes:
                 plot_y1,
                 _BAR,
             )
-            canvas.rect(centre, plot_y1, centre + 1, plot_y1 + 4, _AXIS)  # tick under each week
             canvas.number(value, centre, plot_y1 - height - 3)
     canvas.rect(plot_x0 - 1, plot_y0 - 4, plot_x0 + 1, plot_y1 + 1, _AXIS)  # y axis
     canvas.rect(plot_x0 - 1, plot_y1, plot_x1, plot_y1 + 2, _AXIS)  # x axis

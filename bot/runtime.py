@@ -6,18 +6,17 @@ import asyncio
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
 
 from bot.config import Settings
 from bot.content import Content
 from bot.scheduling.engine import Engine, PassReport
-from bot.scheduling.sender import SlackSender
+from bot.scheduling.sender import DeliveryError, SlackSender
+from bot.store import installations
 from bot.store.db import Database
-from bot.store.models import Installation
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +24,24 @@ PASS_INTERVAL_SECONDS = 60
 PASS_JOB_ID = "scheduler-pass"
 
 
+# Refresh a rotating token this long before it expires (Bolt's default too).
+REFRESH_BEFORE = timedelta(minutes=120)
+
+
 def make_sender(settings: Settings, db: Database) -> SlackSender:
+    if settings.encryption_keys:
+        db.cipher = settings.cipher  # stored bot tokens are sealed with it
     if settings.oauth_enabled:
 
         def token_for_team(team_id: str) -> str | None:
             with db.session() as session:
-                return session.scalar(
-                    select(Installation.bot_token).where(Installation.team_id == team_id)
-                )
+                row = installations.find(session, team_id=team_id)
+            if row is None:
+                return None
+            if row.refresh_token and row.expires_at is not None:
+                if row.expires_at <= datetime.now(UTC) + REFRESH_BEFORE:
+                    return _refreshed_token(settings, db, team_id)
+            return row.bot_token
 
     else:
 
@@ -42,8 +51,65 @@ def make_sender(settings: Settings, db: Database) -> SlackSender:
     return SlackSender(api_url=settings.api_url, token_for_team=token_for_team)
 
 
+def _refreshed_token(settings: Settings, db: Database, team_id: str) -> str | None:
+    """Token rotation for the scheduler, which has no Bolt request to do it: refresh
+    under a row lock, so workers (and a second look after the lock) refresh once."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackTokenRotationError
+    from slack_sdk.oauth.installation_store import Bot
+    from slack_sdk.oauth.token_rotation import TokenRotator
+
+    rotator = TokenRotator(
+        client_id=settings.client_id or "",
+        client_secret=settings.client_secret or "",
+        client=WebClient(base_url=settings.api_url),
+    )
+    with db.session() as session:
+        row = installations.find(session, team_id=team_id, lock=True)
+        if row is None:
+            return None
+        if row.expires_at is None or row.expires_at > datetime.now(UTC) + REFRESH_BEFORE:
+            return row.bot_token  # another worker refreshed it meanwhile
+        bot = Bot(
+            team_id=row.team_id,
+            bot_token=row.bot_token,
+            bot_id=row.bot_id,
+            bot_user_id=row.bot_user_id,
+            bot_refresh_token=row.refresh_token,
+            bot_token_expires_at=int(row.expires_at.timestamp()),
+            installed_at=row.installed_at.timestamp(),
+        )
+        try:
+            refreshed = rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=int(REFRESH_BEFORE.total_seconds() // 60)
+            )
+        except SlackTokenRotationError as error:
+            if row.expires_at <= datetime.now(UTC):
+                # Expired and cannot be refreshed: the workspace must reinstall.
+                raise DeliveryError(
+                    "workspace", "token_refresh_failed", token=row.bot_token
+                ) from error
+            logger.warning("workspace %s: token refresh failed, retrying later", team_id)
+            return row.bot_token
+        if refreshed is None or refreshed.bot_token_expires_at is None:
+            return row.bot_token
+        installations.update_token(
+            session,
+            team_id=team_id,
+            bot_token=refreshed.bot_token or row.bot_token,
+            refresh_token=refreshed.bot_refresh_token,
+            expires_at=datetime.fromtimestamp(refreshed.bot_token_expires_at, UTC),
+        )
+        return refreshed.bot_token
+
+
 def make_engine(settings: Settings, content: Content, db: Database) -> Engine:
-    return Engine(db, make_sender(settings, db), content)
+    return Engine(
+        db,
+        make_sender(settings, db),
+        content,
+        retention=timedelta(days=settings.uninstall_retention_days),
+    )
 
 
 def tick(settings: Settings, content: Content, db: Database, *, now: datetime) -> PassReport:
@@ -131,6 +197,9 @@ async def _serve_socket_mode(settings, bolt, deps, on_stopping) -> None:  # type
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    from bot.web import check_token_early
+
+    await check_token_early(bolt)  # not on the first request, before its ack
     await handler.connect_async()
     logger.info("Mentor Bot connected to Slack in Socket Mode")
     await stop.wait()

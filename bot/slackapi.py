@@ -18,6 +18,13 @@ class SlackUser:
     is_bot: bool
     deleted: bool
     is_admin: bool
+    # The workspaces the person belongs to: their own, plus an Enterprise Grid
+    # org's (``enterprise_user.teams``); empty for a stranger from another org
+    # (Slack Connect), whom Slack marks ``is_stranger``.
+    teams: frozenset[str] = frozenset()
+
+    def member_of(self, team_id: str) -> bool:
+        return not self.deleted and team_id in self.teams
 
 
 async def fetch_user(client: AsyncWebClient, user_id: str) -> SlackUser:
@@ -46,4 +53,16 @@ async def fetch_user(client: AsyncWebClient, user_id: str) -> SlackUser:
         is_bot=bool(user.get("is_bot")) or user_id == "USLACKBOT",
         deleted=bool(user.get("deleted")),
         is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        teams=_teams(user),
     )
+
+
+def _teams(user: dict) -> frozenset[str]:
+    # users.info: https://docs.slack.dev/reference/methods/users.info (team_id,
+    # enterprise_user.teams); Slack Connect strangers: "is_stranger".
+    if user.get("is_stranger"):
+        return frozenset()
+    teams = set((user.get("enterprise_user") or {}).get("teams") or ())
+    if user.get("team_id"):
+        teams.add(user["team_id"])
+    return frozenset(t for t in teams if isinstance(t, str))

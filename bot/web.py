@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 
@@ -22,11 +30,91 @@ MAX_BODY = 1024 * 1024
 SHUTDOWN_GRACE_SECONDS = 8.0
 
 
+def parse_slack_body(raw: str, content_type: str | None) -> dict[str, Any]:
+    """A request body as Slack means it, never raising.
+
+    Slack posts Events API callbacks as JSON, slash commands as a form, and
+    interactive payloads as a form with one field, ``payload``, holding JSON
+    (docs.slack.dev/interactivity/handling-user-interaction). Bolt's own
+    ``parse_body`` (slack_bolt/request/internals.py) looks for the *substring*
+    "payload" anywhere in a form body, so a slash command whose text (or any
+    other field) contains that word parses to ``{}`` and is answered 404. Here
+    the form is parsed first and only its ``payload`` field is read as JSON.
+    """
+    if not raw:
+        return {}
+    try:
+        if content_type == "application/json" or (content_type is None and raw[:1] == "{"):
+            parsed: Any = json.loads(raw)
+        else:
+            form = dict(parse_qsl(raw, keep_blank_values=True))
+            parsed = json.loads(form["payload"]) if "payload" in form else form
+    except (ValueError, RecursionError):  # not from Slack: the signature check refuses it
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+class SlackRequest(AsyncBoltRequest):
+    """Bolt's request with the body parsed by ``parse_slack_body``; the raw body
+    (what the signature covers) is kept as received."""
+
+    def __init__(
+        self, *, body: str, query: Any = None, headers: Any = None, context: Any = None
+    ) -> None:
+        # Bolt parses nothing for an empty body; the real body is set just after.
+        super().__init__(body="", query=query, headers=headers, context=context)
+        self.raw_body = body
+        self.body = parse_slack_body(body, self.content_type)
+        self.context = build_async_context(AsyncBoltContext(context or {}), self.body)
+
+    def to_copyable(self) -> SlackRequest:
+        return SlackRequest(
+            body=self.raw_body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+        )
+
+
+async def to_slack_request(request: web.Request) -> SlackRequest:
+    return SlackRequest(
+        body=await request.text(),
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+    )
+
+
+async def check_token_early(bolt: AsyncApp) -> None:
+    """Bolt checks a single workspace's bot token with ``auth.test`` on the first
+    request (AsyncSingleTeamAuthorization, slack_bolt/middleware/authorization),
+    i.e. while Slack waits for that request's ack; do it at start-up instead.
+    A failure here is logged and Bolt tries again on the first request."""
+    for middleware in getattr(bolt, "_async_middleware_list", []):
+        if isinstance(middleware, AsyncSingleTeamAuthorization):
+            if middleware.auth_test_result is None:
+                try:
+                    middleware.auth_test_result = await bolt.client.auth_test()
+                except Exception as error:  # noqa: BLE001 - Bolt retries on the first request
+                    logger.warning("auth.test at start-up failed: %s", error)
+
+
 def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
-    async def slack_events(request: web.Request) -> web.Response:
+    async def slack_events(request: web.Request) -> web.StreamResponse:
         deps.background.request_started()
-        bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        with deps.background.after_response() as sent:
+            try:
+                # Slack sends a whole body at once; a trickle is not Slack.
+                async with asyncio.timeout(deps.settings.http_body_seconds):
+                    bolt_request = await to_slack_request(request)
+            except TimeoutError:
+                return web.Response(status=408, text="request body too slow")
+            response = await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+            # Work spawned while handling this request starts once Slack has its
+            # answer on the wire, so no Slack call ever comes before the ack.
+            await response.prepare(request)
+            await response.write_eof()
+            sent()
+        return response
 
     async def healthz(_request: web.Request) -> web.Response:
         ok = await asyncio.to_thread(deps.db.healthy)
@@ -39,6 +127,7 @@ def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
         # connection per call (slack_sdk's default without a session).
         session = ClientSession()
         bolt.client.session = session
+        await check_token_early(bolt)
         yield
         bolt.client.session = None
         await session.close()
@@ -63,6 +152,54 @@ def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
     return app
 
 
+class _Refused(asyncio.Protocol):
+    """Answers a connection past the cap with 503 and closes it, before reading it."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(
+            b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+            b"Retry-After: 1\r\nContent-Length: 0\r\n\r\n"
+        )
+        transport.close()
+
+
+class CappedTCPSite(web.TCPSite):
+    """aiohttp's TCPSite with a cap on open connections.
+
+    aiohttp has none of its own: each socket costs a handler and a file
+    descriptor for as long as the idle timeout allows, so a flood of connections
+    could exhaust the process. Past the cap a new connection gets 503 at once;
+    the ones in flight, and /healthz once the flood's sockets time out, carry on.
+    """
+
+    def __init__(self, runner: web.BaseRunner, *args: Any, max_connections: int, **kw: Any):
+        super().__init__(runner, *args, **kw)  # type: ignore[arg-type]
+        self._max_connections = max_connections
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with its runner
+        server = self._runner.server
+        assert server is not None
+        limit = self._max_connections
+
+        def protocol() -> asyncio.Protocol:
+            if len(server.connections) >= limit:
+                return _Refused()
+            return server()
+
+        self._server = await asyncio.get_running_loop().create_server(
+            protocol,
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+        sockets = self._server.sockets
+        self._bound_port = sockets[0].getsockname()[1] if sockets else self._port
+
+
 async def serve_http(
     web_app: web.Application,
     deps: Deps,
@@ -74,9 +211,26 @@ async def serve_http(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``), then finish work in flight and exit."""
-    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS / 2)
+    settings = deps.settings
+    runner = web.AppRunner(
+        web_app,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS / 2,
+        # aiohttp arms this timer when a connection opens and after each response,
+        # and closes the connection if no whole request header has arrived by then
+        # (aiohttp/web_protocol.py, _process_keepalive): idle and trickling sockets
+        # go, and cannot pile up against the connection cap.
+        keepalive_timeout=settings.http_idle_seconds,
+    )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024, reuse_address=True)
+    site = CappedTCPSite(
+        runner,
+        host,
+        port,
+        max_connections=settings.http_max_connections,
+        backlog=1024,
+        reuse_address=True,
+    )
     await site.start()
     bound_port = runner.addresses[0][1] if runner.addresses else port
     logger.info("Mentor Bot listening on http://%s:%s%s", host, bound_port, EVENTS_PATH)

@@ -10,6 +10,7 @@ app step by step. Trigger ids and response URLs come from the
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import json
@@ -17,6 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,6 +30,10 @@ VERIFICATION_TOKEN = "emulated-verification-token"
 
 # (method, url, body, headers) -> (status, headers, body)
 HttpTransport = Callable[[str, str, bytes, dict[str, str]], tuple[int, dict[str, str], bytes]]
+
+
+class CalledSlackBeforeAck(AssertionError):
+    """Strict mode: the app made Web API calls while Slack was waiting for its answer."""
 
 
 @dataclass
@@ -275,6 +281,20 @@ def build_state(view: dict, values: dict[str, dict[str, Any]] | None) -> dict:
     return {"values": state}
 
 
+_TYPED_INPUTS = ("plain_text_input", "email_text_input", "url_text_input")
+
+
+def typed_values(state: dict | None, actions: list[dict] | None = None) -> Iterator[str]:
+    """Free text a person typed, in a view's ``state`` and a payload's ``actions``."""
+    for by_action in ((state or {}).get("values") or {}).values():
+        for entry in by_action.values():
+            if entry.get("type") in _TYPED_INPUTS and isinstance(entry.get("value"), str):
+                yield entry["value"]
+    for action in actions or []:
+        if action.get("type") in _TYPED_INPUTS and isinstance(action.get("value"), str):
+            yield action["value"]
+
+
 class SlackDriver:
     """Plays Slack's side towards the app's ``POST /slack/events``."""
 
@@ -289,7 +309,18 @@ class SlackDriver:
         http: HttpTransport | None = None,
         path: str = "/slack/events",
         timeout: float = 30.0,
+        strict: bool = False,
+        quiet: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
+        """``strict``: fail any request during which the emulator recorded a Web API
+        call (or a response_url post). Slack waits at most 3 s for the answer
+        (docs.slack.dev/tools/bolt-python/concepts/acknowledge) and, with Bolt's
+        ``process_before_response``, the answer leaves only when the listener
+        returns (slack_bolt/listener/asyncio_runner.py), so a call made while the
+        request is in flight delays the ack. ``quiet``: a context manager held
+        around each request that keeps the app's own work after earlier acks
+        from running meanwhile, so that whatever is recorded came from this
+        request's listener."""
         parts = urlsplit(app_url.rstrip("/"))
         self.app_url = app_url.rstrip("/")
         self.events_url = self.app_url + path
@@ -307,6 +338,8 @@ class SlackDriver:
         self._conns_lock = threading.Lock()
         self._event_seq = itertools.count(1)
         self.sent: list[SentRequest] = []
+        self.strict = strict
+        self._quiet = quiet
 
     def __enter__(self) -> SlackDriver:
         return self
@@ -403,7 +436,10 @@ class SlackDriver:
                 headers.pop(key, None)
             else:
                 headers[key] = value
-        status, resp_headers, data = self._send(body, headers)
+        with self._quiet() if self._quiet is not None else contextlib.nullcontext():
+            before = self.emulator.mark()
+            status, resp_headers, data = self._send(body, headers)
+            after = self.emulator.mark()
         text = data.decode("utf-8", "replace")
         parsed = None
         if data and "json" in resp_headers.get(
@@ -415,6 +451,16 @@ class SlackDriver:
                 parsed = None
         response = DriverResponse(status, data, parsed, text, resp_headers, payload=payload)
         self.sent.append(SentRequest(kind, user_id, summary, payload, response, time.time()))
+        if self.strict and after > before:
+            calls = ", ".join(
+                f"{c.method}({c.args.get('channel') or c.args.get('user') or ''})"
+                for c in self.emulator.calls[before:after]
+            )
+            raise CalledSlackBeforeAck(
+                f"{kind} {summary!r}: the app called Slack before answering the request "
+                f"(HTTP {status}): {calls}. Ack first and spawn Slack calls on "
+                "deps.background."
+            )
         return response
 
     # ------------------------------------------------------------------- people
@@ -473,6 +519,7 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
+        self.emulator.note_typed(user_id, text, kind="slash")
         resp = self.post(
             urlencode(form),
             FORM,
@@ -484,6 +531,8 @@ class SlackDriver:
         )
         resp.response_url = response_url
         resp.trigger_id = trigger_id
+        if resp.ok and resp.json:
+            self.emulator.check_command_response(user_id, channel, resp.json)
         return resp
 
     def socket_slash(self, user_id: str, text: str = "", *, command: str = "/mentor") -> dict:
@@ -505,7 +554,10 @@ class SlackDriver:
             "response_url": self.emulator.new_response_url(channel=channel, user=user_id),
             "trigger_id": self.emulator.issue_trigger(user_id),
         }
-        return self.emulator.socket_send("slash_commands", payload)
+        self.emulator.note_typed(user_id, text, kind="slash")
+        ack = self.emulator.socket_send("slash_commands", payload)
+        self.emulator.check_command_response(user_id, channel, ack.get("payload"))
+        return ack
 
     # -------------------------------------------------------------------- events
 
@@ -522,6 +574,8 @@ class SlackDriver:
         now = time.time()
         event = dict(event)
         event.setdefault("event_ts", f"{now:.6f}")
+        if isinstance(event.get("user"), str) and isinstance(event.get("text"), str):
+            self.emulator.note_typed(event["user"], event["text"])  # a message someone wrote
         envelope = {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
@@ -571,9 +625,67 @@ class SlackDriver:
         body = {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
         return self.post(json.dumps(body), JSON, kind="url_verification", payload=body)
 
+    # ------------------------------------------------------- app lifecycle events
+
+    def _app_event(self, event: dict, **post_kwargs: Any) -> DriverResponse:
+        # The documented envelope of these app events: no ``authorizations`` (the
+        # app holds none any more) and no ``event_ts`` in the inner event.
+        envelope = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._event_seq):06d}{secrets.token_hex(3).upper()}",
+            "event_time": int(time.time()),
+        }
+        return self.post(
+            json.dumps(envelope),
+            JSON,
+            kind="event",
+            summary=str(event["type"]),
+            payload=envelope,
+            **post_kwargs,
+        )
+
+    def app_uninstalled(self, *, uninstall: bool = True, **post_kwargs: Any) -> DriverResponse:
+        """Slack's ``app_uninstalled`` event, after the emulator has uninstalled the app
+        (its bot tokens then answer ``account_inactive``) unless ``uninstall=False``.
+        Shape: https://api.slack.com/events/app_uninstalled ("event": {"type":
+        "app_uninstalled"}; "The team_id indicates which workspace uninstalled")."""
+        if uninstall:
+            self.emulator.uninstall(self.team_id)
+        return self._app_event({"type": "app_uninstalled"}, **post_kwargs)
+
+    def tokens_revoked(
+        self,
+        *,
+        bot: list[str] | None = None,
+        oauth: list[str] | None = None,
+        revoke: bool = True,
+        **post_kwargs: Any,
+    ) -> DriverResponse:
+        """Slack's ``tokens_revoked`` event: ``{"type": "tokens_revoked", "tokens":
+        {"oauth": [user ids], "bot": [bot user ids]}}`` -- "Each key contains an array of
+        user IDs, not the actual token strings" (docs.slack.dev/reference/events/
+        tokens_revoked). ``bot`` defaults to the bot user. Unless ``revoke=False`` the
+        emulator first revokes the workspace's bot tokens (they answer ``token_revoked``)."""
+        bots = list(bot if bot is not None else [self.emulator.bot_user_id])
+        if revoke and bots:
+            self.emulator.revoke_bot_tokens(self.team_id)
+        tokens = {"oauth": list(oauth or []), "bot": bots}
+        return self._app_event({"type": "tokens_revoked", "tokens": tokens}, **post_kwargs)
+
     # ------------------------------------------------------------- interactivity
 
+    def _note_typed(self, user_id: str, payload: dict) -> None:
+        """Tell the emulator what the person typed, for its mrkdwn taint check."""
+        state = payload.get("state") or (payload.get("view") or {}).get("state")
+        for text in typed_values(state, payload.get("actions")):
+            self.emulator.note_typed(user_id, text)
+
     def _interactive(self, kind: str, user_id: str, payload: dict, summary: str) -> DriverResponse:
+        self._note_typed(user_id, payload)
         body = urlencode({"payload": json.dumps(payload)})
         return self.post(body, FORM, kind=kind, user_id=user_id, summary=summary, payload=payload)
 
@@ -587,7 +699,14 @@ class SlackDriver:
         channel: str | None = None,
         block_id: str | None = None,
     ) -> DriverResponse:
-        """Press/choose ``action_id`` in ``message`` (as stored in the emulator)."""
+        """Press/choose ``action_id`` in ``message`` (as stored in the emulator).
+
+        Shape of docs.slack.dev/reference/interaction-payloads/block_actions-payload
+        for a message surface: ``container`` {type "message", message_ts,
+        channel_id, is_ephemeral}, ``channel``, a ``response_url`` ("a short-lived
+        webhook that can be used to send messages in response to interactions"),
+        a fresh ``trigger_id``, and the ``message`` itself unless it is ephemeral.
+        """
         ts = message["ts"]
         ephemeral = self.emulator.ephemeral(ts) is not None
         channel = channel or message.get("channel") or self.emulator.channel_of(ts)
@@ -636,7 +755,18 @@ class SlackDriver:
         block_id: str | None = None,
         values: dict[str, dict[str, Any]] | None = None,
     ) -> DriverResponse:
-        """Press/choose ``action_id`` in a modal or Home tab view."""
+        """Press/choose ``action_id`` in a modal or Home tab view.
+
+        A view surface sends ``container`` {type "view", view_id} and the ``view``
+        (the source surface, "the full state of the message, or the view",
+        docs.slack.dev/reference/interaction-payloads/block_actions-payload), and
+        no ``response_url`` and no ``channel``: a modal or Home is not in any
+        conversation (slackapi/bolt-js#332: in modals "the payload doesn't have any
+        information about a channel"; Bolt's ``respond`` is then None,
+        slack_bolt/request/internals.py). Answers go through views.update with
+        ``view.id`` (docs.slack.dev/tools/bolt-python/concepts/updating-pushing-views),
+        views.publish, or a DM.
+        """
         block, el = find_action(view.get("blocks") or [], action_id, block_id=block_id)
         trigger_id = self.emulator.issue_trigger(user_id)
         sent_view = {**view, "state": build_state(view, values)}
@@ -665,6 +795,13 @@ class SlackDriver:
         values: dict[str, dict[str, Any]] | None = None,
     ) -> DriverResponse:
         """Submit a modal. ``values``: block_id -> action_id -> shorthand or ``Input.*``.
+
+        A view_submission has ``view`` and ``response_urls: []`` and no
+        ``response_url`` (docs.slack.dev/reference/interaction-payloads/
+        view-interactions-payload; ``response_urls`` fill only for inputs with
+        ``response_url_enabled``, and Bolt reads ``response_urls[0]`` then,
+        slack_bolt/request/internals.py). The app answers in the HTTP response
+        (``response_action``) or with views.update.
 
         The emulator's modal stack follows the app's answer as Slack's would:
         closed on an empty 200, changed on ``update``/``push``/``clear``, kept
@@ -697,7 +834,8 @@ class SlackDriver:
             self.emulator.close_view(user_id, view.get("id"))
         elif action == "clear":
             self.emulator.close_view(user_id, clear=True)
-        elif action == "update":
+        elif action == "update" and self.emulator.open_views(user_id):
+            # (a forged submission from someone with no modal open has nothing to update)
             self.emulator.replace_top_view(user_id, resp.json["view"])  # type: ignore[index]
         elif action == "push":
             self.emulator.push_view(user_id, resp.json["view"])  # type: ignore[index]
@@ -740,6 +878,7 @@ class SlackDriver:
 
 
 __all__ = [
+    "CalledSlackBeforeAck",
     "DriverResponse",
     "Input",
     "SentRequest",
@@ -747,4 +886,5 @@ __all__ = [
     "build_state",
     "find_action",
     "iter_elements",
+    "typed_values",
 ]

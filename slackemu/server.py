@@ -16,17 +16,33 @@ Ids it uses:
 * views ``V000001``..., message ts ``<unix seconds>.<6 digits>``, unique and
   increasing across the workspace.
 
-Rate limits (``RateLimits``, off unless passed) use the real monotonic clock:
+Tokens carry scopes (by default manifest.yml's bot scopes; ``add_token(...,
+scopes=[...])`` grants fewer) and every call is checked against the method's
+scopes (``slackemu.scopes.METHOD_SCOPES``, from slack-api-ref), answering
+``missing_scope`` with ``needed``/``provided`` as Slack does. Tokens die as on
+Slack: ``revoke_token``/``revoke_bot_tokens`` (``token_revoked``), ``uninstall``
+(``account_inactive``), a rotating token past its life (``token_expired``); an
+unknown token is ``invalid_auth``, none at all ``not_authed``. With
+``token_rotation=True`` installs return ``xoxe.xoxb-`` tokens with a refresh
+token, refreshed through ``oauth.v2.access`` ``grant_type=refresh_token``.
 
-* ``chat.postMessage`` per channel (a user id counts as that user's DM): a
-  token bucket refilling ``per_channel_per_second`` (default 1.0, Slack's
-  documented "1 message per second per channel") holding ``per_channel_burst``
-  tokens (default 1: Slack tolerates short bursts but guarantees nothing
-  beyond one a second, so the emulator holds apps to the guarantee);
-* optional workspace-wide cap on ``chat.postMessage``: ``workspace_per_minute``
-  (default ``None``: Slack publishes no figure);
-* optional per-method caps per minute (``method_per_minute``); ``SLACK_TIERS``
-  holds Slack's published tier minimums for the methods this app uses.
+Rate limits (``RateLimits``) are ON by default, as on Slack, and use the
+emulator's clock (real time, moved on by ``advance``); ``rate_limits=None``
+turns them off for a test that measures something else. Every figure comes
+from Slack's rate-limit guide (https://docs.slack.dev/apis/web-api/rate-limits,
+"per API method per app per workspace") and each method's reference page ("Rate limits: Tier N"):
+
+* each method's tier (``SLACK_TIERS``: Tier 1 1+/min, Tier 2 20+/min, Tier 3
+  50+/min, Tier 4 100+/min), a token bucket per workspace and method that
+  refills at the tier's rate and holds one minute's worth (the guide: Tier 3
+  "sporadic bursts are welcome", Tier 4 "generous burst behavior");
+* ``chat.postMessage`` (special tier): "1 per second per channel; short bursts
+  >1 allowed; no guarantee" -- a bucket per channel (a user id counts as that
+  user's DM) refilling ``per_channel_per_second`` and holding
+  ``per_channel_burst`` (default 3: a short burst, no more);
+* a workspace-wide cap on ``chat.postMessage`` ("a workspace-wide limit",
+  "several hundred messages per minute" in the method's reference):
+  ``workspace_per_minute``, default 600, a bucket per workspace.
 
 A limited call gets HTTP 429, ``Retry-After: <whole seconds, at least 1>`` and
 ``{"ok": false, "error": "ratelimited"}``, as Slack answers.
@@ -43,7 +59,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +69,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from . import limits
+from . import scopes as scopes_module
+from .taint import TaintTracker
 
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
@@ -60,15 +78,24 @@ APP_ID = "A0MENTOR"
 TEAM_ID = "T0001"
 TEAM_DOMAIN = "emulated"
 TRIGGER_TTL = 3.0
+OAUTH_CODE_TTL = 10 * 60.0
 RESPONSE_URL_TTL = 30 * 60.0
 RESPONSE_URL_USES = 5
 MAX_VIEW_STACK = 3
 MAX_MPIM_MEMBERS = 8
+# A rotating token's life: oauth.v2.access answers "expires_in": 43200 with token
+# rotation on (slack-api-ref docs.slack.dev/methods/oauth.v2.access.json, example
+# "success_with_token_rotation"; docs.slack.dev/authentication/using-token-rotation:
+# "With token rotation, it expires every 12 hours").
+ROTATING_TOKEN_LIFETIME = 43_200
 
-# Published Slack tier minimums (requests per minute per workspace).
+# Published Slack tier minimums (requests per minute per workspace), from each
+# method's reference page on docs.slack.dev ("Rate limits"); also listed per
+# method in slack-ruby/slack-api-ref.
 TIER1, TIER2, TIER3, TIER4 = 1, 20, 50, 100
+TIER1_BURST = 3
 SLACK_TIERS: dict[str, int] = {
-    "auth.test": TIER4,
+    "auth.test": TIER4,  # "Special": documented as generous; held to Tier 4 here
     "users.info": TIER4,
     "users.list": TIER2,
     "conversations.open": TIER3,
@@ -81,7 +108,15 @@ SLACK_TIERS: dict[str, int] = {
     "views.update": TIER4,
     "views.publish": TIER4,
     "team.info": TIER3,
+    "files.getUploadURLExternal": TIER4,
+    "files.completeUploadExternal": TIER4,
+    "files.delete": TIER3,
+    "oauth.v2.access": TIER4,
+    "apps.connections.open": TIER1,
 }
+
+# chat.postMessage's workspace-wide cap: Slack publishes "several hundred per minute".
+WORKSPACE_POSTS_PER_MINUTE = 600
 
 # Fields slack_sdk may send JSON-encoded inside form bodies.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -98,10 +133,16 @@ class RecordedCall:
 
 @dataclass
 class RateLimits:
+    """Slack's limits; the defaults are Slack's own (see the module docstring)."""
+
     per_channel_per_second: float = 1.0
-    per_channel_burst: int = 1
-    workspace_per_minute: int | None = None
-    method_per_minute: dict[str, int] = field(default_factory=dict)
+    per_channel_burst: int = 3
+    workspace_per_minute: int | None = WORKSPACE_POSTS_PER_MINUTE
+    method_per_minute: dict[str, int] = field(default_factory=lambda: dict(SLACK_TIERS))
+
+
+# ``SlackEmulator(rate_limits=...)`` default: Slack's limits, on.
+SLACK_LIMITS: Any = object()
 
 
 @dataclass
@@ -118,11 +159,11 @@ class _Bucket:
 
     __slots__ = ("rate", "capacity", "tokens", "stamp")
 
-    def __init__(self, rate: float, capacity: float) -> None:
+    def __init__(self, rate: float, capacity: float, now: float) -> None:
         self.rate = rate
         self.capacity = capacity
         self.tokens = capacity
-        self.stamp = time.monotonic()
+        self.stamp = now
 
     def take(self, now: float) -> float:
         if now > self.stamp:
@@ -169,6 +210,17 @@ def _mimetype(name: str) -> str:
     )
 
 
+@dataclass
+class _Token:
+    """One bot token the emulator issued or was told about."""
+
+    team_id: str
+    scopes: tuple[str, ...] | None  # None: the emulator's default scopes
+    # Why the token no longer works (``token_revoked``, ``account_inactive``), if so.
+    dead: str | None = None
+    expires_at: float | None = None  # wall-clock seconds (``SlackEmulator.wall_time``)
+
+
 class _ApiError(Exception):
     def __init__(self, error: str, **extra: Any) -> None:
         super().__init__(error)
@@ -190,9 +242,17 @@ class SlackEmulator:
         bot_id: str = BOT_ID,
         app_id: str = APP_ID,
         tokens: dict[str, str] | None = None,
-        rate_limits: RateLimits | None = None,
+        rate_limits: RateLimits | None = SLACK_LIMITS,
+        scopes: Iterable[str] | None = None,
+        token_rotation: bool = False,
+        token_expires_in: int = ROTATING_TOKEN_LIFETIME,
+        client_id: str | None = None,
+        client_secret: str | None = None,
     ) -> None:
         self.host = host
+        # The app's OAuth credentials; None accepts any, as long as codes match.
+        self.client_id = client_id
+        self.client_secret = client_secret
         self._port = port
         self.team_id = team_id
         self.team_domain = team_domain
@@ -202,7 +262,23 @@ class SlackEmulator:
         self.app_id = app_id
         # None: any xoxb- token maps to this team. Otherwise token -> team_id.
         self.tokens = tokens
-        self.rate_limits = rate_limits
+        # What a token carries unless add_token says otherwise: the bot scopes
+        # of manifest.yml, as an install grants them (None: every scope).
+        manifest = scopes_module.manifest_bot_scopes()
+        self.default_scopes: tuple[str, ...] | None = (
+            tuple(scopes) if scopes is not None else manifest
+        )
+        # Token rotation on (the app's "token_rotation_enabled"): installs hand out
+        # expiring xoxe.xoxb- tokens with a refresh token (see _api_oauth_v2_access).
+        self.token_rotation = token_rotation
+        self.token_expires_in = token_expires_in
+        self._token_state: dict[str, _Token] = {}
+        self._refresh_tokens: dict[str, str] = {}  # live refresh token -> team_id
+        # Workspaces whose bot tokens are dead, and why (tokens not seen before too).
+        self._dead_teams: dict[str, str] = {}
+        self.rate_limits: RateLimits | None = (
+            RateLimits() if rate_limits is SLACK_LIMITS else rate_limits
+        )
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -224,11 +300,12 @@ class SlackEmulator:
         self._homes: dict[str, str] = {}
         self._view_seq = itertools.count(1)
         self._triggers: dict[str, dict] = {}
+        self._oauth_codes: dict[str, dict] = {}
         self._response_urls: dict[str, dict] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._channel_buckets: dict[str, _Bucket] = {}
-        self._workspace_bucket: _Bucket | None = None
-        self._method_buckets: dict[str, _Bucket] = {}
+        self._workspace_buckets: dict[str, _Bucket] = {}
+        self._method_buckets: dict[tuple[str, str], _Bucket] = {}
         self._clock_offset = 0.0
         self._files: dict[str, dict] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -240,6 +317,7 @@ class SlackEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._drivers: list[Any] = []
+        self._taint = TaintTracker()
 
         self.add_user(bot_user_id, name="mentorbot", real_name="Mentor Bot", is_bot=True)
 
@@ -340,6 +418,123 @@ class SlackEmulator:
         """Move the emulator's clock on, e.g. to expire trigger ids."""
         self._clock_offset += seconds
 
+    def wall_time(self) -> float:
+        """Unix time on the emulator's clock: what rotating tokens expire by."""
+        return time.time() + self._clock_offset
+
+    # --------------------------------------------------------------------- tokens
+
+    def add_token(
+        self,
+        token: str,
+        *,
+        team_id: str | None = None,
+        scopes: Iterable[str] | None = None,
+        expires_in: float | None = None,
+    ) -> str:
+        """Accept ``token`` for ``team_id`` (default: this workspace), granting ``scopes``
+        (default: ``default_scopes``, i.e. manifest.yml's bot scopes)."""
+        team = team_id or self.team_id
+        with self._lock:
+            if self.tokens is not None:
+                self.tokens[token] = team
+            self._token_state[token] = _Token(
+                team_id=team,
+                scopes=None if scopes is None else tuple(scopes),
+                expires_at=None if expires_in is None else self.wall_time() + expires_in,
+            )
+        return token
+
+    def token_scopes(self, token: str) -> tuple[str, ...] | None:
+        """The scopes ``token`` carries (None: every scope)."""
+        with self._lock:
+            state = self._token_state.get(token)
+        if state is None or state.scopes is None:
+            return self.default_scopes
+        return state.scopes
+
+    def revoke_token(self, token: str) -> None:
+        """The token is revoked (``auth.revoke``, an admin, a tokens_revoked event):
+        every later call with it answers ``token_revoked``."""
+        with self._lock:
+            state = self._token_state.get(token)
+            if state is None:
+                team = (self.tokens or {}).get(token, self.team_id)
+                state = self._token_state[token] = _Token(team_id=team, scopes=None)
+            state.dead = scopes_module.TOKEN_REVOKED
+
+    def uninstall(self, team_id: str | None = None) -> None:
+        """The app is removed from the workspace: its bot tokens, and any token used
+        before a reinstall, answer ``account_inactive`` from now on."""
+        self._kill_team_tokens(team_id or self.team_id, scopes_module.ACCOUNT_INACTIVE)
+
+    def revoke_bot_tokens(self, team_id: str | None = None) -> None:
+        """Every bot token of the workspace is revoked: they answer ``token_revoked``."""
+        self._kill_team_tokens(team_id or self.team_id, scopes_module.TOKEN_REVOKED)
+
+    def _kill_team_tokens(self, team: str, error: str) -> None:
+        with self._lock:
+            self._dead_teams.setdefault(team, error)
+            for state in self._token_state.values():
+                if state.team_id == team and not state.dead:
+                    state.dead = error
+            for refresh, owner in list(self._refresh_tokens.items()):
+                if owner == team:
+                    del self._refresh_tokens[refresh]
+
+    def is_installed(self, team_id: str | None = None) -> bool:
+        """False once uninstalled or its bot tokens revoked, until the next install."""
+        with self._lock:
+            return (team_id or self.team_id) not in self._dead_teams
+
+    def _issue_bot_token(self, team_id: str, granted: tuple[str, ...] | None) -> dict:
+        """A new bot token for ``team_id`` (an install or a refresh): the token fields of
+        oauth.v2.access's answer, with ``refresh_token``/``expires_in`` under rotation."""
+        self._dead_teams.pop(team_id, None)
+        if not self.token_rotation:
+            token = f"xoxb-installed-{team_id}-{secrets.token_hex(4)}"
+            self.add_token(token, team_id=team_id, scopes=granted)
+            return {"access_token": token}
+        token = f"xoxe.xoxb-1-{team_id}-{secrets.token_hex(6)}"
+        refresh = f"xoxe-1-{team_id}-{secrets.token_hex(8)}"
+        self.add_token(token, team_id=team_id, scopes=granted, expires_in=self.token_expires_in)
+        self._refresh_tokens[refresh] = team_id
+        return {
+            "access_token": token,
+            "refresh_token": refresh,
+            "expires_in": self.token_expires_in,
+        }
+
+    def _refresh_bot_token(self, args: dict) -> dict:
+        """``grant_type=refresh_token``: a new access token and a new refresh token; the
+        used refresh token is revoked (docs.slack.dev/authentication/using-token-rotation:
+        "The refresh token is then revoked, and a new refresh token is used")."""
+        client_id = str(args.get("client_id") or "")
+        if not client_id or (self.client_id is not None and client_id != self.client_id):
+            raise _ApiError("invalid_client_id")
+        secret = str(args.get("client_secret") or "")
+        if not secret or (self.client_secret is not None and secret != self.client_secret):
+            raise _ApiError("bad_client_secret")
+        team = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+        if team is None:
+            raise _ApiError("invalid_refresh_token")
+        old = next(
+            (s.scopes for s in self._token_state.values() if s.team_id == team and not s.dead),
+            None,
+        )
+        issued = self._issue_bot_token(team, old)
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "scope": ",".join(old or self.default_scopes or ()),
+            "token_type": "bot",
+            **issued,
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team, "name": self.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     # --------------------------------------------------------------------- people
 
     def add_user(
@@ -355,11 +550,15 @@ class SlackEmulator:
         is_owner: bool = False,
         display_name: str | None = None,
         email: str | None = None,
+        home_team: str | None = None,
     ) -> dict:
+        """``home_team``: a person of another workspace who reaches this one through
+        Slack Connect; users.info then reports their own ``team_id`` and
+        ``is_stranger: true`` (docs.slack.dev/reference/methods/users.info)."""
         ZoneInfo(tz)  # fail early on a bad zone name
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": home_team or self.team_id,
             "name": name,
             "real_name": real_name or name,
             "tz": tz,
@@ -376,8 +575,13 @@ class SlackEmulator:
         }
         if user_id == self.bot_user_id:
             user["profile"]["bot_id"] = self.bot_id
+        if home_team and home_team != self.team_id:
+            user["is_stranger"] = True
         with self._lock:
             self._users[user_id] = user
+            # A profile name is text its owner typed, shown to others by apps.
+            for typed in {name, real_name or name, user["profile"]["display_name"]}:
+                self._taint.note(user_id, typed)
         return user
 
     def user(self, user_id: str) -> dict | None:
@@ -521,6 +725,28 @@ class SlackEmulator:
             return self._dm_by_user.get(channel_or_user)
         return None
 
+    # ------------------------------------------------------------ typed text (taint)
+
+    def note_typed(self, user_id: str, text: Any, *, kind: str = "input") -> None:
+        """``user_id`` typed ``text`` (the driver calls this; see ``slackemu.taint``)."""
+        with self._lock:
+            self._taint.note(user_id, text, kind=kind)
+
+    @property
+    def mrkdwn_violations(self) -> list[str]:
+        """Typed control sequences that reached someone else as live mrkdwn."""
+        with self._lock:
+            return list(self._taint.violations)
+
+    def _humans_in(self, channel: str | None) -> set[str]:
+        ch = self._channels.get(channel or "")
+        if ch is None:
+            return set()
+        return {u for u in ch["members"] if not self._users.get(u, {}).get("is_bot")}
+
+    def _scan(self, surface: str, viewers: set[str], payload: Any, *, message: bool) -> None:
+        self._taint.check(surface, viewers, payload, message=message)
+
     # ------------------------------------------------------------------ recording
 
     @property
@@ -658,18 +884,24 @@ class SlackEmulator:
 
     # ---------------------------------------------------------------- rate limits
 
-    def _rate_limited(self, method: str, args: dict) -> int:
-        """0 when allowed, else the Retry-After seconds."""
+    def _rate_limited(self, team_id: str, method: str, args: dict) -> int:
+        """0 when allowed, else the Retry-After seconds. Limits are per workspace."""
         rl = self.rate_limits
         if rl is None:
             return 0
-        now = time.monotonic()
+        # The emulator's clock, so a preview that moves through days (``advance``)
+        # sees the limits of those days, not of the seconds it takes to run.
+        now = self.now()
         wait = 0.0
         cap = rl.method_per_minute.get(method)
         if cap:
-            bucket = self._method_buckets.get(method)
+            key = (team_id, method)
+            bucket = self._method_buckets.get(key)
             if bucket is None:
-                bucket = self._method_buckets[method] = _Bucket(cap / 60.0, cap)
+                # A minute's worth of burst; Tier 1 "tolerates a small amount of burst".
+                bucket = self._method_buckets[key] = _Bucket(
+                    cap / 60.0, max(cap, TIER1_BURST), now
+                )
             wait = bucket.take(now)
         if method == "chat.postMessage" and not wait:
             channel = str(args.get("channel", ""))
@@ -679,15 +911,16 @@ class SlackEmulator:
             bucket = self._channel_buckets.get(channel)
             if bucket is None:
                 bucket = self._channel_buckets[channel] = _Bucket(
-                    rl.per_channel_per_second, max(1, rl.per_channel_burst)
+                    rl.per_channel_per_second, max(1, rl.per_channel_burst), now
                 )
             wait = bucket.take(now)
             if not wait and rl.workspace_per_minute:
-                if self._workspace_bucket is None:
-                    self._workspace_bucket = _Bucket(
-                        rl.workspace_per_minute / 60.0, rl.workspace_per_minute
+                workspace = self._workspace_buckets.get(team_id)
+                if workspace is None:
+                    workspace = self._workspace_buckets[team_id] = _Bucket(
+                        rl.workspace_per_minute / 60.0, rl.workspace_per_minute, now
                     )
-                wait = self._workspace_bucket.take(now)
+                wait = workspace.take(now)
                 if wait:
                     # The channel was not posted to after all; give its token back.
                     bucket.tokens += 1.0
@@ -719,19 +952,57 @@ class SlackEmulator:
                     pass
         return args
 
-    def _auth(self, request: web.Request, args: dict) -> str:
+    def _auth(self, request: web.Request, args: dict, method: str | None = None) -> str:
+        """The token's workspace; Slack's token and scope errors (see ``slackemu.scopes``)."""
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else args.get("token")
         if not token:
             raise _ApiError("not_authed")
-        if self.tokens is None:
-            if not token.startswith("xoxb-"):
-                raise _ApiError("invalid_auth")
-            return self.team_id
-        team = self.tokens.get(token)
-        if team is None:
-            raise _ApiError("invalid_auth")
-        return team
+        state = self._token_state.get(token)
+        if state is None:
+            if self.tokens is None:
+                if not token.startswith(("xoxb-", "xoxe.xoxb-")):
+                    raise _ApiError("invalid_auth")
+                team = self.team_id
+            else:
+                team = self.tokens.get(token)
+                if team is None:
+                    raise _ApiError("invalid_auth")
+            # Known from now on, so an uninstall can kill it like any other.
+            state = self._token_state[token] = _Token(
+                team_id=team,
+                scopes=None,
+                dead=self._dead_teams.get(team),
+            )
+        if state.dead:
+            raise _ApiError(state.dead)
+        if state.expires_at is not None and self.wall_time() >= state.expires_at:
+            raise _ApiError(scopes_module.TOKEN_EXPIRED)
+        if method is not None:
+            granted = state.scopes if state.scopes is not None else self.default_scopes
+            if granted is not None:
+                refusal = scopes_module.missing_scope(
+                    scopes_module.needed_scopes(method, self._conversation_kind(method, args)),
+                    granted,
+                )
+                if refusal is not None:
+                    raise _ApiError(
+                        "missing_scope", needed=refusal["needed"], provided=refusal["provided"]
+                    )
+        return state.team_id
+
+    def _conversation_kind(self, method: str, args: dict) -> str | None:
+        """``im``, ``mpim`` or ``public`` for the conversation a scope depends on."""
+        if method == "conversations.open" and not args.get("channel"):
+            users = [u for u in str(args.get("users") or "").split(",") if u.strip()]
+            others = {u.strip() for u in users} - {self.bot_user_id}
+            return "im" if len(others) <= 1 else "mpim"
+        if method in ("conversations.open", "conversations.info"):
+            channel = self._channels.get(str(args.get("channel") or ""))
+            if channel is None:
+                return None  # the method answers channel_not_found itself
+            return "im" if channel["is_im"] else "mpim" if channel["is_mpim"] else "public"
+        return None
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -747,14 +1018,15 @@ class SlackEmulator:
             if fault is not None:
                 return self._fault_response(request, method, args, fault)
             try:
+                team_id = self.team_id
                 if method == "apps.connections.open":
                     _need_app_token(request)
                 elif method == "oauth.v2.access":
                     # The app authenticates with its client ID and secret, not a token.
                     args.update(_basic_auth(request.headers.get("Authorization", "")))
                 else:
-                    self._auth(request, args)
-                wait = self._rate_limited(method, args)
+                    team_id = self._auth(request, args, method)
+                wait = self._rate_limited(team_id, method, args)
                 if wait:
                     body = {"ok": False, "error": "ratelimited"}
                     self._record(method, args, body, 429)
@@ -922,6 +1194,7 @@ class SlackEmulator:
         msg = self._bot_message(args, ts)
         self._messages[channel][ts] = msg
         self._ts_channel[ts] = channel
+        self._scan(f"chat.postMessage to {channel}", self._humans_in(channel), args, message=True)
         return {"ok": True, "channel": channel, "ts": ts, "message": msg}
 
     def _need_channel(self, args: dict) -> str:
@@ -943,6 +1216,7 @@ class SlackEmulator:
         ts = self._next_ts()
         msg = self._bot_message(args, ts)
         self._ephemeral[ts] = {**msg, "channel": channel, "user": user}
+        self._scan(f"chat.postEphemeral to {user} in {channel}", {user}, args, message=True)
         return {"ok": True, "message_ts": ts}
 
     def _find_message(self, args: dict) -> tuple[str, str, dict]:
@@ -972,6 +1246,8 @@ class SlackEmulator:
                     new[key] = args[key]
         new["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
         self._messages[channel][ts] = new
+        viewers = self._humans_in(channel)
+        self._scan(f"chat.update of {ts} in {channel}", viewers, args, message=True)
         return {"ok": True, "channel": channel, "ts": ts, "text": new["text"], "message": new}
 
     def _api_chat_delete(self, args: dict) -> dict:
@@ -981,7 +1257,14 @@ class SlackEmulator:
         return {"ok": True, "channel": channel, "ts": ts}
 
     def issue_trigger(self, user_id: str) -> str:
-        """A fresh trigger id for ``user_id``, as Slack puts in interactive payloads."""
+        """A fresh trigger id for ``user_id``, as Slack puts in interactive payloads.
+
+        Good for one exchange (views.open / views.push) within TRIGGER_TTL = 3 s:
+        "Pass a valid trigger_id within 3 seconds of receiving it"
+        (docs.slack.dev/tools/bolt-python/concepts/opening-modals). Later or again it
+        fails with the errors of docs.slack.dev/reference/methods/views.open:
+        ``expired_trigger_id`` ("The trigger_id is expired"), ``exchanged_trigger_id``
+        ("already exchanged in a previous call"), ``invalid_trigger_id`` (unknown)."""
         trigger = f"{int(time.time())}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
         with self._lock:
             self._triggers[trigger] = {"user": user_id, "at": self.now(), "used": False}
@@ -1055,6 +1338,7 @@ class SlackEmulator:
                 stored[key] = view[key]
         self._views[vid] = stored
         self._view_user[vid] = user_id
+        self._scan(f"{view.get('type')} view {vid} of {user_id}", {user_id}, view, message=False)
         return stored
 
     def _api_views_open(self, args: dict) -> dict:
@@ -1161,6 +1445,52 @@ class SlackEmulator:
                 self._socket_connected.clear()
         return socket
 
+    def socket_connections(self) -> int:
+        """How many Socket Mode connections the app holds open now."""
+        return len(self._sockets)
+
+    def socket_disconnect(
+        self, reason: str = "refresh_requested", *, timeout: float = 10.0
+    ) -> None:
+        """Ask the connected app to reconnect, as Slack does, and wait until it has.
+
+        Slack sends ``{"type": "disconnect", "reason": ...}`` over the socket:
+        ``refresh_requested`` (Slack rotates its hosts), ``warning`` (this
+        connection closes in about 10 s) or ``link_disabled`` (Socket Mode was
+        switched off in the app's settings); an app must open a new connection
+        with ``apps.connections.open`` (docs.slack.dev/apis/events-api/using-socket-mode,
+        "Disconnects"). The old socket is closed once the app has a new one,
+        and whatever the old one still receives is lost, as on Slack.
+        """
+        if reason not in ("refresh_requested", "warning", "link_disabled"):
+            raise ValueError(f"unknown disconnect reason {reason!r}")
+        if not self._socket_connected.wait(timeout):
+            raise AssertionError("no app is connected over Socket Mode")
+        assert self._loop is not None
+        old = list(self._sockets)
+        opened_before = len(self.calls_to("apps.connections.open"))
+
+        async def send() -> None:
+            frame = {"type": "disconnect", "reason": reason, "debug_info": {"host": "slackemu"}}
+            for socket in old:
+                await socket.send_json(frame)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(timeout)
+        deadline = time.monotonic() + timeout
+        while not (
+            len(self.calls_to("apps.connections.open")) > opened_before
+            and any(s not in old for s in self._sockets)
+        ):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app did not reconnect within {timeout}s of {reason}")
+            time.sleep(0.02)  # waiting for another process's socket, not moving app time
+
+        async def close_old() -> None:
+            for socket in old:
+                await socket.close()
+
+        asyncio.run_coroutine_threadsafe(close_old(), self._loop).result(timeout)
+
     def socket_send(self, kind: str, payload: dict, *, timeout: float = 5.0) -> dict:
         """Deliver one envelope (``slash_commands``, ``interactive`` or ``events_api``) to
         the connected app, as Slack does in Socket Mode; returns the app's ack."""
@@ -1188,20 +1518,60 @@ class SlackEmulator:
 
     # ---------------------------------------------------------------------- OAuth
 
+    def authorize(
+        self, client_id: str, *, installer: str = "U0INSTALLER", redirect_uri: str | None = None
+    ) -> str:
+        """A person approves the install on Slack's authorize page: the temporary
+        ``code`` Slack then hands to the app's redirect URL (one use, ten minutes)."""
+        code = f"{self.team_id}.{secrets.token_hex(8)}.{secrets.token_hex(16)}"
+        with self._lock:
+            self._oauth_codes[code] = {
+                "client_id": client_id,
+                "installer": installer,
+                "redirect_uri": redirect_uri,
+                "at": self.now(),
+                "used": False,
+            }
+        return code
+
+    def _redeem_oauth_code(self, args: dict) -> dict:
+        """Slack's checks on ``oauth.v2.access`` (Slack's "Installing with OAuth"
+        guide, docs.slack.dev/authentication/installing-with-oauth: the code is
+        temporary, "expires after ten minutes", and is exchanged once; errors as in
+        slack-ruby/slack-api-ref methods/oauth/oauth.v2.access.json)."""
+        client_id = str(args.get("client_id") or "")
+        if not client_id or (self.client_id is not None and client_id != self.client_id):
+            raise _ApiError("invalid_client_id")
+        secret = str(args.get("client_secret") or "")
+        if not secret or (self.client_secret is not None and secret != self.client_secret):
+            raise _ApiError("bad_client_secret")
+        grant = self._oauth_codes.get(str(args.get("code") or ""))
+        if grant is None or grant["client_id"] != client_id:
+            raise _ApiError("invalid_code")
+        if grant["used"] or self.now() - grant["at"] > OAUTH_CODE_TTL:
+            raise _ApiError("invalid_code")
+        if grant["redirect_uri"] and args.get("redirect_uri") != grant["redirect_uri"]:
+            raise _ApiError("bad_redirect_uri")
+        grant["used"] = True
+        return grant
+
     def _api_oauth_v2_access(self, args: dict) -> dict:
         """Exchanges an install code for this workspace's bot token, as Slack's OAuth v2."""
-        if not args.get("code") or not args.get("client_id") or not args.get("client_secret"):
-            raise _ApiError("invalid_code")
-        token = f"xoxb-installed-{self.team_id}-{secrets.token_hex(4)}"
-        if self.tokens is not None:
-            self.tokens[token] = self.team_id
+        if args.get("grant_type") == "refresh_token":
+            return self._refresh_bot_token(args)
+        grant = self._redeem_oauth_code(args)
+        # The token carries the scopes the answer names (manifest.yml's bot scopes).
+        issued = self._issue_bot_token(self.team_id, None)
         return {
             "ok": True,
             "app_id": self.app_id,
-            "authed_user": {"id": args.get("installer", "U0INSTALLER")},
-            "scope": "chat:write,commands,files:write,im:write,mpim:write,users:read",
+            "authed_user": {"id": grant["installer"]},
+            "scope": ",".join(
+                self.default_scopes
+                or ("chat:write", "commands", "files:write", "im:write", "mpim:write", "users:read")
+            ),
             "token_type": "bot",
-            "access_token": token,
+            **issued,
             "bot_user_id": self.bot_user_id,
             "team": {"id": self.team_id, "name": self.team_name},
             "enterprise": None,
@@ -1273,6 +1643,25 @@ class SlackEmulator:
             self._ts_channel[ts] = channel
         return {"ok": True, "files": done}
 
+    def _api_files_delete(self, args: dict) -> dict:
+        """Deletes the file and, as in Slack, takes it out of the messages that shared it
+        (a message left with nothing else goes too)."""
+        file_id = str(self._need(args, "file"))
+        with self._lock:
+            if self._files.pop(file_id, None) is None:
+                raise _ApiError("file_not_found")
+            for messages in self._messages.values():
+                for ts, msg in list(messages.items()):
+                    files = [f for f in msg.get("files") or [] if f.get("id") != file_id]
+                    if len(files) == len(msg.get("files") or []):
+                        continue
+                    if files or msg.get("text") or msg.get("blocks"):
+                        messages[ts] = {**msg, "files": files}
+                    else:
+                        del messages[ts]
+                        self._ts_channel.pop(ts, None)
+        return {"ok": True}
+
     def file_content(self, file_id: str) -> bytes | None:
         with self._lock:
             entry = self._files.get(file_id)
@@ -1297,6 +1686,7 @@ class SlackEmulator:
         "apps.connections.open": _api_apps_connections_open,
         "files.getUploadURLExternal": _api_files_get_upload_url,
         "files.completeUploadExternal": _api_files_complete_upload,
+        "files.delete": _api_files_delete,
     }
 
     # ---------------------------------------------------- view stack (driver side)
@@ -1310,9 +1700,29 @@ class SlackEmulator:
             elif stack and (view_id is None or stack[-1] == view_id):
                 stack.pop()
 
+    def _checked_response_view(self, user_id: str, action: str, view: Any) -> None:
+        """A view returned in a ``response_action`` goes through Slack's validator too."""
+        problems = limits.validate_view(view)
+        if not problems:
+            return
+        body = {
+            "ok": False,
+            "error": "invalid_arguments",
+            "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]},
+        }
+        self._record(
+            "view_submission.response_action",
+            {"response_action": action, "user": user_id, "view": view},
+            body,
+        )
+        raise ValueError(
+            f"Slack refuses this response_action {action!r} view: " + "; ".join(problems)
+        )
+
     def replace_top_view(self, user_id: str, view: dict) -> dict:
         """``response_action: update`` from a view submission."""
         with self._lock:
+            self._checked_response_view(user_id, "update", view)
             stack = self._stacks.get(user_id) or []
             if not stack:
                 raise LookupError(f"{user_id} has no open modal")
@@ -1329,6 +1739,7 @@ class SlackEmulator:
     def push_view(self, user_id: str, view: dict) -> dict:
         """``response_action: push`` from a view submission."""
         with self._lock:
+            self._checked_response_view(user_id, "push", view)
             stack = self._stacks.setdefault(user_id, [])
             stored = self._store_view(
                 user_id,
@@ -1338,6 +1749,32 @@ class SlackEmulator:
             )
             stack.append(stored["id"])
             return dict(stored)
+
+    def check_command_response(self, user_id: str, channel: str, body: Any) -> None:
+        """A slash command's immediate answer (its HTTP body), checked as Slack checks it.
+
+        Slack shows the answer only if it would accept it as a message; an answer it
+        refuses is recorded as ``slash_command.response`` and raised as ``ValueError``.
+        """
+        if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
+            return
+        with self._lock:
+            problems = limits.validate_message_blocks(body.get("blocks"))
+            error = "invalid_blocks" if problems else None
+            if not problems and limits.validate_message_text(body.get("text")):
+                error, problems = "msg_too_long", ["text is too long [json-pointer:/text]"]
+            if error:
+                self._record(
+                    "slash_command.response",
+                    {"user": user_id, "channel": channel, **body},
+                    {"ok": False, "error": error, "errors": problems},
+                )
+                raise ValueError(f"Slack refuses this slash command answer: {'; '.join(problems)}")
+            if body.get("response_type") == "in_channel":
+                viewers = self._humans_in(channel)
+            else:
+                viewers = {user_id}
+            self._scan(f"slash command answer to {user_id}", viewers, body, message=True)
 
     # ---------------------------------------------------------------- response URLs
 
@@ -1400,6 +1837,8 @@ class SlackEmulator:
         problems = limits.validate_message_blocks(args.get("blocks"))
         if problems:
             return 400, {"ok": False, "error": "invalid_blocks", "errors": problems}
+        if limits.validate_message_text(args.get("text")):
+            return 400, {"ok": False, "error": "msg_too_long"}
         ctx["uses"] += 1
         channel, ts = ctx["channel"], ctx["message_ts"]
         if args.get("delete_original"):
@@ -1421,8 +1860,11 @@ class SlackEmulator:
                 new["blocks"] = args["blocks"]
             if ts in self._ephemeral:
                 self._ephemeral[ts] = new
+                viewers = {new["user"]}
             else:
                 self._messages[channel][ts] = new
+                viewers = self._humans_in(channel)
+            self._scan(f"response_url replacing {ts}", viewers, args, message=True)
             return 200, {"ok": True}
         if not channel:
             return 200, {"ok": True}
@@ -1431,8 +1873,10 @@ class SlackEmulator:
         if args.get("response_type") == "in_channel":
             self._messages.setdefault(channel, {})[new_ts] = msg
             self._ts_channel[new_ts] = channel
+            self._scan(f"response_url in {channel}", self._humans_in(channel), args, message=True)
         elif ctx["user"]:
             self._ephemeral[new_ts] = {**msg, "channel": channel, "user": ctx["user"]}
+            self._scan(f"response_url to {ctx['user']}", {ctx["user"]}, args, message=True)
         return 200, {"ok": True}
 
 

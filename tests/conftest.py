@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 from bot.config import load_settings
 from bot.content import load_content
 from bot.local import LocalApp
-from slackemu import SlackEmulator
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from slackemu import SlackEmulator
 
 POSTGRES_URL = os.environ.get(
     "MENTOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -191,8 +191,15 @@ def harness(database_url: str, content: Any) -> Iterator[Harness]:
         upgrade(database.engine)
         clock = Clock(START)
         with LocalApp(settings, content=content, db=database, clock=clock) as app:
-            driver = slack.driver(app.url, SIGNING_SECRET)
+            # Strict: a request during which the app calls Slack fails the test (the
+            # app must ack first); work after earlier acks is held meanwhile.
+            driver = slack.driver(
+                app.url, SIGNING_SECRET, strict=True, quiet=app.background_held
+            )
             yield Harness(
                 slack=slack, app=app, driver=driver, clock=clock, db=database, settings=settings
             )
         database.dispose()
+        # What one person typed must reach anyone else escaped, never as a live ping or link.
+        leaks = slack.mrkdwn_violations
+        assert not leaks, "typed text forwarded as live mrkdwn:\n" + "\n".join(leaks)

@@ -30,9 +30,11 @@ def check_meeting_times(times: Sequence[datetime | None], *, now: datetime) -> d
 def check_length(text: str | None, *, default: int) -> tuple[int | None, str | None]:
     if text is None or not text.strip():
         return default, None
-    if not text.strip().isdigit():
+    stripped = text.strip()
+    # isdigit() alone accepts "²", which int() refuses, and numbers of any length.
+    if not (stripped.isascii() and stripped.isdigit()) or len(stripped) > 6:
         return None, "Give the length in minutes, e.g. 45."
-    minutes = int(text.strip())
+    minutes = int(stripped)
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         return None, f"A meeting lasts between {MIN_MINUTES} and {MAX_MINUTES} minutes."
     return minutes, None

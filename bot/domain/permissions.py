@@ -15,5 +15,10 @@ def require_invitee(user_id: str, invitee_id: str) -> None:
         raise NotAllowed("Only the person who was invited can answer this invitation.")
 
 
-def is_coordinator(user_id: str, *, admins: frozenset[str], slack_admin: bool) -> bool:
-    return user_id in admins or slack_admin
+def is_coordinator(
+    user_id: str, *, admins: frozenset[str], slack_admin: bool, member: bool
+) -> bool:
+    """In MENTOR_ADMINS or a Slack admin/owner -- and in either case a member of
+    the workspace asked about: one listed ID is not a coordinator of every
+    workspace the app is installed in, nor of one it visits through Slack Connect."""
+    return member and (user_id in admins or slack_admin)

@@ -11,9 +11,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.domain.errors import UserError
 from bot.ids import Action
-from bot.listeners.common import button_int, post, report_with, team_of
+from bot.listeners.common import (
+    button_int,
+    keep_posted,
+    message_ref,
+    open_modal_after_ack,
+    post_kept,
+    report_to,
+    surface_of,
+    team_of,
+    tell,
+)
 from bot.listeners.home import publish_home
 from bot.services import coaching, pairing
+from bot.store import posted
 from bot.views.coaching import (
     feedback_details_modal,
     feedback_poll,
@@ -55,7 +66,7 @@ async def handle_invitation_answer(
         _answer(
             deps, client, team_of(body, context), body["user"]["id"], pair_id_of(action), accept
         ),
-        on_error=report_with(respond),
+        on_error=report_to(deps, client, body, respond),
     )
 
 
@@ -82,7 +93,7 @@ async def _kick_off(deps: Deps, client: AsyncWebClient, team_id: str, pair: Any)
     await deps.db.run(
         pairing.set_pair_channel, team_id=team_id, pair_id=pair.id, channel_id=channel_id
     )
-    await client.chat_postMessage(
+    sent = await client.chat_postMessage(
         channel=channel_id,
         blocks=as_dicts(
             kickoff_blocks(
@@ -91,6 +102,10 @@ async def _kick_off(deps: Deps, client: AsyncWebClient, team_id: str, pair: Any)
         ),
         text=f"Welcome {mention(pair.mentor_id)} and {mention(pair.mentee_id)}: "
         "your mentoring pair starts here",
+    )
+    # It names both: kept, so forget-me deletes it (found through the pair's channel).
+    await keep_posted(
+        deps, team_id, channel=sent["channel"], ts=sent["ts"], kind=posted.GROUP_DM, about=None
     )
 
 
@@ -107,10 +122,19 @@ async def _close_invitation(
             ),
             text="Invitation answered",
         )
-    invitee = mention(pair.partner_of(pair.inviter_id))
+    invitee_id = pair.partner_of(pair.inviter_id)
     key = "invite_accepted" if accepted else "invite_declined"
-    await client.chat_postMessage(
-        channel=pair.inviter_id, text=deps.content.message(key, invitee=invitee)
+    sent = await client.chat_postMessage(
+        channel=pair.inviter_id, text=deps.content.message(key, invitee=mention(invitee_id))
+    )
+    # It names the invitee in the inviter's DM: kept, so forget-me deletes it.
+    await keep_posted(
+        deps,
+        pair.team_id,
+        channel=sent["channel"],
+        ts=sent["ts"],
+        kind=posted.NAMES_THEM,
+        about=invitee_id,
     )
 
 
@@ -135,6 +159,7 @@ async def handle_open_schedule(
     ack: Any,
     body: dict[str, Any],
     action: dict[str, Any],
+    respond: Any,
     client: AsyncWebClient,
     context: Any,
     deps: Deps,
@@ -148,8 +173,9 @@ async def handle_open_schedule(
     await ack()
     from bot.listeners.commands import open_schedule_modal
 
-    await open_schedule_modal(deps, client, body["trigger_id"], pair.id)
-
+    open_modal_after_ack(
+        deps, open_schedule_modal(deps, client, body["trigger_id"], pair.id), client, body, respond
+    )
 
 async def handle_meeting_menu(
     ack: Any,
@@ -170,7 +196,8 @@ async def handle_meeting_menu(
         )
         await ack()
         view = move_meeting_modal(meeting_id=meeting.id, starts_at=meeting.starts_at)
-        await client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+        opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+        open_modal_after_ack(deps, opening, client, body, respond)
     elif verb == "cancel":
         meeting = await deps.db.run(
             coaching.cancel_meeting,
@@ -181,14 +208,16 @@ async def handle_meeting_menu(
             now=deps.clock(),
         )
         await ack()
-        deps.background.spawn(
-            _announce_meeting_change(
+
+        async def after_cancel() -> None:
+            # Home first shows the meeting gone; a failure after that is published on top.
+            if surface_of(body) == "home":
+                await publish_home(deps, client, team_id, user_id)
+            await _announce_meeting_change(
                 deps, client, team_id, meeting.pair_id, meeting.starts_at, True, user_id
-            ),
-            on_error=report_with(respond),
-        )
-        if (body.get("container") or {}).get("type") == "view":
-            deps.background.spawn(publish_home(deps, client, team_id, user_id))
+            )
+
+        deps.background.spawn(after_cancel(), on_error=report_to(deps, client, body, respond))
     else:
         raise UserError("That menu choice is not one of mine, so I left everything as it was.")
 
@@ -204,13 +233,22 @@ async def _announce_meeting_change(
 ) -> None:
     pair = await deps.db.run(pairing.member_pair, team_id=team_id, pair_id=pair_id, user_id=user_id)
     message = meeting_changed(starts_at=starts_at, cancelled=cancelled, by=user_id)
-    await post(client, pair.channel_id or user_id, message)
+    await post_kept(
+        deps,
+        client,
+        team_id,
+        pair.channel_id or user_id,
+        message,
+        kind=posted.GROUP_DM,
+        about=None if pair.channel_id else user_id,
+    )
 
 
 async def handle_open_prep(
     ack: Any,
     body: dict[str, Any],
     action: dict[str, Any],
+    respond: Any,
     client: AsyncWebClient,
     context: Any,
     deps: Deps,
@@ -225,7 +263,8 @@ async def handle_open_prep(
         raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
     await ack()
     view = prep_modal(meeting_id=meeting.id, starts_at=meeting.starts_at)
-    await client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+    opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+    open_modal_after_ack(deps, opening, client, body, respond)
 
 
 def parse_feedback_ref(value: str) -> tuple[int, int | None, str]:
@@ -265,7 +304,7 @@ async def handle_feedback_choice(
     await ack()
     deps.background.spawn(
         _after_feedback(deps, client, body, state, kwargs.get("happened")),
-        on_error=report_with(respond),
+        on_error=report_to(deps, client, body, respond),
     )
 
 
@@ -276,13 +315,31 @@ async def _after_feedback(
     state: coaching.FeedbackState,
     happened: str | None,
 ) -> None:
-    await update_poll(deps, client, body["channel"]["id"], body["message"]["ts"], state)
+    channel, ts = message_ref(body)
+    if channel and ts:
+        await update_poll(deps, client, channel, ts, state)
     if state.first_answer and state.channel_id:
         notice = partner_gave_feedback(deps.content, user_id=state.user_id)
-        await post(client, state.partner_id, notice)
+        await post_kept(
+            deps,
+            client,
+            team_of(body, {}),
+            state.partner_id,
+            notice,
+            kind=posted.NAMES_THEM,
+            about=state.user_id,
+        )
     if happened in {"rescheduled", "no"} and state.meeting_id is not None:
         prompt = reschedule_prompt(deps.content, meeting_id=state.meeting_id)
-        await post(client, state.user_id, prompt)
+        await post_kept(
+            deps,
+            client,
+            team_of(body, {}),
+            state.user_id,
+            prompt,
+            kind=posted.DM,
+            about=state.user_id,
+        )
 
 
 async def update_poll(
@@ -307,6 +364,7 @@ async def handle_open_feedback_details(
     ack: Any,
     body: dict[str, Any],
     action: dict[str, Any],
+    respond: Any,
     client: AsyncWebClient,
     context: Any,
     deps: Deps,
@@ -322,13 +380,10 @@ async def handle_open_feedback_details(
     )
     await ack()
     view = feedback_details_modal(
-        ref=f"{pair_id}:{meeting_id or 0}",
-        helped=details[0],
-        change=details[1],
-        channel=body["channel"]["id"],
-        ts=body["message"]["ts"],
+        ref=f"{pair_id}:{meeting_id or 0}", helped=details[0], change=details[1]
     )
-    await client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+    opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+    open_modal_after_ack(deps, opening, client, body, respond)
 
 
 async def handle_tip_vote(
@@ -358,15 +413,12 @@ async def handle_tip_vote(
         role=role,
         vote=vote,
     )
-    deps.background.spawn(
-        client.chat_update(
-            channel=body["channel"]["id"],
-            ts=body["message"]["ts"],
-            text=tip.text,
-            blocks=as_dicts(tip.blocks),
-        ),
-        on_error=report_with(respond),
-    )
+    channel, ts = message_ref(body)
+    if channel and ts:
+        deps.background.spawn(
+            client.chat_update(channel=channel, ts=ts, text=tip.text, blocks=as_dicts(tip.blocks)),
+            on_error=report_to(deps, client, body, respond),
+        )
 
 
 async def handle_end_confirm(
@@ -391,15 +443,37 @@ async def handle_end_confirm(
     ended = pair_ended(deps.content, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id)
 
     async def announce() -> None:
-        await respond(delete_original=True)
-        await post(client, pair.channel_id or user_id, ended)
+        if respond is not None:  # the confirmation is an ephemeral message with a response_url
+            await respond(delete_original=True)
+        await post_kept(
+            deps,
+            client,
+            team_id,
+            pair.channel_id or user_id,
+            ended,
+            kind=posted.GROUP_DM,
+            about=None if pair.channel_id else user_id,
+        )
 
-    deps.background.spawn(announce(), on_error=report_with(respond))
+    deps.background.spawn(announce(), on_error=report_to(deps, client, body, respond))
 
 
-async def handle_end_cancel(ack: Any, respond: Any) -> None:
+async def handle_end_cancel(
+    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, deps: Deps
+) -> None:
     await ack()
-    await respond(delete_original=True)
+    deps.background.spawn(never_mind(deps, client, body, respond))
+
+
+async def never_mind(
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], respond: Any
+) -> None:
+    """A Cancel button: its ephemeral question goes away; pressed anywhere else (no
+    response_url), the person is told that nothing changed."""
+    if respond is not None:
+        await respond(delete_original=True)
+    else:
+        await tell(deps, client, body, None, "Okay, I left everything as it was.")
 
 
 async def handle_home_tips_toggle(

@@ -25,7 +25,7 @@ from bot.domain.commands import (
     Tips,
     parse_command,
 )
-from bot.listeners.common import report_with, team_of
+from bot.listeners.common import open_modal_after_ack, report_to, team_of
 from bot.listeners.program import handle_program_command
 from bot.services import coaching, pairing
 from bot.services.overview import overview
@@ -58,14 +58,15 @@ async def handle_mentor(
         await ack()
         deps.background.spawn(
             _start_pairing(deps, client, respond, team_id, user_id, command),
-            on_error=report_with(respond),
+            on_error=report_to(deps, client, body, respond),
         )
     elif isinstance(command, Status):
         await _status(ack, deps, team_id, user_id)
     elif isinstance(command, Schedule):
         pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)
         await ack()
-        await open_schedule_modal(deps, client, body["trigger_id"], pair.id)
+        opening = open_schedule_modal(deps, client, body["trigger_id"], pair.id)
+        open_modal_after_ack(deps, opening, client, body, respond)
     elif isinstance(command, Tips):
         await deps.db.run(
             coaching.set_tips,

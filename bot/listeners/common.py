@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.errors import UserError
 from bot.ids import INPUT_ACTION
+from bot.store import posted
 from bot.views.coaching import Outgoing
 
 logger = logging.getLogger(__name__)
@@ -19,8 +20,15 @@ logger = logging.getLogger(__name__)
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
-def report_with(respond: Any) -> Callable[[BaseException], Awaitable[None]]:
-    """Tell the person what went wrong after the ack, through the request's response_url."""
+def report_with(
+    respond: Any,
+    *,
+    deps: Any = None,
+    client: AsyncWebClient | None = None,
+    body: dict[str, Any] | None = None,
+) -> Callable[[BaseException], Awaitable[None]]:
+    """Tell the person what went wrong after the ack: through the request's
+    response_url when it has one, otherwise as ``tell`` does (the modal, Home, a DM)."""
 
     async def report(error: BaseException) -> None:
         if isinstance(error, UserError):
@@ -28,25 +36,177 @@ def report_with(respond: Any) -> Callable[[BaseException], Awaitable[None]]:
         else:
             logger.error("background work failed: %s", error, exc_info=error)
             message = SORRY
-        if respond is not None:
+        if client is not None and body is not None:
+            await tell(deps, client, body, respond, message)
+        elif respond is not None:
             await respond(text=message, response_type="ephemeral", replace_original=False)
+        else:
+            # Not the message itself: a UserError may quote what the person typed.
+            logger.warning("nobody to tell the person about a %s", type(error).__name__)
 
     return report
 
 
+def report_to(
+    deps: Any, client: AsyncWebClient, body: dict[str, Any], respond: Any
+) -> Callable[[BaseException], Awaitable[None]]:
+    """``report_with`` for a request whose surface may have no response_url."""
+    return report_with(respond, deps=deps, client=client, body=body)
+
+
+def open_modal_after_ack(
+    deps: Any, opening: Any, client: AsyncWebClient, body: dict[str, Any], respond: Any
+) -> None:
+    """Run ``opening`` (a views.open) after the ack, ahead of other queued work: a
+    trigger_id is good for 3 s ("Pass a valid trigger_id within 3 seconds of
+    receiving it", docs.slack.dev/tools/bolt-python/concepts/opening-modals)."""
+    deps.background.spawn(opening, on_error=report_to(deps, client, body, respond), first=True)
+
+
+def message_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(channel, ts) of the message a button was pressed in; (None, None) elsewhere."""
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
+    if isinstance(channel, str) and isinstance(ts, str) and channel and ts:
+        return channel, ts
+    return None, None
+
+
+def error_modal(message: str) -> dict[str, Any]:
+    from bot.views.common import section
+
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Mentor Bot"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(message).to_dict()],
+    }
+
+
+def surface_of(body: dict[str, Any]) -> str:
+    """Where the person acted: "message", "modal", "home", or "" (a command, an event).
+
+    Slack's block_actions payload names its source in ``container`` (type
+    ``message``, or ``view`` with a ``view_id``) and carries the ``message`` or
+    the ``view`` itself (docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+    """
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    if container.get("type") == "view" or view:
+        return "home" if view.get("type") == "home" else "modal"
+    if container.get("type") == "message" or body.get("message"):
+        return "message"
+    return ""
+
+
+async def tell(
+    deps: Any, client: AsyncWebClient, body: dict[str, Any], respond: Any, message: str
+) -> None:
+    """Show ``message`` to the person who acted, where they will read it.
+
+    Buttons in App Home and in modals come with no ``response_url`` (Slack sends
+    none for view surfaces; Bolt's ``respond`` is then None), so: a modal shows
+    the message in place (``views.update`` with the view's id, which "will be
+    available in the body of the request",
+    docs.slack.dev/tools/bolt-python/concepts/updating-pushing-views); Home is
+    published again with the message on top; anything else, or a failure on
+    the way, becomes a DM from the bot.
+    """
+    user_id = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+    if respond is not None:
+        try:
+            await respond(text=message, response_type="ephemeral", replace_original=False)
+            return
+        except Exception as error:  # noqa: BLE001 - an expired response_url: a DM instead
+            logger.warning("response_url answer failed (%s); sending a DM", error)
+    surface = surface_of(body)
+    view_id = (body.get("view") or {}).get("id") if surface in ("modal", "home") else None
+    try:
+        if surface == "modal" and isinstance(view_id, str) and view_id:
+            await client.views_update(view_id=view_id, view=error_modal(message))
+            return
+        if surface == "home" and deps is not None and user_id:
+            from bot.listeners.home import publish_home
+
+            await publish_home(deps, client, team_of(body, {}), user_id, notice=message)
+            return
+    except Exception as error:  # noqa: BLE001 - the DM below still reaches them
+        logger.warning("answering in the %s failed (%s); sending a DM", surface, error)
+    if user_id:
+        await client.chat_postMessage(channel=user_id, text=message)
+
+
+# Row ids are 32-bit on PostgreSQL; a larger number cannot name a row, only crash a query.
+MAX_ID = 2**31 - 1
+
+
+def id_or_none(value: object) -> int | None:
+    """A non-negative id written in ASCII digits, or None. ``str.isdigit`` is not
+    enough: it accepts "²", which ``int`` refuses, and any length."""
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 def button_int(value: object) -> int:
     """The ID a button or menu carries; anything that is not one of ours is refused."""
-    try:
-        return int(str(value))
-    except ValueError:
+    number = id_or_none(value)
+    if number is None:
         raise UserError(
             "That button is not one of mine any more, so I left everything as it was."
-        ) from None
+        )
+    return number
 
 
 async def post(client: AsyncWebClient, channel: str, message: Outgoing) -> Any:
     return await client.chat_postMessage(
         channel=channel, text=message.text, blocks=[b.to_dict() for b in message.blocks]
+    )
+
+
+async def post_kept(
+    deps: Any,
+    client: AsyncWebClient,
+    team_id: str,
+    channel: str,
+    message: Outgoing,
+    *,
+    kind: str,
+    about: str | None,
+) -> Any:
+    """``post``, then note the message (channel and ts) in the ledger so that
+    ``forget-me`` can delete it from Slack. ``about``: the person whose words or name
+    it carries; None for a pair's group DM (found through the pair)."""
+    response = await post(client, channel, message)
+    await keep_posted(
+        deps, team_id, channel=response["channel"], ts=response["ts"], kind=kind, about=about
+    )
+    return response
+
+
+async def keep_posted(
+    deps: Any,
+    team_id: str,
+    *,
+    channel: str,
+    kind: str,
+    about: str | None,
+    ts: str | None = None,
+    file_id: str | None = None,
+) -> None:
+    """Note in the ledger a message or file the bot just posted (see ``post_kept``)."""
+    await deps.db.run(
+        posted.keep,
+        team_id=team_id,
+        kind=kind,
+        channel_id=channel,
+        ts=ts,
+        file_id=file_id,
+        user_id=about,
+        now=deps.clock(),
     )
 
 
@@ -69,7 +229,7 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     """The modal's private_metadata; a view that was not built by us is refused."""
     try:
         data = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
+    except (ValueError, TypeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise UserError(FORM_GONE)
@@ -78,21 +238,28 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 def metadata_int(view: dict[str, Any], key: str) -> int:
     value = metadata(view).get(key)
-    if not isinstance(value, int):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
         raise UserError(FORM_GONE)
     return value
 
 
 def input_value(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return view.get("state", {}).get("values", {}).get(block_id, {}).get(INPUT_ACTION, {}) or {}
+    values = (view.get("state") or {}).get("values")
+    entry = values.get(block_id) if isinstance(values, dict) else None
+    entry = entry.get(INPUT_ACTION) if isinstance(entry, dict) else None
+    return entry if isinstance(entry, dict) else {}
 
 
 def input_text(view: dict[str, Any], block_id: str) -> str:
-    return (input_value(view, block_id).get("value") or "").strip()
+    value = input_value(view, block_id).get("value")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def input_instant(view: dict[str, Any], block_id: str) -> datetime | None:
     stamp = input_value(view, block_id).get("selected_date_time")
     if stamp is None:
         return None
-    return datetime.fromtimestamp(int(stamp), UTC)
+    try:
+        return datetime.fromtimestamp(int(stamp), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise UserError(FORM_GONE) from None

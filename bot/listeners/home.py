@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
+from bot.domain.errors import NotAllowed, UserError
 from bot.domain.permissions import is_coordinator
 from bot.services import coaching
 from bot.services.overview import overview
@@ -13,7 +14,11 @@ from bot.slackapi import fetch_user
 from bot.views.home import home_view
 
 
-async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+async def publish_home(
+    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, *, notice: str | None = None
+) -> None:
+    """Publish the person's Home; ``notice``: a line on top answering what they just did
+    there (Home's buttons have no response_url to answer through)."""
     now = deps.clock()
     # One users.info answers both "which zone?" (for someone the bot has not met yet)
     # and "a Slack admin?" (coordinators see the program's figures).
@@ -28,15 +33,43 @@ async def publish_home(deps: Deps, client: AsyncWebClient, team_id: str, user_id
         default_tz=slack_user.tz,
     )
     figures = report = None
-    if is_coordinator(user_id, admins=deps.settings.admins, slack_admin=slack_user.is_admin):
-        figures, report = await deps.db.run(coordinator_overview, team_id=team_id, now=now)
-    view = home_view(data, figures=figures, report=report)
+    if is_coordinator(
+        user_id,
+        admins=deps.settings.admins,
+        slack_admin=slack_user.is_admin,
+        member=slack_user.member_of(team_id),
+    ):
+        figures, report = await deps.db.run(
+            coordinator_overview,
+            team_id=team_id,
+            now=now,
+            viewer=user_id,  # their own answers never count in what they see
+            minimum=deps.content.settings.privacy_minimum_people,
+        )
+    view = home_view(data, figures=figures, report=report, notice=notice)
     await client.views_publish(user_id=user_id, view=view.to_dict())
 
 
-async def is_coordinator_user(deps: Deps, client: AsyncWebClient, user_id: str) -> bool:
-    """In MENTOR_ADMINS, or a Slack workspace admin or owner."""
-    if user_id in deps.settings.admins:
-        return True
-    slack_admin = (await fetch_user(client, user_id)).is_admin
-    return is_coordinator(user_id, admins=deps.settings.admins, slack_admin=slack_admin)
+async def is_coordinator_user(
+    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str
+) -> bool:
+    """In MENTOR_ADMINS, or a Slack workspace admin or owner, and a member of this
+    workspace. It asks Slack (users.info), so it runs after the ack."""
+    try:
+        slack_user = await fetch_user(client, user_id)
+    except UserError:  # users.info: user_not_found, i.e. not in this workspace
+        return False
+    return is_coordinator(
+        user_id,
+        admins=deps.settings.admins,
+        slack_admin=slack_user.is_admin,
+        member=slack_user.member_of(team_id),
+    )
+
+
+async def require_coordinator(
+    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, refusal: str
+) -> None:
+    """Refuse anyone but a coordinator of this workspace (after the ack)."""
+    if not await is_coordinator_user(deps, client, team_id, user_id):
+        raise NotAllowed(refusal)

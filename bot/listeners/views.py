@@ -17,10 +17,12 @@ from bot.listeners.common import (
     metadata,
     metadata_int,
     post,
+    post_kept,
     team_of,
 )
 from bot.listeners.home import publish_home
 from bot.services import coaching
+from bot.store import posted
 from bot.views.coaching import meeting_changed, prep_shared, schedule_confirmation
 
 
@@ -65,11 +67,15 @@ async def handle_schedule_submit(
         now=now,
     )
     await ack()
-    pair = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=pair_id)
     message = schedule_confirmation(
         deps.content, [(m.id, m.number, m.starts_at, m.minutes) for m in meetings]
     )
-    deps.background.spawn(post(client, pair or user_id, message))
+
+    async def confirm() -> None:
+        channel = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=pair_id)
+        await post(client, channel or user_id, message)
+
+    deps.background.spawn(confirm())
 
 
 async def handle_move_submit(
@@ -98,10 +104,25 @@ async def handle_move_submit(
         now=now,
     )
     await ack()
-    channel = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=meeting.pair_id)
     message = meeting_changed(starts_at=meeting.starts_at, cancelled=False, by=user_id)
+
+    async def announce() -> None:
+        channel = await deps.db.run(
+            coaching.pair_channel, team_id=team_id, pair_id=meeting.pair_id
+        )
+        # It names who moved it: kept, so forget-me deletes it with the pair's group DM.
+        await post_kept(
+            deps,
+            client,
+            team_id,
+            channel or user_id,
+            message,
+            kind=posted.GROUP_DM,
+            about=None if channel else user_id,
+        )
+
     deps.background.spawn(publish_home(deps, client, team_id, user_id))
-    deps.background.spawn(post(client, channel or user_id, message))
+    deps.background.spawn(announce())
 
 
 async def handle_prep_submit(
@@ -138,7 +159,12 @@ async def handle_prep_submit(
         questions=questions,
         starts_at=meeting.starts_at,
     )
-    deps.background.spawn(post(client, pair.mentor_id, message))
+    # The mentee's words in the mentor's DM: kept in the ledger, so forget-me deletes them.
+    deps.background.spawn(
+        post_kept(
+            deps, client, team_id, pair.mentor_id, message, kind=posted.PREP_SHARED, about=user_id
+        )
+    )
 
 
 async def handle_feedback_details_submit(
@@ -165,5 +191,5 @@ async def handle_feedback_details_submit(
         change=input_text(view, Block.CHANGE),
     )
     await ack()
-    if isinstance(data.get("channel"), str) and isinstance(data.get("ts"), str):
-        deps.background.spawn(update_poll(deps, client, data["channel"], data["ts"], state))
+    if state.poll is not None:
+        deps.background.spawn(update_poll(deps, client, *state.poll, state))

@@ -17,26 +17,43 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.content import Content
 from bot.domain.tips import STALE_AFTER
+from bot.scheduling import tipchoice
 from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
 from bot.scheduling.render import render
 from bot.scheduling.sender import DeliveryError, SlackSender
 from bot.services import pairing
-from bot.store import outbox, repo
+from bot.services.privacy import SLACK_DELETE
+from bot.store import outbox, repo, workspaces
 from bot.store.db import Database
-from bot.store.models import Meeting
+from bot.store.models import Meeting, Workspace
 from bot.store.outbox import ClaimedMessage
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# Slack's answers to chat.delete / files.delete that mean there is nothing left to delete.
+ALREADY_GONE = frozenset(
+    {
+        "message_not_found",
+        "cant_delete_message",
+        "channel_not_found",
+        "is_archived",
+        "file_not_found",
+        "file_deleted",
+        "cant_delete_file",
+    }
+)
+# Redelivered events are recognised for this long (Slack retries within minutes).
+EVENT_MEMORY = timedelta(days=1)
 CLAIM_BATCH = 100
 TZ_REFRESH_PER_PASS = 50
+DEFAULT_RETENTION = timedelta(days=30)
 
 
 def worker_name() -> str:
@@ -76,17 +93,26 @@ class Engine:
         *,
         worker: str | None = None,
         concurrency: int = 8,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self.db = db
         self.sender = sender
         self.content = content
         self.worker = worker or worker_name()
         self.concurrency = concurrency
+        # How long an uninstalled workspace's data is kept (MENTOR_UNINSTALL_RETENTION_DAYS).
+        self.retention = retention
         # Set on shutdown: the pass stops claiming; what it holds is finished first.
         self.stopping = threading.Event()
+        # Workspaces whose token Slack refused during this pass: the rest of what was
+        # claimed for them is held without asking Slack again.
+        self._dead_teams: set[str] = set()
 
     def run_pass(self, now: datetime) -> PassReport:
         report = PassReport()
+        self._dead_teams = set()
+        self._settle_workspaces(now, report)
+        self.db.call(repo.forget_events, before=now - EVENT_MEMORY)
         while True:
             people, planned = self.db.call(plan_tips, content=self.content, now=now)
             report.planned += planned
@@ -95,8 +121,13 @@ class Engine:
         self._refresh_time_zones(now)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="deliver") as pool:
             while True:
+                # Tips get their practice here, chosen in the claim's own transaction.
                 batch = self.db.call(
-                    outbox.claim_due, now=now, worker=self.worker, limit=CLAIM_BATCH
+                    tipchoice.claim_due,
+                    content=self.content,
+                    now=now,
+                    worker=self.worker,
+                    limit=CLAIM_BATCH,
                 )
                 if not batch:
                     break
@@ -113,7 +144,38 @@ class Engine:
                     report.outcomes.update(outcomes)
         return report
 
+    def _settle_workspaces(self, now: datetime, report: PassReport) -> None:
+        """Each pass reads tokens afresh; resumes paused workspaces that have a new token
+        (a reinstall, an operator's new SLACK_BOT_TOKEN); deletes those uninstalled
+        longer than the retention period."""
+        self.sender.forget()
+        purged = self.db.call(workspaces.purge_expired, now=now, retention=self.retention)
+        for team_id in purged:
+            logger.info(
+                "workspace %s: data deleted, uninstalled more than %s ago", team_id, self.retention
+            )
+        report.outcomes.update({"purged": len(purged)} if purged else {})
+        for team_id, status, dead_token in self.db.call(workspaces.not_active):
+            try:
+                token = self.sender.current_token(team_id)
+            except Exception:  # noqa: BLE001 - a failed lookup or refresh: still paused
+                logger.exception("workspace %s: token lookup failed", team_id)
+                continue
+            if token and workspaces.token_fingerprint(token) != dead_token:
+                self.db.call(workspaces.resume, team_id=team_id, now=now)
+                logger.info("workspace %s: %s, resumed with a new token", team_id, status)
+
     def _deliver(self, message: ClaimedMessage, now: datetime) -> str:
+        if message.team_id in self._dead_teams:
+            self.db.call(
+                outbox.hold_message,
+                message_id=message.id,
+                worker=self.worker,
+                reason="workspace paused",
+            )
+            return "held"
+        if message.kind == SLACK_DELETE:
+            return self._delete_in_slack(message, now)
         try:
             if not self._still_wanted(message, now):
                 self.db.call(
@@ -144,9 +206,10 @@ class Engine:
                 channel_id=posted.channel,
                 ts=posted.ts,
             )
+        # A tip's practice is recorded as received in the same transaction.
         self.db.call_core(
-            outbox.mark_sent,
-            message_id=message.id,
+            tipchoice.mark_sent,
+            message=message,
             worker=self.worker,
             now=now,
             channel_id=posted.channel,
@@ -154,12 +217,41 @@ class Engine:
         )
         return "sent"
 
+    def _delete_in_slack(self, message: ClaimedMessage, now: datetime) -> str:
+        """One of the bot's messages (or files) that ``forget-me`` deletes. The row names
+        a channel and a message of the forgotten person, so it goes as soon as Slack has
+        done it (or says there is nothing to delete), and after the last attempt."""
+        try:
+            self.sender.delete(message.team_id, message.payload)
+        except DeliveryError as error:
+            if error.error in ALREADY_GONE or error.outcome in ("permanent", "person"):
+                self.db.call(outbox.discard, message_id=message.id, worker=self.worker)
+                return "deleted"
+            if error.outcome == "workspace" or message.attempts < MAX_ATTEMPTS:
+                return self._settle_failure(message, error, now)
+            logger.warning(
+                "a Slack deletion for forget-me was given up after %d attempts: %s",
+                message.attempts,
+                error.error,
+            )
+            self.db.call(outbox.discard, message_id=message.id, worker=self.worker)
+            return "failed"
+        except Exception as error:  # noqa: BLE001 - one bad row never stops the pass
+            logger.exception("a Slack deletion for forget-me failed")
+            return self._settle_failure(message, DeliveryError("retry", type(error).__name__), now)
+        self.db.call(outbox.discard, message_id=message.id, worker=self.worker)
+        return "deleted"
+
     def _still_wanted(self, message: ClaimedMessage, now: datetime) -> bool:
         """Send-time guard for messages whose reason may have gone since planning."""
         if message.kind == "tip":
             # Tips are cancelled in the same transaction as tips off or an ended pair;
-            # only their age is left to check, and that needs no query.
-            return now - message.due_at <= STALE_AFTER
+            # only their age is left to check, and that needs no query. The claim found
+            # no practice (tip_id None) when the person has no active pair any more.
+            return (
+                now - message.due_at <= STALE_AFTER
+                and message.payload.get("tip_id") is not None
+            )
         if message.kind == "schedule_ask" or message.meeting_id is not None:
             return self.db.call(_guard_in_database, message=message, now=now)
         return True
@@ -173,6 +265,11 @@ class Engine:
                 _pause_person, message=message, reason=error.error, now=now, worker=self.worker
             )
             return "paused"
+        if error.outcome == "workspace":
+            # One dead bot token stops the whole workspace, not each person in turn.
+            self._dead_teams.add(message.team_id)
+            self.db.call(_hold_workspace, message=message, error=error, now=now, worker=self.worker)
+            return "held"
         if error.outcome == "permanent" or message.attempts >= MAX_ATTEMPTS:
             self.db.call(
                 outbox.mark_failed, message_id=message.id, worker=self.worker, error=error.error
@@ -194,6 +291,14 @@ class Engine:
                 tz = self.sender.user_tz(team_id, user_id)
             except DeliveryError as error:
                 logger.info("time zone of %s not refreshed: %s", user_id, error.error)
+                if error.outcome == "workspace":
+                    self.db.call(
+                        workspaces.pause,
+                        team_id=team_id,
+                        reason=error.error,
+                        now=now,
+                        token=error.token,
+                    )
                 continue
             self.db.call(
                 lambda s, t=team_id, u=user_id, z=tz: repo.ensure_person(
@@ -211,6 +316,18 @@ def _guard_in_database(session: Session, *, message: ClaimedMessage, now: dateti
         meeting = session.get(Meeting, message.meeting_id)
         return meeting is not None and meeting.status == "scheduled"
     return True
+
+
+def _hold_workspace(
+    session: Session, *, message: ClaimedMessage, error: DeliveryError, now: datetime, worker: str
+) -> None:
+    outbox.hold_message(session, message_id=message.id, worker=worker, reason=error.error)
+    if workspaces.pause(
+        session, team_id=message.team_id, reason=error.error, now=now, token=error.token
+    ):
+        logger.warning(
+            "workspace %s paused: Slack refused its token (%s)", message.team_id, error.error
+        )
 
 
 def _pause_person(
@@ -235,6 +352,7 @@ def _stale_time_zones(session: Session, *, now: datetime) -> list[tuple[str, str
         .where(
             Person.tips_planned_until.is_not(None),
             Person.tz_checked_at < now - repo.TZ_FRESH_FOR,
+            ~exists().where(Workspace.team_id == Person.team_id),
         )
         .limit(TZ_REFRESH_PER_PASS)
     )

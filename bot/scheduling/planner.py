@@ -11,7 +11,7 @@ from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.content import Content
-from bot.domain.tips import LATE_GRACE, next_tip_due, spread_offset, tip_for, tip_list_role
+from bot.domain.tips import LATE_GRACE, next_tip_due, spread_offset, tip_list_role
 from bot.store import outbox
 from bot.store.models import Pair, Person
 from bot.store.outbox import PlannedMessage
@@ -55,11 +55,6 @@ def plan_tips(
     roles = _active_roles(session, people)
     settings = content.settings
     default_minute = settings.tip_time.hour * 60 + settings.tip_time.minute
-    lists = {
-        "mentor": [p.id for p in content.mentor_practices],
-        "mentee": [p.id for p in content.mentee_practices],
-        "both": [p.id for p in content.mentor_practices + content.mentee_practices],
-    }
     planned: list[PlannedMessage] = []
     changes: list[dict[str, Any]] = []
     for person in people:
@@ -74,13 +69,13 @@ def plan_tips(
             after=max(person.tips_planned_until, now - LATE_GRACE),
         )
         if person.paused_until is not None and due < person.paused_until:
-            # Paused: skip this day without spending a tip from the rotation.
+            # Paused: skip this day (nothing is planned, so nothing to drop later).
             changes.append(_change(person, planned_until=due, sent=person.tips_sent))
             continue
         if settings.tip_spread:
             due += spread_offset(person.tip_seed, settings.tip_spread)
-        role = tip_list_role(person_roles)
-        tip_id = tip_for(lists[role], seed=person.tip_seed, index=person.tips_sent)
+        # No practice yet: it is chosen when the tip is sent (bot.scheduling.tipchoice),
+        # from what the person has received by then.
         planned.append(
             PlannedMessage(
                 team_id=person.team_id,
@@ -88,7 +83,11 @@ def plan_tips(
                 kind="tip",
                 recipient=person.user_id,
                 due_at=due,
-                payload={"tip_id": tip_id, "role": role, "local_day": local_day.isoformat()},
+                payload={
+                    "role": tip_list_role(person_roles),
+                    "local_day": local_day.isoformat(),
+                    "seed": person.tip_seed,
+                },
             )
         )
         changes.append(_change(person, planned_until=due, sent=person.tips_sent + 1))

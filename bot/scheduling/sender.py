@@ -20,7 +20,6 @@ PERSON_ERRORS = frozenset(
     {
         "user_not_found",
         "user_disabled",
-        "account_inactive",
         "cannot_dm_bot",
         "messages_tab_disabled",
         "user_not_visible",
@@ -30,6 +29,14 @@ PERSON_ERRORS = frozenset(
         "not_in_channel",
     }
 )
+# The workspace's bot token is dead, so nothing more can go to anyone there: the
+# pass pauses the whole workspace until a reinstall or a new token. Slack's words
+# (slack-api-ref, every method's errors): invalid_auth "Method was called with
+# invalid credentials"; not_authed "No authentication token provided";
+# account_inactive "Authentication token is for a deleted user or workspace when
+# using a bot token" (the app was removed: slackapi/bolt-python#1029);
+# token_revoked "... or the app has been removed".
+WORKSPACE_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 # The message itself is wrong; sending it again cannot help.
 MESSAGE_ERRORS = frozenset(
     {"invalid_blocks", "invalid_arguments", "msg_too_long", "no_text", "too_many_attachments"}
@@ -37,13 +44,21 @@ MESSAGE_ERRORS = frozenset(
 
 
 class DeliveryError(Exception):
-    """``outcome`` is "retry", "person" or "permanent"; ``retry_after`` in seconds if Slack said."""
+    """``outcome`` is "retry", "person", "workspace" or "permanent"; ``retry_after`` in
+    seconds if Slack said; ``token`` the token Slack refused, for a "workspace" error."""
 
-    def __init__(self, outcome: str, error: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        outcome: str,
+        error: str,
+        retry_after: float | None = None,
+        token: str | None = None,
+    ) -> None:
         super().__init__(error)
         self.outcome = outcome
         self.error = error
         self.retry_after = retry_after
+        self.token = token
 
 
 @dataclass(frozen=True)
@@ -65,13 +80,27 @@ class SlackSender:
         self._clients: dict[str, WebClient] = {}
         self._lock = threading.Lock()
 
+    def current_token(self, team_id: str) -> str | None:
+        """The workspace's bot token as stored now (refreshed first if it rotates)."""
+        return self._token_for_team(team_id)
+
+    def forget(self, team_id: str | None = None) -> None:
+        """Drop cached clients (one workspace's, or all), so the next call reads the
+        token again: a client never outlives its token."""
+        with self._lock:
+            if team_id is None:
+                self._clients.clear()
+            else:
+                self._clients.pop(team_id, None)
+
     def client(self, team_id: str) -> WebClient:
         with self._lock:
             client = self._clients.get(team_id)
             if client is None:
                 token = self._token_for_team(team_id)
                 if not token:
-                    raise DeliveryError("retry", "no_installation_for_team")
+                    # Uninstalled, or never installed: nothing can be sent there.
+                    raise DeliveryError("workspace", "no_installation_for_team")
                 client = WebClient(
                     token=token,
                     base_url=self._api_url,
@@ -93,15 +122,28 @@ class SlackSender:
         )
         return Posted(channel=response["channel"], ts=response["ts"])
 
+    def delete(self, team_id: str, target: dict[str, Any]) -> None:
+        """Delete one of the bot's own messages (``chat.delete``, scope chat:write) or
+        files (``files.delete``, scope files:write)."""
+        if target.get("file"):
+            self._call(team_id, "files_delete", file=target["file"])
+        else:
+            self._call(team_id, "chat_delete", channel=target["channel"], ts=target["ts"])
+
     def user_tz(self, team_id: str, user_id: str) -> str | None:
         response = self._call(team_id, "users_info", user=user_id)
         return response["user"].get("tz")
 
     def _call(self, team_id: str, method: str, **kwargs: Any) -> Any:
+        client = self.client(team_id)
         try:
-            return getattr(self.client(team_id), method)(**kwargs)
+            return getattr(client, method)(**kwargs)
         except SlackApiError as error:
-            raise classify(error) from None
+            failure = classify(error)
+            if failure.outcome == "workspace" or failure.error == "token_expired":
+                failure.token = client.token
+                self.forget(team_id)
+            raise failure from None
         except (OSError, TimeoutError) as error:
             raise DeliveryError("retry", f"connection: {error}"[:200]) from None
 
@@ -124,6 +166,8 @@ def classify(error: SlackApiError) -> DeliveryError:
         return DeliveryError("retry", "ratelimited", retry_after)
     if status >= 500:
         return DeliveryError("retry", f"http_{status}")
+    if code in WORKSPACE_ERRORS:
+        return DeliveryError("workspace", code)
     if code in PERSON_ERRORS:
         return DeliveryError("person", code)
     if code in MESSAGE_ERRORS:

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.content import Content
+from bot.domain.answers import FOCUS_MAX, NOTE_MAX, check_feedback_allowed, check_text
 from bot.domain.errors import Conflict, NotFound, UserError
 from bot.domain.meetings import feedback_due, prep_due
 from bot.domain.permissions import require_member
 from bot.services.pairing import member_pair
-from bot.store import outbox, repo
+from bot.store import outbox, received, repo
 from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
 from bot.store.outbox import PlannedMessage
 
@@ -219,6 +220,8 @@ def save_prep(
     questions: str,
     now: datetime,
 ) -> tuple[MeetingInfo, Pair]:
+    focus = check_text(focus, limit=FOCUS_MAX, what="Your area of focus")
+    questions = check_text(questions, limit=NOTE_MAX, what="Your questions")
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
     if user_id != meeting.pair.mentee_id:
         raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
@@ -247,6 +250,9 @@ class FeedbackState:
     first_answer: bool
     channel_id: str | None
     starts_at: datetime | None
+    # The poll message the bot sent this person, as recorded when it was sent:
+    # what a change of answer may update in place (never what a form claims).
+    poll: tuple[str, str] | None = None
 
 
 HAPPENED = ("yes", "rescheduled", "no")
@@ -274,10 +280,19 @@ def record_feedback(
         meeting = session.get(Meeting, meeting_id)
         if meeting is None or meeting.pair_id != pair.id:
             raise NotFound("I can't find that meeting any more.")
+    check_feedback_allowed(
+        pair_status=pair.status,
+        meeting_starts_at=meeting.starts_at if meeting is not None else None,
+        now=now,
+    )
     if happened is not None and happened not in HAPPENED:
         raise UserError("Choose yes, rescheduled or no.")
     if usefulness is not None and not 1 <= usefulness <= 5:
         raise UserError("Rate usefulness from 1 to 5.")
+    if helped is not None:
+        helped = check_text(helped, limit=NOTE_MAX, what="What helped")
+    if change is not None:
+        change = check_text(change, limit=NOTE_MAX, what="What you would change")
     row = session.scalars(
         select(Feedback).where(
             Feedback.pair_id == pair.id,
@@ -315,6 +330,9 @@ def record_feedback(
         first_answer=first,
         channel_id=pair.channel_id,
         starts_at=meeting.starts_at if meeting is not None else None,
+        poll=outbox.sent_poll(
+            session, team_id=team_id, user_id=user_id, pair_id=pair.id, meeting_id=meeting_id
+        ),
     )
 
 
@@ -393,6 +411,10 @@ def record_tip_vote(
         )
     else:
         existing.vote, existing.voted_at = vote, now
+    # The person's latest vote on the practice orders their later tips (👎: last).
+    received.record_vote(
+        session, team_id=team_id, user_id=user_id, practice_id=tip_id, vote=vote, now=now
+    )
     return tip_id, role
 
 

@@ -1,22 +1,35 @@
-"""Coordinators' program insights: counts and suppressed aggregates, never anyone's words.
+"""Coordinators' program insights: figures of closed weeks, counted in people.
 
-``program_report`` reads one workspace's rows and returns a frozen ``ProgramReport``.
-It never selects a free-text column (feedback ``helped``/``change``, prep ``focus``/
-``questions``), so the report cannot carry them. Any figure derived from people's
-ratings goes through ``suppress_small``: fewer than three answers and it is ``None``.
+``program_report`` returns a frozen ``ProgramReport``. It never selects a free-text
+column (feedback ``helped``/``change``, prep ``focus``/``questions``), and it never
+carries a rating: only how many people were on each side of a yes/no question.
 
-Definitions (all times UTC, ``now`` is a parameter; no clock is read here):
+The privacy rule (README, "Privacy") is enforced here and nowhere else:
 
-* A meeting is *past* once it has started (``starts_at <= now``) and *ahead* after
-  ``now``. Cancelled meetings count nowhere.
-* A past meeting is *held* if any member answered happened=yes, *missed* if any answered
-  no/rescheduled and none answered yes, and *unknown* if nobody answered "did it happen?".
-* Prep completion: of past meetings whose mentee prep prompt (outbox kind
-  ``prep_mentee``) was sent, the share that have a prep answer.
-* Weekly trends cover the last ``weeks`` Monday-start UTC weeks, the current week last:
-  meetings held (by start), feedback answers (by last update), tips sent (by ``sent_at``)
-  and new pairs (by the day the invitation was accepted).
-* Pairs at risk are active pairs with any of the reasons in ``RISK_*`` below.
+* **Closed weeks, frozen.** Figures built from what people answer — the poll's "did
+  it happen?" and usefulness, prep answers, tip votes — are published per closed week
+  (Monday 00:00 to Sunday 24:00 UTC); the open week is never shown. The first time a
+  closed week is needed its figures are frozen (``insight_weeks``, ``insight_people``)
+  from the answers whose own time falls in that week, and never change after that:
+  not with a late answer, an edited one, or a ``forget-me``.
+* **People, not answers.** Each person counts once per week and question: *met* if any
+  of their answers that week said the meeting happened (else *not met* if they said
+  "no"/"rescheduled"); *useful* if their ratings that week average 4 or more; a mentee
+  prompted for a meeting that week *prepared* if they sent their prep by the week's
+  end; *liked the tips* with at least as many 👍 as 👎 that week.
+* **Never the viewer.** A coordinator's own part is left out of what they see
+  (``viewer``); the CLI report has no viewer.
+* **K people.** A count of people is shown only when it is at least K
+  (``minimum``, the content setting ``privacy_minimum_people``, never under 3); a
+  yes/no split only when *both* sides have at least K people. Otherwise the split is
+  hidden whole (both sides), so neither side can be found from the other.
+* **Totals are sums of shown cells** (``total``, ``pooled``), so a total never gives
+  away a hidden week.
+* **Pairs at risk rest on meetings, never on ratings:** no meeting in three weeks, or
+  repeated "didn't happen" (a fact about the pair's meetings that both members share).
+
+Program state — pairs, open invitations, meetings ahead, and per closed week the tips
+sent and the pairs formed — is nobody's answer and is counted as it is.
 """
 
 from __future__ import annotations
@@ -24,70 +37,83 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
+from bot.store.models import (
+    Feedback,
+    InsightPerson,
+    InsightWeek,
+    Meeting,
+    Pair,
+    PrepAnswer,
+    ScheduledMessage,
+    TipVote,
+)
 
 T = TypeVar("T")
 
-MINIMUM_GROUP = 3
+MINIMUM_PEOPLE = 3  # K: the floor; content may raise it, never lower it
 QUIET_PERIOD = timedelta(weeks=3)
 RECENT_MEETINGS = 3  # how many of a pair's last past meetings the "didn't happen" rule reads
 MISSED_FOR_RISK = 2
-LOW_USEFULNESS = 2.0
+USEFUL_FROM = 4  # a person's average rating in a week at or above this: "found it useful"
 
 RISK_QUIET = "no meeting in three weeks"
 RISK_MISSED = "repeated 'didn't happen'"
-RISK_LOW_USEFULNESS = "low usefulness"
 
 HELD, MISSED, UNKNOWN = "held", "missed", "unknown"
 DIDNT_HAPPEN = ("no", "rescheduled")
 
 
-def suppress_small(count: int, value: T, minimum: int = MINIMUM_GROUP) -> T | None:
-    """``value`` when it rests on at least ``minimum`` answers, else ``None``.
-
-    The one gate every rating-derived figure passes, so that no figure can be traced
-    back to one person's answer.
-    """
+def suppress_small(count: int, value: T, minimum: int = MINIMUM_PEOPLE) -> T | None:
+    """``value`` when it rests on at least ``minimum`` people, else ``None``."""
     return value if count >= minimum else None
 
 
 @dataclass(frozen=True)
-class MeetingFigures:
-    scheduled: int  # ahead of now, not cancelled
-    held: int
-    missed: int
-    unknown: int
+class Split:
+    """One yes/no question in one closed week, in people.
+
+    ``people`` is how many answered (``None`` under K); ``yes`` how many of them are on
+    the yes side, ``None`` unless both sides have at least K people.
+    """
+
+    people: int | None = None
+    yes: int | None = None
+
+    @property
+    def share(self) -> float | None:
+        return None if self.yes is None or not self.people else self.yes / self.people
+
+
+def split(yes: int, no: int, minimum: int = MINIMUM_PEOPLE) -> Split:
+    people = yes + no
+    return Split(
+        people=suppress_small(people, people, minimum),
+        yes=yes if yes >= minimum and no >= minimum else None,
+    )
 
 
 @dataclass(frozen=True)
-class PrepFigures:
-    prompted: int  # past meetings whose mentee prep prompt was sent
-    answered: int  # of those, meetings with a prep answer
-    rate: float | None  # answered / prompted; None when nothing was prompted
+class WeekFigures:
+    week_start: date  # a Monday (UTC); the week is closed
+    feedback_people: int | None  # people who answered a poll; None under K
+    met: Split  # said their meeting happened
+    useful: Split  # rated meetings 4–5 on average
+    prepared: Split  # mentees prompted for a meeting that week who sent their prep
+    tips_liked: Split  # at least as many 👍 as 👎 on tips
+    tips_sent: int  # the bot's own messages: nobody's answer
+    new_pairs: int  # invitations accepted that week: program state
 
 
-@dataclass(frozen=True)
-class UsefulnessFigures:
-    answers: int  # how many ratings exist (a count, never a rating)
-    distribution: tuple[tuple[int, int], ...] | None  # ((1, n1), …, (5, n5)); None under 3
-    average: float | None  # None under 3 answers
-
-    def count(self, score: int) -> int | None:
-        if self.distribution is None:
-            return None
-        return dict(self.distribution)[score]
-
-
-@dataclass(frozen=True)
-class TipFigures:
-    votes: int
-    thumbs_up_rate: float | None  # share of +1 votes; None under 3 votes
+COUNT_METRICS = ("feedback_people", "tips_sent", "new_pairs")
+SPLIT_METRICS = ("met", "useful", "prepared", "tips_liked")
+TREND_METRICS = COUNT_METRICS
 
 
 @dataclass(frozen=True)
@@ -99,36 +125,45 @@ class AtRiskPair:
 
 
 @dataclass(frozen=True)
-class WeekFigures:
-    week_start: date  # a Monday (UTC)
-    meetings_held: int
-    feedback_answers: int
-    tips_sent: int
-    new_pairs: int
-
-
-TREND_METRICS = ("meetings_held", "feedback_answers", "tips_sent", "new_pairs")
-
-
-@dataclass(frozen=True)
 class ProgramReport:
     team_id: str
     generated_at: datetime
+    viewer: str | None  # whose own answers are left out; None (the CLI): nobody's
+    minimum_people: int  # K
     active_pairs: int
     ended_pairs: int
     open_invitations: int
-    meetings: MeetingFigures
-    prep: PrepFigures
-    usefulness: UsefulnessFigures
-    tips: TipFigures
+    meetings_ahead: int  # scheduled, not cancelled, starting after ``generated_at``
     at_risk: tuple[AtRiskPair, ...]
-    weeks: tuple[WeekFigures, ...]  # oldest first; the week containing ``generated_at`` last
+    weeks: tuple[WeekFigures, ...]  # closed weeks, oldest first; the open week never
 
-    def series(self, metric: str) -> tuple[int, ...]:
-        """One trend metric (see ``TREND_METRICS``) as a tuple, oldest week first."""
-        if metric not in TREND_METRICS:
-            raise ValueError(f"unknown trend metric {metric!r}; one of {', '.join(TREND_METRICS)}")
+    @property
+    def last_week(self) -> WeekFigures | None:
+        """The most recent closed week."""
+        return self.weeks[-1] if self.weeks else None
+
+    def series(self, metric: str) -> tuple[int | None, ...]:
+        """One count (see ``COUNT_METRICS``) per closed week, oldest first; ``None``
+        where hidden."""
+        if metric not in COUNT_METRICS:
+            raise ValueError(f"unknown trend metric {metric!r}; one of {', '.join(COUNT_METRICS)}")
         return tuple(getattr(week, metric) for week in self.weeks)
+
+    def total(self, metric: str) -> int:
+        """The sum of the shown weekly cells of one count: hidden weeks add nothing."""
+        return sum(value for value in self.series(metric) if value is not None)
+
+    def splits(self, metric: str) -> tuple[Split, ...]:
+        if metric not in SPLIT_METRICS:
+            raise ValueError(f"unknown split {metric!r}; one of {', '.join(SPLIT_METRICS)}")
+        return tuple(getattr(week, metric) for week in self.weeks)
+
+    def pooled(self, metric: str) -> Split:
+        """A split over all weeks, summed from the weeks whose split is shown only."""
+        shown = [s for s in self.splits(metric) if s.yes is not None and s.people is not None]
+        if not shown:
+            return Split()
+        return Split(people=sum(s.people or 0 for s in shown), yes=sum(s.yes or 0 for s in shown))
 
 
 def week_start(when: datetime | date) -> date:
@@ -137,13 +172,30 @@ def week_start(when: datetime | date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _bounds(week: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(week, time.min, tzinfo=UTC)
+    return start, start + timedelta(weeks=1)
+
+
 def program_report(
-    session: Session, *, team_id: str, now: datetime, weeks: int = 8
+    session: Session,
+    *,
+    team_id: str,
+    now: datetime,
+    weeks: int = 8,
+    viewer: str | None = None,
+    minimum: int = MINIMUM_PEOPLE,
 ) -> ProgramReport:
+    """What a coordinator (``viewer``; ``None`` for the CLI) may see of one workspace.
+
+    Freezes the closed weeks it shows that were never frozen before, so it writes.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if weeks < 1:
         raise ValueError("weeks must be at least 1")
+    if minimum < MINIMUM_PEOPLE:
+        raise ValueError(f"minimum must be at least {MINIMUM_PEOPLE} people")
     now = now.astimezone(UTC)
 
     pairs = session.execute(
@@ -162,92 +214,207 @@ def program_report(
         .where(Meeting.team_id == team_id, Meeting.status == "scheduled")
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    # Only the columns figures need: the free-text columns are never read.
-    feedback = session.execute(
-        select(
-            Feedback.pair_id,
-            Feedback.meeting_id,
-            Feedback.happened,
-            Feedback.usefulness,
-            Feedback.updated_at,
-        ).where(Feedback.team_id == team_id)
-    ).all()
-
-    answers_by_meeting: dict[int, list[str]] = defaultdict(list)
-    for row in feedback:
-        if row.meeting_id is not None and row.happened is not None:
-            answers_by_meeting[row.meeting_id].append(row.happened)
-
-    outcome: dict[int, str] = {}
-    for meeting in meetings:
-        if meeting.starts_at <= now:
-            outcome[meeting.id] = _outcome(answers_by_meeting.get(meeting.id, ()))
-    meeting_figures = MeetingFigures(
-        scheduled=sum(1 for m in meetings if m.starts_at > now),
-        held=sum(1 for o in outcome.values() if o == HELD),
-        missed=sum(1 for o in outcome.values() if o == MISSED),
-        unknown=sum(1 for o in outcome.values() if o == UNKNOWN),
-    )
-
-    prep = _prep_figures(session, team_id=team_id, past_meetings=set(outcome))
-    ratings = [row.usefulness for row in feedback if row.usefulness is not None]
-    usefulness = _usefulness(ratings)
-    tips = _tip_figures(session, team_id=team_id)
-
     at_risk = _at_risk(
+        session,
+        team_id=team_id,
         pairs=[p for p in pairs if p.status == "active"],
         meetings=meetings,
-        outcome=outcome,
-        feedback=feedback,
         now=now,
     )
 
-    first_week = week_start(now) - timedelta(weeks=weeks - 1)
-    window_start = datetime.combine(first_week, datetime.min.time(), tzinfo=UTC)
-    tips_sent_at = session.scalars(
-        select(ScheduledMessage.sent_at).where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.kind == "tip",
-            ScheduledMessage.status == "sent",
-            ScheduledMessage.sent_at >= window_start,
-            ScheduledMessage.sent_at <= now,
+    last_closed = week_start(now) - timedelta(weeks=1)
+    shown = [last_closed - timedelta(weeks=n) for n in reversed(range(weeks))]
+    freeze_weeks(session, team_id=team_id, weeks=shown, now=now)
+    frozen = {
+        row.week_start: row
+        for row in session.scalars(
+            select(InsightWeek).where(
+                InsightWeek.team_id == team_id, InsightWeek.week_start.in_(shown)
+            )
         )
-    ).all()
-    buckets = [first_week + timedelta(weeks=i) for i in range(weeks)]
-    held_weeks = _per_week(m.starts_at for m in meetings if outcome.get(m.id) == HELD)
-    feedback_weeks = _per_week(
-        row.updated_at
-        for row in feedback
-        if (row.happened is not None or row.usefulness is not None) and row.updated_at <= now
-    )
-    tip_weeks = _per_week(tips_sent_at)
-    pair_weeks = _per_week(
-        p.accepted_at for p in pairs if p.accepted_at is not None and p.accepted_at <= now
-    )
-    trend = tuple(
-        WeekFigures(
-            week_start=week,
-            meetings_held=held_weeks.get(week, 0),
-            feedback_answers=feedback_weeks.get(week, 0),
-            tips_sent=tip_weeks.get(week, 0),
-            new_pairs=pair_weeks.get(week, 0),
+    }
+    people: dict[date, list[InsightPerson]] = defaultdict(list)
+    for person in session.scalars(
+        select(InsightPerson).where(
+            InsightPerson.team_id == team_id, InsightPerson.week_start.in_(shown)
         )
-        for week in buckets
-    )
+    ):
+        if viewer is None or person.user_id != viewer:
+            people[person.week_start].append(person)
 
     return ProgramReport(
         team_id=team_id,
         generated_at=now,
+        viewer=viewer,
+        minimum_people=minimum,
         active_pairs=status_count["active"],
         ended_pairs=status_count["ended"],
         open_invitations=status_count["invited"],
-        meetings=meeting_figures,
-        prep=prep,
-        usefulness=usefulness,
-        tips=tips,
+        meetings_ahead=sum(1 for m in meetings if m.starts_at > now),
         at_risk=at_risk,
-        weeks=trend,
+        weeks=tuple(_figures(frozen[week], people[week], minimum) for week in shown),
     )
+
+
+def _figures(week: InsightWeek, people: Sequence[InsightPerson], minimum: int) -> WeekFigures:
+    def tally(attribute: str) -> Split:
+        values = [getattr(person, attribute) for person in people]
+        return split(
+            sum(1 for v in values if v is True), sum(1 for v in values if v is False), minimum
+        )
+
+    answered = sum(1 for person in people if person.answered)
+    return WeekFigures(
+        week_start=week.week_start,
+        feedback_people=suppress_small(answered, answered, minimum),
+        met=tally("met"),
+        useful=tally("useful"),
+        prepared=tally("prepared"),
+        tips_liked=tally("liked_tips"),
+        tips_sent=week.tips_sent,
+        new_pairs=week.new_pairs,
+    )
+
+
+# ---------------------------------------------------------------- frozen weeks
+
+
+def freeze_weeks(session: Session, *, team_id: str, weeks: Iterable[date], now: datetime) -> int:
+    """Freeze each closed week of ``weeks`` that is not frozen yet; returns how many.
+
+    Two processes freezing the same week at once: the unique key lets one win and the
+    other keeps the winner's rows (its own attempt is rolled back to a savepoint).
+    """
+    wanted = sorted(set(weeks))
+    done = set(
+        session.scalars(
+            select(InsightWeek.week_start).where(
+                InsightWeek.team_id == team_id, InsightWeek.week_start.in_(wanted)
+            )
+        )
+    )
+    frozen = 0
+    for week in wanted:
+        start, end = _bounds(week)
+        if week in done or end > now:
+            continue
+        parts = _parts_of_week(session, team_id=team_id, start=start, end=end)
+        tips_sent, new_pairs = _state_of_week(session, team_id=team_id, start=start, end=end)
+        try:
+            with session.begin_nested():
+                session.add(
+                    InsightWeek(
+                        team_id=team_id,
+                        week_start=week,
+                        frozen_at=now,
+                        tips_sent=tips_sent,
+                        new_pairs=new_pairs,
+                    )
+                )
+                session.flush()
+                session.add_all(
+                    InsightPerson(team_id=team_id, week_start=week, user_id=user_id, **part)
+                    for user_id, part in sorted(parts.items())
+                )
+                session.flush()
+        except IntegrityError:
+            continue  # frozen meanwhile by another process; its figures stand
+        frozen += 1
+    return frozen
+
+
+def _parts_of_week(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> dict[str, dict[str, Any]]:
+    """Each person's yes/no per question, from the answers whose time is in the week."""
+    happened: dict[str, list[str]] = defaultdict(list)
+    ratings: dict[str, list[int]] = defaultdict(list)
+    answered: set[str] = set()
+    for user_id, said, rating in session.execute(
+        select(Feedback.user_id, Feedback.happened, Feedback.usefulness).where(
+            Feedback.team_id == team_id, Feedback.updated_at >= start, Feedback.updated_at < end
+        )
+    ):
+        if said is not None:
+            happened[user_id].append(said)
+            answered.add(user_id)
+        if rating is not None:
+            ratings[user_id].append(rating)
+            answered.add(user_id)
+
+    # Mentees prompted for a meeting of this week, and whether they sent their prep.
+    prompted = session.execute(
+        select(ScheduledMessage.recipient, ScheduledMessage.meeting_id)
+        .join(Meeting, Meeting.id == ScheduledMessage.meeting_id)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.kind == "prep_mentee",
+            ScheduledMessage.status == "sent",
+            Meeting.status == "scheduled",
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+        )
+    ).all()
+    sent_prep = {
+        (user_id, meeting_id)
+        for user_id, meeting_id in session.execute(
+            select(PrepAnswer.user_id, PrepAnswer.meeting_id).where(
+                PrepAnswer.team_id == team_id,
+                PrepAnswer.meeting_id.in_(sorted({meeting_id for _, meeting_id in prompted})),
+                PrepAnswer.answered_at < end,
+            )
+        )
+    }
+    prepared: dict[str, bool] = {}
+    for user_id, meeting_id in prompted:
+        prepared[user_id] = prepared.get(user_id, False) or (user_id, meeting_id) in sent_prep
+
+    votes: dict[str, list[int]] = defaultdict(list)
+    for user_id, vote in session.execute(
+        select(TipVote.user_id, TipVote.vote).where(
+            TipVote.team_id == team_id, TipVote.voted_at >= start, TipVote.voted_at < end
+        )
+    ):
+        votes[user_id].append(vote)
+
+    parts: dict[str, dict[str, Any]] = {}
+    for user_id in set(answered) | set(prepared) | set(votes):
+        said = happened.get(user_id, [])
+        rated = ratings.get(user_id, [])
+        voted = votes.get(user_id, [])
+        parts[user_id] = {
+            "answered": user_id in answered,
+            "met": ("yes" in said) if said else None,
+            "useful": (sum(rated) >= USEFUL_FROM * len(rated)) if rated else None,
+            "prepared": prepared.get(user_id),
+            "liked_tips": (sum(1 for v in voted if v > 0) * 2 >= len(voted)) if voted else None,
+        }
+    return parts
+
+
+def _state_of_week(
+    session: Session, *, team_id: str, start: datetime, end: datetime
+) -> tuple[int, int]:
+    tips_sent = session.scalar(
+        select(func.count())
+        .select_from(ScheduledMessage)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.kind == "tip",
+            ScheduledMessage.status == "sent",
+            ScheduledMessage.sent_at >= start,
+            ScheduledMessage.sent_at < end,
+        )
+    )
+    new_pairs = session.scalar(
+        select(func.count())
+        .select_from(Pair)
+        .where(Pair.team_id == team_id, Pair.accepted_at >= start, Pair.accepted_at < end)
+    )
+    return int(tips_sent or 0), int(new_pairs or 0)
+
+
+# ---------------------------------------------------------------- pairs at risk
 
 
 def _outcome(answers: Iterable[str]) -> str:
@@ -259,71 +426,27 @@ def _outcome(answers: Iterable[str]) -> str:
     return UNKNOWN
 
 
-def _prep_figures(session: Session, *, team_id: str, past_meetings: set[int]) -> PrepFigures:
-    prompted = set(
-        session.scalars(
-            select(ScheduledMessage.meeting_id)
-            .where(
-                ScheduledMessage.team_id == team_id,
-                ScheduledMessage.kind == "prep_mentee",
-                ScheduledMessage.status == "sent",
-                ScheduledMessage.meeting_id.is_not(None),
-            )
-            .distinct()
-        ).all()
-    )
-    prompted &= past_meetings
-    answered_ids = set(
-        session.scalars(
-            select(PrepAnswer.meeting_id).where(PrepAnswer.team_id == team_id).distinct()
-        ).all()
-    )
-    answered = len(prompted & answered_ids)
-    return PrepFigures(
-        prompted=len(prompted),
-        answered=answered,
-        rate=answered / len(prompted) if prompted else None,
-    )
-
-
-def _usefulness(ratings: list[int]) -> UsefulnessFigures:
-    counts = tuple((score, sum(1 for r in ratings if r == score)) for score in range(1, 6))
-    average = round(sum(ratings) / len(ratings), 2) if ratings else None
-    return UsefulnessFigures(
-        answers=len(ratings),
-        distribution=suppress_small(len(ratings), counts),
-        average=suppress_small(len(ratings), average),
-    )
-
-
-def _tip_figures(session: Session, *, team_id: str) -> TipFigures:
-    total, up = session.execute(
-        select(
-            func.count(TipVote.id),
-            func.coalesce(func.sum(case((TipVote.vote > 0, 1), else_=0)), 0),
-        ).where(TipVote.team_id == team_id)
-    ).one()
-    total, up = int(total or 0), int(up or 0)
-    return TipFigures(
-        votes=total, thumbs_up_rate=suppress_small(total, up / total if total else None)
-    )
-
-
 def _at_risk(
+    session: Session,
     *,
+    team_id: str,
     pairs: Sequence[Row[Any]],
     meetings: Sequence[Row[Any]],
-    outcome: dict[int, str],
-    feedback: Sequence[Row[Any]],
     now: datetime,
 ) -> tuple[AtRiskPair, ...]:
+    """Active pairs that no longer meet: nothing here reads a rating."""
+    said: dict[int, list[str]] = defaultdict(list)
+    for meeting_id, happened in session.execute(
+        select(Feedback.meeting_id, Feedback.happened).where(
+            Feedback.team_id == team_id,
+            Feedback.meeting_id.is_not(None),
+            Feedback.happened.is_not(None),
+        )
+    ):
+        said[meeting_id].append(happened)
     meetings_by_pair: dict[int, list[Row[Any]]] = defaultdict(list)
     for meeting in meetings:  # already in start order
         meetings_by_pair[meeting.pair_id].append(meeting)
-    ratings_by_pair: dict[int, list[int]] = defaultdict(list)
-    for row in feedback:
-        if row.usefulness is not None:
-            ratings_by_pair[row.pair_id].append(row.usefulness)
 
     quiet_since = now - QUIET_PERIOD
     result = []
@@ -331,6 +454,7 @@ def _at_risk(
         reasons: list[str] = []
         own = meetings_by_pair.get(pair.id, [])
         past = [m for m in own if m.starts_at <= now]
+        outcome = {m.id: _outcome(said.get(m.id, ())) for m in past}
         ahead = any(m.starts_at > now for m in own)
         # A pair only just formed has not had three weeks to meet yet.
         active_since = pair.accepted_at or pair.created_at
@@ -340,10 +464,6 @@ def _at_risk(
         last = past[-RECENT_MEETINGS:]
         if sum(1 for m in last if outcome[m.id] == MISSED) >= MISSED_FOR_RISK:
             reasons.append(RISK_MISSED)
-        ratings = ratings_by_pair.get(pair.id, [])
-        average = suppress_small(len(ratings), sum(ratings) / len(ratings) if ratings else None)
-        if average is not None and average <= LOW_USEFULNESS:
-            reasons.append(RISK_LOW_USEFULNESS)
         if reasons:
             result.append(
                 AtRiskPair(
@@ -354,11 +474,3 @@ def _at_risk(
                 )
             )
     return tuple(result)
-
-
-def _per_week(times: Iterable[datetime | None]) -> dict[date, int]:
-    counts: dict[date, int] = defaultdict(int)
-    for when in times:
-        if when is not None:
-            counts[week_start(when)] += 1
-    return counts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -35,14 +35,32 @@ def refuse_self(*, inviter_id: str, invitee_id: str) -> None:
 
 def check_invitee(*, inviter_id: str, invitee: Invitee) -> None:
     refuse_self(inviter_id=inviter_id, invitee_id=invitee.user_id)
+    # A mention, not the display name: Slack renders the name, and a name is text its
+    # owner typed, which would otherwise have to be escaped for mrkdwn.
+    who = f"<@{invitee.user_id}>"
     if invitee.is_bot:
-        raise UserError(
-            f"{invitee.name} is a bot, and bots make quiet mentors. Mention a person instead."
-        )
+        raise UserError(f"{who} is a bot, and bots make quiet mentors. Mention a person instead.")
     if invitee.deleted:
         raise UserError(
-            f"{invitee.name}'s account is deactivated, so they can't join a pairing. "
+            f"{who}'s account is deactivated, so they can't join a pairing. "
             "Mention someone with an active account."
+        )
+
+
+# After a "no", the same person may not be asked again for this long: an
+# invitation is a DM with buttons, and repeating it would be pestering.
+DECLINE_COOLDOWN = timedelta(days=30)
+
+
+def check_invitation_cooldown(*, declined_at: datetime, now: datetime, invitee_id: str) -> None:
+    again = declined_at + DECLINE_COOLDOWN
+    if now < again:
+        raise Conflict(
+            f"<@{invitee_id}> declined your invitation on "
+            f"<!date^{int(declined_at.timestamp())}^{{date_long}}|{declined_at:%d %B %Y}>, "
+            "so I won't ask them again for now. You can invite them again from "
+            f"<!date^{int(again.timestamp())}^{{date_long}}|{again:%d %B %Y}>, or ask a "
+            "coordinator to match you with someone from the pool."
         )
 
 
@@ -64,6 +82,11 @@ def invite(
             f"You already have {state} with <@{invitee.user_id}>. "
             "See `/mentor status` for where it stands."
         )
+    declined = repo.last_declined(
+        session, team_id=team_id, inviter_id=inviter_id, invitee_id=invitee.user_id
+    )
+    if declined is not None:
+        check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee.user_id)
     repo.ensure_person(session, team_id=team_id, user_id=inviter_id, tz=inviter_tz, checked_at=now)
     repo.ensure_person(
         session,

@@ -1,11 +1,22 @@
 """The right to be forgotten and the right of access: a person's data, erased or shown.
 
 ``forget_person`` deletes what belongs to one person and keeps only anonymous
-aggregates: wherever another person's history needs a row (a pair, a feedback
-score, a tip vote), the user ID is replaced by a tombstone — a random token drawn
-afresh for every call, so it cannot be derived from the user ID nor linked to
-a later forget of the same person. Free text they wrote is deleted; their
-partner's history stays whole.
+aggregates: wherever another person's history needs a row (a pair, a tip vote),
+the user ID is replaced by a tombstone — a random token drawn afresh for every
+call, so it cannot be derived from the user ID nor linked to a later forget of
+the same person. What they wrote is deleted, and so are their poll answers:
+a rating kept under a tombstone would still be tied to a named partner and a
+meeting (the figures coordinators were shown are frozen per closed week, so they
+do not move). No column keeps their DM or group DM channel IDs, message
+timestamps, name or time zone. Their partner's history stays whole.
+
+The bot's own messages that carry their words or name them are deleted from
+Slack too: every outbox message sent to them or about them, the invitations of
+their pairs, and what the ledger (``bot.store.posted``) recorded. The
+deletions are outbox rows of kind ``slack_delete``, written in the same
+transaction and sent by the next scheduler pass, so a Slack failure can only
+delay them, never undo the database deletion; each row is deleted once Slack
+has deleted its message.
 
 ``personal_data`` returns everything stored about one person, as a plain
 JSON-able dict — their own words included, never anyone else's.
@@ -23,20 +34,26 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.store import outbox, repo
+from bot.store import outbox, posted, received, repo
 from bot.store.models import (
     Feedback,
+    InsightPerson,
     MatchExclusion,
     MatchProposal,
     Pair,
     Person,
     PoolMember,
+    PostedMessage,
     PrepAnswer,
     ScheduledMessage,
+    TipReceived,
     TipVote,
 )
+from bot.store.outbox import PlannedMessage
 
 OPEN_STATUSES = ("invited", "active")
+# The outbox kind that deletes one of the bot's messages (or files) in Slack.
+SLACK_DELETE = "slack_delete"
 
 
 @dataclass(frozen=True)
@@ -46,9 +63,11 @@ class ForgetReport:
     pairs_ended: int = 0
     pairs_anonymised: int = 0
     meetings_cancelled: int = 0
-    feedback_anonymised: int = 0
+    feedback_deleted: int = 0  # ratings and words: no row ties them to a named partner
     prep_answers_deleted: int = 0
     tip_votes_anonymised: int = 0
+    tips_received_deleted: int = 0  # which practices they were sent: orders their tips only
+    insight_people_anonymised: int = 0  # their part in frozen weekly figures
     people_deleted: int = 0
     pool_members_deleted: int = 0
     match_exclusions_deleted: int = 0
@@ -59,6 +78,8 @@ class ForgetReport:
     scheduled_messages_deleted: int = 0
     scheduled_messages_anonymised: int = 0
     mentions_scrubbed: int = 0  # their ID quoted in other people's free text
+    posted_messages_deleted: int = 0
+    slack_deletions_planned: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -106,9 +127,11 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     """Delete one person's data in one workspace, keeping only anonymous aggregates.
 
     Runs in the caller's transaction: either everything below happens or nothing.
+    The Slack deletions it plans go out with the next scheduler pass.
     """
     tombstone = new_tombstone()
     counts: dict[str, int] = {}
+    deletions = _SlackDeletions()
 
     def bump(name: str, by: int = 1) -> None:
         counts[name] = counts.get(name, 0) + by
@@ -131,9 +154,12 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         )
     )
     partners: set[str] = set()
+    their_pairs: set[int] = set()
+    group_dms: set[str] = set()
     for pair in pairs:
         if user_id not in pair.members:
             continue
+        their_pairs.add(pair.id)
         partners.add(pair.partner_of(user_id))
         if pair.status in OPEN_STATUSES:
             pair.status = "ended"
@@ -152,6 +178,13 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         for column in ("mentor_id", "mentee_id", "inviter_id", "ended_by"):
             if getattr(pair, column) == user_id:
                 setattr(pair, column, tombstone)
+        if pair.id in their_pairs:
+            # The group DM and the invitation DM had them in it: in Slack the invitation
+            # goes, and no column keeps either channel.
+            if pair.channel_id:
+                group_dms.add(pair.channel_id)
+            deletions.add(channel=pair.invite_channel_id, ts=pair.invite_ts)
+            pair.channel_id = pair.invite_channel_id = pair.invite_ts = None
         bump("pairs_anonymised")
     session.flush()
 
@@ -167,13 +200,15 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         if person is not None:
             person.tips_planned_until = None
 
-    # Feedback: the numbers stay for the program's figures, the words go.
+    # Feedback: their answers go, ratings and words alike. A row kept under a tombstone
+    # would still tie a rating to a named partner and a meeting; what coordinators were
+    # shown is frozen per closed week (insight_people, anonymised below), so deleting
+    # the answers moves no published figure.
     bump(
-        "feedback_anonymised",
+        "feedback_deleted",
         session.execute(
-            update(Feedback)
+            delete(Feedback)
             .where(Feedback.team_id == team_id, Feedback.user_id == user_id)
-            .values(user_id=tombstone, helped=None, change=None)
             .execution_options(synchronize_session="fetch")
         ).rowcount,
     )
@@ -190,6 +225,25 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         session.execute(
             update(TipVote)
             .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
+            .values(user_id=tombstone)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    bump(
+        "tips_received_deleted",
+        session.execute(
+            delete(TipReceived)
+            .where(TipReceived.team_id == team_id, TipReceived.user_id == user_id)
+            .execution_options(synchronize_session="fetch")
+        ).rowcount,
+    )
+    # Frozen weekly figures keep their part (yes/no per question, no rating, no words)
+    # under the tombstone: deleting it would move a published figure by exactly them.
+    bump(
+        "insight_people_anonymised",
+        session.execute(
+            update(InsightPerson)
+            .where(InsightPerson.team_id == team_id, InsightPerson.user_id == user_id)
             .values(user_id=tombstone)
             .execution_options(synchronize_session="fetch")
         ).rowcount,
@@ -255,29 +309,45 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             proposal.created_by = tombstone
         bump("match_proposals_anonymised")
 
-    # The outbox: messages to them go; messages to others that name them are rewritten.
-    bump(
-        "scheduled_messages_deleted",
-        session.execute(
-            delete(ScheduledMessage)
-            .where(ScheduledMessage.team_id == team_id, ScheduledMessage.recipient == user_id)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    for message in session.scalars(
+    # The outbox. Messages to them, or to their pairs' group DMs, go from the database,
+    # and from Slack where they were sent; messages to others that name them (a partner's
+    # poll, prep prompt, match notice) are deleted in Slack and rewritten here.
+    their_dms: set[str] = set()
+    outbox_rows = session.scalars(
         select(ScheduledMessage).where(
             ScheduledMessage.team_id == team_id,
             or_(
+                ScheduledMessage.recipient == user_id,
+                ScheduledMessage.recipient.in_(sorted(group_dms)),
+                ScheduledMessage.pair_id.in_(sorted(their_pairs)),
                 _json_contains(ScheduledMessage.payload, user_id),
                 ScheduledMessage.key.contains(user_id, autoescape=True),
                 ScheduledMessage.last_error.contains(user_id, autoescape=True),
             ),
         )
-    ):
+    ).all()
+    for message in outbox_rows:
+        if message.recipient == user_id and message.channel_id:
+            their_dms.add(message.channel_id)
+        deletions.add(channel=message.channel_id, ts=message.message_ts)
+        if message.recipient == user_id or message.recipient in group_dms:
+            session.delete(message)
+            bump("scheduled_messages_deleted")
+            continue
         message.payload = _scrub(message.payload, user_id, tombstone)
         message.key = _scrub(message.key, user_id, tombstone)
         message.last_error = _scrub(message.last_error, user_id, tombstone)
+        if message.message_ts:
+            message.channel_id = message.message_ts = None  # deleted in Slack below
         bump("scheduled_messages_anonymised")
+
+    # What the ledger recorded: their DM, their words quoted to a partner, their group DMs.
+    for entry in posted.about(
+        session, team_id=team_id, user_id=user_id, channels=group_dms | their_dms
+    ):
+        deletions.add(channel=entry.channel_id, ts=entry.ts, file=entry.file_id)
+        session.delete(entry)
+        bump("posted_messages_deleted")
 
     # Others' free text that quotes their ID (e.g. "<@U123>") loses just the ID.
     for column in (
@@ -298,7 +368,36 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             ).rowcount,
         )
     session.flush()
+    bump("slack_deletions_planned", deletions.plan(session, team_id=team_id, now=now))
     return ForgetReport(**counts)
+
+
+class _SlackDeletions:
+    """The bot's messages (channel + ts) and files to delete in Slack, each once."""
+
+    def __init__(self) -> None:
+        self._targets: dict[tuple[str, str], dict[str, str]] = {}
+
+    def add(self, *, channel: str | None, ts: str | None = None, file: str | None = None) -> None:
+        if file:
+            self._targets.setdefault(("file", file), {"file": file, "channel": channel or ""})
+        if channel and ts:
+            self._targets.setdefault((channel, ts), {"channel": channel, "ts": ts})
+
+    def plan(self, session: Session, *, team_id: str, now: datetime) -> int:
+        """Outbox rows that delete them, due now. Keys are random: they name no one."""
+        rows = [
+            PlannedMessage(
+                team_id=team_id,
+                key=f"{SLACK_DELETE}:{uuid.uuid4().hex}",
+                kind=SLACK_DELETE,
+                recipient=target.get("channel") or "files",
+                due_at=now,
+                payload=target,
+            )
+            for target in self._targets.values()
+        ]
+        return outbox.plan(session, rows, now=now)
 
 
 # ---------------------------------------------------------------- access
@@ -306,6 +405,10 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
 
 def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when is not None else None
+
+
+def _line_people(line: dict[str, Any]) -> set[Any]:
+    return {line.get(k) for k in ("mentor", "mentee", "mentor_id", "mentee_id")}
 
 
 def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
@@ -402,6 +505,19 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             .order_by(TipVote.voted_at, TipVote.id)
         )
     ]
+    tips_received = [
+        {"tip_id": (row.payload or {}).get("tip_id"), "sent_at": _iso(row.sent_at)}
+        for row in session.scalars(
+            select(ScheduledMessage)
+            .where(
+                ScheduledMessage.team_id == team_id,
+                ScheduledMessage.recipient == user_id,
+                ScheduledMessage.kind == "tip",
+                ScheduledMessage.status == "sent",
+            )
+            .order_by(ScheduledMessage.sent_at, ScheduledMessage.id)
+        )
+    ]
     messages = {
         status: int(count)
         for status, count in session.execute(
@@ -411,14 +527,65 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             .order_by(ScheduledMessage.status)
         )
     }
-    exclusions = session.scalar(
-        select(func.count())
-        .select_from(MatchExclusion)
-        .where(
-            MatchExclusion.team_id == team_id,
-            or_(MatchExclusion.user_a == user_id, MatchExclusion.user_b == user_id),
+    exclusions = [
+        {
+            "never_matched_with": row.user_b if row.user_a == user_id else row.user_a,
+            "set_by": "you" if row.created_by == user_id else "a coordinator",
+            "created_at": _iso(row.created_at),
+        }
+        for row in session.scalars(
+            select(MatchExclusion)
+            .where(
+                MatchExclusion.team_id == team_id,
+                or_(MatchExclusion.user_a == user_id, MatchExclusion.user_b == user_id),
+            )
+            .order_by(MatchExclusion.created_at, MatchExclusion.id)
         )
-    )
+    ]
+    exclusions_set = [
+        {"between": [row.user_a, row.user_b], "created_at": _iso(row.created_at)}
+        for row in session.scalars(
+            select(MatchExclusion)
+            .where(MatchExclusion.team_id == team_id, MatchExclusion.created_by == user_id)
+            .order_by(MatchExclusion.created_at, MatchExclusion.id)
+        )
+    ]
+    proposals = []
+    for proposal in session.scalars(
+        select(MatchProposal)
+        .where(MatchProposal.team_id == team_id, _json_contains(MatchProposal.data, user_id))
+        .order_by(MatchProposal.created_at, MatchProposal.id)
+    ):
+        data = proposal.data or {}
+        lines = [
+            {
+                "mentor": line.get("mentor", line.get("mentor_id")),
+                "mentee": line.get("mentee", line.get("mentee_id")),
+                "score": line.get("score"),
+                "reasons": list(line.get("reasons") or []),
+            }
+            for line in data.get("pairs") or []
+            if isinstance(line, dict) and user_id in _line_people(line)
+        ]
+        unmatched = user_id in (data.get("unmatched") or [])
+        if lines or unmatched:
+            proposals.append(
+                {
+                    "id": proposal.id,
+                    "status": proposal.status,
+                    "created_at": _iso(proposal.created_at),
+                    "your_lines": lines,
+                    "left_unmatched": unmatched,
+                }
+            )
+    copies = [
+        {"kind": row.kind, "posted_at": _iso(row.posted_at)}
+        for row in session.scalars(
+            select(PostedMessage)
+            .where(PostedMessage.team_id == team_id, PostedMessage.user_id == user_id)
+            .order_by(PostedMessage.posted_at, PostedMessage.id)
+        )
+    ]
     return {
         "team_id": team_id,
         "user_id": user_id,
@@ -434,6 +601,7 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             "tips_planned_until": _iso(person.tips_planned_until),
             "blocked_at": _iso(person.blocked_at),
             "blocked_reason": person.blocked_reason,
+            "paused_until": _iso(person.paused_until),
         },
         "pool": None
         if pool is None
@@ -452,9 +620,45 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
         "prep_answers": prep,
         "feedback": feedback,
         "tip_votes": votes,
+        "weekly_figures": [
+            {
+                "week_start": row.week_start.isoformat(),
+                "answered": row.answered,
+                "met": row.met,
+                "useful": row.useful,
+                "prepared": row.prepared,
+                "liked_tips": row.liked_tips,
+            }
+            for row in session.scalars(
+                select(InsightPerson)
+                .where(InsightPerson.team_id == team_id, InsightPerson.user_id == user_id)
+                .order_by(InsightPerson.week_start)
+            )
+        ],
+        "tips_received": tips_received,
+        # What orders their next tips: each practice's turn, how often, and a 👎.
+        "tip_rotation": [
+            {
+                "tip_id": row.practice_id,
+                "turn": row.cycle,
+                "times": row.times,
+                "last_sent_at": _iso(row.last_sent_at),
+                "not_for_me": row.disliked,
+            }
+            for row in received.received_by(session, team_id=team_id, user_id=user_id)
+        ],
         "scheduled_messages": messages,
-        "match_exclusions": int(exclusions or 0),
+        "match_exclusions": exclusions,
+        "match_exclusions_you_set": exclusions_set,
+        "match_proposals": proposals,
+        "messages_kept_for_deletion": copies,
     }
 
 
-__all__ = ["ForgetReport", "forget_person", "new_tombstone", "personal_data"]
+__all__ = [
+    "SLACK_DELETE",
+    "ForgetReport",
+    "forget_person",
+    "new_tombstone",
+    "personal_data",
+]

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.services.insights import ProgramReport, program_report
+from bot.services.insights import MINIMUM_PEOPLE, ProgramReport, program_report
 from bot.store.models import Meeting, Pair, ScheduledMessage
 
 
 @dataclass(frozen=True)
 class ProgramFigures:
-    """Counts only: coordinators see how the program goes, never anyone's words."""
+    """Program state, live: pairs, invitations, meetings ahead, undelivered messages.
+    Nobody's answer is in these counts (README, "Privacy")."""
 
     active_pairs: int
     open_invitations: int
@@ -40,11 +41,17 @@ def program_figures(session: Session, *, team_id: str, now: datetime) -> Program
 
 
 def coordinator_overview(
-    session: Session, *, team_id: str, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    now: datetime,
+    viewer: str,
+    minimum: int = MINIMUM_PEOPLE,
 ) -> tuple[ProgramFigures, ProgramReport]:
     """Everything coordinators' App Home shows, in one unit of work; the pair counts
-    come from the report rather than being counted twice."""
-    report = program_report(session, team_id=team_id, now=now)
+    come from the report rather than being counted twice. ``viewer``'s own answers are
+    left out of the report's figures (README, "Privacy")."""
+    report = program_report(session, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
     figures = _figures(
         session,
         team_id=team_id,

@@ -18,11 +18,16 @@ T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Statement parameters (people's typed words, tokens) never reach logs or the
+    # text of a database error: SQLAlchemy shows "[SQL parameters hidden ...]" instead.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # Several threads (web handlers, the scheduler) share the file; WAL lets
         # readers run beside the one writer and busy_timeout queues writers
         # instead of failing with "database is locked".
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,10 +53,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 class Database:
     """Wraps the engine; ``run`` executes a unit of work off the event loop."""
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    def __init__(self, url: str, *, engine: Engine | None = None, cipher: Any = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.cipher = cipher
         # SQLite has one writer, and a thread that finds it busy sleeps in SQLite's
         # backoff (1, 2, 5, 10 ms…) even after the lock is free. Threads of one process
         # therefore queue on a Python lock, which wakes the next one at once; other
@@ -61,6 +67,17 @@ class Database:
         self._executor = ThreadPoolExecutor(
             max_workers=1 if self.dialect == "sqlite" else 8, thread_name_prefix="db"
         )
+
+    @property
+    def cipher(self) -> Any:
+        """The ``TokenCipher`` (or None) that stored tokens are sealed with; sessions
+        carry it as ``session.info["cipher"]`` for the installation store."""
+        return self._cipher
+
+    @cipher.setter
+    def cipher(self, cipher: Any) -> None:
+        self._cipher = cipher
+        self._sessions.configure(info={"cipher": cipher})
 
     @property
     def dialect(self) -> str:

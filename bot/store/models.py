@@ -6,7 +6,7 @@ Times are stored as timezone-aware UTC; SQLite keeps them as naive text, so the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -53,11 +53,39 @@ class Installation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), unique=True)
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
-    bot_token: Mapped[str] = mapped_column(String(255))
+    # Encrypted at rest when MENTOR_ENCRYPTION_KEY is set (bot.store.crypto): Text,
+    # as a sealed rotating token outgrows 255 characters.
+    bot_token: Mapped[str] = mapped_column(Text)
     bot_user_id: Mapped[str] = mapped_column(String(32))
     bot_id: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     installed_at: Mapped[datetime]
+    # Token rotation on: the bot token expires, and this refreshes it (Bolt's and
+    # slack_sdk's token rotators use both). NULL when the token never expires.
+    bot_refresh_token: Mapped[str | None] = mapped_column(Text)
+    bot_token_expires_at: Mapped[datetime | None]
+
+
+class Workspace(Base):
+    """One workspace's standing with Slack: may the app still send there?
+
+    No row means active. ``paused``: Slack refused the workspace's bot token
+    (``invalid_auth``, ``token_revoked``, ``account_inactive``, ``not_authed``) or
+    there is no installation; ``uninstalled``: Slack said so (``app_uninstalled``,
+    ``tokens_revoked``), and the workspace's data is deleted once
+    ``MENTOR_UNINSTALL_RETENTION_DAYS`` have passed since ``since``. Either way its
+    scheduled messages are held until a reinstall (or a new token) resumes it.
+    """
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # active | paused | uninstalled
+    reason: Mapped[str | None] = mapped_column(String(64))
+    # A fingerprint of the token Slack refused: a different token may be tried again.
+    dead_token: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[datetime]
 
 
 class Person(Base):
@@ -181,6 +209,62 @@ class TipVote(Base):
     voted_at: Mapped[datetime]
 
 
+class TipReceived(Base):
+    """One practice a person has actually been sent as a daily tip: written in the same
+    transaction that marks the tip sent, and read when their next tip is chosen.
+
+    ``cycle`` is the turn of their rotation in which it was last sent (see
+    ``bot.domain.tips``); ``disliked`` is their latest vote on it (👎).
+    """
+
+    __tablename__ = "tips_received"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "practice_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    practice_id: Mapped[str] = mapped_column(String(64))
+    cycle: Mapped[int] = mapped_column(Integer, default=0)
+    times: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[datetime]
+    disliked: Mapped[bool] = mapped_column(default=False)
+
+
+class InsightWeek(Base):
+    """One closed week (Monday–Sunday UTC) of a workspace's program figures, frozen
+    the first time any figure of it is shown: later answers never change it."""
+
+    __tablename__ = "insight_weeks"
+    __table_args__ = (UniqueConstraint("team_id", "week_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    week_start: Mapped[date]  # a Monday
+    frozen_at: Mapped[datetime]
+    tips_sent: Mapped[int] = mapped_column(Integer, default=0)
+    new_pairs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightPerson(Base):
+    """One person's part in one frozen week: a yes/no per question, never a rating or a
+    word. Kept per person so that a coordinator's own part can be left out of what
+    they see, and so that people are counted once however many answers they gave.
+    NULL: not asked, or no answer, that week. ``forget-me`` anonymises ``user_id``."""
+
+    __tablename__ = "insight_people"
+    __table_args__ = (UniqueConstraint("team_id", "week_start", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    week_start: Mapped[date]
+    user_id: Mapped[str] = mapped_column(String(32))
+    answered: Mapped[bool] = mapped_column(default=False)  # any poll answer that week
+    met: Mapped[bool | None]  # said a meeting happened (False: only "no"/"rescheduled")
+    useful: Mapped[bool | None]  # their ratings that week averaged 4 or more
+    prepared: Mapped[bool | None]  # a mentee prompted that week who sent their prep
+    liked_tips: Mapped[bool | None]  # at least as many 👍 as 👎 that week
+
+
 class ScheduledMessage(Base):
     """A durable outbox row: one message that must reach Slack exactly when due, once.
 
@@ -201,7 +285,7 @@ class ScheduledMessage(Base):
     recipient: Mapped[str] = mapped_column(String(32))  # a user ID (DM) or a channel ID
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    # pending | sending | sent | failed | cancelled | paused
+    # pending | sending | sent | failed | cancelled | paused (the person) | held (the workspace)
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -272,3 +356,27 @@ class MatchProposal(Base):
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | approved | discarded
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PostedMessage(Base):
+    """A message (or file) the bot posted outside the outbox that carries someone's words
+    or data, or names them; kept so that ``forget-me`` can delete it from Slack.
+
+    ``user_id`` is the person it is about (their DM, their words quoted to a partner);
+    NULL for a pair's group DM, which is found through the pair's ``channel_id``.
+    """
+
+    __tablename__ = "posted_messages"
+    __table_args__ = (
+        Index("ix_posted_team_user", "team_id", "user_id"),
+        Index("ix_posted_team_channel", "team_id", "channel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    file_id: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[datetime]

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.store.models import ScheduledMessage
+from bot.store.models import ScheduledMessage, Workspace
 
 # How long a claimed row belongs to its worker before another may take it over.
 LEASE = timedelta(minutes=5)
@@ -94,14 +94,19 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
 def claim_due(
     session: Session, *, now: datetime, worker: str, limit: int = 100
 ) -> list[ClaimedMessage]:
-    """Take up to ``limit`` due messages (and any whose lease ran out) for this worker."""
+    """Take up to ``limit`` due messages (and any whose lease ran out) for this worker.
+
+    Nothing is taken for a workspace that is paused or uninstalled (a ``workspaces``
+    row): its held rows wait, and so does whatever was planned for it meanwhile.
+    """
     due = (
         select(ScheduledMessage.id)
         .where(
             or_(
                 and_(ScheduledMessage.status == "pending", ScheduledMessage.due_at <= now),
                 and_(ScheduledMessage.status == "sending", ScheduledMessage.lease_until < now),
-            )
+            ),
+            ~exists().where(Workspace.team_id == ScheduledMessage.team_id),
         )
         .order_by(ScheduledMessage.due_at, ScheduledMessage.id)
         .limit(limit)
@@ -172,6 +177,20 @@ def mark_sent(
     )
 
 
+def discard(session: Session, *, message_id: int, worker: str) -> bool:
+    """Delete a row this worker holds: done, and nothing about it is worth keeping."""
+    result = session.execute(
+        delete(ScheduledMessage)
+        .where(
+            ScheduledMessage.id == message_id,
+            ScheduledMessage.status == "sending",
+            ScheduledMessage.claimed_by == worker,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def mark_retry(
     session: Session, *, message_id: int, worker: str, due_at: datetime, error: str
 ) -> bool:
@@ -190,6 +209,11 @@ def mark_skipped(session: Session, *, message_id: int, worker: str, reason: str)
 
 def pause_message(session: Session, *, message_id: int, worker: str, reason: str) -> bool:
     return _settle(session, message_id, worker, status="paused", last_error=reason[:255])
+
+
+def hold_message(session: Session, *, message_id: int, worker: str, reason: str) -> bool:
+    """The workspace's token was refused: the row waits for the workspace to resume."""
+    return _settle(session, message_id, worker, status="held", last_error=reason[:255])
 
 
 def pause_recipient(session: Session, *, team_id: str, recipient: str, reason: str) -> int:
@@ -262,6 +286,28 @@ def cancel_pending(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def sent_poll(
+    session: Session, *, team_id: str, user_id: str, pair_id: int, meeting_id: int | None
+) -> tuple[str, str] | None:
+    """Where the bot posted this person's poll for this meeting (or the pair's closing
+    poll): the only message their feedback may update in place."""
+    query = select(ScheduledMessage.channel_id, ScheduledMessage.message_ts).where(
+        ScheduledMessage.team_id == team_id,
+        ScheduledMessage.recipient == user_id,
+        ScheduledMessage.pair_id == pair_id,
+        ScheduledMessage.status == "sent",
+        ScheduledMessage.message_ts.is_not(None),
+    )
+    if meeting_id is None:
+        query = query.where(ScheduledMessage.kind == "closing_poll")
+    else:
+        query = query.where(
+            ScheduledMessage.kind == "feedback", ScheduledMessage.meeting_id == meeting_id
+        )
+    row = session.execute(query.order_by(ScheduledMessage.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None and row[0] else None
 
 
 def get_message(session: Session, *, team_id: str, message_id: int) -> ScheduledMessage | None:

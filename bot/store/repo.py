@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,20 @@ def open_pair_between(session: Session, *, team_id: str, a: str, b: str) -> Pair
             ),
         )
     ).first()
+
+
+def last_declined(
+    session: Session, *, team_id: str, inviter_id: str, invitee_id: str
+) -> datetime | None:
+    """When ``invitee_id`` last declined an invitation from ``inviter_id``."""
+    return session.scalar(
+        select(func.max(Pair.ended_at)).where(
+            Pair.team_id == team_id,
+            Pair.status == "declined",
+            Pair.inviter_id == inviter_id,
+            or_(Pair.mentor_id == invitee_id, Pair.mentee_id == invitee_id),
+        )
+    )
 
 
 def pairs_of(
@@ -132,6 +146,17 @@ def _stable_seed(team_id: str, user_id: str) -> int:
     import zlib
 
     return zlib.crc32(f"{team_id}:{user_id}".encode()) & 0x7FFFFFFF  # fits a 32-bit INTEGER
+
+
+def forget_events(session: Session, *, before: datetime) -> int:
+    """Drop event IDs received before ``before``: Slack redelivers within minutes, so
+    older ones only grow the table (the scheduler pass calls this)."""
+    result = session.execute(
+        delete(ProcessedEvent)
+        .where(ProcessedEvent.received_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def remember_event(session: Session, *, team_id: str, event_id: str, now: datetime) -> bool:

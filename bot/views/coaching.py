@@ -21,15 +21,25 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot.content import Content, Practice
+from bot.domain.answers import FOCUS_MAX, NOTE_MAX
 from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Action
 from bot.ids import Block as BlockId
 from bot.ids import View as ViewId
-from bot.views.common import clip, context, mention, numbered, section, slack_date
+from bot.views.common import (
+    SECTION_LIMIT,
+    context,
+    escape_mrkdwn,
+    mention,
+    numbered,
+    section,
+    slack_date,
+)
 
 
 @dataclass(frozen=True)
@@ -226,7 +236,7 @@ def prep_modal(
                 label="Area of focus",
                 element=PlainTextInputElement(
                     action_id=INPUT_ACTION,
-                    max_length=500,
+                    max_length=FOCUS_MAX,
                     initial_value=focus or None,
                     placeholder="What would you like to work on?",
                 ),
@@ -238,7 +248,7 @@ def prep_modal(
                 element=PlainTextInputElement(
                     action_id=INPUT_ACTION,
                     multiline=True,
-                    max_length=2000,
+                    max_length=NOTE_MAX,
                     initial_value=questions or None,
                 ),
             ),
@@ -249,12 +259,28 @@ def prep_modal(
 def prep_shared(
     content: Content, *, mentee_id: str, focus: str, questions: str, starts_at: datetime
 ) -> Outgoing:
-    text = content.message(
-        "prep_shared_with_mentor",
-        mentee=mention(mentee_id),
-        focus=clip(focus, 500),
-        questions=clip(questions or "—", 2000),
-    )
+    """The mentee's words, escaped: shown to the mentor literally, never as pings or links."""
+
+    def render(shown_focus: str, shown_questions: str) -> str:
+        return content.message(
+            "prep_shared_with_mentor",
+            mentee=mention(mentee_id),
+            focus=shown_focus,
+            questions=shown_questions,
+        )
+
+    # Escaping makes text longer than what was typed (``<`` is shown as ``&lt;``), so
+    # both answers share the section's room: each gets what it needs if they fit,
+    # else at least half, cut with an ellipsis rather than refused by Slack.
+    room = max(SECTION_LIMIT - len(render("", "")), 2)
+    shown_focus, shown_questions = escape_mrkdwn(focus), escape_mrkdwn(questions or "—")
+    if len(shown_focus) + len(shown_questions) > room:
+        half = room // 2
+        if len(shown_focus) > half:
+            keep = max(half, room - len(shown_questions))
+            shown_focus = escape_mrkdwn(focus, limit=keep)
+        shown_questions = escape_mrkdwn(questions or "—", limit=room - len(shown_focus))
+    text = render(shown_focus, shown_questions)
     return Outgoing(
         text=f"{mention(mentee_id)} shared their prep for {slack_date(starts_at)}",
         blocks=[section(text), context(f"Meeting: {slack_date(starts_at)}")],
@@ -280,12 +306,17 @@ def feedback_poll(
 ) -> Outgoing:
     """The poll; pressing a button rebuilds it with the choice marked."""
     ref = f"{pair_id}:{meeting_id or 0}"
+    # What coordinators really see (README, "Privacy"): weekly figures of at least K people.
+    people = content.settings.privacy_minimum_people
     if closing:
-        intro = content.message("closing_poll", partner=mention(partner_id))
+        intro = content.message("closing_poll", partner=mention(partner_id), people=people)
     else:
         intro = content.message(
-            "feedback_prompt", when=slack_date(starts_at), partner=mention(partner_id)
-        )  # type: ignore[arg-type]
+            "feedback_prompt",
+            when=slack_date(starts_at),  # type: ignore[arg-type]
+            partner=mention(partner_id),
+            people=people,
+        )
     blocks: list[Block] = [section(intro)]
     if not closing:
         blocks += [
@@ -329,7 +360,10 @@ def feedback_poll(
                 )
             ],
         ),
-        context("Your answers are private: your partner only sees that you gave feedback."),
+        context(
+            "Your answers are private: your partner only sees that you gave feedback; "
+            f"coordinators see weekly figures of at least {people} people, never your answers."
+        ),
     ]
     summary = []
     if happened:
@@ -345,16 +379,15 @@ def feedback_poll(
     return Outgoing(text="How did your mentoring meeting go?", blocks=blocks)
 
 
-def feedback_details_modal(
-    *, ref: str, channel: str, ts: str, helped: str = "", change: str = ""
-) -> View:
+def feedback_details_modal(*, ref: str, helped: str = "", change: str = "") -> View:
     return View(
         type="modal",
         callback_id=ViewId.FEEDBACK_DETAILS,
         title="Meeting feedback",
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"ref": ref, "channel": channel, "ts": ts}),
+        # The poll to update on submit is looked up on the server, never named here.
+        private_metadata=json.dumps({"ref": ref}),
         blocks=[
             section("Only you and the program's anonymous totals see this."),
             InputBlock(
@@ -364,7 +397,7 @@ def feedback_details_modal(
                 element=PlainTextInputElement(
                     action_id=INPUT_ACTION,
                     multiline=True,
-                    max_length=2000,
+                    max_length=NOTE_MAX,
                     initial_value=helped or None,
                 ),
             ),
@@ -375,7 +408,7 @@ def feedback_details_modal(
                 element=PlainTextInputElement(
                     action_id=INPUT_ACTION,
                     multiline=True,
-                    max_length=2000,
+                    max_length=NOTE_MAX,
                     initial_value=change or None,
                 ),
             ),
@@ -454,7 +487,8 @@ def end_confirmation(content: Content, *, pair_id: int, partner_id: str) -> list
                     style="danger",
                     confirm=ConfirmObject(
                         title="End this pairing?",
-                        text="Meetings and prompts stop for both of you.",
+                        # Slack's confirmation dialog takes plain_text only.
+                        text=PlainTextObject(text="Meetings and prompts stop for both of you."),
                         confirm="End it",
                         deny="Keep it",
                     ),

@@ -14,6 +14,26 @@ def mention(user_id: str) -> str:
     return f"<@{user_id}>"
 
 
+def escape_mrkdwn(text: str, limit: int | None = None) -> str:
+    """What a person typed, for showing to anyone else in mrkdwn: literally, never live.
+
+    Slack reads ``&``, ``<`` and ``>`` as control characters in mrkdwn (``<!here>``
+    pings a channel, ``<@U…>`` mentions, ``<https://…|label>`` is a link in the bot's
+    name), so they must be sent as ``&amp;``, ``&lt;`` and ``&gt;`` ("Escaping text",
+    https://api.slack.com/reference/surfaces/formatting#escaping). With ``limit`` the
+    escaped text is cut to at most ``limit`` characters, with an ellipsis, never
+    inside an entity.
+    """
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if limit is None or len(escaped) <= limit:
+        return escaped
+    cut = max(limit - 1, 0)
+    amp = escaped.rfind("&", max(cut - 4, 0), cut)  # the longest entity, "&amp;", is 5 long
+    if amp != -1 and ";" not in escaped[amp:cut]:
+        cut = amp
+    return escaped[:cut] + "…"
+
+
 def slack_date(when: datetime, token: str = "{date_short_pretty} at {time}") -> str:
     """A date each reader sees in their own time zone; the fallback is UTC."""
     fallback = when.astimezone(UTC).strftime("%a %d %b %Y %H:%M UTC")

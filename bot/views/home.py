@@ -22,8 +22,11 @@ def home_view(
     *,
     figures: ProgramFigures | None = None,
     report: ProgramReport | None = None,
+    notice: str | None = None,
 ) -> View:
     blocks: list[Block] = [HeaderBlock(text="Mentor Bot")]
+    if notice:
+        blocks.append(section(f":warning: {notice}"))
     if not overview.pairs:
         blocks.append(
             section(

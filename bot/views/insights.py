@@ -1,12 +1,14 @@
 """Block Kit for coordinators' program insights and the nudge a coordinator sends a pair.
 
 Pure builders: a ``ProgramReport`` in, ``slack_sdk`` blocks out. The report carries no
-one's words, and rating figures arrive already suppressed (``None``) for small groups.
+one's words and no rating; its figures arrive already hidden (``None``) where they
+would rest on too few people (README, "Privacy").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,65 +21,105 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Action
-from bot.services.insights import ProgramReport
+from bot.services.insights import ProgramReport, Split
 from bot.views.common import context, mention, section
 
 MAX_AT_RISK = 20
-BAR_WIDTH = 16
 SPARKS = "▁▂▃▄▅▆▇█"
-HIDDEN = "fewer than 3 answers — hidden to protect privacy"
+GAP = "·"  # a hidden week in a sparkline
 NUDGE_TEXT = "It's been a while since your last meeting — want to set the next three?"
 
+SPLIT_LABELS = (  # metric, label, short label for the trend
+    ("met", "Said their meeting happened", "Met"),
+    ("useful", "Found meetings useful (4–5 ★)", "Found useful"),
+    ("prepared", "Mentees who sent their prep", "Sent prep"),
+    ("tips_liked", "Liked the daily tips (👍)", "Liked tips"),
+)
 TREND_LABELS = (
-    ("meetings_held", "Meetings held"),
-    ("feedback_answers", "Feedback answers"),
+    ("feedback_people", "Gave feedback"),
     ("tips_sent", "Tips sent"),
     ("new_pairs", "New pairs"),
 )
 
 
-def percent(share: float | None, hidden: str = "hidden (fewer than 3)") -> str:
-    return hidden if share is None else f"{round(share * 100)}%"
-
-
-def sparkline(values: Sequence[int]) -> str:
-    """``▁▂▅▇``: one character per value, scaled to the largest."""
-    top = max(values, default=0)
-    if top <= 0:
-        return SPARKS[0] * len(values)
-    return "".join(SPARKS[round(v / top * (len(SPARKS) - 1))] for v in values)
-
-
-def bar(count: int, top: int, width: int = BAR_WIDTH) -> str:
-    if top <= 0 or count <= 0:
-        return ""
-    return "█" * max(1, round(count / top * width))
-
-
-def usefulness_chart(report: ProgramReport) -> str:
-    """``5 ★ ████████ 12`` lines, best score first; or why it is hidden."""
-    distribution = report.usefulness.distribution
-    if distribution is None:
-        return HIDDEN
-    top = max((n for _, n in distribution), default=0)
-    return "\n".join(
-        f"{score} ★ {bar(n, top).ljust(BAR_WIDTH)} {n}" for score, n in reversed(distribution)
+def privacy_note(report: ProgramReport) -> str:
+    """The rule, in one line, under the figures it governs."""
+    k = report.minimum_people
+    who = "people other than you" if report.viewer else "people"
+    return (
+        f"Counted in people, not answers: each figure comes from at least {k} {who}, "
+        f"and a split is shown only with at least {k} people on each side. A week's "
+        "figures appear once the week is over (Monday–Sunday UTC) and never change."
     )
+
+
+def hidden_count(minimum: int) -> str:
+    return f"hidden (fewer than {minimum} people)"
+
+
+def count_text(value: int | None, minimum: int) -> str:
+    return hidden_count(minimum) if value is None else f"{value} people"
+
+
+def split_text(figure: Split, minimum: int) -> str:
+    """``78% (14 of 18 people)``, or why it is hidden."""
+    if figure.people is None:
+        return hidden_count(minimum)
+    if figure.yes is None or figure.share is None:
+        return f"hidden ({figure.people} people, fewer than {minimum} on one side)"
+    return f"{round(figure.share * 100)}% ({figure.yes} of {figure.people} people)"
+
+
+def sparkline(values: Sequence[int | None], top: int | None = None) -> str:
+    """``▁▂·▇``: one character per value, scaled to ``top`` (default: the largest);
+    ``·`` where a value is hidden."""
+    shown = [v for v in values if v is not None]
+    top = max(shown, default=0) if top is None else top
+    return "".join(
+        GAP
+        if v is None
+        else SPARKS[0]
+        if top <= 0
+        else SPARKS[round(min(v, top) / top * (len(SPARKS) - 1))]
+        for v in values
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b}"
 
 
 def _field(label: str, value: object) -> MarkdownTextObject:
     return MarkdownTextObject(text=f"*{label}*\n{value}")
 
 
+def _trend(report: ProgramReport) -> str:
+    lines = []
+    for metric, label in TREND_LABELS:
+        values = report.series(metric)
+        shown = sum(1 for v in values if v is not None)
+        lines.append(
+            f"{label.ljust(16)} {sparkline(values)}  {report.total(metric)} "
+            + ("in all" if shown == len(values) else f"in the {shown} weeks shown")
+        )
+    for metric, _, label in SPLIT_LABELS:
+        shares = [None if s.share is None else round(s.share * 100) for s in report.splits(metric)]
+        pooled = report.pooled(metric)
+        lines.append(
+            f"{label.ljust(16)} {sparkline(shares, top=100)}  "
+            + (
+                "hidden every week"
+                if pooled.share is None
+                else f"{round(pooled.share * 100)}% ({pooled.yes} of {pooled.people}) "
+                "over the weeks shown"
+            )
+        )
+    return "\n".join(lines)
+
+
 def insights_blocks(report: ProgramReport, *, nudge_action_id: str) -> list[Block]:
-    """The coordinators' section of App Home: figures, charts, and pairs at risk."""
-    meetings, prep, usefulness = report.meetings, report.prep, report.usefulness
-    average = "hidden (fewer than 3)" if usefulness.average is None else f"{usefulness.average:.1f}"
-    prep_value = (
-        "no prep prompts sent yet"
-        if prep.rate is None
-        else f"{percent(prep.rate)} ({prep.answered} of {prep.prompted})"
-    )
+    """The coordinators' section of App Home: figures, trends, and pairs at risk."""
+    k = report.minimum_people
     blocks: list[Block] = [
         DividerBlock(),
         HeaderBlock(text="Program insights", block_id="insights_header"),
@@ -87,43 +129,49 @@ def insights_blocks(report: ProgramReport, *, nudge_action_id: str) -> list[Bloc
                 _field("Active pairs", report.active_pairs),
                 _field("Ended pairs", report.ended_pairs),
                 _field("Open invitations", report.open_invitations),
-                _field("Meetings ahead", meetings.scheduled),
-                _field("Meetings held", meetings.held),
-                _field("Didn't happen", meetings.missed),
-                _field("No answer yet", meetings.unknown),
-                _field("Prep completed", prep_value),
-                _field("Average usefulness", average),
-                _field("Tips 👍", percent(report.tips.thumbs_up_rate)),
+                _field("Meetings ahead", report.meetings_ahead),
             ],
         ),
-        section(
-            f"*How useful were meetings?* ({usefulness.answers} answers)\n"
-            + (
-                f"```{usefulness_chart(report)}```"
-                if usefulness.distribution is not None
-                else f"_{HIDDEN}_"
-            ),
-            block_id="insights_usefulness",
-        ),
     ]
-    if report.weeks:
-        first = report.weeks[0].week_start.strftime("%d %b")
-        lines = [
-            f"{label.ljust(17)} {sparkline(report.series(metric))}  "
-            f"{sum(report.series(metric))} total, {report.series(metric)[-1]} this week"
-            for metric, label in TREND_LABELS
-        ]
+    week = report.last_week
+    if week is not None:
+        blocks.append(
+            SectionBlock(
+                block_id="insights_week",
+                text=MarkdownTextObject(
+                    text=f"*Week of {_day(week.week_start)}* "
+                    "(the last closed week, Monday–Sunday UTC)"
+                ),
+                fields=[
+                    _field("Gave feedback", count_text(week.feedback_people, k)),
+                    *(
+                        _field(label, split_text(getattr(week, m), k))
+                        for m, label, _ in SPLIT_LABELS
+                    ),
+                    _field("Tips sent", week.tips_sent),
+                    _field("New pairs", week.new_pairs),
+                ],
+            )
+        )
+        first = _day(report.weeks[0].week_start)
         blocks.append(
             section(
-                f"*Last {len(report.weeks)} weeks* (from {first}, weeks start Monday UTC)\n"
-                "```" + "\n".join(lines) + "```",
+                f"*Last {len(report.weeks)} closed weeks* (from {first}; "
+                f"{GAP} = hidden that week)\n```{_trend(report)}```",
                 block_id="insights_trend",
             )
         )
+    blocks.append(context(privacy_note(report)))
     if not report.at_risk:
         blocks.append(context("No pairs look at risk right now."))
         return blocks
-    blocks.append(section(f"*Pairs at risk* ({len(report.at_risk)})", block_id="insights_risk"))
+    blocks.append(
+        section(
+            f"*Pairs at risk* ({len(report.at_risk)}): meetings not happening, "
+            "never anyone's rating",
+            block_id="insights_risk",
+        )
+    )
     for item in report.at_risk[:MAX_AT_RISK]:
         blocks.append(
             section(

@@ -8,9 +8,12 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
+    ContextBlock,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    PlainTextObject,
     RadioButtonsElement,
     StaticMultiSelectElement,
     StaticSelectElement,
@@ -23,15 +26,19 @@ from bot.domain.commands import format_minute
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX
 from bot.ids import Block as BlockId
 from bot.ids import View as ViewId
-from bot.services.matching import ProposalView
+from bot.services.matching import ProposalView, ProposedLine
 from bot.store.models import PoolMember
-from bot.views.common import context, mention, section
+from bot.views.common import context, escape_mrkdwn, mention, section
 
 ROLE_LABELS = {"mentor": "Mentor", "mentee": "Mentee", "both": "Both"}
 CHECKBOX_LIMIT = 10  # Slack's limit of options in one checkboxes element
 MAX_TOPIC_OPTIONS = 100
+# Slack's option object: text and description each at most 75 characters
+# (https://docs.slack.dev/reference/block-kit/composition-objects/option-object).
 OPTION_TEXT_LIMIT = 75
-DESCRIPTION_LIMIT = 150
+DESCRIPTION_LIMIT = 75
+VIEW_BLOCK_LIMIT = 100  # blocks in one modal
+REASONS_LIMIT = 2_000  # a context element's text may hold 3000; reasons are far shorter
 
 
 def join_modal(topics: Sequence[Topic], *, current: PoolMember | None = None) -> View:
@@ -126,8 +133,14 @@ def join_modal(topics: Sequence[Topic], *, current: PoolMember | None = None) ->
     )
 
 
-def match_review_modal(proposal: ProposalView, *, names: dict[str, str] | None = None) -> View:
-    names = names or {}
+def match_review_modal(proposal: ProposalView) -> View:
+    """The coordinator's review: a ticked checkbox per proposed pair, with why they fit.
+
+    Each option names the pair with mentions (checkbox options may be mrkdwn, so
+    Slack shows everyone's current name without a users.info per person) and
+    gives the reasons as its description, which Slack caps at 75 characters;
+    reasons that do not fit are shown in full in a context line under the group.
+    """
     blocks: list[Block] = [
         section(
             f"*{len(proposal.pairs)} pairs proposed* from {proposal.pool_size} people in the pool "
@@ -144,18 +157,22 @@ def match_review_modal(proposal: ProposalView, *, names: dict[str, str] | None =
         )
     for start in range(0, len(proposal.pairs), CHECKBOX_LIMIT):
         group = proposal.pairs[start : start + CHECKBOX_LIMIT]
-        options = [
-            Option(
-                text=_clip(
-                    f"{names.get(line.mentor_id, line.mentor_id)} → "
-                    f"{names.get(line.mentee_id, line.mentee_id)} ({line.score:.2f})",
-                    OPTION_TEXT_LIMIT,
-                ),
-                value=str(line.index),
-                description=_clip("; ".join(line.reasons) or "A fair fit", DESCRIPTION_LIMIT),
+        options, longer = [], []
+        for line in group:
+            description, complete = _reasons(line.reasons)
+            options.append(
+                Option(
+                    text=MarkdownTextObject(text=_pair_label(line)),
+                    value=str(line.index),
+                    description=PlainTextObject(text=description),
+                )
             )
-            for line in group
-        ]
+            if not complete:
+                longer.append(line)
+        needed = 2 if longer else 1
+        if len(blocks) + needed > VIEW_BLOCK_LIMIT - 1:  # keep one block for the note
+            blocks.append(context("More pairs than fit here: use `mentor-bot match` for the rest."))
+            break
         blocks.append(
             InputBlock(
                 block_id=f"{MATCH_GROUP_PREFIX}{start // CHECKBOX_LIMIT}",
@@ -166,9 +183,18 @@ def match_review_modal(proposal: ProposalView, *, names: dict[str, str] | None =
                 ),
             )
         )
-        if len(blocks) >= 98:
-            blocks.append(context("More pairs than fit here: use `mentor-bot match` for the rest."))
-            break
+        if longer:
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=f"{mention(line.mentor_id)} → {mention(line.mentee_id)}: "
+                            + escape_mrkdwn("; ".join(line.reasons), limit=REASONS_LIMIT)
+                        )
+                        for line in longer
+                    ]
+                )
+            )
     if not proposal.pairs:
         blocks.append(
             section("Nobody can be matched right now: the pool needs mentors and mentees.")
@@ -182,6 +208,31 @@ def match_review_modal(proposal: ProposalView, *, names: dict[str, str] | None =
         private_metadata=json.dumps({"proposal_id": proposal.id}),
         blocks=blocks,
     )
+
+
+def _pair_label(line: ProposedLine) -> str:
+    label = f"{mention(line.mentor_id)} → {mention(line.mentee_id)} · fit {line.score:.2f}"
+    if len(label) > OPTION_TEXT_LIMIT:  # only with unusually long user ids
+        label = f"{mention(line.mentor_id)} → {mention(line.mentee_id)}"
+    return label
+
+
+# The reasons' wording, shortened for an option's one-line description.
+_SHORTER = (("Goals mention: ", "Goals: "), (" overlap in working hours", " overlap in hours"))
+
+
+def _reasons(reasons: Sequence[str]) -> tuple[str, bool]:
+    """The reasons as a description within Slack's limit, and whether nothing was cut."""
+    full = "; ".join(reasons) or "A fair fit"
+    if len(full) <= DESCRIPTION_LIMIT:
+        return full, True
+    short = []
+    for reason in reasons:
+        for long, brief in _SHORTER:
+            reason = reason.replace(long, brief)
+        short.append(reason)
+    text = " · ".join(short)
+    return _clip(text, DESCRIPTION_LIMIT), len(text) <= DESCRIPTION_LIMIT
 
 
 def _clip(text: str, limit: int) -> str:

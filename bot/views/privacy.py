@@ -12,10 +12,11 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     DividerBlock,
     HeaderBlock,
+    PlainTextObject,
 )
 
 from bot.ids import Action
-from bot.views.common import context, section
+from bot.views.common import context, escape_mrkdwn, section
 
 MAX_BLOCKS = 50
 JSON_CHUNK = 2_900  # characters per code-block section, fences included
@@ -23,14 +24,15 @@ _FENCE_OPEN, _FENCE_CLOSE = "```\n", "\n```"
 
 FORGET_EXPLAINED = (
     "*Delete my data*\n"
-    "*Deleted:* your settings (time zone, tips), your sign-up for matching, your prep "
-    "notes, the words of your feedback, your tip votes, and every message still "
-    "waiting to be sent to you. Your open pairings end, and their upcoming meetings "
-    "are cancelled.\n"
+    "*Deleted:* your settings (time zone, tips, pauses), your sign-up for matching, your "
+    "prep notes, your feedback (ratings and words), and every message still waiting to "
+    "be sent to you. In Slack, my messages that carry your words or name you go too: "
+    "our DMs, the prep notes your mentor received, and my posts in your pairs' group "
+    "DMs. Your open pairings end, and their upcoming meetings are cancelled.\n"
     "*Kept, anonymously:* your partners' own history — their pairings, meetings and "
-    "feedback — and the numbers in program figures (meetings held, usefulness scores, "
-    "tip votes). Where these named you, they now name an anonymous placeholder that "
-    "can't be traced back to you.\n"
+    "feedback — your tip votes, and program figures already shown to coordinators. "
+    "Where these named you, they now name an anonymous placeholder that can't be "
+    "traced back to you.\n"
     "This can't be undone."
 )
 
@@ -48,7 +50,10 @@ def forget_confirmation_blocks() -> list[Block]:
                     style="danger",
                     confirm=ConfirmObject(
                         title="Delete your data?",
-                        text="Your data is deleted for good and your open pairings end.",
+                        # Slack's confirmation dialog takes plain_text only.
+                        text=PlainTextObject(
+                            text="Your data is deleted for good and your open pairings end."
+                        ),
                         confirm="Delete",
                         deny="Keep it",
                     ),
@@ -75,17 +80,12 @@ def forgotten_message() -> tuple[str, list[Block]]:
 # ---------------------------------------------------------------- my data
 
 
-def _escape(text: str) -> str:
-    """Slack's three control characters, escaped so stored text can't mention or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _json_chunks(data: dict[str, Any]) -> list[str]:
     """The data as JSON, cut on line ends into code blocks of at most ``JSON_CHUNK``."""
     room = JSON_CHUNK - len(_FENCE_OPEN) - len(_FENCE_CLOSE)
     dumped = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, default=str)
     lines: list[str] = []
-    for line in _escape(dumped).splitlines():
+    for line in escape_mrkdwn(dumped).splitlines():
         while len(line) > room:
             # Don't split an escape such as "&amp;" across two blocks.
             cut = room
@@ -154,8 +154,26 @@ def _summary(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+# More JSON than this many sections goes as a file instead: a message that long is
+# a wall to scroll, and near Slack's limits for one message.
+MAX_INLINE_CHUNKS = 10
+MY_DATA_FILENAME = "mentor-bot-my-data.json"
+
+
+def my_data_fits(data: dict[str, Any]) -> bool:
+    """Whether the whole record fits in the DM itself; if not, it goes as a file."""
+    return len(_json_chunks(data)) <= MAX_INLINE_CHUNKS
+
+
+def my_data_file(data: dict[str, Any]) -> bytes:
+    """The whole record as a JSON file (a file is not mrkdwn: nothing to escape)."""
+    dumped = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False, default=str)
+    return dumped.encode("utf-8")
+
+
 def my_data_message(data: dict[str, Any]) -> tuple[str, list[Block]]:
-    """A DM with a readable summary and the full record as JSON, within 50 blocks."""
+    """A DM with a readable summary and the full record as JSON, within 50 blocks; a
+    record too long for that is sent as a file (``my_data_file``) and the DM says so."""
     text = "Here is everything Mentor Bot stores about you."
     head: list[Block] = [HeaderBlock(text="Your data in Mentor Bot")]
     # The summary may be long for someone with many pairs; keep it to a few sections.
@@ -177,18 +195,16 @@ def my_data_message(data: dict[str, Any]) -> tuple[str, list[Block]]:
         "`/mentor forget-me` deletes it."
     )
     chunks = _json_chunks(data)
-    fixed = len(head) + len(summary_blocks) + 2  # the divider and the intro
-    room = MAX_BLOCKS - fixed
-    blocks = [*head, *summary_blocks, DividerBlock(), intro]
-    if len(chunks) <= room:
+    blocks = [*head, *summary_blocks, DividerBlock()]
+    if len(chunks) <= min(MAX_INLINE_CHUNKS, MAX_BLOCKS - len(blocks) - 1):
+        blocks.append(intro)
         blocks.extend(section(chunk) for chunk in chunks)
         return text, blocks
-    shown = room - 1  # leave a block for the note
-    blocks.extend(section(chunk) for chunk in chunks[:shown])
     blocks.append(
         context(
-            f":warning: Your record is too long for one message: showing the first {shown} "
-            f"of {len(chunks)} parts. Ask a coordinator for the rest as a file."
+            f"Your full record is long, so it comes as a file, `{MY_DATA_FILENAME}`, just "
+            "below this message. Only you see your own prep notes and feedback there; "
+            "`/mentor forget-me` deletes it."
         )
     )
     return text, blocks

@@ -203,10 +203,19 @@ def test_serve_in_socket_mode(tmp_path: Path) -> None:
             driver = slack.driver("http://127.0.0.1:9", "unused")
             ack = _retry_until_connected(lambda: driver.socket_slash(MENTOR, "help"))
             assert "/mentor start @person" in json.dumps(ack["payload"])
+            # A word Bolt's HTTP body parser trips on ("payload") reaches the command here too.
+            ack = driver.socket_slash(MENTOR, "payload")
+            assert "/mentor payload" in json.dumps(ack["payload"])
             mark = slack.mark()
             driver.socket_slash(MENTOR, f"start <@{MENTEE}|bob>")
             invitation = slack.wait_for("chat.postMessage", after=mark, timeout=10)
             assert invitation.args["channel"] == MENTEE
+            # Slack asks Socket Mode apps to reconnect from time to time; the app must.
+            for reason in ("refresh_requested", "link_disabled"):
+                slack.socket_disconnect(reason)
+                ack = driver.socket_slash(MENTOR, "help")
+                assert "/mentor start @person" in json.dumps(ack["payload"])
+            assert slack.socket_connections() == 1
         finally:
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)

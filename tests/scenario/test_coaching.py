@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.ids import Action, Block
-from slackemu import Input
 from bot.store.models import Feedback, Meeting, ScheduledMessage
+from slackemu import Input
 from tests.conftest import MENTEE, MENTOR, STRANGER, Harness, all_text
 
 

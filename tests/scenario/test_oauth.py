@@ -12,9 +12,9 @@ import pytest
 
 from bot.config import load_settings
 from bot.local import LocalApp
-from slackemu import SlackEmulator
 from bot.store.db import Database
 from bot.store.migrate import upgrade
+from slackemu import SlackEmulator
 from tests.conftest import MENTEE, MENTOR, START, Clock, all_text
 
 SECRET = "oauth-signing-secret"
@@ -66,9 +66,17 @@ def test_install_then_use_the_workspace_token(oauth_app: Any) -> None:
     cookie = headers["Set-Cookie"].split(";")[0]
     forged_status, _, _ = _get(f"{app.url}/slack/oauth_redirect?code=abc&state=forged", cookie)
     assert forged_status >= 400
-    status, page, _ = _get(f"{app.url}/slack/oauth_redirect?code=abc&state={state}", cookie)
+    # A code Slack never issued is refused by oauth.v2.access, so the install fails.
+    status, _, _ = _get(f"{app.url}/slack/oauth_redirect?code=made-up&state={state}", cookie)
+    assert status >= 400
+    assert slack.calls_to("oauth.v2.access")[-1].response["error"] == "invalid_code"
+    status, page, headers = _get(f"{app.url}/slack/install")
+    state = re.search(r"state=([^&\"]+)", page).group(1)
+    cookie = headers["Set-Cookie"].split(";")[0]
+    code = slack.authorize(settings.client_id, installer=MENTOR)
+    status, page, _ = _get(f"{app.url}/slack/oauth_redirect?code={code}&state={state}", cookie)
     assert status == 200, page
-    assert slack.calls_to("oauth.v2.access")
+    assert slack.calls_to("oauth.v2.access")[-1].response["ok"]
 
     response = driver.slash(MENTOR, "help")
     assert response.status == 200 and "/mentor start @person" in all_text(response.json)

@@ -8,8 +8,8 @@ import time
 from sqlalchemy import func, select
 
 from bot.ids import Action
-from slackemu.signing import signed_headers
 from bot.store.models import Pair
+from slackemu.signing import signed_headers
 from tests.conftest import (
     COORDINATOR,
     DEACTIVATED,
@@ -91,6 +91,24 @@ def test_decline_tells_inviter_politely(harness: Harness) -> None:
     assert not h.slack.calls_to("conversations.open")
     with h.db.session() as s:
         assert s.scalars(select(Pair.status)).one() == "declined"
+
+
+def test_after_a_decline_the_same_invitation_waits_thirty_days(harness: Harness) -> None:
+    h = harness
+    h.click(MENTEE, invite(h), Action.DECLINE_INVITE)
+    invitations = len(h.slack.messages_in(MENTEE))
+    for _attempt in range(3):  # asking again and again is refused, and sends nothing
+        response = h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+        assert response.status == 200
+        assert "won't ask them again for now" in " ".join(h.ephemeral_texts(response.mark))
+    assert len(h.slack.messages_in(MENTEE)) == invitations
+    with h.db.session() as s:
+        assert s.scalars(select(Pair.status)).all() == ["declined"]
+    # After 30 days the inviter may ask again.
+    h.clock.advance(days=30)
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    with h.db.session() as s:
+        assert sorted(s.scalars(select(Pair.status))) == ["declined", "invited"]
 
 
 def test_bad_inputs_answer_and_change_nothing(harness: Harness) -> None:

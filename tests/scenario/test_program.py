@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot.ids import Action, Block
+from bot.store.models import Base, Feedback, MatchExclusion, Pair, PoolMember
 from slackemu import Input
-from bot.store.models import Base, Feedback, Pair, PoolMember
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
 
 EXTRA_MENTEE = "UERIN00007"
@@ -101,7 +101,10 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     }
     forged = h.driver.post(urlencode({"payload": json.dumps(payload)}))
     h.app.drain()
-    assert "Only program coordinators" in all_text(forged.json)
+    # Only Slack knows whether a stranger is a workspace admin: the modal says it is
+    # checking (the ack), then shows the refusal (views.update after the ack).
+    assert forged.json["response_action"] == "update"
+    assert "Only program coordinators" in all_text(h.slack.view(review["id"]))
     with h.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Pair)) == 0
 
@@ -129,7 +132,10 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     home = h.slack.home_view(COORDINATOR)
     shown = all_text(home)
     assert "Program insights" in shown and "Pairs at risk" in shown
-    assert "hidden" in shown  # fewer than 3 usefulness answers: suppressed
+    # One pair: every figure from answers rests on fewer than 3 people, so it is hidden,
+    # and the coordinator is told the rule the figures follow.
+    assert "hidden (fewer than 3 people)" in shown
+    assert "at least 3 people other than you" in shown
     h.driver.click_in_view(COORDINATOR, home, Action.SEND_CHART)
     h.app.drain()
     chart = h.last_dm(COORDINATOR)
@@ -175,16 +181,44 @@ def test_my_data_and_forget_me(harness: Harness) -> None:
 
 def test_exclusions_keep_two_people_apart(harness: Harness) -> None:
     h = harness
-    refused = h.driver.slash(STRANGER, f"exclude <@{MENTOR}> <@{MENTEE}>")
-    assert "Only program coordinators" in refused.json["text"]
+    # Whether a stranger is a Slack admin only Slack can tell: asked after the ack,
+    # answered on the response_url.
+    refused = h.slash(STRANGER, f"exclude <@{MENTOR}> <@{MENTEE}>")
+    answer = h.slack.wait_for("response_url", after=refused.mark)
+    assert "Only program coordinators" in answer.args["text"]
     assert (
         "two different people"
         in h.driver.slash(COORDINATOR, f"exclude <@{MENTOR}> <@{MENTOR}>").json["text"]
     )
-    noted = h.driver.slash(COORDINATOR, f"exclude <@{MENTOR}|alice> <@{MENTEE}|bob>")
-    assert "will not be matched" in noted.json["text"]
+    # A coordinator too is confirmed as one of this workspace by Slack, after the ack.
+    noted = h.slash(COORDINATOR, f"exclude <@{MENTOR}|alice> <@{MENTEE}|bob>")
+    answer = h.slack.wait_for("response_url", after=noted.mark)
+    assert "will not be matched" in answer.args["text"]
     join(h, MENTOR, "mentor", ["leadership"])
     join(h, MENTEE, "mentee", ["leadership"])
     h.slash(COORDINATOR, "match")
     review = h.driver.last_view_opened(COORDINATOR)
     assert "0 pairs proposed" in all_text(review)
+
+
+def test_a_listed_coordinator_coordinates_only_where_they_are_a_member(harness: Harness) -> None:
+    from dataclasses import replace
+
+    h = harness
+    visitor = "UVISIT0007"  # in MENTOR_ADMINS, but a member of another workspace
+    h.slack.add_user(visitor, name="vic", home_team="T0OTHER", tz="UTC")
+    h.app.deps.settings = replace(
+        h.app.deps.settings, admins=h.app.deps.settings.admins | {visitor}
+    )
+    refused = h.slash(visitor, f"exclude <@{MENTOR}> <@{MENTEE}>")
+    answer = h.slack.wait_for("response_url", after=refused.mark)
+    assert "Only program coordinators" in answer.args["text"]
+    with h.db.session() as s:
+        assert s.scalars(select(MatchExclusion)).all() == []
+    h.driver.app_home_opened(visitor)
+    h.app.drain()
+    assert "Program" not in all_text(h.slack.home_view(visitor) or {})
+    # The same listing in their own workspace's member is honoured.
+    h.driver.app_home_opened(COORDINATOR)
+    h.app.drain()
+    assert "Program" in all_text(h.slack.home_view(COORDINATOR))

@@ -153,6 +153,7 @@ def test_bundled_settings(content):
     assert settings.tip_days == frozenset({0, 1, 2, 3, 4})
     assert settings.tip_spread == timedelta(0)
     assert settings.reschedule_when_fewer_than == 1
+    assert settings.privacy_minimum_people == 3
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGE_PLACEHOLDERS))
@@ -529,3 +530,31 @@ def test_topics_load_and_duplicates_are_reported(folder):
 def test_topics_file_is_optional(folder):
     (folder / "topics.yml").unlink()
     assert load_content(folder).topics == ()
+
+
+def test_tip_order_tags_load_and_are_refused_on_the_agenda(folder, content):
+    # The bundled content marks relationship-building and low-rating practices.
+    for practices in (content.mentor_practices, content.mentee_practices):
+        assert any(p.relationship for p in practices)
+        assert any(p.after_low_rating for p in practices)
+    assert not any(p.relationship or p.after_low_rating for p in content.get_together)
+    path = folder / "practices.yml"
+    replace_once(
+        path,
+        '    text: "Negotiate expectations and agreements."\n',
+        '    text: "Negotiate expectations and agreements."\n    relationship: true\n',
+    )
+    line = line_of(path, "Negotiate expectations and agreements.") + 1
+    assert_one_problem(folder, "practices.yml", line, "'relationship' orders daily tips")
+
+
+def test_tip_order_tags_are_true_or_false(folder):
+    path = folder / "practices.yml"
+    replace_once(
+        path,
+        "    after_low_rating: true\n    prep: true\n    guidance: >-\n      Listen",
+        "    after_low_rating: often\n    prep: true\n    guidance: >-\n      Listen",
+    )
+    line = line_of(path, "after_low_rating: often")
+    problem = "mentor_practices[2].after_low_rating: expected true or false"
+    assert_one_problem(folder, "practices.yml", line, problem)

@@ -1,10 +1,12 @@
-"""Coordinators' insights: every figure, small-group suppression, risk rules, and outputs."""
+"""Coordinators' insights: every figure, per closed week and per person, small-group
+suppression, risk rules, and outputs. The attacks on them: test_privacy_attacks.py."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import random
 import struct
 import zlib
 from dataclasses import replace
@@ -12,23 +14,37 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 import pytest
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bot.ids import Action
 from bot.reporting import format_report, weekly_chart_png
+from bot.services import insights
 from bot.services.insights import (
-    RISK_LOW_USEFULNESS,
+    COUNT_METRICS,
     RISK_MISSED,
     RISK_QUIET,
+    SPLIT_METRICS,
     ProgramReport,
+    Split,
+    WeekFigures,
     program_report,
+    split,
     suppress_small,
     week_start,
 )
-from slackemu.limits import validate_message_blocks, validate_view
-from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
+from bot.store.models import (
+    Feedback,
+    InsightWeek,
+    Meeting,
+    Pair,
+    PrepAnswer,
+    ScheduledMessage,
+    TipVote,
+)
 from bot.views.common import as_dicts
 from bot.views.insights import insights_blocks, nudge_message, sparkline
+from slackemu.limits import validate_message_blocks, validate_view
 from tests.conftest import all_text
 
 TEAM, OTHER_TEAM = "T0INSIGHTS", "T0ELSEWHERE"
@@ -147,16 +163,16 @@ class Builder:
         )
         self.session.flush()
 
-    def vote(self, vote: int) -> None:
+    def vote(self, vote: int, *, user: str | None = None, when: datetime | None = None) -> None:
         n = next(self.keys)
         self.session.add(
             TipVote(
                 team_id=self.team_id,
-                user_id=f"UVOTER{n:04d}",
+                user_id=user or f"UVOTER{n:04d}",
                 tip_id="mentor-1",
                 outbox_id=n,
                 vote=vote,
-                voted_at=NOW - timedelta(days=1),
+                voted_at=when or NOW - timedelta(days=1),
             )
         )
         self.session.flush()
@@ -230,61 +246,157 @@ def report_and_pairs(db) -> tuple[ProgramReport, dict[str, Pair]]:
     return report, pairs
 
 
-def test_suppress_small() -> None:
+def build_busy_week(session: Session, day: str = "2026-03-10") -> list[Pair]:
+    """Six pairs who met in the week of ``day``, with enough people on both sides of
+    most questions for that week's figures to be shown."""
+    b = Builder(session)
+    b.users = count(100)  # people of their own, apart from build_program's
+    pairs = [b.pair(accepted="2026-01-05") for _ in range(6)]
+    for i, pair in enumerate(pairs):
+        meeting = b.meeting(pair, day)
+        b.feedback(pair, meeting, "mentor", happened="yes", usefulness=5)
+        if i < 3:
+            b.feedback(pair, meeting, "mentee", happened="yes", usefulness=2)
+        else:
+            b.feedback(pair, meeting, "mentee", happened="no")
+        b.prep_prompt(meeting)
+        if i < 4:
+            b.prep_answer(meeting)
+        voted = meeting.starts_at + timedelta(days=1)
+        if i < 4:
+            b.vote(+1, user=pair.mentor_id, when=voted)
+        if i < 3:
+            b.vote(-1, user=pair.mentee_id, when=voted)
+    # One person, two meetings that week (5★ and 3★): one person, who found it useful.
+    again = b.meeting(pairs[0], (date.fromisoformat(day) + timedelta(days=2)).isoformat())
+    b.feedback(pairs[0], again, "mentor", happened="yes", usefulness=3)
+    return pairs
+
+
+def test_suppress_small_and_split() -> None:
     assert suppress_small(2, 4.5) is None
     assert suppress_small(3, 4.5) == 4.5
     assert suppress_small(0, (1, 2)) is None
     assert suppress_small(4, "x", minimum=5) is None
+    assert split(3, 3) == Split(people=6, yes=3)
+    assert split(5, 2) == Split(people=7, yes=None)  # one side under 3: the split is hidden
+    assert split(1, 1) == Split(people=None, yes=None)
+    assert split(3, 3, minimum=4) == Split(people=6, yes=None)
+    assert Split(people=6, yes=3).share == 0.5 and Split(people=6).share is None
 
 
 def test_pair_and_meeting_figures(report_and_pairs) -> None:
     report, _ = report_and_pairs
     assert report.team_id == TEAM
     assert report.generated_at == NOW
+    assert (report.viewer, report.minimum_people) == (None, 3)
     assert (report.active_pairs, report.ended_pairs, report.open_invitations) == (4, 1, 1)
-    m = report.meetings
-    assert (m.scheduled, m.held, m.missed, m.unknown) == (1, 4, 2, 1)
+    assert report.meetings_ahead == 1
 
 
-def test_prep_completion(report_and_pairs) -> None:
+def test_a_small_program_shows_no_answer_figures(report_and_pairs) -> None:
+    """Every closed week of the small program rests on one or two people: hidden."""
     report, _ = report_and_pairs
-    assert (report.prep.prompted, report.prep.answered) == (3, 1)
-    assert report.prep.rate == pytest.approx(1 / 3)
+    for week in report.weeks:
+        assert week.feedback_people is None
+        for metric in SPLIT_METRICS:
+            assert getattr(week, metric) == Split(), (week.week_start, metric)
+    assert report.total("feedback_people") == 0
+    assert report.pooled("useful") == Split()
 
 
-def test_usefulness_and_tips(report_and_pairs) -> None:
-    report, _ = report_and_pairs
-    u = report.usefulness
-    assert u.answers == 5
-    assert u.distribution == ((1, 1), (2, 2), (3, 0), (4, 1), (5, 1))
-    assert u.average == pytest.approx(2.8)
-    assert (u.count(2), u.count(3)) == (2, 0)
-    assert report.tips.votes == 4
-    assert report.tips.thumbs_up_rate == pytest.approx(0.75)
+def test_a_closed_week_counts_people_not_answers(db) -> None:
+    with db.session() as session:
+        pairs = build_busy_week(session)
+        viewer = pairs[0].mentor_id
+    with db.session() as session:
+        week = program_report(session, team_id=TEAM, now=NOW).weeks[-2]
+        as_viewer = program_report(session, team_id=TEAM, now=NOW, viewer=viewer).weeks[-2]
+        stricter = program_report(session, team_id=TEAM, now=NOW, minimum=4).weeks[-2]
+    assert week.week_start == date(2026, 3, 9)
+    assert week.feedback_people == 12
+    assert week.met == Split(people=12, yes=9)
+    assert week.useful == Split(people=9, yes=6)  # 5★ and 3★ from one person: one, useful
+    assert week.prepared == Split(people=6, yes=None)  # only two did not: hidden
+    assert week.tips_liked == Split(people=7, yes=4)
+    # The viewer's own answers are left out of what they see.
+    assert as_viewer.feedback_people == 11
+    assert (as_viewer.met, as_viewer.useful) == (Split(11, 8), Split(8, 5))
+    assert as_viewer.tips_liked == Split(people=6, yes=3)
+    # A larger K hides the splits with only three people on a side.
+    assert (stricter.met, stricter.useful) == (Split(12, None), Split(9, None))
+    with pytest.raises(ValueError):
+        with db.session() as session:
+            program_report(session, team_id=TEAM, now=NOW, minimum=2)
+
+
+def test_a_real_program_sees_meaningful_figures(db) -> None:
+    """Twenty pairs over four weeks, answering as people do: App Home stays useful."""
+    rng = random.Random(2026)
+    with db.session() as session:
+        b = Builder(session)
+        pairs = [b.pair(accepted="2026-02-02") for _ in range(20)]
+        for monday in ("2026-02-23", "2026-03-02", "2026-03-09", "2026-03-16"):
+            for i, pair in enumerate(pairs):
+                day = (date.fromisoformat(monday) + timedelta(days=i % 4)).isoformat()
+                meeting = b.meeting(pair, day)
+                b.prep_prompt(meeting)
+                if rng.random() < 0.7:
+                    b.prep_answer(meeting)
+                for who in ("mentor", "mentee"):
+                    if rng.random() < 0.85:
+                        met = rng.random() < 0.9
+                        rating = rng.choice([5, 5, 4, 4, 4, 3, 3, 2, 5, 4]) if met else None
+                        b.feedback(
+                            pair, meeting, who, happened="yes" if met else "no", usefulness=rating
+                        )
+                    if rng.random() < 0.6:
+                        user = pair.mentor_id if who == "mentor" else pair.mentee_id
+                        vote = +1 if rng.random() < 0.75 else -1
+                        b.vote(vote, user=user, when=meeting.starts_at + timedelta(hours=5))
+        viewer = pairs[0].mentor_id
+    with db.session() as session:
+        report = program_report(session, team_id=TEAM, now=NOW, viewer=viewer)
+    last = report.last_week
+    assert last is not None and last.week_start == date(2026, 3, 16)
+    assert last.feedback_people is not None and last.feedback_people >= 25
+    assert last.useful.share is not None and 0.5 < last.useful.share < 1
+    assert last.tips_liked.share is not None
+    assert last.prepared.share is not None
+    assert sum(1 for w in report.weeks if w.useful.yes is not None) == 4
+    pooled = report.pooled("useful")
+    assert pooled.people == sum(w.useful.people or 0 for w in report.weeks)
+    text = all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE)))
+    useful = round(last.useful.share * 100)
+    assert f"{useful}% ({last.useful.yes} of {last.useful.people} people)" in text
+    assert "at least 3 people other than you" in text
 
 
 def test_at_risk_rules(report_and_pairs) -> None:
     report, pairs = report_and_pairs
     risks = {item.pair_id: item for item in report.at_risk}
-    assert set(risks) == {pairs["p2"].id, pairs["p3"].id}
+    # p3 rates its meetings poorly: that is a rating, and never flags a pair.
+    assert set(risks) == {pairs["p2"].id}
     assert risks[pairs["p2"].id].reasons == (RISK_QUIET, RISK_MISSED)
-    assert risks[pairs["p3"].id].reasons == (RISK_LOW_USEFULNESS,)
     item = risks[pairs["p2"].id]
     assert (item.mentor_id, item.mentee_id) == (pairs["p2"].mentor_id, pairs["p2"].mentee_id)
 
 
 def test_weekly_trend(report_and_pairs) -> None:
     report, _ = report_and_pairs
+    # The last eight closed weeks: the open week of 23 March is not among them.
     assert [w.week_start for w in report.weeks] == [
-        date(2026, 2, 2) + timedelta(weeks=i) for i in range(8)
+        date(2026, 1, 26) + timedelta(weeks=i) for i in range(8)
     ]
     assert all(w.week_start.weekday() == 0 for w in report.weeks)
-    assert report.series("meetings_held") == (0, 0, 0, 0, 0, 1, 2, 0)
-    assert report.series("feedback_answers") == (0, 0, 1, 1, 0, 2, 3, 0)
-    assert report.series("tips_sent") == (0, 0, 0, 0, 0, 0, 1, 2)
-    assert report.series("new_pairs") == (1, 0, 0, 1, 0, 0, 1, 0)
+    assert report.series("tips_sent") == (0, 0, 0, 0, 0, 0, 0, 1)
+    assert report.series("new_pairs") == (0, 1, 0, 0, 1, 0, 0, 1)
+    assert report.series("feedback_people") == (None,) * 8
+    assert report.total("new_pairs") == 3
     with pytest.raises(ValueError):
         report.series("helped")
+    with pytest.raises(ValueError):
+        report.splits("usefulness")
 
 
 def test_weeks_parameter_and_week_start(db) -> None:
@@ -292,8 +404,8 @@ def test_weeks_parameter_and_week_start(db) -> None:
         build_program(session)
     with db.session() as session:
         report = program_report(session, team_id=TEAM, now=NOW, weeks=2)
-    assert [w.week_start for w in report.weeks] == [date(2026, 3, 16), date(2026, 3, 23)]
-    assert report.series("tips_sent") == (1, 2)
+    assert [w.week_start for w in report.weeks] == [date(2026, 3, 9), date(2026, 3, 16)]
+    assert report.series("tips_sent") == (0, 1)
     assert week_start(datetime(2026, 3, 29, 23, 59, tzinfo=UTC)) == date(2026, 3, 23)
     assert week_start(datetime(2026, 3, 30, 0, 0, tzinfo=UTC)) == date(2026, 3, 30)
 
@@ -301,23 +413,21 @@ def test_weeks_parameter_and_week_start(db) -> None:
 def test_other_workspace_is_separate(db) -> None:
     with db.session() as session:
         build_program(session)
+        build_busy_week(session)
     with db.session() as session:
         report = program_report(session, team_id=OTHER_TEAM, now=NOW)
     assert (report.active_pairs, report.ended_pairs, report.open_invitations) == (1, 0, 0)
-    m = report.meetings
-    assert (m.scheduled, m.held, m.missed, m.unknown) == (1, 1, 0, 0)
-    assert (report.prep.prompted, report.prep.answered) == (1, 0)
-    assert report.usefulness.answers == 2 and report.usefulness.distribution is None
-    assert report.tips.votes == 5 and report.tips.thumbs_up_rate == 0.0
-    assert report.series("tips_sent")[-1] == 1
+    assert report.meetings_ahead == 1
+    assert all(w.feedback_people is None and w.useful == Split() for w in report.weeks)
+    assert report.series("tips_sent")[-1] == 0  # its tip went out in the open week
     assert report.at_risk == ()
     with db.session() as session:
         empty = program_report(session, team_id="T0NOBODY", now=NOW)
-    assert empty.active_pairs == 0 and empty.prep.rate is None
-    assert empty.usefulness.average is None and empty.tips.thumbs_up_rate is None
+    assert empty.active_pairs == 0 and empty.meetings_ahead == 0
+    assert empty.last_week is not None and empty.last_week.useful == Split()
 
 
-def test_two_answers_are_suppressed_three_are_shown(db) -> None:
+def test_small_groups_are_hidden_and_flag_nobody(db) -> None:
     with db.session() as session:
         b = Builder(session)
         pair = b.pair(accepted="2026-03-01")
@@ -325,37 +435,34 @@ def test_two_answers_are_suppressed_three_are_shown(db) -> None:
         b.feedback(pair, first, "mentor", happened="yes", usefulness=1)
         b.feedback(pair, first, "mentee", happened="yes", usefulness=1)
         b.meeting(pair, "2026-03-30")
-        b.vote(+1)
-        b.vote(-1)
-        pair_id = pair.id
+        for vote in (+1, -1, +1):
+            b.vote(vote, user=pair.mentor_id, when=at("2026-03-17"))
     with db.session() as session:
         report = program_report(session, team_id=TEAM, now=NOW)
-    assert report.usefulness.answers == 2
-    assert report.usefulness.distribution is None
-    assert report.usefulness.average is None
-    assert report.usefulness.count(1) is None
-    assert report.tips.votes == 2 and report.tips.thumbs_up_rate is None
-    assert report.at_risk == ()  # two poor ratings are not enough to flag (or reveal) anyone
+    week = report.last_week
+    assert week is not None and week.feedback_people is None
+    assert week.useful == Split() and week.tips_liked == Split()
+    assert report.at_risk == ()  # poor ratings never flag (nor reveal) anyone
     text = all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE)))
-    assert "hidden to protect privacy" in text
-    assert "1 ★" not in text
-    assert json.loads(format_report(report, "json"))["usefulness"]["distribution"] is None
+    assert "hidden (fewer than 3 people)" in text
+    assert "★ " not in text.replace("(4–5 ★)", "")
+    data = json.loads(format_report(report, "json"))
+    assert data["weeks"][-1]["useful"] == {"people": None, "yes": None}
 
+    # A third person: how many answered may be shown, never how they split.
     with db.session() as session:
         b = Builder(session)
-        pair = session.get(Pair, pair_id)
-        second = b.meeting(pair, "2026-03-18")
-        b.feedback(pair, second, "mentor", happened="yes", usefulness=2)
-        b.vote(+1)
+        other = b.pair(accepted="2026-03-01")
+        meeting = b.meeting(other, "2026-03-18")
+        b.feedback(other, meeting, "mentor", happened="yes", usefulness=2)
     with db.session() as session:
-        report = program_report(session, team_id=TEAM, now=NOW)
-    assert report.usefulness.distribution == ((1, 2), (2, 1), (3, 0), (4, 0), (5, 0))
-    assert report.usefulness.average == pytest.approx(1.33)
-    assert report.tips.thumbs_up_rate == pytest.approx(2 / 3)
-    assert [(r.pair_id, r.reasons) for r in report.at_risk] == [(pair_id, (RISK_LOW_USEFULNESS,))]
+        report = program_report(session, team_id=TEAM, now=NOW + timedelta(days=7))
+    week = report.weeks[-2]
+    assert week.week_start == date(2026, 3, 16)
+    assert week.useful == Split()  # frozen a week ago, before the third answer arrived
+
     text = all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE)))
-    assert "hidden to protect privacy" not in text
-    assert "1 ★ " in text and "5 ★" in text
+    assert "hidden" in text
 
 
 def test_quiet_rule_edges(db) -> None:
@@ -388,8 +495,12 @@ def test_quiet_rule_edges(db) -> None:
     assert risks == {ids["cancelled"]: (RISK_QUIET,), ids["missed"]: (RISK_QUIET,)}
 
 
-def test_free_text_never_reaches_outputs(report_and_pairs) -> None:
-    report, _ = report_and_pairs
+def test_free_text_never_reaches_outputs(db) -> None:
+    with db.session() as session:
+        build_program(session)
+        build_busy_week(session)
+    with db.session() as session:
+        report = program_report(session, team_id=TEAM, now=NOW)
     outputs = [format_report(report, fmt) for fmt in ("json", "csv", "table")]
     outputs.append(repr(report))
     outputs.append(all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE))))
@@ -402,37 +513,50 @@ def test_json_format(report_and_pairs) -> None:
     report, pairs = report_and_pairs
     data = json.loads(format_report(report, "json"))
     assert data["generated_at"] == "2026-03-25T12:00:00+00:00"
+    assert (data["viewer"], data["minimum_people"]) == (None, 3)
+    assert "no viewer" in data["privacy"]
     assert data["active_pairs"] == 4
-    assert data["meetings"] == {"scheduled": 1, "held": 4, "missed": 2, "unknown": 1}
-    assert data["usefulness"]["distribution"] == {"1": 1, "2": 2, "3": 0, "4": 1, "5": 1}
-    assert data["weeks"][0] == {
+    assert data["meetings_ahead"] == 1
+    hidden = {"people": None, "yes": None}
+    assert data["weeks"][1] == {
         "week_start": "2026-02-02",
-        "meetings_held": 0,
-        "feedback_answers": 0,
+        "feedback_people": None,
+        "met": hidden,
+        "useful": hidden,
+        "prepared": hidden,
+        "tips_liked": hidden,
         "tips_sent": 0,
         "new_pairs": 1,
     }
+    assert data["totals"] == {"feedback_people": 0, "tips_sent": 1, "new_pairs": 3}
+    assert data["pooled"]["useful"] == hidden
     assert data["at_risk"][0]["pair_id"] == pairs["p2"].id
     assert data["at_risk"][0]["reasons"] == [RISK_QUIET, RISK_MISSED]
     with pytest.raises(ValueError):
         format_report(report, "xml")
 
 
-def test_csv_format(report_and_pairs) -> None:
-    report, pairs = report_and_pairs
+def test_csv_format(db) -> None:
+    with db.session() as session:
+        pairs = build_program(session)
+        build_busy_week(session)
+    with db.session() as session:
+        report = program_report(session, team_id=TEAM, now=NOW)
     rows = list(csv.reader(io.StringIO(format_report(report, "csv"))))
     assert rows[0] == ["metric", "value"]
     scalars = {r[0]: r[1] for r in rows if len(r) == 2}
-    assert scalars["active_pairs"] == "4"
-    assert scalars["meetings_missed"] == "2"
-    assert scalars["usefulness_2"] == "2"
-    assert scalars["tip_thumbs_up_rate"] == "0.75"
-    assert scalars["pairs_at_risk"] == "2"
-    assert RISK_LOW_USEFULNESS in scalars[f"at_risk.{pairs['p3'].id}"]
-    trend = [r for r in rows if len(r) == 3]
-    assert ["meetings_held", "2026-03-16", "2"] in trend
-    assert ["tips_sent", "2026-03-23", "2"] in trend
-    assert len(trend) == 4 * 8
+    assert scalars["active_pairs"] == "10"
+    assert scalars["pairs_at_risk"] == "1"
+    # No viewer: p1's mentor (4★ that week) counts here, unlike on their own App Home.
+    assert scalars["useful_people_total"] == "10" and scalars["useful_yes_total"] == "7"
+    assert scalars["prepared_yes_total"] == ""  # hidden in its only week
+    assert RISK_MISSED in scalars[f"at_risk.{pairs['p2'].id}"]
+    weekly = [r for r in rows if len(r) == 3]
+    assert ["tips_sent", "2026-03-16", "1"] in weekly
+    assert ["useful_yes", "2026-03-09", "7"] in weekly
+    assert ["prepared_yes", "2026-03-09", ""] in weekly
+    assert ["feedback_people", "2026-03-16", ""] in weekly
+    assert len(weekly) == (len(COUNT_METRICS) + 2 * len(SPLIT_METRICS)) * 8
 
 
 def test_table_format(report_and_pairs) -> None:
@@ -441,13 +565,18 @@ def test_table_format(report_and_pairs) -> None:
     lines = table.splitlines()
     figure_lines = [line for line in lines if line.startswith(("active_pairs", "ended_pairs"))]
     assert len({len(line) for line in figure_lines}) == 1  # values aligned in one column
-    assert any(line.split() == ["meetings_held", "4"] for line in lines)
-    assert any(line.split()[:2] == ["2026-03-16", "2"] for line in lines)
+    assert any(line.split() == ["meetings_ahead", "1"] for line in lines)
+    assert any(line.split()[:4] == ["2026-03-16", "-", "1", "1"] for line in lines)
+    assert "no viewer: everyone's answers count" in table
     assert pairs["p2"].mentor_id in table
 
 
-def test_insights_blocks(report_and_pairs) -> None:
-    report, pairs = report_and_pairs
+def test_insights_blocks(db) -> None:
+    with db.session() as session:
+        pairs = build_program(session)
+        build_busy_week(session)
+    with db.session() as session:
+        report = program_report(session, team_id=TEAM, now=NOW, viewer=pairs["p1"].mentor_id)
     blocks = as_dicts(insights_blocks(report, nudge_action_id=NUDGE))
     assert validate_view({"type": "home", "blocks": blocks}) == []
     assert validate_message_blocks(blocks) == []
@@ -457,10 +586,12 @@ def test_insights_blocks(report_and_pairs) -> None:
         "text": {"type": "plain_text", "text": "Program insights", "emoji": True},
     }
     text = all_text(blocks)
-    assert "5 ★ " in text and "█" in text
-    assert sparkline(report.series("meetings_held")) in text
+    assert "Week of 16 Mar" in text  # the last closed week, here too small to show
+    assert "hidden (fewer than 3 people)" in text
+    assert sparkline(report.series("tips_sent")) in text
+    assert "67% (6 of 9)" in text  # usefulness over the weeks shown: the week of 9 March
     risky = [b for b in blocks if b.get("accessory")]
-    assert [b["accessory"]["value"] for b in risky] == [str(pairs["p2"].id), str(pairs["p3"].id)]
+    assert [b["accessory"]["value"] for b in risky] == [str(pairs["p2"].id)]
     assert all(b["accessory"]["action_id"] == NUDGE for b in risky)
     assert all(b["accessory"]["text"]["text"] == "Nudge" for b in risky)
     assert f"<@{pairs['p2'].mentor_id}> & <@{pairs['p2'].mentee_id}>" in risky[0]["text"]["text"]
@@ -486,6 +617,8 @@ def test_sparkline() -> None:
     assert sparkline([0, 0, 0]) == "▁▁▁"
     assert sparkline([0, 1, 2, 4]) == "▁▃▅█"
     assert sparkline([]) == ""
+    assert sparkline([None, 2, None, 4]) == "·▅·█"
+    assert sparkline([50, None, 100], top=100) == "▅·█"
 
 
 def test_nudge_message() -> None:
@@ -514,7 +647,11 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 def test_weekly_chart_png(report_and_pairs) -> None:
     report, _ = report_and_pairs
-    data = weekly_chart_png(report)
+    weeks = tuple(
+        replace(week, feedback_people=None if i % 3 == 0 else 3 + i)
+        for i, week in enumerate(report.weeks)
+    )
+    data = weekly_chart_png(replace(report, weeks=weeks))
     chunks = _png_chunks(data)
     assert [kind for kind, _ in chunks] == [b"IHDR", b"IDAT", b"IEND"]
     width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
@@ -523,5 +660,44 @@ def test_weekly_chart_png(report_and_pairs) -> None:
     assert len(raw) == 240 * (1 + 600 * 3)
     # Some bar colour is drawn, and the picture is not blank.
     assert bytes((54, 116, 196)) in raw
+    # Every week hidden: no bar at all.
+    hidden = zlib.decompress(_png_chunks(weekly_chart_png(report))[1][1])
+    assert bytes((54, 116, 196)) not in hidden
     empty = weekly_chart_png(replace(report, weeks=()))  # no weeks at all still draws axes
     assert _png_chunks(empty)[0][0] == b"IHDR"
+    assert isinstance(report.weeks[0], WeekFigures)
+
+
+def test_a_week_frozen_meanwhile_by_another_process_keeps_its_figures(db, monkeypatch) -> None:
+    """Two App Home opens at once both find a week unfrozen; one snapshot wins and both
+    show it. (SQLite has one writer at a time, so only PostgreSQL can race here.)"""
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers: there is no race to lose")
+    with db.session() as session:
+        build_busy_week(session, day="2026-03-17")
+    real = insights._parts_of_week
+    raced: list[date] = []
+
+    def racing(session: Session, **kwargs):
+        parts = real(session, **kwargs)
+        if not raced and kwargs["start"].date() == date(2026, 3, 16):
+            raced.append(kwargs["start"].date())
+            with db.engine.begin() as other:  # another process, committing first
+                other.execute(
+                    insert(InsightWeek).values(
+                        team_id=TEAM,
+                        week_start=date(2026, 3, 16),
+                        frozen_at=NOW,
+                        tips_sent=99,
+                        new_pairs=0,
+                    )
+                )
+        return parts
+
+    monkeypatch.setattr(insights, "_parts_of_week", racing)
+    with db.session() as session:
+        report = program_report(session, team_id=TEAM, now=NOW)
+    assert raced and report.last_week is not None
+    assert (report.last_week.tips_sent, report.last_week.feedback_people) == (99, None)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(InsightWeek)) == 8

@@ -131,7 +131,7 @@ def test_manifest_events_and_commands_are_those_the_app_listens_for(
     try:
         events = manifest["settings"]["event_subscriptions"]["bot_events"]
         assert sorted(events) == sorted(registered["event"])
-        assert registered["event"] == {"app_home_opened"}
+        assert registered["event"] == {"app_home_opened", "app_uninstalled", "tokens_revoked"}
         commands = {c["command"] for c in manifest["features"]["slash_commands"]}
         assert commands == registered["command"]
     finally:

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services.privacy import forget_person, personal_data
-from slackemu.limits import validate_message_blocks, validate_message_text
 from bot.store.db import Database
 from bot.store.models import (
     Base,
@@ -21,13 +20,21 @@ from bot.store.models import (
     Pair,
     Person,
     PoolMember,
+    PostedMessage,
     PrepAnswer,
     ProcessedEvent,
     ScheduledMessage,
     TipVote,
 )
 from bot.views.common import as_dicts
-from bot.views.privacy import forget_confirmation_blocks, forgotten_message, my_data_message
+from bot.views.privacy import (
+    forget_confirmation_blocks,
+    forgotten_message,
+    my_data_file,
+    my_data_fits,
+    my_data_message,
+)
+from slackemu.limits import validate_message_blocks, validate_message_text
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 TEAM, OTHER_TEAM = "T0PRIVACY1", "T0PRIVACY2"
@@ -37,6 +44,7 @@ THIRD, FOURTH = "UTHIRD0003", "UFOURTH004"  # another pair, unrelated
 ERIN = "UERIN00005"  # in the pool, invited by GONE
 COORD = "UCOORD0006"
 
+GONE_DM, PARTNER_DM = "DFORGET001", "DPARTNER02"  # their DMs with the bot
 GONE_TEXTS = ("gone-helped-words", "gone-change-words", "gone-focus-words", "gone-question-words")
 PARTNER_TEXTS = ("partner-helped-words", "partner-change-words", "partner-focus-words")
 
@@ -99,9 +107,13 @@ def _message(
     status: str = "pending",
     meeting: Meeting | None = None,
     due_at: datetime = NOW + timedelta(days=1),
+    sent_to: tuple[str, str] | None = None,
 ) -> ScheduledMessage:
     team = pair.team_id if pair is not None else payload.pop("team")
+    channel_id, message_ts = sent_to or (None, None)
     return ScheduledMessage(
+        channel_id=channel_id,
+        message_ts=message_ts,
         team_id=team,
         key=key,
         kind=kind,
@@ -129,9 +141,24 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
         _pool(team, THIRD, "mentor"),
         _pool(team, ERIN, "both"),
     )
-    pair = _pair(team, PARTNER, GONE, channel_id=f"G{prefix}PAIR1")
+    pair = _pair(
+        team,
+        PARTNER,
+        GONE,
+        channel_id=f"G{prefix}PAIR1",
+        invite_channel_id=f"{prefix}{GONE_DM}",
+        invite_ts="100.5",
+    )
     third = _pair(team, THIRD, FOURTH, channel_id=f"G{prefix}PAIR2")
-    invited = _pair(team, ERIN, GONE, status="invited", inviter_id=GONE)
+    invited = _pair(
+        team,
+        ERIN,
+        GONE,
+        status="invited",
+        inviter_id=GONE,
+        invite_channel_id=f"{prefix}DERIN00005",
+        invite_ts="100.4",
+    )
     old = _pair(
         team,
         GONE,
@@ -253,6 +280,7 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
         {"team": team, "tip_id": "listen"},
         status="sent",
         due_at=NOW - timedelta(days=1),
+        sent_to=(f"{prefix}{GONE_DM}", "100.1"),
     )
     tip_partner = _message(
         None,
@@ -262,6 +290,7 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
         {"team": team, "tip_id": "ask"},
         status="sent",
         due_at=NOW - timedelta(days=1),
+        sent_to=(f"{prefix}{PARTNER_DM}", "100.3"),
     )
     tip_third = _message(
         None,
@@ -305,6 +334,7 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
             status="sent",
             meeting=past,
             due_at=NOW - timedelta(days=2),
+            sent_to=(f"{prefix}{PARTNER_DM}", "100.2"),
         ),
         _message(pair, "schedule_ask", f"G{prefix}PAIR1", f"{prefix}ask:{pair.id}", {"p": 1}),
         _message(
@@ -373,8 +403,24 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
             data={"pairs": [{"mentor_id": THIRD, "mentee_id": ERIN, "score": 0.5}]},
         ),
         ProcessedEvent(team_id=team, event_id=f"Ev{prefix}0001", received_at=NOW),
+        # The ledger: their words shared with the partner, their export (message and
+        # file), the pair's kickoff; and entries about others, which stay.
+        _posted(team, GONE, "prep_shared", f"{prefix}{PARTNER_DM}", "100.6"),
+        _posted(team, GONE, "my_data", f"{prefix}{GONE_DM}", "100.7"),
+        _posted(team, GONE, "my_data_file", f"{prefix}{GONE_DM}", None, file_id=f"F{prefix}1"),
+        _posted(team, None, "group_dm", f"G{prefix}PAIR1", "100.8"),
+        _posted(team, None, "group_dm", f"G{prefix}PAIR2", "100.9"),
+        _posted(team, PARTNER, "my_data", f"{prefix}{PARTNER_DM}", "101.0"),
     )
     return {"pair": pair.id, "third": third.id, "invited": invited.id, "old": old.id}
+
+
+def _posted(
+    team: str, user: str | None, kind: str, channel: str, ts: str | None, **kw: Any
+) -> PostedMessage:
+    return PostedMessage(
+        team_id=team, user_id=user, kind=kind, channel_id=channel, ts=ts, posted_at=NOW, **kw
+    )
 
 
 def _value(value: Any) -> str:
@@ -428,8 +474,48 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
         if GONE in value
     ]
     assert leaks == []
-    for text in GONE_TEXTS + ("gone-focus-2", "gone-old-change", "gone-goal-words"):
-        assert not any(text in v for _, row in _rows(after, TEAM) for v in row.values()), text
+    for text in GONE_TEXTS + ("gone-focus-2", "gone-old-change", "gone-goal-words", "ufor"):
+        assert not any(text in v.lower() for _, row in _rows(after, TEAM) for v in row.values())
+    # Their DM and their pair's group DM are named only by the pending Slack deletions
+    # (which the next pass sends, then deletes); no timestamp of a message about them stays.
+    deletions = [row for row in after["scheduled_messages"] if row["kind"] == "slack_delete"]
+    for channel in (GONE_DM, "GPAIR1", "DERIN00005"):
+        holders = [
+            (name, row["id"])
+            for name, row in _rows(after, TEAM)
+            if any(channel in v for v in row.values()) and row not in deletions
+        ]
+        assert holders == [], channel
+    for ts in ("100.1", "100.2", "100.4", "100.5", "100.6", "100.7", "100.8"):
+        assert not any(
+            ts in v
+            for name, row in _rows(after, TEAM)
+            if row not in deletions
+            for v in row.values()
+        ), ts
+    targets = sorted(
+        (
+            json.loads(row["payload"]).get("channel"),
+            json.loads(row["payload"]).get("ts", ""),
+            json.loads(row["payload"]).get("file", ""),
+        )
+        for row in deletions
+        if row["team_id"] == TEAM
+    )
+    assert targets == [
+        ("DERIN00005", "100.4", ""),
+        (GONE_DM, "", "F1"),
+        (GONE_DM, "100.1", ""),
+        (GONE_DM, "100.5", ""),
+        (GONE_DM, "100.7", ""),
+        ("DPARTNER02", "100.2", ""),
+        ("DPARTNER02", "100.6", ""),
+        ("GPAIR1", "100.8", ""),
+    ]
+    assert all(
+        row["status"] == "pending" and row["due_at"] == NOW.isoformat() and GONE not in row["key"]
+        for row in deletions
+    )
 
     # The other workspace is exactly as it was, the same user ID included.
     assert _rows(after, OTHER_TEAM) == _rows(before, OTHER_TEAM)
@@ -455,8 +541,11 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
         )
         # One tombstone per forget call, for every row it rewrote.
         assert {tombstone} == set(
-            session.scalars(select(Feedback.user_id).where(Feedback.user_id.like("ANON-%")))
+            session.scalars(select(TipVote.user_id).where(TipVote.user_id.like("ANON-%")))
         )
+        # No pair keeps a channel or message of theirs.
+        for row in (pair, invited, old):
+            assert (row.channel_id, row.invite_channel_id, row.invite_ts) == (None, None, None)
         # Future meetings of the ended pair are cancelled, past ones kept.
         statuses = {m.number: m.status for m in pair.meetings}
         assert statuses == {1: "scheduled", 2: "cancelled"}
@@ -520,7 +609,8 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
             "reasons": {tombstone: ["shares career"]},
         }
 
-    # Aggregates survive: as many feedback rows, the same usefulness scores and votes.
+    # Their poll answers are gone, ratings included (kept, they would still be tied to a
+    # named partner and a meeting); everyone else's stay. Tip votes stay, anonymous.
     def feedback_numbers(dump: dict[str, list[dict[str, str]]]) -> list[tuple[str, str]]:
         return sorted(
             (row["happened"], row["usefulness"])
@@ -528,8 +618,8 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
             if row["team_id"] == TEAM
         )
 
-    assert feedback_numbers(after) == feedback_numbers(before)
-    assert len([r for r in after["feedback"] if r["team_id"] == TEAM]) == 5
+    assert feedback_numbers(after) == [("None", "3"), ("no", "1"), ("yes", "5")]
+    assert len(feedback_numbers(before)) == 5
     votes = sorted((r["tip_id"], r["vote"]) for r in after["tip_votes"] if r["team_id"] == TEAM)
     assert votes == [("ask", "-1"), ("ask", "1"), ("listen", "1")]
     assert len([r for r in after["pairs"] if r["team_id"] == TEAM]) == 4
@@ -563,7 +653,7 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
     counts = report.as_dict()
     assert counts["pairs_ended"] == 2
     assert counts["pairs_anonymised"] == 3
-    assert counts["feedback_anonymised"] == 2
+    assert counts["feedback_deleted"] == 2
     assert counts["prep_answers_deleted"] == 2
     assert counts["tip_votes_anonymised"] == 1
     assert counts["people_deleted"] == 1
@@ -572,7 +662,9 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
     assert counts["match_exclusions_anonymised"] == 1
     assert counts["match_proposals_deleted"] == 1
     assert counts["match_proposals_anonymised"] == 1
-    assert counts["scheduled_messages_deleted"] == 3
+    assert counts["scheduled_messages_deleted"] == 4  # three to them, one to the group DM
+    assert counts["posted_messages_deleted"] == 4
+    assert counts["slack_deletions_planned"] == 8
     assert counts["meetings_cancelled"] == 1
     assert counts["mentions_scrubbed"] == 2
     assert report.total == sum(counts.values())
@@ -619,7 +711,13 @@ def test_personal_data_has_their_words_not_the_partners(db: Database) -> None:
         {"tip_id": "listen", "vote": 1, "voted_at": (NOW - timedelta(hours=20)).isoformat()}
     ]
     assert data["scheduled_messages"] == {"pending": 2, "sent": 1}
-    assert data["match_exclusions"] == 1
+    assert data["match_exclusions"] == [
+        {
+            "never_matched_with": ERIN,
+            "set_by": "a coordinator",
+            "created_at": NOW.isoformat(),
+        }
+    ]
 
     with db.session() as session:
         forget_person(session, team_id=TEAM, user_id=GONE, now=NOW)
@@ -628,7 +726,82 @@ def test_personal_data_has_their_words_not_the_partners(db: Database) -> None:
     assert empty["person"] is None and empty["pool"] is None
     assert empty["pairs"] == empty["feedback"] == empty["prep_answers"] == []
     assert empty["scheduled_messages"] == {}
+    assert empty["match_proposals"] == empty["messages_kept_for_deletion"] == []
+    assert empty["tips_received"] == empty["match_exclusions"] == []
     assert "o-gone-helped-words" in json.dumps(other)
+
+
+# Where each table's rows about a person appear in their export. A new table that can
+# name a person fails the completeness test below until it is added here (and exported).
+EXPORT_SECTIONS = {
+    "people": ("person",),
+    "pool_members": ("pool",),
+    "pairs": ("pairs",),
+    "prep_answers": ("prep_answers",),
+    "feedback": ("feedback",),
+    "tip_votes": ("tip_votes",),
+    "insight_people": ("weekly_figures",),
+    "tips_received": ("tip_rotation",),
+    "scheduled_messages": ("scheduled_messages", "tips_received"),
+    "match_exclusions": ("match_exclusions", "match_exclusions_you_set"),
+    "match_proposals": ("match_proposals",),
+    "posted_messages": ("messages_kept_for_deletion",),
+}
+
+
+def test_personal_data_is_complete(db: Database) -> None:
+    """One of everything is seeded about GONE; each table naming them shows in the export."""
+    _build(db)
+    with db.session() as session:
+        person = session.scalars(
+            select(Person).where(Person.team_id == TEAM, Person.user_id == GONE)
+        ).one()
+        person.paused_until = NOW + timedelta(days=14)
+        session.add(
+            PoolMember(
+                team_id=TEAM,
+                user_id=COORD,
+                roles="mentor",
+                topics={},
+                goals="",
+                paused_until=NOW + timedelta(days=3),
+                joined_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        dump = _dump(session)
+        data = personal_data(session, team_id=TEAM, user_id=GONE)
+
+    naming = {name for name, row in _rows(dump, TEAM) if any(GONE in v for v in row.values())}
+    assert naming <= set(EXPORT_SECTIONS), naming - set(EXPORT_SECTIONS)
+    for table in naming:
+        assert any(data[key] for key in EXPORT_SECTIONS[table]), table
+
+    assert data["person"]["paused_until"] == (NOW + timedelta(days=14)).isoformat()
+    assert data["person"]["display_name"] == GONE.lower()
+    assert data["pool"]["goals"] == "gone-goal-words"
+    assert data["tips_received"] == [
+        {"tip_id": "listen", "sent_at": None},
+    ]
+    assert data["match_exclusions_you_set"] == [
+        {"between": [PARTNER, ERIN], "created_at": NOW.isoformat()}
+    ]
+    proposals = {p["status"]: p for p in data["match_proposals"]}
+    assert set(proposals) == {"open", "approved"}
+    assert proposals["open"]["your_lines"] == [
+        {"mentor": ERIN, "mentee": GONE, "score": 0.8, "reasons": []}
+    ]
+    assert proposals["approved"]["your_lines"][0]["mentor"] == PARTNER
+    assert sorted(c["kind"] for c in data["messages_kept_for_deletion"]) == [
+        "my_data",
+        "my_data_file",
+        "prep_shared",
+    ]
+    # Others' rows in the same tables are not theirs: the third pair's proposal, the
+    # partner's export, the coordinator's pause.
+    dumped = json.dumps(data)
+    for foreign in (THIRD, FOURTH, COORD, "keep <@", "fourth-focus", "third-helped"):
+        assert foreign not in dumped, foreign
 
 
 # ---------------------------------------------------------------- views
@@ -689,7 +862,7 @@ def test_my_data_message_carries_the_full_record(db: Database) -> None:
     assert "too long" not in json.dumps(payload)
 
 
-def test_my_data_message_truncates_a_huge_record() -> None:
+def test_my_data_message_sends_a_huge_record_as_a_file() -> None:
     data = {
         "team_id": TEAM,
         "user_id": GONE,
@@ -713,6 +886,10 @@ def test_my_data_message_truncates_a_huge_record() -> None:
     }
     text, blocks = my_data_message(data)
     payload = _check(text, blocks)
-    assert len(payload) == 50
-    assert "too long for one message" in json.dumps(payload)
+    # Nothing is cut: the message is a summary that points to the file, which has it all.
+    assert not my_data_fits(data)
+    assert not any(b["text"]["text"].startswith("```") for b in payload if b["type"] == "section")
+    assert "comes as a file" in json.dumps(payload)
+    assert "too long" not in json.dumps(payload)
     assert all(len(b["text"]["text"]) <= 3_000 for b in payload if b["type"] == "section")
+    assert json.loads(my_data_file(data)) == data

@@ -19,7 +19,7 @@ from bot.domain.commands import (
 )
 from bot.domain.errors import UserError
 from bot.domain.meetings import check_length, check_meeting_times, feedback_due, prep_due
-from bot.domain.tips import next_tip_due, tip_for, tip_list_role
+from bot.domain.tips import next_tip_due, tip_list_role
 from bot.scheduling.engine import backoff
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -176,36 +176,7 @@ def test_unknown_zone_falls_back_to_utc_and_no_working_days_is_an_error() -> Non
         next_tip_due(tz="UTC", minute_of_day=NINE, working_days=frozenset(), after=utc(2026, 3, 3))
 
 
-# ------------------------------------------------------------------------- tip_for
-
-PRACTICES = [f"p{i}" for i in range(10)]
-
-
-def test_tip_for_no_repeat_within_a_cycle_and_all_appear() -> None:
-    for seed in (0, 1, 42, 2**31 - 1):
-        for cycle in range(3):
-            chosen = [tip_for(PRACTICES, seed=seed, index=cycle * 10 + i) for i in range(10)]
-            assert sorted(chosen) == sorted(PRACTICES), (seed, cycle)
-
-
-def test_tip_for_is_deterministic_per_seed_and_seeds_differ() -> None:
-    first = [tip_for(PRACTICES, seed=7, index=i) for i in range(30)]
-    assert first == [tip_for(PRACTICES, seed=7, index=i) for i in range(30)]
-    others = {tuple(tip_for(PRACTICES, seed=s, index=i) for i in range(10)) for s in range(20)}
-    assert len(others) > 15, "different people get different orders"
-
-
-def test_tip_for_cycles_differ() -> None:
-    orders = {
-        tuple(tip_for(PRACTICES, seed=7, index=c * 10 + i) for i in range(10)) for c in range(5)
-    }
-    assert len(orders) == 5
-
-
-def test_tip_for_edge_cases() -> None:
-    assert tip_for(["only"], seed=3, index=99) == "only"
-    with pytest.raises(ValueError):
-        tip_for([], seed=1, index=0)
+# ------------------------------------------------------------------------- tip lists
 
 
 def test_tip_list_role() -> None:

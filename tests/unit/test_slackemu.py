@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from slackemu import (
     BOT_USER_ID,
+    SLACK_TIERS,
     Input,
     RateLimits,
     SlackEmulator,
@@ -342,17 +343,54 @@ def test_injected_error_and_dropped_connection(slack, client):
     assert [c.status for c in slack.calls_to("auth.test")] == [0, 0, 0, 200]
 
 
-def test_rate_limit_per_channel():
-    with SlackEmulator(rate_limits=RateLimits(per_channel_per_second=1.0)) as emu:
+def test_rate_limit_per_channel_allows_a_short_burst_then_one_a_second():
+    with SlackEmulator() as emu:  # Slack's limits are on by default
         emu.add_user("U0ALICE", name="alice")
         emu.add_user("U0BOB", name="bob")
         client = WebClient(token="xoxb-test", base_url=emu.base_url)
-        assert client.chat_postMessage(channel="U0ALICE", text="1")["ok"]
+        for i in range(RateLimits().per_channel_burst):
+            assert client.chat_postMessage(channel="U0ALICE", text=str(i))["ok"]
         with pytest.raises(SlackApiError) as info:
-            client.chat_postMessage(channel=emu.dm_channel("U0ALICE"), text="2")
+            # The user id and the DM id are one channel, so they share one limit.
+            client.chat_postMessage(channel=emu.dm_channel("U0ALICE"), text="one too many")
         assert info.value.response.status_code == 429
+        assert info.value.response["error"] == "ratelimited"
         assert int(info.value.response.headers["Retry-After"]) >= 1
         assert client.chat_postMessage(channel="U0BOB", text="other channel")["ok"]
+
+
+def test_rate_limits_can_be_turned_off():
+    with SlackEmulator(rate_limits=None) as emu:
+        emu.add_user("U0ALICE", name="alice")
+        client = WebClient(token="xoxb-test", base_url=emu.base_url)
+        for i in range(20):
+            assert client.chat_postMessage(channel="U0ALICE", text=str(i))["ok"]
+
+
+def test_rate_limit_per_method_tier_and_per_workspace():
+    tokens = {"xoxb-one": "T0001", "xoxb-two": "T0002"}
+    with SlackEmulator(tokens=tokens) as emu:
+        emu.add_user("U0ALICE", name="alice")
+        one = WebClient(token="xoxb-one", base_url=emu.base_url)
+        two = WebClient(token="xoxb-two", base_url=emu.base_url)
+        # users.info is Tier 4: 100 a minute, with a minute's worth of burst.
+        for _ in range(SLACK_TIERS["users.info"]):
+            one.users_info(user="U0ALICE")
+        with pytest.raises(SlackApiError) as info:
+            one.users_info(user="U0ALICE")
+        assert info.value.response.status_code == 429
+        assert int(info.value.response.headers["Retry-After"]) >= 1
+        # Limits are per workspace: another workspace's calls are not counted.
+        assert two.users_info(user="U0ALICE")["ok"]
+        # ... and per method: a Tier 3 method still has its own allowance.
+        assert one.conversations_open(users="U0ALICE")["ok"]
+
+
+def test_every_served_method_has_a_published_tier():
+    from slackemu.server import SlackEmulator as Emu
+
+    special = {"chat.postMessage"}  # its own per-channel and workspace limits
+    assert set(Emu._methods) - special <= set(SLACK_TIERS)
 
 
 def test_rate_limit_workspace_cap():

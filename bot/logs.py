@@ -1,0 +1,69 @@
+"""The app's logging: what it emits, and what it never does.
+
+Libraries log request bodies at DEBUG: slack_sdk every Web API call's arguments
+(message text, a person's prep notes), slack_bolt the incoming payloads,
+SQLAlchemy's engine the statements and their parameters. ``configure_logging``
+keeps those loggers at INFO or above whatever level the app runs at, so their
+DEBUG lines are never even created. Our own log calls name IDs and Slack error
+codes, never typed text or tokens; database errors carry no parameters
+(``hide_parameters`` on every engine). As a last guard, anything that looks like
+a Slack token is masked in what the app's handler writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Loggers that write request or statement bodies at DEBUG, and the lowest level
+# they may log at here.
+QUIET_LOGGERS = {
+    "slack_sdk": logging.INFO,
+    "slack_bolt": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,
+    "sqlalchemy.pool": logging.WARNING,
+    "aiohttp.client": logging.INFO,
+    "urllib3": logging.INFO,
+    # Alembic narrates every plugin and step at INFO; operators need its warnings only.
+    "alembic": logging.WARNING,
+    "apscheduler": logging.INFO,
+}
+
+_TOKEN = re.compile(r"\bx(?:ox[abeprs]|app)-[A-Za-z0-9.\-]+|\bxoxe\.xox[bp]-[A-Za-z0-9.\-]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with anything shaped like a Slack token masked."""
+    return _TOKEN.sub("[token]", text)
+
+
+class RedactTokens(logging.Filter):
+    """Masks Slack tokens in a record's message (and traceback) before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def quiet_libraries() -> None:
+    """Raise the chatty libraries' loggers to their floor (never lower them)."""
+    for name, floor in QUIET_LOGGERS.items():
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < floor:
+            logger.setLevel(floor)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """The command line's logging: one line a record on stderr, at ``level``."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactTokens) for f in handler.filters):
+            handler.addFilter(RedactTokens())

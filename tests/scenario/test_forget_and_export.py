@@ -1,0 +1,267 @@
+"""Privacy against a curious coordinator: forget-me forgets (in the database and in
+Slack), and my-data is complete and holds nothing of anyone else's."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import bot.views.privacy
+from bot.ids import Action, Block
+from bot.store.models import Base, ScheduledMessage
+from slackemu import Input
+from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
+from tests.scenario.test_coaching import pair_up, schedule
+from tests.scenario.test_program import join
+
+# What the mentee (who asks to be forgotten) typed, and what their mentor typed.
+MENTEE_WORDS = (
+    "mentee-goal-words",
+    "mentee-focus-words",
+    "mentee-question-words",
+    "mentee-helped-words",
+    "mentee-change-words",
+)
+MENTOR_WORDS = ("mentor-helped-words", "mentor-change-words")
+
+
+def _answer_poll(h: Harness, user: str, helped: str, change: str) -> None:
+    poll = [
+        m
+        for m in h.slack.messages_in(user)
+        if m.get("text") == "How did your mentoring meeting go?"
+    ][-1]
+    h.click(user, poll, f"{Action.FEEDBACK_HAPPENED}:yes")
+    h.click(user, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_USEFULNESS}:4")
+    h.click(user, h.slack.message(poll["ts"]), Action.OPEN_FEEDBACK_DETAILS)
+    view = h.driver.last_view_opened(user)
+    h.submit(
+        user,
+        view,
+        {
+            Block.HELPED: {"value": Input.plain_text(helped)},
+            Block.CHANGE: {"value": Input.plain_text(change)},
+        },
+    )
+
+
+def _program(h: Harness) -> dict[str, Any]:
+    """A pair that met once: the mentee joined the pool, shared prep notes, answered the
+    poll, voted on a tip; the mentor answered too; a coordinator set an exclusion."""
+    group = pair_up(h)
+    join(h, MENTEE, "mentee", ["leadership"], goals="mentee-goal-words")
+    meeting = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)  # Wednesday
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    h.tick(meeting - timedelta(hours=24))
+    prep = [m for m in h.slack.messages_in(MENTEE) if "Prepare for" in m.get("text", "")][-1]
+    h.click(MENTEE, prep, Action.OPEN_PREP)
+    h.submit(
+        MENTEE,
+        h.driver.last_view_opened(MENTEE),
+        {
+            Block.FOCUS: {"value": Input.plain_text("mentee-focus-words")},
+            Block.QUESTIONS: {"value": Input.plain_text("mentee-question-words")},
+        },
+    )
+    assert "mentee-focus-words" in all_text(h.last_dm(MENTOR))  # the shared copy
+    h.tick(meeting + timedelta(minutes=45 + 60))
+    _answer_poll(h, MENTEE, "mentee-helped-words", "mentee-change-words")
+    _answer_poll(h, MENTOR, "mentor-helped-words", "mentor-change-words")
+    # Thursday 09:00 in Kolkata: the mentee's tip, and a vote on it.
+    h.tick(datetime(2026, 3, 5, 3, 30, tzinfo=UTC))
+    tip = h.last_dm(MENTEE)
+    assert "mentoring tip" in tip["text"]
+    h.click(MENTEE, tip, Action.TIP_UP)
+    h.slash(COORDINATOR, f"exclude <@{MENTEE}|bob> <@{STRANGER}|dave>")
+    return {"group": group, "mentee_dm": h.slack.dm_channel(MENTEE)}
+
+
+def _my_data(h: Harness) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The export DM and, when there is one, the file's JSON."""
+    h.slash(MENTEE, "my-data")
+    message = [m for m in h.slack.messages_in(MENTEE) if "stores about you" in m["text"]][-1]
+    shared = [m for m in h.slack.messages_in(MENTEE) if m.get("files")]
+    record = None
+    if shared:
+        record = json.loads(h.slack.file_content(shared[-1]["files"][0]["id"]) or b"null")
+    return message, record
+
+
+def _rows_with(h: Harness, needles: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(table, column, needle) for every column of every table that holds a needle."""
+    found = []
+    with h.db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)).mappings():
+                for column, value in row.items():
+                    text = json.dumps(value, default=str) if value is not None else ""
+                    for needle in needles:
+                        if needle.lower() in text.lower():
+                            found.append((table.name, column, needle))
+    return found
+
+
+def _messages_with(h: Harness, channels: list[str], needles: tuple[str, ...]) -> list[str]:
+    found = []
+    for channel in channels:
+        for message in h.slack.messages_in(channel):
+            text = json.dumps(message)
+            found += [
+                f"{channel} {message['ts']}: {n}" for n in needles if n.lower() in text.lower()
+            ]
+    return found
+
+
+def test_my_data_is_complete_and_holds_nothing_of_anyone_elses(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    _program(h)
+    h.slash(MENTEE, "pause 2w")
+    message, record = _my_data(h)
+    assert record is None  # short enough for the message itself
+    shown = all_text(message)
+    for words in MENTEE_WORDS:
+        assert words in shown, words
+    for words in MENTOR_WORDS:
+        assert words not in shown, words
+
+    # A long record comes whole as a file in the bot's DM, not cut at 50 blocks.
+    monkeypatch.setattr(bot.views.privacy, "MAX_INLINE_CHUNKS", 0)
+    message, record = _my_data(h)
+    assert record is not None and "comes as a file" in all_text(message)
+    assert h.slack.calls_to("files.completeUploadExternal")[-1].args["channel_id"] == (
+        h.slack.dm_channel(MENTEE)
+    )
+    dumped = json.dumps(record)
+    for words in MENTEE_WORDS:
+        assert words in dumped, words
+    for words in MENTOR_WORDS:
+        assert words not in dumped, words
+    assert record["person"]["paused_until"] and record["pool"]["goals"] == "mentee-goal-words"
+    assert record["person"]["tz"] == "Asia/Kolkata"
+    assert record["tip_votes"][0]["vote"] == 1 and record["tips_received"]
+    assert record["match_exclusions"][0]["never_matched_with"] == STRANGER
+    assert [f["usefulness"] for f in record["feedback"]] == [4]
+    assert {c["kind"] for c in record["messages_kept_for_deletion"]} >= {"my_data"}
+    assert record["pairs"][0]["partner_id"] == MENTOR
+
+
+def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(harness: Harness) -> None:
+    h = harness
+    ids = _program(h)
+    _my_data(h)
+    mentee_dm, group = ids["mentee_dm"], ids["group"]
+    needles = (MENTEE, "BOBBY0002", "Bob Mentee", "Kolkata", mentee_dm, group, *MENTEE_WORDS)
+    assert len(_rows_with(h, needles)) > 10
+    channels = [mentee_dm, h.slack.dm_channel(MENTOR), h.slack.dm_channel(COORDINATOR), group]
+    assert _messages_with(h, channels, (MENTEE, *MENTEE_WORDS))
+
+    confirm = h.driver.slash(MENTEE, "forget-me")
+    # Slack is down for the first deletions: the database is forgotten all the same.
+    h.slack.inject("chat.delete", error="internal_error", times=1_000)
+    h.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=mentee_dm,
+    )
+    assert not h.slack.calls_to("chat.delete")  # nothing in Slack before the ack
+    pending = _pending_deletions(h)
+    assert len(pending) >= 8
+    # Only the deletion rows name a channel of theirs; none names them or their words.
+    leaks = [(t, c, n) for t, c, n in _rows_with(h, needles) if t != "scheduled_messages"]
+    assert leaks == []
+
+    report = h.tick(h.clock.now + timedelta(minutes=1))
+    assert report.outcomes["retry"] >= 1
+    assert _rows_with(h, (MENTEE, "Bob Mentee", "Kolkata", *MENTEE_WORDS)) == []
+    h.slack.clear_faults()
+    h.tick(h.clock.now + timedelta(hours=2))
+    assert _pending_deletions(h) == []
+
+    # Nothing left anywhere: every column of every table, and every message in Slack.
+    assert _rows_with(h, needles) == []
+    assert [m["text"] for m in h.slack.messages_in(mentee_dm)] == []
+    assert _messages_with(h, channels, (MENTEE, "Bob Mentee", *MENTEE_WORDS)) == []
+    assert all(
+        h.slack.file_content(c.response["files"][0]["id"]) is None
+        for c in h.slack.calls_to("files.completeUploadExternal")
+    )
+    # What names no one stays: the meeting times in the group DM; and the mentor's own
+    # feedback stays in the database.
+    assert [m["text"] for m in h.slack.messages_in(group)] == ["Your next meetings are set"]
+    assert _rows_with(h, ("mentor-helped-words",))
+
+
+def _pending_deletions(h: Harness) -> list[ScheduledMessage]:
+    with h.db.session() as session:
+        return list(
+            session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "slack_delete"))
+        )
+
+
+def test_slack_deletions_settle_whatever_slack_answers(db: Any, content: Any) -> None:
+    """Deleted: the row goes. Nothing to delete (already gone): the row goes. Failing:
+    retried with backoff, and after the last attempt the row goes too (it names a
+    channel of someone forgotten). A dead token: held with the workspace."""
+    from bot.scheduling.engine import MAX_ATTEMPTS, Engine
+    from bot.scheduling.sender import SlackSender
+    from bot.store import outbox
+    from bot.store.outbox import PlannedMessage
+    from slackemu import TEAM_ID, SlackEmulator
+
+    now = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+    with SlackEmulator() as slack:
+        slack.add_user(MENTEE, name="bob")
+        engine = Engine(
+            db,
+            SlackSender(api_url=slack.base_url, token_for_team=lambda _team: "xoxb-test"),
+            content,
+            worker="w1",
+            concurrency=1,
+        )
+        posted = [engine.sender.post(TEAM_ID, MENTEE, text=f"m{i}", blocks=[]) for i in range(3)]
+
+        def plan_deletion(key: str, payload: dict[str, str]) -> None:
+            row = PlannedMessage(
+                team_id=TEAM_ID,
+                key=key,
+                kind="slack_delete",
+                recipient=payload.get("channel", "files"),
+                due_at=now,
+                payload=payload,
+            )
+            db.call(outbox.plan, [row], now=now)
+
+        plan_deletion("d0", {"channel": posted[0].channel, "ts": posted[0].ts})
+        plan_deletion("d-gone", {"channel": posted[0].channel, "ts": "1.000001"})
+        plan_deletion("d-file", {"file": "F404", "channel": posted[0].channel})
+        report = engine.run_pass(now)
+        assert report.outcomes == {"deleted": 3}
+        assert [m["text"] for m in slack.messages_in(MENTEE)] == ["m1", "m2"]
+
+        plan_deletion("d1", {"channel": posted[1].channel, "ts": posted[1].ts})
+        slack.inject("chat.delete", error="internal_error", times=MAX_ATTEMPTS)
+        when = now
+        for _ in range(MAX_ATTEMPTS):
+            when += timedelta(hours=2)
+            report = engine.run_pass(when)
+        assert report.outcomes == {"failed": 1}
+        assert _pending_deletions_in(db) == []
+
+        plan_deletion("d2", {"channel": posted[2].channel, "ts": posted[2].ts})
+        slack.inject("chat.delete", error="invalid_auth")
+        assert engine.run_pass(when).outcomes == {"held": 1}
+        assert [m.status for m in _pending_deletions_in(db)] == ["held"]
+
+
+def _pending_deletions_in(db: Any) -> list[ScheduledMessage]:
+    with db.session() as session:
+        return list(
+            session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "slack_delete"))
+        )

@@ -1,0 +1,120 @@
+"""The builders whose output depends on what people type or how big the pool is stay
+within what Slack accepts (checked with the emulator's validator) and escape typed text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.content import load_content
+from bot.services.matching import ProposalView, ProposedLine
+from bot.views.coaching import end_confirmation, prep_shared
+from bot.views.common import as_dicts, escape_mrkdwn
+from bot.views.pool import match_review_modal
+from bot.views.privacy import forget_confirmation_blocks
+from slackemu import validate_message_blocks, validate_view
+from slackemu.taint import live_tokens
+
+WHEN = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
+LONG_REASONS = (
+    "Shared topics: Building a network, Career growth, Giving and receiving feedback, "
+    "Leadership, Public speaking, Starting out in a first role",
+    "Goals mention: leadership, networking, public speaking",
+    "No overlap in working hours",
+)
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content()
+
+
+@pytest.mark.parametrize(
+    ("typed", "limit", "shown"),
+    [
+        ("<!here> & <@U1>", None, "&lt;!here&gt; &amp; &lt;@U1&gt;"),
+        ("plain words", None, "plain words"),
+        ("a" * 10, 5, "aaaa…"),
+        ("&&&", 8, "&amp;…"),  # never "&amp;&am…"
+        ("<<", 5, "&lt;…"),
+        ("x<", 5, "x&lt;"),  # fits exactly
+    ],
+)
+def test_escape_mrkdwn(typed: str, limit: int | None, shown: str) -> None:
+    assert escape_mrkdwn(typed, limit) == shown
+    assert limit is None or len(escape_mrkdwn(typed, limit)) <= limit
+    assert live_tokens(escape_mrkdwn(typed, limit)) == []
+
+
+def proposal(pairs: int, reasons: tuple[str, ...] = LONG_REASONS) -> ProposalView:
+    return ProposalView(
+        id=7,
+        pairs=tuple(
+            ProposedLine(i, f"UMENTOR{i:05d}", f"UMENTEE{i:05d}", 0.5, reasons)
+            for i in range(pairs)
+        ),
+        unmatched=tuple(f"ULONELY{i:05d}" for i in range(40)),
+        total_score=pairs * 0.5,
+        method="optimal",
+        pool_size=2 * pairs + 40,
+    )
+
+
+@pytest.mark.parametrize("pairs", [0, 1, 10, 11, 95, 500])
+def test_match_review_fits_slack_whatever_the_pool(pairs: int) -> None:
+    view = match_review_modal(proposal(pairs)).to_dict()
+    assert validate_view(view) == []
+    options = [o for b in view["blocks"] if b["type"] == "input" for o in b["element"]["options"]]
+    assert all(len(o["description"]["text"]) <= 75 for o in options)
+    assert all(o["text"] == {"type": "mrkdwn", "text": o["text"]["text"]} for o in options)
+    if pairs:
+        assert options[0]["text"]["text"] == "<@UMENTOR00000> → <@UMENTEE00000> · fit 0.50"
+        # Cut reasons are shown in full under their group.
+        context = view["blocks"][3]
+        assert context["type"] == "context"
+        assert "Starting out in a first role" in context["elements"][0]["text"]
+    if pairs == 500:
+        assert "More pairs than fit here" in view["blocks"][-1]["elements"][0]["text"]
+
+
+def test_match_review_keeps_short_reasons_whole_in_the_option() -> None:
+    reasons = (
+        "Shared topics: Leadership",
+        "Goals mention: leadership",
+        "4h overlap in working hours",
+    )
+    view = match_review_modal(proposal(3, reasons)).to_dict()
+    options = view["blocks"][2]["element"]["options"]
+    assert options[0]["description"]["text"] == (
+        "Shared topics: Leadership · Goals: leadership · 4h overlap in hours"
+    )
+    assert [b["type"] for b in view["blocks"]] == ["section", "context", "input"]
+
+
+def test_prep_shared_escapes_and_fits(content) -> None:
+    typed = "<!here> <https://evil.example|Confirm> & co"
+    message = prep_shared(content, mentee_id="UBOB", focus=typed, questions=typed, starts_at=WHEN)
+    blocks = as_dicts(message.blocks)
+    assert validate_message_blocks(blocks) == []
+    text = blocks[0]["text"]["text"]
+    assert set(live_tokens(text)) == {"<@UBOB>"}
+    assert text.count("&lt;!here&gt; &lt;https://evil.example|Confirm&gt; &amp; co") == 2
+    huge = prep_shared(
+        content, mentee_id="UBOB", focus="<" * 500, questions=">" * 2000, starts_at=WHEN
+    )
+    blocks = as_dicts(huge.blocks)
+    assert validate_message_blocks(blocks) == []
+    text = blocks[0]["text"]["text"]
+    assert len(text) > 2900 and text.count("&lt;") >= 500 // 2
+
+
+def test_confirmation_dialogs_are_plain_text(content) -> None:
+    for blocks in (
+        end_confirmation(content, pair_id=1, partner_id="UBOB"),
+        forget_confirmation_blocks(),
+    ):
+        dicts = as_dicts(blocks)
+        assert validate_message_blocks(dicts) == []
+        dialogs = [el["confirm"] for b in dicts for el in b.get("elements", []) if "confirm" in el]
+        assert dialogs and all(d["text"]["type"] == "plain_text" for d in dialogs)
