@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.config import ConfigError, load_settings
+from bot.config import log_format as read_log_format
 from bot.logs import configure_logging
 
 EXIT_USAGE = 2
@@ -21,8 +22,13 @@ class CommandError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        log_format = read_log_format()
+    except ConfigError as error:
+        print(f"mentor-bot: {error}", file=sys.stderr)
+        return EXIT_USAGE
     # Library loggers that write request bodies at DEBUG stay above it (bot.logs).
-    configure_logging(logging.INFO)
+    configure_logging(logging.INFO, log_format=log_format)
     try:
         return int(args.run(args) or 0)
     except ConfigError as error:
@@ -62,13 +68,23 @@ def _parser() -> argparse.ArgumentParser:
         "tick",
         help="one scheduler pass as of --now, then exit",
         description="Plan and send everything due at or before --now, then exit 0. "
-        "Running it twice for the same instant sends nothing twice.",
+        "Running it twice for the same instant sends nothing twice. Slack's rate limits "
+        "are waited out inside the pass; it stops early, handing back what it has not "
+        "sent, when --budget runs out or on SIGTERM, and its summary says how many "
+        "are left.",
     )
     tick.add_argument(
         "--now",
         type=_parse_instant,
         default=None,
         help="ISO-8601 instant, e.g. 2026-03-02T09:00:00Z (default: the real time)",
+    )
+    tick.add_argument(
+        "--budget",
+        type=_budget_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds even if messages due are left (default 600)",
     )
     tick.set_defaults(run=_tick)
 
@@ -136,6 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(run=_report)
 
+    _outbox_parser(commands)
+
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser(
@@ -151,6 +169,79 @@ def _parser() -> argparse.ArgumentParser:
     )
     reencrypt.set_defaults(run=_db_reencrypt)
     return parser
+
+
+# bot.store.outbox's OPEN_STATUSES, RETRYABLE and CANCELLABLE (a test keeps them equal),
+# spelled out so that building the parser imports no SQLAlchemy.
+OPEN_STATUSES = ("pending", "sending", "failed", "held", "paused")
+RETRYABLE = ("failed", "held", "paused")
+CANCELLABLE = ("pending", "failed", "held", "paused")
+
+
+def _outbox_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    outbox = commands.add_parser(
+        "outbox",
+        help="look at and fix the scheduled-message outbox",
+        description="The durable outbox of scheduled messages (README, Delivery guarantees): "
+        "list rows, put failed or held ones back, cancel ones that should not go. Shows "
+        "only routing and status, never a message's contents.",
+    )
+    actions = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list",
+        help="list outbox rows (oldest due first)",
+        description="List outbox rows, oldest due first: id, team, kind, recipient, due "
+        "(UTC), status, attempts and the last error. Without --status: every row still in "
+        f"the outbox's hands ({', '.join(OPEN_STATUSES)}).",
+    )
+    listing.add_argument("--status", choices=OPEN_STATUSES, default=None, help="only this status")
+    listing.add_argument("--team", default=None, help="only this workspace, e.g. T0123ABCD")
+    listing.add_argument("--kind", default=None, help="only this kind, e.g. tip or feedback")
+    listing.add_argument(
+        "--limit", type=_row_limit, default=50, help="at most this many rows (1–10000, default 50)"
+    )
+    listing.set_defaults(run=_outbox_list)
+    retry = actions.add_parser(
+        "retry",
+        help=f"put {'/'.join(RETRYABLE)} rows back to pending, due now",
+        description=f"Put {', '.join(RETRYABLE)} rows back to pending, due now, with a fresh "
+        "set of attempts; the next scheduler pass sends them (a held row waits while its "
+        "workspace is paused). If any ID is unknown or in another state, nothing changes "
+        "and the command exits 1.",
+    )
+    retry.add_argument("ids", nargs="+", type=_row_id, metavar="ID", help="outbox row IDs")
+    retry.set_defaults(run=_outbox_retry)
+    cancel = actions.add_parser(
+        "cancel",
+        help=f"cancel {'/'.join(CANCELLABLE)} rows",
+        description=f"Cancel {', '.join(CANCELLABLE)} rows: they will never be sent. If any "
+        "ID is unknown or in another state (sending, sent, cancelled), nothing changes and "
+        "the command exits 1.",
+    )
+    cancel.add_argument("ids", nargs="+", type=_row_id, metavar="ID", help="outbox row IDs")
+    cancel.set_defaults(run=_outbox_cancel)
+
+
+def _row_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an outbox row ID (a whole number)")
+    return int(text)
+
+
+def _row_limit(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of rows from 1 to 10000")
+    return int(text)
+
+
+def _budget_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 86400")
+    return value
 
 
 def _positive_days(text: str) -> int:
@@ -234,15 +325,17 @@ def _worker(_args: argparse.Namespace) -> int:
 
 
 def _tick(args: argparse.Namespace) -> int:
-    from bot.runtime import tick
+    from bot.runtime import TICK_BUDGET_SECONDS, tick
 
     settings = load_settings()
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     _check_tokens(db)
     now = args.now or datetime.now(UTC)
-    report = tick(settings, content, db, now=now)
-    print(report.summary())
+    budget = args.budget if args.budget is not None else TICK_BUDGET_SECONDS
+    # A budget that runs out, or SIGTERM, still exits 0: the summary says what is left.
+    report = tick(settings, content, db, now=now, budget=budget, signals=True)
+    print(report.summary(), flush=True)
     return 0
 
 
@@ -342,6 +435,80 @@ def _report(args: argparse.Namespace) -> int:
         Path(args.chart).write_bytes(weekly_chart_png(data))
         print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
+
+
+def _outbox_list(args: argparse.Namespace) -> int:
+    from bot.store import outbox
+
+    settings = load_settings(require_slack=False)
+    db = _open_database(settings)
+    try:
+        with db.session() as session:
+            rows = outbox.list_rows(
+                session,
+                statuses=(args.status,) if args.status else OPEN_STATUSES,
+                team_id=args.team,
+                kind=args.kind,
+                limit=args.limit + 1,
+            )
+    finally:
+        db.dispose()
+    more = len(rows) > args.limit
+    rows = rows[: args.limit]
+    header = ("id", "team", "kind", "recipient", "due (UTC)", "status", "attempts", "last error")
+    table = [header] + [
+        (
+            str(row.id),
+            row.team_id,
+            row.kind,
+            row.recipient,
+            row.due_at.strftime("%Y-%m-%d %H:%M"),
+            row.status,
+            str(row.attempts),
+            # Slack's error codes and our own reasons; one line whatever they hold.
+            " ".join((row.last_error or "").split()),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
+    for line in table:
+        padded = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        print("  ".join([*padded, line[-1]]).rstrip())
+    if more:
+        print(f"(more rows than --limit {args.limit}; narrow with --status/--team/--kind)")
+    elif not rows:
+        print("(no rows)")
+    return 0
+
+
+def _outbox_change(args: argparse.Namespace, verb: str) -> int:
+    from bot.store import outbox
+
+    settings = load_settings(require_slack=False)
+    db = _open_database(settings)
+    try:
+        with db.session() as session:
+            if verb == "retry":
+                count = outbox.retry_rows(session, ids=args.ids, now=datetime.now(UTC))
+            else:
+                count = outbox.cancel_rows(session, ids=args.ids)
+    except outbox.ChangeRefused as error:
+        raise CommandError(f"outbox {verb}: {error}") from None
+    finally:
+        db.dispose()
+    if verb == "retry":
+        print(f"{count} row(s) pending again, due now; the next scheduler pass sends them")
+    else:
+        print(f"{count} row(s) cancelled")
+    return 0
+
+
+def _outbox_retry(args: argparse.Namespace) -> int:
+    return _outbox_change(args, "retry")
+
+
+def _outbox_cancel(args: argparse.Namespace) -> int:
+    return _outbox_change(args, "cancel")
 
 
 def _db_reencrypt(_args: argparse.Namespace) -> int:

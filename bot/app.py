@@ -8,15 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -27,6 +30,7 @@ from bot.domain.errors import UserError
 from bot.listeners import actions, commands, events, lifecycle, program, views
 from bot.listeners.common import error_modal, tell
 from bot.logs import quiet_libraries
+from bot.metrics import CURRENT_TEAM, Metrics
 from bot.store.db import Database
 from bot.store.repo import remember_event
 
@@ -66,11 +70,14 @@ class SharedSessionRespond:
         )
 
 
-def retry_handlers() -> list[Any]:
+def retry_handlers(metrics: Metrics | None = None) -> list[Any]:
     # Slack asks clients to wait Retry-After on 429 and to retry brief 5xx and
-    # connection failures; slack_sdk's handlers do exactly that.
+    # connection failures; slack_sdk's handlers do exactly that. With ``metrics``
+    # every 429 is also counted for the request's workspace.
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        metrics.counting_async_handler(max_retry_count=3)
+        if metrics is not None
+        else AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         AsyncServerErrorRetryHandler(max_retry_count=3),
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
     ]
@@ -91,11 +98,12 @@ def create_app(
     )
     if settings.encryption_keys:
         deps.db.cipher = settings.cipher  # stored bot tokens are sealed with it
+    deps.metrics.watch_outbox(deps.db, clock)
     quiet_libraries()  # request bodies that libraries log at DEBUG are never emitted
     client = AsyncWebClient(
         token=None if settings.oauth_enabled else settings.bot_token,
         base_url=settings.api_url,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers(deps.metrics),
     )
     oauth_settings = None
     authorize = None
@@ -115,7 +123,7 @@ def create_app(
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
         )
-        authorize = cached_authorize(settings, installation_store, client)
+        authorize = StoredInstallationAuthorize(settings, installation_store, client)
     app = AsyncApp(
         client=client,
         signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
@@ -141,34 +149,67 @@ def create_app(
     return app, deps
 
 
-def cached_authorize(
-    settings: Settings, store: Any, client: AsyncWebClient
-) -> AsyncInstallationStoreAuthorize:
-    """Bolt's installation-store authorize with its cache on: the stored bot token is
-    checked with ``auth.test`` once per token and process, not on every request.
+class StoredInstallationAuthorize(AsyncAuthorize):
+    """Authorizes each request from the stored installation, with no Slack call.
 
-    The cache is keyed by token and consulted only after ``find_bot`` found that
-    token, so a deleted installation is never authorized from it; entries of a
-    workspace whose token is replaced or deleted are dropped too (``forget_team``).
-    Token rotation (a stored refresh token) is Bolt's, through ``client``.
+    Bolt's installation-store authorize checks a token with ``auth.test`` the
+    first time it sees it (and without its cache, on every request), which is a
+    Slack call before the ack. Everything ``auth.test`` would say is stored at
+    install time (team, bot user and bot id, scopes), so a request costs one
+    ``find_bot`` query; a deleted or paused installation is found by that query,
+    so nothing outlives its token. A dead token shows at the first Slack call,
+    and the workspace is paused then (bot/store/workspaces.py).
+
+    Token rotation: the scheduler pass refreshes stored tokens ahead of their
+    expiry; only a token within minutes of expiring is refreshed here, before
+    the ack, with Bolt's own rotator.
     """
-    authorize = AsyncInstallationStoreAuthorize(
-        logger=logging.getLogger("slack_bolt.authorize"),
-        installation_store=store,
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        bot_only=True,
-        cache_enabled=True,
-        client=client,
-    )
-    store.on_team_change = lambda team_id: forget_team(authorize, team_id)
-    return authorize
 
+    ROTATE_MINUTES_BEFORE = 10
 
-def forget_team(authorize: AsyncInstallationStoreAuthorize, team_id: str) -> None:
-    cache = authorize.authorize_result_cache
-    for token in [t for t, result in cache.items() if result.team_id == team_id]:
-        cache.pop(token, None)
+    def __init__(self, settings: Settings, store: Any, client: AsyncWebClient) -> None:
+        self.store = store
+        self.rotator = AsyncTokenRotator(
+            client_id=settings.client_id or "",
+            client_secret=settings.client_secret or "",
+            client=client,
+        )
+
+    async def __call__(
+        self,
+        *,
+        context: Any,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+    ) -> AuthorizeResult | None:
+        bot = await self.store.async_find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=context.is_enterprise_install,
+        )
+        if bot is None:
+            return None
+        if bot.bot_refresh_token is not None:
+            try:
+                refreshed = await self.rotator.perform_bot_token_rotation(
+                    bot=bot, minutes_before_expiration=self.ROTATE_MINUTES_BEFORE
+                )
+            except SlackTokenRotationError as error:
+                logger.error("workspace %s: token rotation failed: %s", bot.team_id, error)
+                return None
+            if refreshed is not None:
+                await self.store.async_save_bot(refreshed)
+                bot = refreshed
+        return AuthorizeResult(
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            bot_user_id=bot.bot_user_id,
+            bot_id=bot.bot_id,
+            bot_token=bot.bot_token,
+            bot_scopes=bot.bot_scopes,
+            user_id=user_id,
+        )
 
 
 def _prepare(deps: Deps) -> Callable[..., Any]:
@@ -177,6 +218,7 @@ def _prepare(deps: Deps) -> Callable[..., Any]:
 
     async def prepare(body: dict[str, Any], context: Any, next: Callable[[], Any]) -> Any:
         context["deps"] = deps
+        CURRENT_TEAM.set(context.get("team_id") or "")  # whose 429s these calls meet
         response_url = context.get("response_url")
         session = getattr(context.get("client"), "session", None)
         if response_url and session is not None:

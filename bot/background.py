@@ -1,4 +1,11 @@
-"""Work that runs after Slack has been acknowledged.
+"""The little that runs after Slack has been acknowledged, outside the outbox.
+
+Everything a person must receive is an outbox row, written with the change that
+causes it and delivered by the sender (``bot.scheduling``). What is left here is
+what Slack makes immediate and short-lived, so that it cannot wait in a queue:
+opening a modal (a ``trigger_id`` is good for 3 s), refreshing a view the person is
+looking at, and answering an error where they acted. Losing it to a crash loses
+nothing that matters: the person presses again, or the view is rebuilt.
 
 Bolt's own lazy listeners deep-copy the request context (and with it the
 database engine), so the app keeps its own small task set instead. Tracking the
@@ -9,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -20,18 +26,8 @@ logger = logging.getLogger(__name__)
 
 ErrorReporter = Callable[[BaseException], Awaitable[None]]
 
-
-# Work after the ack shares the process (event loop and GIL) with the acks. While
-# Slack requests are in flight it trickles, one piece at a time and at most one
-# start per BUSY_GAP, so a burst (hundreds of invitations at once) never slows
-# the acks; it catches up at full speed as soon as the burst is over. Queued
-# work keeps its order.
+# At most this many pieces run at once; the rest wait their turn, in order.
 CONCURRENCY = 8
-CONCURRENCY_WHILE_BUSY = 1
-BUSY_GAP = 0.05  # seconds
-# A handler often runs start to finish without yielding, so "a request is in
-# flight" is rarely seen from here; "one arrived in the last 100 ms" is.
-BUSY_FOR = 0.1  # seconds
 
 # The answer to the Slack request being handled, while it is not yet sent: work
 # spawned meanwhile waits for it (see ``Background.after_response``).
@@ -41,35 +37,18 @@ _RESPONSE_SENT: ContextVar[asyncio.Future[None] | None] = ContextVar(
 
 
 class Background:
-    def __init__(
-        self,
-        *,
-        concurrency: int = CONCURRENCY,
-        while_busy: int = CONCURRENCY_WHILE_BUSY,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._clock = clock
+    def __init__(self, *, concurrency: int = CONCURRENCY) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._concurrency = concurrency
-        self._while_busy = while_busy
         self._running = 0
-        self._last_request = float("-inf")
         # Work waiting for a place, first come first served; a freed place wakes
-        # exactly one of them, so thousands queued cost nothing while they wait.
+        # exactly one of them.
         self._waiting: deque[asyncio.Future[None]] = deque()
-        self._last_start = 0.0
-        self._wake_timer: asyncio.TimerHandle | None = None
         self._paused = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
-
-    def request_started(self) -> None:
-        self._last_request = self._clock()
-
-    def _busy(self) -> bool:
-        return self._clock() - self._last_request < BUSY_FOR
 
     @contextmanager
     def after_response(self) -> Iterator[Callable[[], None]]:
@@ -109,9 +88,6 @@ class Background:
         self._idle.clear()
         task.add_done_callback(self._forget)
 
-    def _limit(self) -> int:
-        return self._while_busy if self._busy() else self._concurrency
-
     def pause(self) -> None:
         """Start no new work until ``resume`` (tests use this to keep each Slack
         request alone on the wire); work already running carries on."""
@@ -129,33 +105,12 @@ class Background:
         except TimeoutError:
             return False
 
-    def _may_start(self) -> bool:
-        if self._paused:
-            return False
-        if self._running >= self._limit():
-            if self._running < self._concurrency:
-                self._wake_later(BUSY_FOR)  # more places open once the burst is over
-            return False
-        if self._busy() and self._clock() - self._last_start < BUSY_GAP:
-            self._wake_later(BUSY_GAP)
-            return False
-        return True
-
-    def _wake_later(self, delay: float) -> None:
-        if self._wake_timer is None and self._waiting:
-            self._wake_timer = asyncio.get_running_loop().call_later(delay, self._wake)
-
-    def _wake(self) -> None:
-        self._wake_timer = None
-        self._hand_out_places()
-
     def _hand_out_places(self) -> None:
-        while self._waiting and self._may_start():
+        while self._waiting and not self._paused and self._running < self._concurrency:
             place = self._waiting.popleft()
             if not place.done():
                 self._running += 1
                 self._quiet.clear()
-                self._last_start = self._clock()
                 place.set_result(None)
 
     async def _take_place(self, first: bool) -> None:

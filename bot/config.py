@@ -20,6 +20,8 @@ DEFAULT_UNINSTALL_RETENTION_DAYS = 30
 DEFAULT_HTTP_MAX_CONNECTIONS = 1000
 DEFAULT_HTTP_IDLE_SECONDS = 15
 DEFAULT_HTTP_BODY_SECONDS = 10
+# chat.postMessage per workspace per minute (Slack: "several hundred"); 0: no pacing.
+DEFAULT_SLACK_POSTS_PER_MINUTE = 600
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -53,6 +55,14 @@ class Settings:
     http_idle_seconds: int = DEFAULT_HTTP_IDLE_SECONDS
     # A request's body must arrive within this many seconds (Slack sends it at once).
     http_body_seconds: int = DEFAULT_HTTP_BODY_SECONDS
+    # MENTOR_SLACK_POSTS_PER_MINUTE: the scheduler paces chat.postMessage per workspace
+    # to this (and 1 a second per channel); 0 turns pacing off.
+    slack_posts_per_minute: int = DEFAULT_SLACK_POSTS_PER_MINUTE
+    # MENTOR_LOG_FORMAT: "plain" lines or "json", one object a line.
+    log_format: str = "plain"
+    # MENTOR_METRICS_PORT: /metrics for the processes with no HTTP server of their own
+    # (worker, Socket Mode serve); None: not served there.
+    metrics_port: int | None = None
 
     @property
     def cipher(self):  # type: ignore[no-untyped-def]
@@ -194,6 +204,18 @@ def load_settings(
         get, "MENTOR_HTTP_BODY_SECONDS", DEFAULT_HTTP_BODY_SECONDS, low=1, high=300
     )
 
+    slack_posts_per_minute = _whole_number(
+        get, "MENTOR_SLACK_POSTS_PER_MINUTE", DEFAULT_SLACK_POSTS_PER_MINUTE, low=0, high=1_000_000
+    )
+
+    metrics_text = get("MENTOR_METRICS_PORT")
+    if metrics_text is not None and (
+        not _ascii_number(metrics_text, 5) or not 0 < int(metrics_text) < 65536
+    ):
+        raise ConfigError(
+            f"MENTOR_METRICS_PORT must be a TCP port number (1–65535), got {metrics_text!r}"
+        )
+
     return Settings(
         signing_secret=signing_secret,
         bot_token=bot_token,
@@ -211,7 +233,25 @@ def load_settings(
         http_max_connections=http_max_connections,
         http_idle_seconds=http_idle_seconds,
         http_body_seconds=http_body_seconds,
+        slack_posts_per_minute=slack_posts_per_minute,
+        log_format=log_format(env),
+        metrics_port=int(metrics_text) if metrics_text is not None else None,
     )
+
+
+LOG_FORMATS = ("plain", "json")
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """MENTOR_LOG_FORMAT, checked: "plain" (the default) or "json". The command line
+    reads it before anything else, so that every line it logs has the format."""
+    if env is None:
+        _read_dotenv()
+        env = os.environ
+    text = (env.get("MENTOR_LOG_FORMAT") or "").strip().lower() or "plain"
+    if text not in LOG_FORMATS:
+        raise ConfigError(f"MENTOR_LOG_FORMAT must be 'plain' or 'json', got {text!r}")
+    return text
 
 
 def _whole_number(

@@ -65,6 +65,106 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "help_text": frozenset(),
         "match_notice_mentor": frozenset({"mentee"}),
         "match_unmatched": frozenset(),
+        # Goals and agreement (bot/views/goals.py)
+        "goals_modal_title": frozenset(),
+        "goals_modal_intro": frozenset(),
+        "goals_goal_heading": frozenset({"number"}),
+        "goals_what_label": frozenset(),
+        "goals_what_placeholder": frozenset(),
+        "goals_why_label": frozenset(),
+        "goals_why_placeholder": frozenset(),
+        "goals_by_when_label": frozenset(),
+        "goals_agreement_heading": frozenset(),
+        "goals_cadence_label": frozenset(),
+        "goals_cadence_weekly": frozenset(),
+        "goals_cadence_fortnightly": frozenset(),
+        "goals_cadence_monthly": frozenset(),
+        "goals_contact_label": frozenset(),
+        "goals_contact_placeholder": frozenset(),
+        "goals_confidential_label": frozenset(),
+        "goals_confidential_placeholder": frozenset(),
+        "goals_card_header": frozenset(),
+        "goals_card_intro": frozenset({"mentor", "mentee"}),
+        "goals_card_empty": frozenset(),
+        "goals_card_goal": frozenset({"status", "number", "what", "by_when"}),
+        "goals_card_why": frozenset({"why"}),
+        "goals_card_agreement": frozenset({"cadence", "contact", "confidential"}),
+        "goals_mark_open": frozenset(),
+        "goals_mark_some": frozenset(),
+        "goals_mark_done": frozenset(),
+        "goals_set_button": frozenset(),
+        "goals_edit_button": frozenset(),
+        "goals_home_heading": frozenset({"open", "done"}),
+        "goals_home_none": frozenset(),
+        "goals_progress_prompt": frozenset(),
+        "goals_progress_not_started": frozenset(),
+        "goals_progress_some": frozenset(),
+        "goals_progress_done": frozenset(),
+        "prep_goals": frozenset({"goals"}),
+        # Question parking lot (bot/views/questions.py)
+        "question_parked": frozenset(),
+        "prep_parked_questions": frozenset({"questions"}),
+        "prep_parked_more": frozenset({"count"}),
+        # Care before a pair fails (bot/views/care.py)
+        "care_nudge_no_first_meeting": frozenset({"mentor", "mentee"}),
+        "care_nudge_quiet": frozenset({"mentor", "mentee"}),
+        "care_nudge_missed": frozenset({"mentor", "mentee"}),
+        "care_schedule_button": frozenset(),
+        "slots_intro": frozenset(),
+        "slots_none": frozenset(),
+        "checkin_prompt": frozenset({"partner"}),
+        "checkin_not_working_button": frozenset(),
+        "checkin_thanks": frozenset(),
+        "exit_offer": frozenset({"partner"}),
+        "exit_rematch_button": frozenset(),
+        "exit_end_button": frozenset(),
+        "exit_stay_button": frozenset(),
+        "exit_stayed": frozenset(),
+        "exit_done_rematch": frozenset({"partner"}),
+        "exit_done_end": frozenset({"partner"}),
+        "exit_partner_notice": frozenset({"partner"}),
+        "exit_partner_pool_button": frozenset(),
+        "exit_coordinator_notice": frozenset({"mentor", "mentee", "by"}),
+        "exit_coordinator_rematch": frozenset({"by"}),
+        # A meeting for people's own calendars (bot/views/calendar.py)
+        "calendar_title": frozenset(),
+        "calendar_description": frozenset(),
+        "calendar_added": frozenset({"when", "minutes"}),
+        "calendar_cancelled": frozenset({"when"}),
+        "calendar_google_button": frozenset(),
+        "calendar_outlook_button": frozenset(),
+    }
+)
+
+# Messages that Slack shows in a field with a length limit of its own (a modal title,
+# a button, a menu option, a placeholder, a header): longer copy is refused by
+# `content check` rather than by Slack.
+_TITLE, _BUTTON, _OPTION, _PLACEHOLDER, _HEADER = 24, 75, 75, 150, 150
+MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
+    {
+        "goals_modal_title": (_TITLE, "a modal title"),
+        "goals_what_placeholder": (_PLACEHOLDER, "a placeholder"),
+        "goals_why_placeholder": (_PLACEHOLDER, "a placeholder"),
+        "goals_contact_placeholder": (_PLACEHOLDER, "a placeholder"),
+        "goals_confidential_placeholder": (_PLACEHOLDER, "a placeholder"),
+        "goals_cadence_weekly": (_OPTION, "a menu option"),
+        "goals_cadence_fortnightly": (_OPTION, "a menu option"),
+        "goals_cadence_monthly": (_OPTION, "a menu option"),
+        "goals_card_header": (_HEADER, "a header"),
+        "goals_set_button": (_BUTTON, "a button"),
+        "goals_edit_button": (_BUTTON, "a button"),
+        "goals_progress_not_started": (_BUTTON, "a button"),
+        "goals_progress_some": (_BUTTON, "a button"),
+        "goals_progress_done": (_BUTTON, "a button"),
+        "care_schedule_button": (_BUTTON, "a button"),
+        "checkin_not_working_button": (_BUTTON, "a button"),
+        "exit_rematch_button": (_BUTTON, "a button"),
+        "exit_end_button": (_BUTTON, "a button"),
+        "exit_stay_button": (_BUTTON, "a button"),
+        "exit_partner_pool_button": (_BUTTON, "a button"),
+        "calendar_google_button": (_BUTTON, "a button"),
+        "calendar_outlook_button": (_BUTTON, "a button"),
+        "calendar_title": (_HEADER, "a calendar event title"),
     }
 )
 
@@ -276,6 +376,12 @@ class _MessagesBase(_StrictModel):
         problem = _template_problem(template, MESSAGE_PLACEHOLDERS[info.field_name])
         if problem:
             raise _problem(problem)
+        limit = MESSAGE_LIMITS.get(info.field_name)
+        if limit is not None and len(template) > limit[0]:
+            raise _problem(
+                f"is {len(template)} characters long; Slack shows at most {limit[0]} "
+                f"in {limit[1]}"
+            )
         return template
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot.background import Background
 from bot.config import Settings
 from bot.content import Content
+from bot.metrics import Metrics
 from bot.store.db import Database
 
 Clock = Callable[[], datetime]
@@ -27,10 +28,12 @@ class Deps:
     db: Database
     clock: Clock = utc_now
     background: Background = field(default_factory=Background)
-    # Asks the scheduler for a pass now, so messages planned for "now" (match
-    # invitations, closing polls) need not wait for the next minute. A no-op
-    # when this process runs no scheduler: a worker or tick picks them up.
+    # Wakes this process's sender loop once a use case has committed rows due now
+    # (every message a request causes), so they leave at once. A no-op where no
+    # sender loop runs: LocalApp delivers on drain(), a worker or tick picks them up.
     wake_scheduler: Callable[[], None] = lambda: None
+    # This app instance's Prometheus metrics (GET /metrics), in a registry of its own.
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def default_tip_minute(self) -> int:

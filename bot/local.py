@@ -42,6 +42,7 @@ class LocalApp:
         self._serving: Future[None] | None = None
         self.deps: Deps
         self.port = 0
+        self._sender: Any = None  # the Engine that delivers on drain(), made on first use
 
     @property
     def url(self) -> str:
@@ -80,9 +81,22 @@ class LocalApp:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def drain(self, timeout: float = 10) -> None:
-        """Wait until work started after acks has finished."""
+        """Wait until work started after acks has finished, then deliver what the
+        requests wrote to the outbox (see ``deliver_due_now``)."""
         if not self.run(self.deps.background.drain(timeout), timeout + 1):
             raise TimeoutError("background work still running")
+        self.deliver_due_now()
+
+    def deliver_due_now(self) -> Any:
+        """What ``serve``'s sender loop does when a request wakes it, done here in the
+        caller's thread: claim, send and settle every outbox row due at the app's clock
+        (no planning: that is ``tick``). Tests stay in step with time this way; nothing
+        is sent while a request is in flight."""
+        if self._sender is None:
+            from bot.runtime import make_engine
+
+            self._sender = make_engine(self.settings, self.deps.content, self.deps.db)
+        return self._sender.deliver_due(self._clock())
 
     @contextmanager
     def background_held(self, timeout: float = 10) -> Iterator[None]:
@@ -108,6 +122,9 @@ class LocalApp:
             self.run(release())
 
     def stop(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
         if self._loop.is_closed():
             return
         if self._stop is not None:

@@ -12,8 +12,10 @@ a Slack token is masked in what the app's handler writes.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 
 # Loggers that write request or statement bodies at DEBUG, and the lowest level
 # they may log at here.
@@ -60,10 +62,38 @@ def quiet_libraries() -> None:
             logger.setLevel(floor)
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """The command line's logging: one line a record on stderr, at ``level``."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonFormatter(logging.Formatter):
+    """One JSON object a record (MENTOR_LOG_FORMAT=json): ``time`` (UTC, ISO 8601),
+    ``level``, ``logger``, ``message`` and, if there is one, ``exception`` (the
+    traceback's text). Tokens are masked here too, whichever filter ran before."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = redact(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redact(self.formatStack(record.stack_info))
+        # ensure_ascii: a line stays one line and plain ASCII whatever was logged.
+        return json.dumps(entry, ensure_ascii=True)
+
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: int = logging.INFO, *, log_format: str = "plain") -> None:
+    """The command line's logging: one line a record on stderr, at ``level``; plain
+    text, or one JSON object a line with ``log_format="json"``."""
+    logging.basicConfig(level=level, format=PLAIN_FORMAT)
     quiet_libraries()
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactTokens) for f in handler.filters):
             handler.addFilter(RedactTokens())
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())

@@ -2,8 +2,9 @@
 
 Uninstalls and revocations (Bolt calls ``async_delete_*``) forget the workspace's
 token at once, hold its scheduled messages and start the retention clock
-(``bot.store.workspaces``); a new install resumes it. ``on_team_change`` lets
-the app drop cached authorizations of a workspace whose token changed or died.
+(``bot.store.workspaces``); a new install resumes it. Requests are authorized
+from this store on each request (``bot.app.StoredInstallationAuthorize``), so
+no cached authorization outlives its token.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,8 +38,6 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        # Called with a team_id whenever its token is replaced or deleted.
-        self.on_team_change: Callable[[str], None] = lambda _team_id: None
 
     @property
     def logger(self) -> logging.Logger:
@@ -63,7 +61,6 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             now=self._clock(),
             resume=True,
         )
-        self.on_team_change(team_id)
 
     async def async_save_bot(self, bot: Bot) -> None:
         """Bolt's token rotator refreshed the bot token: keep the new pair."""
@@ -75,7 +72,6 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             refresh_token=bot.bot_refresh_token,
             expires_at=_expires_at(bot.bot_token_expires_at),
         )
-        self.on_team_change(team_id)
 
     async def async_find_bot(
         self,
@@ -150,7 +146,6 @@ class DatabaseInstallationStore(AsyncInstallationStore):
 
     async def _forget(self, team_id: str, *, reason: str) -> None:
         await self._db.run(installations.forget, team_id=team_id, reason=reason, now=self._clock())
-        self.on_team_change(team_id)
 
 
 class SignedStateStore(AsyncOAuthStateStore):

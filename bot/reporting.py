@@ -19,6 +19,8 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.services.insights import COUNT_METRICS, SPLIT_METRICS, ProgramReport, Split
+from bot.services.outcomes import OutcomeReport
+from bot.views.insights import outcome_lines
 
 FORMATS = ("table", "csv", "json")
 CHART_METRIC = "feedback_people"
@@ -286,3 +288,48 @@ def weekly_chart_png(report: ProgramReport) -> bytes:
         canvas.number(top, plot_x0 // 2, plot_y0 + 5)
     canvas.number(0, plot_x0 // 2, plot_y1 + 1)
     return canvas.png()
+
+
+# --- Outcome figures --------------------------------------------------------------------
+
+
+def outcomes_dict(report: OutcomeReport) -> dict[str, Any]:
+    """The outcome figures as plain JSON-ready data; ``None`` where hidden, and
+    ``"inf"`` for a median past its horizon (JSON has no infinity)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, float) and value == float("inf"):
+            return "inf"
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        return value
+
+    data = plain(asdict(report))
+    data["privacy"] = (
+        f"pairs, not answers; at least {report.minimum} pairs per median and per side of a "
+        "share; kickoff months shown once complete; as of the start of the current week"
+    )
+    return data
+
+
+def format_outcomes(report: OutcomeReport, fmt: str) -> str:
+    """``table`` (label and value per whole-program figure), ``csv`` or ``json``."""
+    if fmt == "json":
+        return json.dumps(outcomes_dict(report), indent=2, ensure_ascii=False) + "\n"
+    lines = outcome_lines(report)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["figure", "value"])
+        writer.writerows(lines)
+        return out.getvalue()
+    if fmt == "table":
+        width = max(len(label) for label, _ in lines)
+        head = f"Outcomes for {report.team_id} as of {report.as_of.isoformat()}"
+        rows = [f"{label.ljust(width)}  {value}" for label, value in lines]
+        return "\n".join([head, *rows]) + "\n"
+    raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -13,7 +15,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.config import Settings
 from bot.content import Content
+from bot.metrics import Metrics, start_metrics_server
 from bot.scheduling.engine import Engine, PassReport
+from bot.scheduling.loop import SenderLoop
+from bot.scheduling.pacing import Pacer
 from bot.scheduling.sender import DeliveryError, SlackSender
 from bot.store import installations
 from bot.store.db import Database
@@ -22,13 +27,19 @@ logger = logging.getLogger(__name__)
 
 PASS_INTERVAL_SECONDS = 60
 PASS_JOB_ID = "scheduler-pass"
+# A stopping process gives the Slack calls in flight this long, inside the 10 s that
+# SIGTERM allows; a call still hanging then is abandoned (its row is released at once
+# by the next pass, as this process is gone).
+SENDER_STOP_SECONDS = 5.0
+# `tick --budget`'s default: a pass that must wait out Slack's limits may take this long.
+TICK_BUDGET_SECONDS = 600.0
 
 
 # Refresh a rotating token this long before it expires (Bolt's default too).
 REFRESH_BEFORE = timedelta(minutes=120)
 
 
-def make_sender(settings: Settings, db: Database) -> SlackSender:
+def make_sender(settings: Settings, db: Database, metrics: Metrics | None = None) -> SlackSender:
     if settings.encryption_keys:
         db.cipher = settings.cipher  # stored bot tokens are sealed with it
     if settings.oauth_enabled:
@@ -48,7 +59,7 @@ def make_sender(settings: Settings, db: Database) -> SlackSender:
         def token_for_team(_team_id: str) -> str | None:
             return settings.bot_token
 
-    return SlackSender(api_url=settings.api_url, token_for_team=token_for_team)
+    return SlackSender(api_url=settings.api_url, token_for_team=token_for_team, metrics=metrics)
 
 
 def _refreshed_token(settings: Settings, db: Database, team_id: str) -> str | None:
@@ -103,34 +114,78 @@ def _refreshed_token(settings: Settings, db: Database, team_id: str) -> str | No
         return refreshed.bot_token
 
 
-def make_engine(settings: Settings, content: Content, db: Database) -> Engine:
+def make_engine(
+    settings: Settings, content: Content, db: Database, metrics: Metrics | None = None
+) -> Engine:
+    """The scheduler pass; with ``metrics``, its outcomes and Slack's 429s are counted."""
     return Engine(
         db,
-        make_sender(settings, db),
+        make_sender(settings, db, metrics),
         content,
         retention=timedelta(days=settings.uninstall_retention_days),
+        on_outcomes=metrics.count_outcomes if metrics is not None else None,
+        pacer=make_pacer(settings),
     )
 
 
-def tick(settings: Settings, content: Content, db: Database, *, now: datetime) -> PassReport:
-    return make_engine(settings, content, db).run_pass(now)
+def make_pacer(settings: Settings) -> Pacer | None:
+    """Slack's limits, kept by the scheduler's sender (MENTOR_SLACK_POSTS_PER_MINUTE)."""
+    if not settings.slack_posts_per_minute:
+        return None
+    return Pacer(posts_per_minute=settings.slack_posts_per_minute)
 
 
-def _scheduled_pass(engine: Engine) -> None:
+def tick(
+    settings: Settings,
+    content: Content,
+    db: Database,
+    *,
+    now: datetime,
+    budget: float | None = None,
+    signals: bool = False,
+) -> PassReport:
+    """One pass as of ``now``. It returns when nothing due at ``now`` is left unsent, or
+    early, handing back what it had not started, when ``budget`` seconds have passed or
+    (``signals``) SIGTERM/SIGINT arrives; the report says how many were left."""
+    engine = make_engine(settings, content, db)
+    timer = None
+    if budget is not None:
+        timer = threading.Timer(budget, engine.stop, args=[f"budget of {budget:g} s ran out"])
+        timer.daemon = True
+        timer.start()
+    previous = {}
+    if signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, lambda *_: engine.stop("stopped by a signal"))
     try:
-        report = engine.run_pass(datetime.now(UTC))
+        return engine.run_pass(now)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        engine.close()
+
+
+def _scheduled_pass(engine: Engine, loop: SenderLoop) -> None:
+    """The periodic pass of serve and worker: plans, then leaves delivery to the loop."""
+    try:
+        report = engine.run_pass(datetime.now(UTC), deliver=False)
         if report.planned or report.outcomes:
             logger.info(report.summary())
     except Exception:  # noqa: BLE001 - the next pass tries again; never kill the scheduler
         logger.exception("scheduler pass failed")
+    loop.wake()
 
 
-def _add_pass_job(scheduler: BackgroundScheduler | BlockingScheduler, engine: Engine) -> None:
+def _add_pass_job(
+    scheduler: BackgroundScheduler | BlockingScheduler, engine: Engine, loop: SenderLoop
+) -> None:
     scheduler.add_job(
         _scheduled_pass,
         "interval",
         seconds=PASS_INTERVAL_SECONDS,
-        args=[engine],
+        args=[engine, loop],
         id=PASS_JOB_ID,
         next_run_time=datetime.now(UTC),
         # One pass at a time; a pass that overruns makes the next one wait, not pile up.
@@ -142,51 +197,96 @@ def _add_pass_job(scheduler: BackgroundScheduler | BlockingScheduler, engine: En
 
 def run_worker(settings: Settings, content: Content, db: Database) -> None:
     scheduler = BlockingScheduler(timezone=UTC)
-    engine = make_engine(settings, content, db)
-    _add_pass_job(scheduler, engine)
+    metrics = None
+    if settings.metrics_port is not None:
+        # The worker serves no HTTP of its own: /metrics only on MENTOR_METRICS_PORT.
+        metrics = Metrics()
+        metrics.watch_outbox(db, lambda: datetime.now(UTC))
+        start_metrics_server(metrics, settings.metrics_port)
+    engine = make_engine(settings, content, db, metrics)
+    loop = SenderLoop(engine).start()
+    _add_pass_job(scheduler, engine, loop)
+    stopped_at: list[float] = []
 
     def stop(_signum: int, _frame: object) -> None:
-        logger.info("worker stopping: finishing the messages in hand")
-        engine.stopping.set()
+        if stopped_at:
+            return
+        stopped_at.append(time.monotonic())
+        logger.info("worker stopping: handing back what was not started")
+        engine.stop()
+        loop.wake()
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    logger.info("Mentor Bot worker: a scheduler pass every %d s", PASS_INTERVAL_SECONDS)
+    logger.info(
+        "Mentor Bot worker: sends due messages at once, plans every %d s", PASS_INTERVAL_SECONDS
+    )
     scheduler.start()
+    spent = time.monotonic() - stopped_at[0] if stopped_at else 0.0
+    _finish(engine, loop, max(0.5, SENDER_STOP_SECONDS - spent))
+
+
+def _finish(engine: Engine, loop: SenderLoop, timeout: float, *, exit_now: bool = True) -> bool:
+    """Wait for the Slack calls in flight; past ``timeout``, give up on them, and
+    (``exit_now``) exit at once. Returns whether they finished."""
+    finished = loop.stop(timeout)
+    engine.close()
+    if not finished:
+        logger.warning("Slack calls still in flight after %.0f s: exiting without them", timeout)
+        if exit_now:
+            _exit_at_once()
+    return finished
+
+
+def _exit_at_once() -> None:
+    logging.shutdown()
+    os._exit(0)  # the delivery threads, stuck in a call, would hold the interpreter's exit
 
 
 def serve(settings: Settings, content: Content, db: Database) -> None:
-    asyncio.run(_serve(settings, content, db))
+    if asyncio.run(_serve(settings, content, db)) is False:
+        _exit_at_once()
 
 
-async def _serve(settings: Settings, content: Content, db: Database) -> None:
+async def _serve(settings: Settings, content: Content, db: Database) -> bool:
+    """Runs until SIGTERM; False if Slack calls were still in flight at the end."""
     from bot.app import create_app
     from bot.web import create_web_app, serve_http
 
     bolt, deps = create_app(settings, content=content, db=db)
     scheduler: BackgroundScheduler | None = None
-    engine = make_engine(settings, content, db)
+    engine = make_engine(settings, content, db, deps.metrics)
+    # What this process's requests queue is sent at once (deps.wake_scheduler), with
+    # or without the periodic planning pass (MENTOR_SCHEDULER).
+    loop = SenderLoop(engine).start()
+    deps.wake_scheduler = loop.wake
+    finished: list[bool] = []
     if settings.scheduler_enabled:
         scheduler = BackgroundScheduler(timezone=UTC)
-        _add_pass_job(scheduler, engine)
+        _add_pass_job(scheduler, engine, loop)
         scheduler.start()
-        deps.wake_scheduler = lambda: scheduler.modify_job(  # type: ignore[union-attr]
-            PASS_JOB_ID, next_run_time=datetime.now(UTC)
-        )
 
     async def stop_scheduler() -> None:
+        # Stop claiming at once, hand back what was not started, finish the Slack
+        # calls in flight (at most the loop's threads, one call each).
+        started = time.monotonic()
+        engine.stop()
+        loop.wake()
         if scheduler is not None:
-            # The pass stops claiming and finishes the batch it holds (at most
-            # CLAIM_BATCH messages), so shutdown stays within Slack-sized seconds.
-            engine.stopping.set()
             await asyncio.to_thread(scheduler.shutdown, wait=True)
+        spent = time.monotonic() - started
+        timeout = max(0.5, SENDER_STOP_SECONDS - spent)
+        finished.append(await asyncio.to_thread(_finish, engine, loop, timeout, exit_now=False))
 
     if settings.socket_mode:
+        if settings.metrics_port is not None:  # no HTTP port of its own in Socket Mode
+            start_metrics_server(deps.metrics, settings.metrics_port)
         await _serve_socket_mode(settings, bolt, deps, stop_scheduler)
-        return
+        return all(finished)
     web_app = create_web_app(bolt, deps)
     await serve_http(web_app, deps, port=settings.port, on_stopping=stop_scheduler)
+    return all(finished)
 
 
 async def _serve_socket_mode(settings, bolt, deps, on_stopping) -> None:  # type: ignore[no-untyped-def]

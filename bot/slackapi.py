@@ -37,7 +37,12 @@ async def fetch_user(client: AsyncWebClient, user_id: str) -> SlackUser:
                 "@-mention list, e.g. `/mentor start @alex`."
             ) from None
         raise
-    user = response["user"]
+    return user_from_info(user_id, response["user"])
+
+
+def user_from_info(user_id: str, user: dict) -> SlackUser:
+    """A ``users.info`` user object as the app reads it (the listeners' async client and
+    the sender's sync one alike)."""
     profile = user.get("profile") or {}
     name = (
         profile.get("display_name")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,6 +22,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
+from bot.metrics import request_kind
 
 logger = logging.getLogger(__name__)
 
@@ -100,21 +102,38 @@ async def check_token_early(bolt: AsyncApp) -> None:
 
 def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        deps.background.request_started()
-        with deps.background.after_response() as sent:
-            try:
-                # Slack sends a whole body at once; a trickle is not Slack.
-                async with asyncio.timeout(deps.settings.http_body_seconds):
-                    bolt_request = await to_slack_request(request)
-            except TimeoutError:
-                return web.Response(status=408, text="request body too slow")
-            response = await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
-            # Work spawned while handling this request starts once Slack has its
-            # answer on the wire, so no Slack call ever comes before the ack.
-            await response.prepare(request)
-            await response.write_eof()
-            sent()
-        return response
+        started = time.perf_counter()
+        kind, status = "other", 500
+        try:
+            with deps.background.after_response() as sent:
+                try:
+                    # Slack sends a whole body at once; a trickle is not Slack.
+                    async with asyncio.timeout(deps.settings.http_body_seconds):
+                        bolt_request = await to_slack_request(request)
+                except TimeoutError:
+                    status = 408
+                    return web.Response(status=status, text="request body too slow")
+                kind = request_kind(bolt_request.body)
+                response = await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+                # Work spawned while handling this request starts once Slack has its
+                # answer on the wire, so no Slack call ever comes before the ack.
+                await response.prepare(request)
+                await response.write_eof()
+                status = response.status
+                sent()
+            return response
+        except web.HTTPException as error:  # 413: a body larger than Slack's
+            status = error.status
+            raise
+        finally:
+            deps.metrics.observe_request(kind, status, time.perf_counter() - started)
+
+    async def metrics(request: web.Request) -> web.Response:
+        # Operators' figures, not Slack's: the reverse proxy keeps this path internal.
+        body, content_type = await asyncio.to_thread(
+            deps.metrics.render, request.headers.get("Accept")
+        )
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def healthz(_request: web.Request) -> web.Response:
         ok = await asyncio.to_thread(deps.db.healthy)
@@ -136,6 +155,7 @@ def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
     app.cleanup_ctx.append(share_http_session)
     app.router.add_post(EVENTS_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     flow = bolt.oauth_flow
     if flow is not None:
 

@@ -46,6 +46,9 @@ from Slack's rate-limit guide (https://docs.slack.dev/apis/web-api/rate-limits,
 
 A limited call gets HTTP 429, ``Retry-After: <whole seconds, at least 1>`` and
 ``{"ok": false, "error": "ratelimited"}``, as Slack answers.
+
+``latency=0.1`` answers every Web API call 100 ms late (a far-away Slack), for
+benches of how delivery overlaps its calls; calls still run concurrently.
 """
 
 from __future__ import annotations
@@ -248,8 +251,11 @@ class SlackEmulator:
         token_expires_in: int = ROTATING_TOKEN_LIFETIME,
         client_id: str | None = None,
         client_secret: str | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.host = host
+        # Seconds each Web API call takes before it is answered (a far-away Slack).
+        self.latency = latency
         # The app's OAuth credentials; None accepts any, as long as codes match.
         self.client_id = client_id
         self.client_secret = client_secret
@@ -1013,6 +1019,8 @@ class SlackEmulator:
             self._record(method, {}, body)
             return web.json_response(body)
         args.pop("token", None)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         with self._lock:
             fault = self._take_fault(method)
             if fault is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -25,15 +24,13 @@ from bot.domain.commands import (
     Tips,
     parse_command,
 )
-from bot.listeners.common import open_modal_after_ack, report_to, team_of
+from bot.listeners.common import open_modal_after_ack, team_of
 from bot.listeners.program import handle_program_command
-from bot.services import coaching, pairing
+from bot.services import coaching, pairing, tips
 from bot.services.overview import overview
-from bot.slackapi import fetch_user
-from bot.store import repo
 from bot.views.coaching import end_confirmation, schedule_modal
-from bot.views.common import as_dicts, mention
-from bot.views.pairing import help_payload, invitation_blocks, status_blocks
+from bot.views.common import as_dicts
+from bot.views.pairing import help_payload, status_blocks
 
 
 def register(app: AsyncApp) -> None:
@@ -45,8 +42,6 @@ async def handle_mentor(
 ) -> None:
     command = parse_command(body.get("text"))
     user_id = body["user_id"]
-    if isinstance(command, Start):
-        pairing.refuse_self(inviter_id=user_id, invitee_id=command.user_id)
     team_id = team_of(body, context)
     if isinstance(command, Help):
         await ack(
@@ -55,11 +50,20 @@ async def handle_mentor(
             text="Mentor Bot help",
         )
     elif isinstance(command, Start):
-        await ack()
-        deps.background.spawn(
-            _start_pairing(deps, client, respond, team_id, user_id, command),
-            on_error=report_to(deps, client, body, respond),
+        # One transaction: the pair, invited, and its invitation row. What only Slack can
+        # tell (is the invitee a person, still active?) its delivery checks; the answer
+        # follows on this command's response_url.
+        await deps.db.run(
+            pairing.invite,
+            team_id=team_id,
+            inviter_id=user_id,
+            invitee_id=command.user_id,
+            inviter_role=command.caller_role,
+            now=deps.clock(),
+            response_url=body.get("response_url"),
         )
+        await ack()
+        deps.wake_scheduler()
     elif isinstance(command, Status):
         await _status(ack, deps, team_id, user_id)
     elif isinstance(command, Schedule):
@@ -69,7 +73,7 @@ async def handle_mentor(
         open_modal_after_ack(deps, opening, client, body, respond)
     elif isinstance(command, Tips):
         await deps.db.run(
-            coaching.set_tips,
+            tips.set_tips,
             team_id=team_id,
             user_id=user_id,
             enabled=command.enabled,
@@ -101,72 +105,6 @@ async def _status(ack: Any, deps: Deps, team_id: str, user_id: str) -> None:
         response_type="ephemeral",
         blocks=as_dicts(status_blocks(data)),
         text="Your mentoring status",
-    )
-
-
-async def _start_pairing(
-    deps: Deps,
-    client: AsyncWebClient,
-    respond: Any,
-    team_id: str,
-    inviter_id: str,
-    command: Start,
-) -> None:
-    # The inviter's zone is only needed when the bot has not met them lately.
-    inviter_tz = await deps.db.run(
-        repo.recent_tz, team_id=team_id, user_id=inviter_id, now=deps.clock()
-    )
-    if inviter_tz is None:
-        invitee, inviter = await asyncio.gather(
-            fetch_user(client, command.user_id), fetch_user(client, inviter_id)
-        )
-        inviter_tz = inviter.tz
-    else:
-        invitee = await fetch_user(client, command.user_id)
-    pair = await deps.db.run(
-        pairing.invite,
-        team_id=team_id,
-        inviter_id=inviter_id,
-        invitee=pairing.Invitee(
-            user_id=invitee.user_id,
-            name=invitee.name,
-            tz=invitee.tz,
-            is_bot=invitee.is_bot,
-            deleted=invitee.deleted,
-        ),
-        inviter_role=command.caller_role,
-        inviter_tz=inviter_tz,
-        now=deps.clock(),
-    )
-    blocks = invitation_blocks(
-        deps.content,
-        pair_id=pair.id,
-        inviter_id=inviter_id,
-        invitee_id=invitee.user_id,
-        inviter_role=command.caller_role,
-    )
-    try:
-        sent = await client.chat_postMessage(
-            channel=invitee.user_id,
-            blocks=as_dicts(blocks),
-            text=f"{mention(inviter_id)} invited you to a mentoring pair",
-        )
-    except Exception:
-        await deps.db.run(pairing.withdraw_invitation, team_id=team_id, pair_id=pair.id)
-        raise
-    await deps.db.run(
-        pairing.record_invitation_message,
-        team_id=team_id,
-        pair_id=pair.id,
-        channel_id=sent["channel"],
-        ts=sent["ts"],
-    )
-    invitee_role = "mentee" if command.caller_role == "mentor" else "mentor"
-    await respond(
-        text=deps.content.message(
-            "invite_sent", invitee=mention(invitee.user_id), invitee_role=invitee_role
-        ),
-        response_type="ephemeral",
     )
 
 

@@ -1,4 +1,11 @@
-"""What every listener module shares: reporting failures of work done after the ack."""
+"""What every listener module shares: reading payloads, and answering after the ack.
+
+Listeners make no Slack call of their own for what a person must receive: a use
+case writes its messages as outbox rows and the sender delivers them. What runs
+on ``deps.background`` after the ack is only what Slack makes immediate and
+short-lived: opening a modal (a trigger_id lives 3 s), refreshing a view, and
+answering an error where the person acted.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,11 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.buttons import MAX_ID
+from bot.buttons import button_int as button_int  # re-exported: button values' checks
+from bot.buttons import id_or_none as id_or_none
 from bot.domain.errors import UserError
 from bot.ids import INPUT_ACTION
-from bot.store import posted
-from bot.views.coaching import Outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -135,79 +143,6 @@ async def tell(
         logger.warning("answering in the %s failed (%s); sending a DM", surface, error)
     if user_id:
         await client.chat_postMessage(channel=user_id, text=message)
-
-
-# Row ids are 32-bit on PostgreSQL; a larger number cannot name a row, only crash a query.
-MAX_ID = 2**31 - 1
-
-
-def id_or_none(value: object) -> int | None:
-    """A non-negative id written in ASCII digits, or None. ``str.isdigit`` is not
-    enough: it accepts "²", which ``int`` refuses, and any length."""
-    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:
-        return None
-    number = int(text)
-    return number if number <= MAX_ID else None
-
-
-def button_int(value: object) -> int:
-    """The ID a button or menu carries; anything that is not one of ours is refused."""
-    number = id_or_none(value)
-    if number is None:
-        raise UserError(
-            "That button is not one of mine any more, so I left everything as it was."
-        )
-    return number
-
-
-async def post(client: AsyncWebClient, channel: str, message: Outgoing) -> Any:
-    return await client.chat_postMessage(
-        channel=channel, text=message.text, blocks=[b.to_dict() for b in message.blocks]
-    )
-
-
-async def post_kept(
-    deps: Any,
-    client: AsyncWebClient,
-    team_id: str,
-    channel: str,
-    message: Outgoing,
-    *,
-    kind: str,
-    about: str | None,
-) -> Any:
-    """``post``, then note the message (channel and ts) in the ledger so that
-    ``forget-me`` can delete it from Slack. ``about``: the person whose words or name
-    it carries; None for a pair's group DM (found through the pair)."""
-    response = await post(client, channel, message)
-    await keep_posted(
-        deps, team_id, channel=response["channel"], ts=response["ts"], kind=kind, about=about
-    )
-    return response
-
-
-async def keep_posted(
-    deps: Any,
-    team_id: str,
-    *,
-    channel: str,
-    kind: str,
-    about: str | None,
-    ts: str | None = None,
-    file_id: str | None = None,
-) -> None:
-    """Note in the ledger a message or file the bot just posted (see ``post_kept``)."""
-    await deps.db.run(
-        posted.keep,
-        team_id=team_id,
-        kind=kind,
-        channel_id=channel,
-        ts=ts,
-        file_id=file_id,
-        user_id=about,
-        now=deps.clock(),
-    )
 
 
 def team_of(body: dict[str, Any], context: Any) -> str:

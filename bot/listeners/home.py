@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.domain.errors import NotAllowed, UserError
+from bot.domain.errors import UserError
 from bot.domain.permissions import is_coordinator
 from bot.services import coaching
 from bot.services.overview import overview
@@ -65,11 +65,3 @@ async def is_coordinator_user(
         slack_admin=slack_user.is_admin,
         member=slack_user.member_of(team_id),
     )
-
-
-async def require_coordinator(
-    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, refusal: str
-) -> None:
-    """Refuse anyone but a coordinator of this workspace (after the ack)."""
-    if not await is_coordinator_user(deps, client, team_id, user_id):
-        raise NotAllowed(refusal)

@@ -1,4 +1,9 @@
-"""Modal submissions: schedule, move a meeting, prep notes, feedback notes."""
+"""Modal submissions: schedule, move a meeting, prep notes, feedback notes.
+
+Errors in the form are answered in the form (``response_action: errors``); a valid
+form runs its use case (one transaction with its messages as outbox rows) before
+the ack, and the sender delivers them after.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,19 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.buttons import parse_poll
 from bot.deps import Deps
 from bot.domain.meetings import check_length, check_meeting_times
 from bot.ids import MEETING_BLOCKS, Block, View
-from bot.listeners.actions import update_poll
 from bot.listeners.common import (
     input_instant,
     input_text,
     metadata,
     metadata_int,
-    post,
-    post_kept,
     team_of,
 )
 from bot.listeners.home import publish_home
 from bot.services import coaching
-from bot.store import posted
-from bot.views.coaching import meeting_changed, prep_shared, schedule_confirmation
 
 
 def register(app: AsyncApp) -> None:
@@ -56,7 +57,9 @@ async def handle_schedule_submit(
         await ack(response_action="errors", errors={str(k): v for k, v in errors.items()})
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
-    meetings = await deps.db.run(
+    # The meetings, their prompts and the confirmation in the pair's group DM: one
+    # transaction, committed before Slack has its answer.
+    await deps.db.run(
         coaching.schedule_meetings,
         team_id=team_id,
         pair_id=pair_id,
@@ -67,15 +70,7 @@ async def handle_schedule_submit(
         now=now,
     )
     await ack()
-    message = schedule_confirmation(
-        deps.content, [(m.id, m.number, m.starts_at, m.minutes) for m in meetings]
-    )
-
-    async def confirm() -> None:
-        channel = await deps.db.run(coaching.pair_channel, team_id=team_id, pair_id=pair_id)
-        await post(client, channel or user_id, message)
-
-    deps.background.spawn(confirm())
+    deps.wake_scheduler()
 
 
 async def handle_move_submit(
@@ -94,7 +89,7 @@ async def handle_move_submit(
         await ack(response_action="errors", errors={Block.MEETING_TIME.value: problems[0]})
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
-    meeting = await deps.db.run(
+    await deps.db.run(
         coaching.move_meeting,
         team_id=team_id,
         meeting_id=meeting_id,
@@ -104,25 +99,8 @@ async def handle_move_submit(
         now=now,
     )
     await ack()
-    message = meeting_changed(starts_at=meeting.starts_at, cancelled=False, by=user_id)
-
-    async def announce() -> None:
-        channel = await deps.db.run(
-            coaching.pair_channel, team_id=team_id, pair_id=meeting.pair_id
-        )
-        # It names who moved it: kept, so forget-me deletes it with the pair's group DM.
-        await post_kept(
-            deps,
-            client,
-            team_id,
-            channel or user_id,
-            message,
-            kind=posted.GROUP_DM,
-            about=None if channel else user_id,
-        )
-
-    deps.background.spawn(publish_home(deps, client, team_id, user_id))
-    deps.background.spawn(announce())
+    deps.wake_scheduler()
+    deps.background.spawn(publish_home(deps, client, team_id, user_id))  # shows the new time
 
 
 async def handle_prep_submit(
@@ -142,7 +120,8 @@ async def handle_prep_submit(
         )
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
-    meeting, pair = await deps.db.run(
+    # Saved, and shared with the mentor (an outbox row), in one transaction.
+    await deps.db.run(
         coaching.save_prep,
         team_id=team_id,
         meeting_id=meeting_id,
@@ -152,19 +131,7 @@ async def handle_prep_submit(
         now=deps.clock(),
     )
     await ack()
-    message = prep_shared(
-        deps.content,
-        mentee_id=user_id,
-        focus=focus,
-        questions=questions,
-        starts_at=meeting.starts_at,
-    )
-    # The mentee's words in the mentor's DM: kept in the ledger, so forget-me deletes them.
-    deps.background.spawn(
-        post_kept(
-            deps, client, team_id, pair.mentor_id, message, kind=posted.PREP_SHARED, about=user_id
-        )
-    )
+    deps.wake_scheduler()
 
 
 async def handle_feedback_details_submit(
@@ -175,21 +142,17 @@ async def handle_feedback_details_submit(
     context: Any,
     deps: Deps,
 ) -> None:
-    from bot.listeners.actions import parse_feedback_ref
-
-    data = metadata(view)
-    pair_id, meeting_id, _ = parse_feedback_ref(str(data.get("ref", "")))
-    team_id, user_id = team_of(body, context), body["user"]["id"]
-    state = await deps.db.run(
+    ref = parse_poll(metadata(view).get("ref"))
+    # The notes, and the poll (looked up on the server) updated to say they were added.
+    await deps.db.run(
         coaching.record_feedback,
-        team_id=team_id,
-        pair_id=pair_id,
-        meeting_id=meeting_id,
-        user_id=user_id,
+        team_id=team_of(body, context),
+        pair_id=ref.pair_id,
+        meeting_id=ref.meeting_id,
+        user_id=body["user"]["id"],
         now=deps.clock(),
         helped=input_text(view, Block.HELPED),
         change=input_text(view, Block.CHANGE),
     )
     await ack()
-    if state.poll is not None:
-        deps.background.spawn(update_poll(deps, client, *state.poll, state))
+    deps.wake_scheduler()

@@ -3,7 +3,13 @@
 Delivery is at-least-once with a window of one Slack call: a row is claimed
 (status ``sending``, leased to this worker), posted, and marked ``sent`` in its
 own transaction right after Slack answers. Only a crash between Slack's answer
-and that commit (milliseconds) can send a message twice — after the lease runs out.
+and that commit (milliseconds) can send a message twice. The claims of a worker that
+died are released by the next pass that looks (``bot.store.workers``); a worker told
+to stop hands back what it claimed and had not started.
+
+Slack's rate limits are kept inside the pass (``bot.scheduling.pacing``): calls are
+paced per workspace, and a 429 is waited out, so the pass ends only when nothing due
+at its ``now`` is left unsent, or when it is told to stop (SIGTERM, ``tick --budget``).
 """
 
 from __future__ import annotations
@@ -13,23 +19,25 @@ import os
 import socket
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.content import Content
 from bot.domain.tips import STALE_AFTER
+from bot.outgoing import RETRY_UNTIL_DONE
 from bot.scheduling import tipchoice
+from bot.scheduling.delivery import Delivery
+from bot.scheduling.pacing import Gate, Interrupted, Pacer
 from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
-from bot.scheduling.render import render
 from bot.scheduling.sender import DeliveryError, SlackSender
-from bot.services import pairing
 from bot.services.privacy import SLACK_DELETE
-from bot.store import outbox, repo, workspaces
+from bot.store import installations, outbox, repo, workers, workspaces
 from bot.store.db import Database
 from bot.store.models import Meeting, Workspace
 from bot.store.outbox import ClaimedMessage
@@ -54,6 +62,8 @@ EVENT_MEMORY = timedelta(days=1)
 CLAIM_BATCH = 100
 TZ_REFRESH_PER_PASS = 50
 DEFAULT_RETENTION = timedelta(days=30)
+# Matches bot.runtime.REFRESH_BEFORE: the sender refreshes a token this close to expiry.
+TOKEN_REFRESH_AHEAD = timedelta(minutes=120)
 
 
 def worker_name() -> str:
@@ -70,11 +80,21 @@ def backoff(attempts: int, retry_after: float | None) -> timedelta:
 class PassReport:
     planned: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    # Rows of dead workers this pass released and took over.
+    recovered: int = 0
+    # Why the pass stopped early ("stopped", "budget of 600 s ran out"), and how many
+    # rows due at its ``now`` it left unsent then.
+    stopped: str | None = None
+    left: int = 0
 
     def summary(self) -> str:
         parts = [f"planned {self.planned}"] + [
             f"{name} {count}" for name, count in sorted(self.outcomes.items())
         ]
+        if self.recovered:
+            parts.append(f"recovered {self.recovered}")
+        if self.stopped is not None:
+            parts.append(f"left {self.left} ({self.stopped})")
         return "tick: " + ", ".join(parts)
 
     @property
@@ -94,33 +114,61 @@ class Engine:
         worker: str | None = None,
         concurrency: int = 8,
         retention: timedelta = DEFAULT_RETENTION,
+        on_outcomes: Callable[[list[str]], None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
         self.content = content
-        self.worker = worker or worker_name()
+        # Without a given name, this process's worker id (and on PostgreSQL its
+        # advisory lock), so other passes can tell when it has died.
+        self.presence = workers.Presence(db.engine) if worker is None else None
+        self.worker = worker or self.presence.id  # type: ignore[union-attr]
         self.concurrency = concurrency
         # How long an uninstalled workspace's data is kept (MENTOR_UNINSTALL_RETENTION_DAYS).
         self.retention = retention
-        # Set on shutdown: the pass stops claiming; what it holds is finished first.
+        # Told each delivered group's outcomes as they are settled (the /metrics counters).
+        self.on_outcomes = on_outcomes
+        # Set on shutdown: the pass stops claiming, hands back what it has not started,
+        # and finishes the Slack calls in flight.
         self.stopping = threading.Event()
+        self.stop_reason = "stopped"
+        # Paces the sender's calls (when a pacer is given) and waits out 429s in the pass.
+        self.sender.gate = Gate(pacer, self.stopping)
+        self.delivery = Delivery(db, sender, content, worker=self.worker)
         # Workspaces whose token Slack refused during this pass: the rest of what was
         # claimed for them is held without asking Slack again.
         self._dead_teams: set[str] = set()
 
-    def run_pass(self, now: datetime) -> PassReport:
+    def run_pass(self, now: datetime, *, deliver: bool = True) -> PassReport:
+        """Plan what became plannable, then (``deliver``) send everything due at ``now``."""
         report = PassReport()
         self._dead_teams = set()
         self._settle_workspaces(now, report)
         self.db.call(repo.forget_events, before=now - EVENT_MEMORY)
-        while True:
+        while not self.stopping.is_set():
             people, planned = self.db.call(plan_tips, content=self.content, now=now)
             report.planned += planned
             if people < PLAN_BATCH:
                 break
         self._refresh_time_zones(now)
+        if deliver:
+            self.deliver_due(now, report)
+        return report
+
+    def deliver_due(self, now: datetime, report: PassReport | None = None) -> PassReport:
+        """Claim, send and settle everything due at ``now`` until none is left (or the
+        engine is told to stop), after taking over the claims of dead workers."""
+        report = report if report is not None else PassReport()
+        if self.stopping.is_set():
+            return self._stopped(now, report)
+        report.recovered += self.db.call(workers.release_dead, me=self.worker)
+        if not self.db.call(outbox.any_due, now=now):
+            return report  # one read: the sender loop's idle polls stay cheap
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="deliver") as pool:
-            while True:
+            while not self.stopping.is_set():
+                if self.presence is not None and self.presence.lost.is_set():
+                    break  # our lock is gone: others may take our rows, so claim none
                 # Tips get their practice here, chosen in the claim's own transaction.
                 batch = self.db.call(
                     tipchoice.claim_due,
@@ -139,10 +187,45 @@ class Engine:
                         message
                     )
                 for outcomes in pool.map(
-                    lambda group: [self._deliver(m, now) for m in group], by_recipient.values()
+                    lambda group: self._deliver_group(group, now), by_recipient.values()
                 ):
                     report.outcomes.update(outcomes)
+                    if self.on_outcomes is not None:
+                        self.on_outcomes(outcomes)
+        if self.stopping.is_set():
+            return self._stopped(now, report)
         return report
+
+    def _deliver_group(self, group: list[ClaimedMessage], now: datetime) -> list[str]:
+        """One recipient's claimed messages, in order. Once the engine is stopping, the
+        ones not started go back to pending (a Slack call already made is finished)."""
+        outcomes: list[str] = []
+        for index, message in enumerate(group):
+            try:
+                if self.stopping.is_set():
+                    raise Interrupted
+                outcomes.append(self._deliver(message, now))
+            except Interrupted:
+                rest = [m.id for m in group[index:]]
+                self.db.call(outbox.hand_back, message_ids=rest, worker=self.worker)
+                outcomes.extend(["handed_back"] * len(rest))
+                break
+        return outcomes
+
+    def _stopped(self, now: datetime, report: PassReport) -> PassReport:
+        report.stopped = self.stop_reason
+        report.left = self.db.call(outbox.count_due, now=now)
+        return report
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop claiming at once; what was claimed and not started is handed back."""
+        self.stop_reason = reason
+        self.stopping.set()
+
+    def close(self) -> None:
+        """Give up this process's worker identity (its lock, on PostgreSQL)."""
+        if self.presence is not None:
+            self.presence.close()
 
     def _settle_workspaces(self, now: datetime, report: PassReport) -> None:
         """Each pass reads tokens afresh; resumes paused workspaces that have a new token
@@ -155,6 +238,15 @@ class Engine:
                 "workspace %s: data deleted, uninstalled more than %s ago", team_id, self.retention
             )
         report.outcomes.update({"purged": len(purged)} if purged else {})
+        # Rotating tokens are refreshed here, ahead of expiry, so that a Slack request
+        # never has to refresh one before its ack (StoredInstallationAuthorize).
+        # Token expiry is Slack's wall clock, not the pass's (a `tick --now` in the past).
+        wall = max(now, datetime.now(UTC))
+        for team_id in self.db.call(installations.expiring, before=wall + TOKEN_REFRESH_AHEAD):
+            try:
+                self.sender.current_token(team_id)  # refreshes it when it rotates
+            except Exception:  # noqa: BLE001 - retried next pass; delivery reports it
+                logger.exception("workspace %s: token refresh failed", team_id)
         for team_id, status, dead_token in self.db.call(workspaces.not_active):
             try:
                 token = self.sender.current_token(team_id)
@@ -185,27 +277,20 @@ class Engine:
                     reason="no longer needed",
                 )
                 return "skipped"
-            outgoing = render(self.content, message)
-            posted = self.sender.post(
-                message.team_id,
-                message.recipient,
-                text=outgoing.text,
-                blocks=[b.to_dict() for b in outgoing.blocks],
-            )
+            # The Slack calls of the row's kind (bot.scheduling.delivery): most post one
+            # rendered message; some open a conversation, check a person, update in place.
+            done = self.delivery.send(message, now)
         except DeliveryError as error:
             return self._settle_failure(message, error, now)
         except Exception as error:  # noqa: BLE001 - one bad row never stops the pass
             logger.exception("delivering %s failed", message.key)
             return self._settle_failure(message, DeliveryError("retry", type(error).__name__), now)
-        if message.kind == "match_invite" and message.pair_id is not None:
-            # Answering the invitation updates this very message, as with /mentor start.
-            self.db.call(
-                pairing.record_invitation_message,
-                team_id=message.team_id,
-                pair_id=message.pair_id,
-                channel_id=posted.channel,
-                ts=posted.ts,
-            )
+        if done.settle is not None:
+            # What Slack answered, recorded with the row's own status in one transaction.
+            self.db.call(done.settle)
+            return done.outcome
+        posted = done.posted
+        assert posted is not None
         # A tip's practice is recorded as received in the same transaction.
         self.db.call_core(
             tipchoice.mark_sent,
@@ -270,7 +355,8 @@ class Engine:
             self._dead_teams.add(message.team_id)
             self.db.call(_hold_workspace, message=message, error=error, now=now, worker=self.worker)
             return "held"
-        if error.outcome == "permanent" or message.attempts >= MAX_ATTEMPTS:
+        gives_up = message.attempts >= MAX_ATTEMPTS and message.kind not in RETRY_UNTIL_DONE
+        if error.outcome == "permanent" or gives_up:
             self.db.call(
                 outbox.mark_failed, message_id=message.id, worker=self.worker, error=error.error
             )
@@ -289,6 +375,8 @@ class Engine:
         for team_id, user_id in stale:
             try:
                 tz = self.sender.user_tz(team_id, user_id)
+            except Interrupted:
+                return  # stopping: the next pass looks again
             except DeliveryError as error:
                 logger.info("time zone of %s not refreshed: %s", user_id, error.error)
                 if error.outcome == "workspace":

@@ -1,68 +1,256 @@
-"""What each kind of scheduled message looks like, built at send time from its payload."""
+"""What each kind of outbox message looks like, built at send time from its payload.
+
+Pure: the payload and the content in, blocks out (``bot.views`` builds them); no
+database and no Slack. ``bot.outgoing`` defines the payload each kind carries.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from bot import outgoing
 from bot.content import Content
 from bot.store.outbox import ClaimedMessage
 from bot.views import coaching
 from bot.views.coaching import Outgoing
-from bot.views.pairing import invitation_blocks
+from bot.views.common import mention, section
+from bot.views.insights import nudge_message
+from bot.views.pairing import invitation_answered_blocks, invitation_blocks, kickoff_blocks
+from bot.views.privacy import my_data_message
 
 # Mentor practices that suit a meeting's preparation, when content marks none.
 PREP_PRACTICES_FALLBACK = 3
 
+Renderer = Callable[[Content, ClaimedMessage], Outgoing]
+
 
 def render(content: Content, message: ClaimedMessage) -> Outgoing:
-    payload = message.payload
-    kind = message.kind
-    if kind == "tip":
-        practice = content.practice(payload["tip_id"])
-        return coaching.tip_message(
-            content, message_id=message.id, practice=practice, role=payload["role"]
-        )
-    if kind == "prep_mentee":
-        return coaching.prep_for_mentee(content, payload)
-    if kind == "prep_mentor":
-        fitting = [p for p in content.mentor_practices if p.prep] or list(
-            content.mentor_practices[:PREP_PRACTICES_FALLBACK]
-        )
-        return coaching.prep_for_mentor(content, payload, fitting)
-    if kind == "feedback":
-        return coaching.feedback_poll(
-            content,
-            pair_id=payload["pair_id"],
-            meeting_id=payload["meeting_id"],
-            partner_id=payload["partner_id"],
-            starts_at=datetime.fromisoformat(payload["starts_at"]),
-        )
-    if kind == "closing_poll":
-        return coaching.feedback_poll(
-            content,
-            pair_id=payload["pair_id"],
-            meeting_id=None,
-            partner_id=payload["partner_id"],
-            starts_at=None,
-            closing=True,
-        )
-    if kind == "schedule_ask":
-        return coaching.schedule_ask(content, pair_id=payload["pair_id"])
-    if kind == "match_invite":
-        blocks = invitation_blocks(
-            content,
-            pair_id=payload["pair_id"],
-            inviter_id=payload["mentor_id"],
-            invitee_id=payload["mentee_id"],
-            inviter_role="mentor",
-        )
-        return Outgoing(
-            text=f"<@{payload['mentor_id']}> invited you to a mentoring pair", blocks=blocks
-        )
-    if kind == "match_notice":
-        return coaching.plain(
-            content.message("match_notice_mentor", mentee=f"<@{payload['mentee_id']}>")
-        )
-    if kind == "match_unmatched":
-        return coaching.plain(content.message("match_unmatched"))
-    raise ValueError(f"unknown scheduled message kind {kind!r}")
+    renderer = RENDERERS.get(message.kind)
+    if renderer is None:
+        raise ValueError(f"unknown scheduled message kind {message.kind!r}")
+    return renderer(content, message)
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# ---------------------------------------------------------------- planned ahead
+
+
+def _tip(content: Content, m: ClaimedMessage) -> Outgoing:
+    practice = content.practice(m.payload["tip_id"])
+    return coaching.tip_message(content, message_id=m.id, practice=practice, role=m.payload["role"])
+
+
+def _prep_mentor(content: Content, m: ClaimedMessage) -> Outgoing:
+    fitting = [p for p in content.mentor_practices if p.prep] or list(
+        content.mentor_practices[:PREP_PRACTICES_FALLBACK]
+    )
+    return coaching.prep_for_mentor(content, m.payload, fitting)
+
+
+def _feedback(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return coaching.feedback_poll(
+        content,
+        pair_id=p["pair_id"],
+        meeting_id=p["meeting_id"],
+        partner_id=p["partner_id"],
+        starts_at=datetime.fromisoformat(p["starts_at"]),
+    )
+
+
+def _closing_poll(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return coaching.feedback_poll(
+        content,
+        pair_id=p["pair_id"],
+        meeting_id=None,
+        partner_id=p["partner_id"],
+        starts_at=None,
+        closing=True,
+    )
+
+
+# ---------------------------------------------------------------- pairing
+
+
+def _invitation(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    blocks = invitation_blocks(
+        content,
+        pair_id=p["pair_id"],
+        inviter_id=p["inviter_id"],
+        invitee_id=p["invitee_id"],
+        inviter_role=p["inviter_role"],
+    )
+    return Outgoing(
+        text=f"{mention(p['inviter_id'])} invited you to a mentoring pair", blocks=blocks
+    )
+
+
+def _invitation_closed(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return Outgoing(
+        text="Invitation answered",
+        blocks=invitation_answered_blocks(inviter_id=p["inviter_id"], accepted=p["accepted"]),
+    )
+
+
+def _invite_answered(content: Content, m: ClaimedMessage) -> Outgoing:
+    key = "invite_accepted" if m.payload["accepted"] else "invite_declined"
+    return coaching.plain(content.message(key, invitee=mention(m.payload["invitee_id"])))
+
+
+def _kickoff(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return Outgoing(
+        text=f"Welcome {mention(p['mentor_id'])} and {mention(p['mentee_id'])}: "
+        "your mentoring pair starts here",
+        blocks=kickoff_blocks(
+            content, pair_id=p["pair_id"], mentor_id=p["mentor_id"], mentee_id=p["mentee_id"]
+        ),
+    )
+
+
+def _match_notice(content: Content, m: ClaimedMessage) -> Outgoing:
+    return coaching.plain(
+        content.message("match_notice_mentor", mentee=mention(m.payload["mentee_id"]))
+    )
+
+
+# ---------------------------------------------------------------- coaching
+
+
+def _schedule_confirmed(content: Content, m: ClaimedMessage) -> Outgoing:
+    meetings = [
+        (meeting_id, number, datetime.fromisoformat(starts), minutes)
+        for meeting_id, number, starts, minutes in m.payload["meetings"]
+    ]
+    return coaching.schedule_confirmation(content, meetings)
+
+
+def _meeting_changed(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return coaching.meeting_changed(
+        starts_at=datetime.fromisoformat(p["starts_at"]), cancelled=p["cancelled"], by=p["by"]
+    )
+
+
+def _prep_shared(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return coaching.prep_shared(
+        content,
+        mentee_id=p["mentee_id"],
+        focus=p["focus"],
+        questions=p["questions"],
+        starts_at=datetime.fromisoformat(p["starts_at"]),
+    )
+
+
+def _poll_update(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return coaching.feedback_poll(
+        content,
+        pair_id=p["pair_id"],
+        meeting_id=p["meeting_id"],
+        partner_id=p["partner_id"],
+        starts_at=_when(p.get("starts_at")),
+        happened=p.get("happened"),
+        usefulness=p.get("usefulness"),
+        has_details=bool(p.get("has_details")),
+        closing=p["meeting_id"] is None,
+    )
+
+
+def _tip_update(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return coaching.tip_message(
+        content,
+        message_id=p["message_id"],
+        practice=content.practice(p["tip_id"]),
+        role=p["role"],
+        vote=p["vote"],
+    )
+
+
+def _pair_ended(content: Content, m: ClaimedMessage) -> Outgoing:
+    return coaching.pair_ended(
+        content, mentor_id=m.payload["mentor_id"], mentee_id=m.payload["mentee_id"]
+    )
+
+
+def _nudge(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    text, blocks = nudge_message(
+        pair_id=p["pair_id"], mentor_id=p["mentor_id"], mentee_id=p["mentee_id"]
+    )
+    return Outgoing(text=text, blocks=blocks)
+
+
+# ---------------------------------------------------------------- the program, my data
+
+
+def _join_confirmed(content: Content, m: ClaimedMessage) -> Outgoing:
+    text = (
+        f":sparkles: You're in the mentoring pool as {m.payload['role']}. A coordinator will "
+        "propose matches; I'll tell you as soon as there's one for you. `/mentor leave` takes "
+        "you out."
+    )
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+def _my_data(content: Content, m: ClaimedMessage) -> Outgoing:
+    text, blocks = my_data_message(m.payload.get("data") or {})
+    return Outgoing(text=text, blocks=blocks)
+
+
+def _notice(content: Content, m: ClaimedMessage) -> Outgoing:
+    return coaching.plain(m.payload["text"])
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (a refusal, a summary), with a Close button."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": (title or "Mentor Bot")[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(text).to_dict()],
+    }
+
+
+RENDERERS: dict[str, Renderer] = {
+    outgoing.TIP: _tip,
+    outgoing.PREP_MENTEE: lambda content, m: coaching.prep_for_mentee(content, m.payload),
+    outgoing.PREP_MENTOR: _prep_mentor,
+    outgoing.FEEDBACK: _feedback,
+    outgoing.CLOSING_POLL: _closing_poll,
+    outgoing.SCHEDULE_ASK: lambda content, m: coaching.schedule_ask(
+        content, pair_id=m.payload["pair_id"]
+    ),
+    outgoing.MATCH_NOTICE: _match_notice,
+    outgoing.MATCH_UNMATCHED: lambda content, m: coaching.plain(content.message("match_unmatched")),
+    outgoing.INVITATION: _invitation,
+    outgoing.INVITATION_CLOSED: _invitation_closed,
+    outgoing.INVITE_ANSWERED: _invite_answered,
+    outgoing.KICKOFF: _kickoff,
+    outgoing.SCHEDULE_CONFIRMED: _schedule_confirmed,
+    outgoing.MEETING_CHANGED: _meeting_changed,
+    outgoing.PREP_SHARED: _prep_shared,
+    outgoing.PARTNER_FEEDBACK: lambda content, m: coaching.partner_gave_feedback(
+        content, user_id=m.payload["user_id"]
+    ),
+    outgoing.RESCHEDULE_PROMPT: lambda content, m: coaching.reschedule_prompt(
+        content, meeting_id=m.payload["meeting_id"]
+    ),
+    outgoing.POLL_UPDATE: _poll_update,
+    outgoing.TIP_UPDATE: _tip_update,
+    outgoing.PAIR_ENDED: _pair_ended,
+    outgoing.NUDGE: _nudge,
+    outgoing.JOIN_CONFIRMED: _join_confirmed,
+    outgoing.MY_DATA: _my_data,
+    outgoing.NOTICE: _notice,
+}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -14,6 +15,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+    from bot.scheduling.pacing import Gate
 
 # Slack refuses these for one person only; the pass pauses that person and goes on.
 PERSON_ERRORS = frozenset(
@@ -73,12 +78,24 @@ TokenLookup = Callable[[str], str | None]
 class SlackSender:
     """Holds one WebClient per workspace; safe to use from several threads."""
 
-    def __init__(self, *, api_url: str, token_for_team: TokenLookup, retries: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token_for_team: TokenLookup,
+        retries: int = 2,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._api_url = api_url
+        # Counts Slack's 429s per workspace for /metrics when given.
+        self._metrics = metrics
         self._token_for_team = token_for_team
         self._retries = retries
         self._clients: dict[str, WebClient] = {}
         self._lock = threading.Lock()
+        # Set by the engine (bot.scheduling.pacing): paces every call and waits out a
+        # 429 itself, where a stopping process can cut the wait short.
+        self.gate: Gate | None = None
 
     def current_token(self, team_id: str) -> str | None:
         """The workspace's bot token as stored now (refreshed first if it rotates)."""
@@ -101,12 +118,16 @@ class SlackSender:
                 if not token:
                     # Uninstalled, or never installed: nothing can be sent there.
                     raise DeliveryError("workspace", "no_installation_for_team")
+                rate_retries = 0 if self.gate is not None else self._retries
                 client = WebClient(
                     token=token,
                     base_url=self._api_url,
                     retry_handlers=[
                         # Waits Retry-After in this worker thread; other threads go on.
-                        RateLimitErrorRetryHandler(max_retry_count=self._retries),
+                        # With a gate, the gate waits instead (the handler only counts).
+                        self._metrics.counting_handler(team_id, max_retry_count=rate_retries)
+                        if self._metrics is not None
+                        else RateLimitErrorRetryHandler(max_retry_count=rate_retries),
                         ServerErrorRetryHandler(max_retry_count=self._retries),
                         ConnectionErrorRetryHandler(max_retry_count=self._retries),
                     ],
@@ -134,18 +155,98 @@ class SlackSender:
         response = self._call(team_id, "users_info", user=user_id)
         return response["user"].get("tz")
 
-    def _call(self, team_id: str, method: str, **kwargs: Any) -> Any:
-        client = self.client(team_id)
+    def user_info(self, team_id: str, user_id: str) -> dict[str, Any]:
+        """``users.info``'s user object (scope users:read)."""
+        return dict(self._call(team_id, "users_info", user=user_id)["user"])
+
+    def open_conversation(self, team_id: str, users: list[str]) -> str:
+        """The DM or group DM with these people (``conversations.open``; scopes im:write,
+        mpim:write): the same channel every time it is asked for."""
+        response = self._call(team_id, "conversations_open", users=",".join(users))
+        return str(response["channel"]["id"])
+
+    def update(
+        self, team_id: str, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        """Replace one of the bot's messages in place (``chat.update``)."""
+        response = self._call(
+            team_id, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks
+        )
+        return Posted(channel=response.get("channel") or channel, ts=response.get("ts") or ts)
+
+    def upload(
+        self,
+        team_id: str,
+        channel: str,
+        *,
+        content: bytes,
+        filename: str,
+        title: str,
+        comment: str | None = None,
+    ) -> list[str]:
+        """Share a file into a conversation (``files.uploadV2``); the ids of the files."""
+        extra = {"initial_comment": comment} if comment else {}
+        response = self._call(
+            team_id,
+            "files_upload_v2",
+            channel=channel,
+            content=content,
+            filename=filename,
+            title=title,
+            **extra,
+        )
+        files = response.get("files") or [response.get("file") or {}]
+        return [str(f["id"]) for f in files if isinstance(f, dict) and f.get("id")]
+
+    def update_view(self, team_id: str, view_id: str, view: dict[str, Any]) -> None:
+        """``views.update`` of a modal still open, by its id."""
+        self._call(team_id, "views_update", view_id=view_id, view=view)
+
+    def respond(self, url: str, body: dict[str, Any]) -> None:
+        """POST an answer to a request's response_url (no token: the URL is the key).
+        Slack keeps it 30 minutes for 5 answers; afterwards it answers 404."""
+        from slack_sdk.webhook import WebhookClient
+
+        webhook = WebhookClient(
+            url,
+            retry_handlers=[
+                RateLimitErrorRetryHandler(max_retry_count=self._retries),
+                ServerErrorRetryHandler(max_retry_count=self._retries),
+                ConnectionErrorRetryHandler(max_retry_count=self._retries),
+            ],
+        )
         try:
-            return getattr(client, method)(**kwargs)
-        except SlackApiError as error:
-            failure = classify(error)
-            if failure.outcome == "workspace" or failure.error == "token_expired":
-                failure.token = client.token
-                self.forget(team_id)
-            raise failure from None
+            response = webhook.send_dict(body)
         except (OSError, TimeoutError) as error:
             raise DeliveryError("retry", f"connection: {error}"[:200]) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise DeliveryError("retry", f"response_url: http_{response.status_code}")
+        if response.status_code != 200:
+            # expired_url, used_url, no_active_hooks (404), or a refused body (400).
+            raise DeliveryError("permanent", f"response_url: {_webhook_error(response.body)}")
+
+    def _call(self, team_id: str, method: str, **kwargs: Any) -> Any:
+        client = self.client(team_id)
+        name = method.replace("_", ".", 1)  # chat_postMessage -> chat.postMessage
+        waited = 0.0
+        while True:
+            try:
+                if self.gate is not None:
+                    self.gate.before(team_id, name, kwargs.get("channel"))
+                return getattr(client, method)(**kwargs)
+            except SlackApiError as error:
+                failure = classify(error)
+                if failure.error == "ratelimited" and self.gate is not None:
+                    pause = self.gate.after_429(team_id, name, failure.retry_after, waited)
+                    if pause is not None:
+                        waited += pause
+                        continue  # the same call again, inside the pass
+                if failure.outcome == "workspace" or failure.error == "token_expired":
+                    failure.token = client.token
+                    self.forget(team_id)
+                raise failure from None
+            except (OSError, TimeoutError) as error:
+                raise DeliveryError("retry", f"connection: {error}"[:200]) from None
 
 
 def classify(error: SlackApiError) -> DeliveryError:
@@ -173,3 +274,12 @@ def classify(error: SlackApiError) -> DeliveryError:
     if code in MESSAGE_ERRORS:
         return DeliveryError("permanent", code)
     return DeliveryError("retry", code or f"http_{status}")
+
+
+def _webhook_error(body: str) -> str:
+    """The ``error`` of a response_url's JSON answer, or its first words."""
+    try:
+        parsed = json.loads(body or "")
+    except ValueError:
+        return (body or "refused")[:60]
+    return str(parsed.get("error") or "refused") if isinstance(parsed, dict) else "refused"

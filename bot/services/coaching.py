@@ -1,4 +1,9 @@
-"""Meetings, prep, feedback, tips and the end of a pair: the coaching loop's use cases."""
+"""Meetings, prep, feedback, tips and the end of a pair: the coaching loop's use cases.
+
+Each one is a single transaction: the change and every message it causes, as
+outbox rows (``bot.outgoing``). Messages to the pair go to its group DM
+(``pair:<id>``), delivered once the kickoff has opened it.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import outgoing
 from bot.content import Content
 from bot.domain.answers import FOCUS_MAX, NOTE_MAX, check_feedback_allowed, check_text
 from bot.domain.errors import Conflict, NotFound, UserError
 from bot.domain.meetings import feedback_due, prep_due
 from bot.domain.permissions import require_member
+from bot.services import pairing
 from bot.services.pairing import member_pair
-from bot.store import outbox, received, repo
-from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, ScheduledMessage, TipVote
+from bot.services.tips import start_tips
+from bot.store import meetings, outbox, received, repo
+from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, TipVote
 from bot.store.outbox import PlannedMessage
 
 MEETING_PROMPTS = ("prep_mentee", "prep_mentor", "feedback")
@@ -52,10 +59,9 @@ def schedule_meetings(
     content: Content,
     now: datetime,
 ) -> list[MeetingInfo]:
+    """The next meetings, their prompts, and the confirmation in the pair's group DM."""
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
-    count = session.scalar(
-        select(func.count()).select_from(Meeting).where(Meeting.pair_id == pair.id)
-    )
+    count = meetings.count_meetings(session, pair_id=pair.id)
     created = []
     for offset, starts_at in enumerate(times, start=1):
         meeting = Meeting(
@@ -64,7 +70,7 @@ def schedule_meetings(
             starts_at=starts_at,
             minutes=minutes,
             status="scheduled",
-            number=int(count or 0) + offset,
+            number=count + offset,
             created_at=now,
         )
         session.add(meeting)
@@ -72,6 +78,23 @@ def schedule_meetings(
         _plan_meeting_prompts(session, pair, meeting, content=content, now=now)
         created.append(_info(meeting))
     _replan_schedule_ask(session, pair, content=content, now=now)
+    outbox.plan(
+        session,
+        [
+            outgoing.to_group(
+                outgoing.SCHEDULE_CONFIRMED,
+                team_id=team_id,
+                pair_id=pair.id,
+                now=now,
+                payload={
+                    "meetings": [
+                        [m.id, m.number, m.starts_at.isoformat(), m.minutes] for m in created
+                    ]
+                },
+            )
+        ],
+        now=now,
+    )
     return created
 
 
@@ -93,6 +116,7 @@ def move_meeting(
     session.flush()
     _plan_meeting_prompts(session, meeting.pair, meeting, content=content, now=now)
     _replan_schedule_ask(session, meeting.pair, content=content, now=now)
+    _announce_change(session, meeting, by=user_id, cancelled=False, now=now)
     return _info(meeting)
 
 
@@ -109,13 +133,36 @@ def cancel_meeting(
     meeting.status = "cancelled"
     outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id)
     _replan_schedule_ask(session, meeting.pair, content=content, now=now)
+    _announce_change(session, meeting, by=user_id, cancelled=True, now=now)
     return _info(meeting)
 
 
+def _announce_change(
+    session: Session, meeting: Meeting, *, by: str, cancelled: bool, now: datetime
+) -> None:
+    """ "X moved / cancelled the meeting", in the pair's group DM. It names who did it,
+    so forget-me deletes it with the pair's messages."""
+    outbox.plan(
+        session,
+        [
+            outgoing.to_group(
+                outgoing.MEETING_CHANGED,
+                team_id=meeting.team_id,
+                pair_id=meeting.pair_id,
+                now=now,
+                payload={
+                    "starts_at": meeting.starts_at.isoformat(),
+                    "cancelled": cancelled,
+                    "by": by,
+                },
+            )
+        ],
+        now=now,
+    )
+
+
 def _member_meeting(session: Session, *, team_id: str, meeting_id: int, user_id: str) -> Meeting:
-    meeting = session.scalars(
-        select(Meeting).where(Meeting.team_id == team_id, Meeting.id == meeting_id)
-    ).first()
+    meeting = meetings.get_meeting(session, team_id=team_id, meeting_id=meeting_id)
     if meeting is None:
         raise NotFound("I can't find that meeting any more. Try `/mentor status`.")
     require_member(user_id, meeting.pair.members)
@@ -175,7 +222,9 @@ def _plan_meeting_prompts(
 
 def _replan_schedule_ask(session: Session, pair: Pair, *, content: Content, now: datetime) -> None:
     """Ask the pair to set the next three once fewer than the threshold remain ahead."""
-    outbox.cancel_pending(session, team_id=pair.team_id, pair_id=pair.id, kinds=("schedule_ask",))
+    outbox.cancel_pending(
+        session, team_id=pair.team_id, pair_id=pair.id, kinds=(outgoing.SCHEDULE_ASK,)
+    )
     upcoming = repo.upcoming_meetings(session, team_id=pair.team_id, pair_id=pair.id, now=now)
     threshold = content.settings.reschedule_when_fewer_than
     if not upcoming:
@@ -191,8 +240,8 @@ def _replan_schedule_ask(session: Session, pair: Pair, *, content: Content, now:
             PlannedMessage(
                 team_id=pair.team_id,
                 key=f"schedule_ask:{pair.id}:{trigger.id}:{int(trigger.starts_at.timestamp())}",
-                kind="schedule_ask",
-                recipient=pair.channel_id or pair.mentee_id,
+                kind=outgoing.SCHEDULE_ASK,
+                recipient=outgoing.pair_recipient(pair.id),
                 due_at=trigger.starts_at,
                 pair_id=pair.id,
                 meeting_id=trigger.id,
@@ -210,6 +259,18 @@ def meeting_for_member(
     return _info(meeting), meeting.pair
 
 
+def prep_for_mentee(
+    session: Session, *, team_id: str, meeting_id: int, user_id: str
+) -> MeetingInfo:
+    """The meeting whose prep form the mentee opens; the mentor is told whose it is."""
+    meeting, pair = meeting_for_member(
+        session, team_id=team_id, meeting_id=meeting_id, user_id=user_id
+    )
+    if user_id != pair.mentee_id:
+        raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
+    return meeting
+
+
 def save_prep(
     session: Session,
     *,
@@ -219,23 +280,42 @@ def save_prep(
     focus: str,
     questions: str,
     now: datetime,
-) -> tuple[MeetingInfo, Pair]:
+) -> MeetingInfo:
+    """The mentee's prep notes, saved and shared with the mentor (a DM, escaped)."""
     focus = check_text(focus, limit=FOCUS_MAX, what="Your area of focus")
     questions = check_text(questions, limit=NOTE_MAX, what="Your questions")
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
-    if user_id != meeting.pair.mentee_id:
+    pair = meeting.pair
+    if user_id != pair.mentee_id:
         raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
-    answer = session.scalars(
-        select(PrepAnswer).where(PrepAnswer.meeting_id == meeting.id, PrepAnswer.user_id == user_id)
-    ).first()
+    answer = meetings.prep_answer(session, meeting_id=meeting.id, user_id=user_id)
     if answer is None:
         answer = PrepAnswer(team_id=team_id, meeting_id=meeting.id, user_id=user_id)
         session.add(answer)
     answer.focus, answer.questions, answer.answered_at = focus, questions, now
-    _mark_answered(
+    outbox.mark_answered(
         session, team_id=team_id, meeting_id=meeting.id, user_id=user_id, kind="prep_mentee"
     )
-    return _info(meeting), meeting.pair
+    outbox.plan(
+        session,
+        [
+            outgoing.to_person(
+                outgoing.PREP_SHARED,
+                team_id=team_id,
+                user_id=pair.mentor_id,
+                now=now,
+                pair_id=pair.id,
+                payload={
+                    "mentee_id": user_id,
+                    "focus": focus,
+                    "questions": questions,
+                    "starts_at": meeting.starts_at.isoformat(),
+                },
+            )
+        ],
+        now=now,
+    )
+    return _info(meeting)
 
 
 @dataclass(frozen=True)
@@ -248,10 +328,9 @@ class FeedbackState:
     usefulness: int | None
     has_details: bool
     first_answer: bool
-    channel_id: str | None
     starts_at: datetime | None
     # The poll message the bot sent this person, as recorded when it was sent:
-    # what a change of answer may update in place (never what a form claims).
+    # what a change of answer updates in place (never what a form claims).
     poll: tuple[str, str] | None = None
 
 
@@ -271,6 +350,9 @@ def record_feedback(
     helped: str | None = None,
     change: str | None = None,
 ) -> FeedbackState:
+    """One press or the notes form: the answer saved, the poll updated in place to show
+    it, the partner told that feedback was given (first answer only, never what), and
+    a meeting that did not happen asks for a new time."""
     pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
     if pair is None:
         raise NotFound("I can't find that pairing any more.")
@@ -293,15 +375,7 @@ def record_feedback(
         helped = check_text(helped, limit=NOTE_MAX, what="What helped")
     if change is not None:
         change = check_text(change, limit=NOTE_MAX, what="What you would change")
-    row = session.scalars(
-        select(Feedback).where(
-            Feedback.pair_id == pair.id,
-            Feedback.meeting_id.is_(None)
-            if meeting_id is None
-            else Feedback.meeting_id == meeting_id,
-            Feedback.user_id == user_id,
-        )
-    ).first()
+    row = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
     first = row is None
     if row is None:
         row = Feedback(team_id=team_id, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
@@ -316,10 +390,10 @@ def record_feedback(
         row.change = change.strip() or None
     row.updated_at = now
     if meeting_id is not None:
-        _mark_answered(
+        outbox.mark_answered(
             session, team_id=team_id, meeting_id=meeting_id, user_id=user_id, kind="feedback"
         )
-    return FeedbackState(
+    state = FeedbackState(
         pair_id=pair.id,
         meeting_id=meeting_id,
         user_id=user_id,
@@ -328,12 +402,65 @@ def record_feedback(
         usefulness=row.usefulness,
         has_details=bool(row.helped or row.change),
         first_answer=first,
-        channel_id=pair.channel_id,
         starts_at=meeting.starts_at if meeting is not None else None,
         poll=outbox.sent_poll(
             session, team_id=team_id, user_id=user_id, pair_id=pair.id, meeting_id=meeting_id
         ),
     )
+    outbox.plan(session, _after_feedback(team_id, state, happened=happened, now=now), now=now)
+    return state
+
+
+def _after_feedback(
+    team_id: str, state: FeedbackState, *, happened: str | None, now: datetime
+) -> list[PlannedMessage]:
+    planned = []
+    if state.poll is not None:
+        channel, ts = state.poll
+        planned.append(
+            outgoing.to_person(
+                outgoing.POLL_UPDATE,
+                team_id=team_id,
+                user_id=state.user_id,
+                now=now,
+                pair_id=state.pair_id,
+                payload={
+                    "channel": channel,
+                    "ts": ts,
+                    "pair_id": state.pair_id,
+                    "meeting_id": state.meeting_id,
+                    "partner_id": state.partner_id,
+                    "starts_at": state.starts_at.isoformat() if state.starts_at else None,
+                    "happened": state.happened,
+                    "usefulness": state.usefulness,
+                    "has_details": state.has_details,
+                },
+            )
+        )
+    if state.first_answer:
+        # It names the person in their partner's DM: forget-me deletes it.
+        planned.append(
+            outgoing.to_person(
+                outgoing.PARTNER_FEEDBACK,
+                team_id=team_id,
+                user_id=state.partner_id,
+                now=now,
+                pair_id=state.pair_id,
+                payload={"user_id": state.user_id},
+            )
+        )
+    if happened in {"rescheduled", "no"} and state.meeting_id is not None:
+        planned.append(
+            outgoing.to_person(
+                outgoing.RESCHEDULE_PROMPT,
+                team_id=team_id,
+                user_id=state.user_id,
+                now=now,
+                pair_id=state.pair_id,
+                payload={"meeting_id": state.meeting_id},
+            )
+        )
+    return planned
 
 
 def feedback_details(
@@ -344,60 +471,20 @@ def feedback_details(
     if pair is None:
         raise NotFound("I can't find that pairing any more.")
     require_member(user_id, pair.members)
-    row = session.scalars(
-        select(Feedback).where(
-            Feedback.pair_id == pair.id,
-            Feedback.meeting_id.is_(None)
-            if meeting_id is None
-            else Feedback.meeting_id == meeting_id,
-            Feedback.user_id == user_id,
-        )
-    ).first()
+    row = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
     return (row.helped or "", row.change or "") if row else ("", "")
-
-
-def _mark_answered(
-    session: Session, *, team_id: str, meeting_id: int, user_id: str, kind: str
-) -> None:
-    for row in session.scalars(
-        select(ScheduledMessage).where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.meeting_id == meeting_id,
-            ScheduledMessage.recipient == user_id,
-            ScheduledMessage.kind == kind,
-        )
-    ):
-        row.payload = {**row.payload, "answered": True}
-
-
-def set_tips(
-    session: Session,
-    *,
-    team_id: str,
-    user_id: str,
-    enabled: bool,
-    minute: int | None,
-    now: datetime,
-) -> None:
-    person = repo.ensure_person(session, team_id=team_id, user_id=user_id)
-    outbox.cancel_pending(session, team_id=team_id, recipient=user_id, kinds=("tip",))
-    person.tips_enabled = enabled
-    if minute is not None:
-        person.tip_minute = minute
-    active = repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",))
-    person.tips_planned_until = now if enabled and active else None
 
 
 def record_tip_vote(
     session: Session, *, team_id: str, user_id: str, message_id: int, vote: int, now: datetime
 ) -> tuple[str, str]:
+    """👍 / 👎 on a tip: stored, remembered for the order of later tips, and shown on
+    the tip itself (updated in place)."""
     message = outbox.get_message(session, team_id=team_id, message_id=message_id)
     if message is None or message.kind != "tip" or message.recipient != user_id:
         raise UserError("That tip isn't yours to rate, so I left it as it was.")
     tip_id, role = message.payload["tip_id"], message.payload.get("role", "mentor")
-    existing = session.scalars(
-        select(TipVote).where(TipVote.outbox_id == message.id, TipVote.user_id == user_id)
-    ).first()
+    existing = meetings.tip_vote(session, outbox_id=message.id, user_id=user_id)
     if existing is None:
         session.add(
             TipVote(
@@ -415,41 +502,75 @@ def record_tip_vote(
     received.record_vote(
         session, team_id=team_id, user_id=user_id, practice_id=tip_id, vote=vote, now=now
     )
+    if message.channel_id and message.message_ts:
+        outbox.plan(
+            session,
+            [
+                outgoing.to_person(
+                    outgoing.TIP_UPDATE,
+                    team_id=team_id,
+                    user_id=user_id,
+                    now=now,
+                    payload={
+                        "channel": message.channel_id,
+                        "ts": message.message_ts,
+                        "message_id": message.id,
+                        "tip_id": tip_id,
+                        "role": role,
+                        "vote": vote,
+                    },
+                )
+            ],
+            now=now,
+        )
     return tip_id, role
 
 
-def end_pair(session: Session, *, team_id: str, pair_id: int, user_id: str, now: datetime) -> Pair:
+def end_pair(
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    user_id: str,
+    now: datetime,
+    response_url: str | None = None,
+) -> Pair:
+    """``/mentor end``, confirmed: the pair ends, the group DM hears it, each member gets
+    a closing poll, and the ephemeral confirmation goes away."""
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
-    pair.status = "ended"
-    pair.ended_at = now
-    pair.ended_by = user_id
-    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id)
-    for meeting in pair.meetings:
-        if meeting.status == "scheduled" and meeting.starts_at > now:
-            meeting.status = "cancelled"
-    session.flush()
-    for member in pair.members:
-        if not repo.pairs_of(session, team_id=team_id, user_id=member, statuses=("active",)):
-            outbox.cancel_pending(session, team_id=team_id, recipient=member, kinds=("tip",))
-            person = repo.get_person(session, team_id=team_id, user_id=member)
-            if person is not None:
-                person.tips_planned_until = None
-    outbox.plan(
-        session,
-        [
-            PlannedMessage(
-                team_id=team_id,
-                key=f"closing_poll:{pair.id}:{member}",
-                kind="closing_poll",
-                recipient=member,
-                due_at=now,
-                pair_id=pair.id,
-                payload={"pair_id": pair.id, "partner_id": pair.partner_of(member)},
-            )
-            for member in pair.members
-        ],
-        now=now,
+    pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
+    planned = [
+        PlannedMessage(
+            team_id=team_id,
+            key=f"closing_poll:{pair.id}:{member}",
+            kind=outgoing.CLOSING_POLL,
+            recipient=member,
+            due_at=now,
+            pair_id=pair.id,
+            payload={"pair_id": pair.id, "partner_id": pair.partner_of(member)},
+        )
+        for member in pair.members
+    ]
+    planned.append(
+        outgoing.to_group(
+            outgoing.PAIR_ENDED,
+            team_id=team_id,
+            pair_id=pair.id,
+            now=now,
+            payload={"mentor_id": pair.mentor_id, "mentee_id": pair.mentee_id},
+        )
     )
+    if response_url:
+        planned.append(
+            outgoing.respond(
+                team_id=team_id,
+                user_id=user_id,
+                response_url=response_url,
+                now=now,
+                delete_original=True,
+            )
+        )
+    outbox.plan(session, planned, now=now)
     return pair
 
 
@@ -468,11 +589,6 @@ def pair_for_command(session: Session, *, team_id: str, user_id: str) -> Pair:
     return pairs[0]
 
 
-def pair_channel(session: Session, *, team_id: str, pair_id: int) -> str | None:
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    return pair.channel_id if pair else None
-
-
 def resume_if_paused(session: Session, *, team_id: str, user_id: str, now: datetime) -> bool:
     """Slack refused to DM this person earlier; now they are talking to us, so resume."""
     person = repo.get_person(session, team_id=team_id, user_id=user_id)
@@ -483,7 +599,6 @@ def resume_if_paused(session: Session, *, team_id: str, user_id: str, now: datet
     outbox.resume_recipient(
         session, team_id=team_id, recipient=user_id, stale_before=now - timedelta(days=1)
     )
-    active = repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",))
-    if person.tips_enabled and active:
-        person.tips_planned_until = now
+    if repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",)):
+        start_tips(session, team_id=team_id, user_ids=[user_id], now=now)
     return True

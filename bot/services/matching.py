@@ -6,14 +6,15 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import outgoing
 from bot.domain.errors import Conflict, NotFound
 from bot.domain.matching import Candidate, propose
-from bot.services import pool
+from bot.services import pairing, pool
 from bot.store import outbox, repo
-from bot.store.models import MatchProposal, Pair
+from bot.store import pool as pool_store
+from bot.store.models import MatchProposal
 from bot.store.outbox import PlannedMessage
 
 
@@ -115,6 +116,15 @@ class Approval:
     skipped: tuple[str, ...]  # why some approved lines could not be invited
     unmatched: tuple[str, ...]
 
+    def summary(self) -> str:
+        """What the coordinator who approved is told."""
+        text = f"Approved: {len(self.invited)} invitations are on their way."
+        if self.skipped:
+            text += " Skipped: " + "; ".join(self.skipped) + "."
+        if self.unmatched:
+            text += f" {len(self.unmatched)} people stay in the pool and have been told kindly."
+        return text
+
 
 def approve(
     session: Session,
@@ -127,14 +137,11 @@ def approve(
 ) -> Approval:
     """Invite the selected pairs (all when ``selected`` is None); tell the rest kindly.
 
-    Messages go out through the outbox, so an approval is one transaction and
-    every invitation is delivered once, even if Slack is briefly away.
+    One transaction: the pairs, their invitations (the same rows as ``/mentor start``),
+    the mentors' notices and the unmatched people's kind words, all outbox rows, so
+    every one is delivered once, even if Slack is briefly away.
     """
-    row = session.scalars(
-        select(MatchProposal)
-        .where(MatchProposal.team_id == team_id, MatchProposal.id == proposal_id)
-        .with_for_update()
-    ).first()
+    row = pool_store.get_proposal(session, team_id=team_id, proposal_id=proposal_id, lock=True)
     if row is None:
         raise NotFound("That proposal is gone. Run `/mentor match` again.")
     if row.status != "open":
@@ -151,47 +158,35 @@ def approve(
         if repo.open_pair_between(session, team_id=team_id, a=line.mentor_id, b=line.mentee_id):
             skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired")
             continue
-        pair = Pair(
+        # The same invitation as /mentor start, in the mentor's name; should Slack say
+        # the mentee cannot be invited, the coordinator who approved hears why.
+        pair = pairing.create_pair(
+            session,
             team_id=team_id,
             mentor_id=line.mentor_id,
             mentee_id=line.mentee_id,
             inviter_id=line.mentor_id,
-            status="invited",
-            created_at=now,
+            now=now,
+            tell=by,
         )
-        session.add(pair)
-        session.flush()
         invited.append(pair.id)
-        planned += [
-            PlannedMessage(
-                team_id=team_id,
-                key=f"match_invite:{pair.id}",
-                kind="match_invite",
-                recipient=line.mentee_id,
-                due_at=now,
-                pair_id=pair.id,
-                payload={
-                    "pair_id": pair.id,
-                    "mentor_id": line.mentor_id,
-                    "mentee_id": line.mentee_id,
-                },
-            ),
+        planned.append(
             PlannedMessage(
                 team_id=team_id,
                 key=f"match_notice:{pair.id}",
-                kind="match_notice",
+                kind=outgoing.MATCH_NOTICE,
                 recipient=line.mentor_id,
                 due_at=now,
                 pair_id=pair.id,
                 payload={"pair_id": pair.id, "mentee_id": line.mentee_id},
-            ),
-        ]
+            )
+        )
     for mentee_id in (*view.unmatched, *not_chosen_mentees):
         planned.append(
             PlannedMessage(
                 team_id=team_id,
                 key=f"match_unmatched:{row.id}:{mentee_id}",
-                kind="match_unmatched",
+                kind=outgoing.MATCH_UNMATCHED,
                 recipient=mentee_id,
                 due_at=now,
                 payload={"proposal_id": row.id},
@@ -208,11 +203,7 @@ def approve(
 
 
 def get_proposal(session: Session, *, team_id: str, proposal_id: int) -> ProposalView:
-    row = session.scalars(
-        select(MatchProposal).where(
-            MatchProposal.team_id == team_id, MatchProposal.id == proposal_id
-        )
-    ).first()
+    row = pool_store.get_proposal(session, team_id=team_id, proposal_id=proposal_id)
     if row is None:
         raise NotFound("That proposal is gone. Run `/mentor match` again.")
     return _view(row)

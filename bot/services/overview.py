@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store import repo
-from bot.store.models import ScheduledMessage
+from bot.store import outbox, repo
 
 
 @dataclass(frozen=True)
@@ -99,16 +97,8 @@ def overview(
 
 def _pending_prompts(session: Session, *, team_id: str, user_id: str) -> list[PendingPrompt]:
     """Prompts that were sent to the person and still wait for their answer."""
-    rows = session.scalars(
-        select(ScheduledMessage)
-        .where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.recipient == user_id,
-            ScheduledMessage.status == "sent",
-            ScheduledMessage.kind.in_(("prep_mentee", "feedback")),
-        )
-        .order_by(ScheduledMessage.due_at.desc())
-        .limit(10)
+    rows = outbox.sent_to(
+        session, team_id=team_id, user_id=user_id, kinds=("prep_mentee", "feedback"), limit=10
     )
     pending = []
     for row in rows:

@@ -1,16 +1,26 @@
-"""Invitations, acceptance, and the life of a pair."""
+"""Invitations, acceptance, and the life of a pair.
+
+Each use case is one transaction that writes its state change together with the
+outbox rows of every message it causes (``bot.outgoing``). Nothing half-made is
+ever committed: an invitation is a pair ``invited`` plus its ``invitation`` row,
+whose delivery asks Slack about the invitee and withdraws the pair if they
+cannot be invited; an accepted pair is ``active`` with no ``channel_id`` plus its
+``kickoff`` row, whose delivery opens the group DM and records it. Messages for
+the group DM wait for it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot import outgoing
 from bot.domain.errors import Conflict, NotFound, UserError
 from bot.domain.permissions import require_invitee, require_member
-from bot.store import repo
+from bot.services.tips import start_tips, stop_tips_unless_paired
+from bot.store import outbox, repo
 from bot.store.models import Pair
 
 
@@ -31,6 +41,14 @@ def refuse_self(*, inviter_id: str, invitee_id: str) -> None:
             "You can't pair with yourself. Mention the colleague you'd like to mentor "
             "or learn from, e.g. `/mentor start @alex`."
         )
+
+
+def unknown_invitee(invitee_id: str) -> str:
+    """What the inviter is told when Slack does not know the person (user_not_found)."""
+    return (
+        f"I couldn't find <@{invitee_id}> in this workspace. Pick the person from the "
+        "@-mention list, e.g. `/mentor start @alex`."
+    )
 
 
 def check_invitee(*, inviter_id: str, invitee: Invitee) -> None:
@@ -69,84 +87,240 @@ def invite(
     *,
     team_id: str,
     inviter_id: str,
-    invitee: Invitee,
+    invitee_id: str,
     inviter_role: str,
-    inviter_tz: str | None,
     now: datetime,
+    response_url: str | None = None,
 ) -> Pair:
-    check_invitee(inviter_id=inviter_id, invitee=invitee)
-    existing = repo.open_pair_between(session, team_id=team_id, a=inviter_id, b=invitee.user_id)
+    """``/mentor start``: everything the database can tell is checked here, before the
+    ack; what only Slack knows (is the invitee a person, still active?) is checked by
+    the invitation's delivery, which withdraws the pair if not."""
+    refuse_self(inviter_id=inviter_id, invitee_id=invitee_id)
+    existing = repo.open_pair_between(session, team_id=team_id, a=inviter_id, b=invitee_id)
     if existing is not None:
         state = "an invitation waiting" if existing.status == "invited" else "a pairing"
         raise Conflict(
-            f"You already have {state} with <@{invitee.user_id}>. "
+            f"You already have {state} with <@{invitee_id}>. "
             "See `/mentor status` for where it stands."
         )
     declined = repo.last_declined(
-        session, team_id=team_id, inviter_id=inviter_id, invitee_id=invitee.user_id
+        session, team_id=team_id, inviter_id=inviter_id, invitee_id=invitee_id
     )
     if declined is not None:
-        check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee.user_id)
-    repo.ensure_person(session, team_id=team_id, user_id=inviter_id, tz=inviter_tz, checked_at=now)
-    repo.ensure_person(
-        session,
-        team_id=team_id,
-        user_id=invitee.user_id,
-        tz=invitee.tz,
-        display_name=invitee.name,
-        checked_at=now,
-    )
+        check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee_id)
     mentor, mentee = (
-        (inviter_id, invitee.user_id) if inviter_role == "mentor" else (invitee.user_id, inviter_id)
+        (inviter_id, invitee_id) if inviter_role == "mentor" else (invitee_id, inviter_id)
     )
-    pair = Pair(
+    # The inviter's time zone is asked of Slack with the invitee's, unless known lately.
+    look_up = [invitee_id]
+    if repo.recent_tz(session, team_id=team_id, user_id=inviter_id, now=now) is None:
+        look_up.append(inviter_id)
+    return create_pair(
+        session,
         team_id=team_id,
         mentor_id=mentor,
         mentee_id=mentee,
+        inviter_id=inviter_id,
+        now=now,
+        response_url=response_url,
+        look_up=look_up,
+    )
+
+
+def create_pair(
+    session: Session,
+    *,
+    team_id: str,
+    mentor_id: str,
+    mentee_id: str,
+    inviter_id: str,
+    now: datetime,
+    response_url: str | None = None,
+    tell: str | None = None,
+    look_up: list[str] | None = None,
+) -> Pair:
+    """The one way a pair comes to be: ``invited``, with the invitation to the invitee
+    planned in the same transaction (``/mentor start`` and approved matches alike)."""
+    pair = Pair(
+        team_id=team_id,
+        mentor_id=mentor_id,
+        mentee_id=mentee_id,
         inviter_id=inviter_id,
         status="invited",
         created_at=now,
     )
     session.add(pair)
     session.flush()
+    invitee_id = pair.partner_of(inviter_id)
+    outbox.plan(
+        session,
+        [
+            outgoing.invitation(
+                team_id=team_id,
+                pair_id=pair.id,
+                inviter_id=inviter_id,
+                invitee_id=invitee_id,
+                inviter_role=pair.role_of(inviter_id),
+                now=now,
+                response_url=response_url,
+                tell=tell,
+                look_up=look_up if look_up is not None else [invitee_id],
+            )
+        ],
+        now=now,
+    )
     return pair
 
 
-def record_invitation_message(
-    session: Session, *, team_id: str, pair_id: int, channel_id: str, ts: str
+def invitation_wanted(session: Session, *, team_id: str, pair_id: int) -> bool:
+    """Send-time guard: an invitation answered (from App Home) or withdrawn meanwhile
+    is not sent."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    return pair is not None and pair.status == "invited"
+
+
+def invitation_delivered(
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    channel_id: str,
+    ts: str,
+    zones: dict[str, tuple[str, str]],
+    confirmation: tuple[str, str, str] | None,
+    now: datetime,
 ) -> None:
-    pair = _pair(session, team_id=team_id, pair_id=pair_id)
+    """Settle step of a delivered invitation: where it is (answering it updates it in
+    place), the people as Slack described them (``zones``: user -> (tz, name)), and
+    the inviter's confirmation (``(user, response_url, text)``) planned."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    if pair is None:
+        return
     pair.invite_channel_id = channel_id
     pair.invite_ts = ts
+    for user_id, (tz, name) in zones.items():
+        repo.ensure_person(
+            session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, checked_at=now
+        )
+    if confirmation is not None:
+        user_id, url, text = confirmation
+        outbox.plan(
+            session,
+            [
+                outgoing.respond(
+                    team_id=team_id, user_id=user_id, response_url=url, text=text, now=now
+                )
+            ],
+            now=now,
+        )
 
 
 def withdraw_invitation(session: Session, *, team_id: str, pair_id: int) -> None:
-    """The invitation DM could not be delivered; leave no half-made pairing behind."""
-    pair = _pair(session, team_id=team_id, pair_id=pair_id)
-    if pair.status == "invited":
+    """The invitee cannot be invited (unknown, a bot, deactivated, no DMs): the pair is
+    deleted, and with it its outbox rows, as if it had never been asked for."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
+    if pair is not None and pair.status == "invited":
+        outbox.cancel_pending(session, team_id=team_id, pair_id=pair_id)
         session.delete(pair)
 
 
 def answer_invitation(
     session: Session, *, team_id: str, pair_id: int, user_id: str, accept: bool, now: datetime
 ) -> Pair:
+    """Accept or Decline: the answer, the invitation closed in place, the inviter told,
+    and on Accept the pair active with its kickoff pending (no group DM yet)."""
     pair = _pair(session, team_id=team_id, pair_id=pair_id, lock=True)
     invitee_id = pair.partner_of(pair.inviter_id)
     require_invitee(user_id, invitee_id)
     if pair.status != "invited":
         raise Conflict(f"You already answered this invitation (it is {_describe(pair.status)}).")
+    # An invitation not yet delivered (answered from App Home) is not sent after all.
+    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
+    planned = []
     if accept:
         pair.status = "active"
         pair.accepted_at = now
-        start_tips_for(session, team_id=team_id, user_ids=pair.members, now=now)
+        pair.channel_id = None  # until the kickoff has opened the group DM
+        start_tips(session, team_id=team_id, user_ids=pair.members, now=now)
+        planned.append(
+            outgoing.kickoff(
+                team_id=team_id,
+                pair_id=pair.id,
+                mentor_id=pair.mentor_id,
+                mentee_id=pair.mentee_id,
+                now=now,
+            )
+        )
     else:
         pair.status = "declined"
         pair.ended_at = now
+    planned += [
+        outgoing.invitation_closed(
+            team_id=team_id,
+            pair_id=pair.id,
+            invitee_id=invitee_id,
+            inviter_id=pair.inviter_id,
+            accepted=accept,
+            now=now,
+        ),
+        outgoing.invite_answered(
+            team_id=team_id,
+            pair_id=pair.id,
+            inviter_id=pair.inviter_id,
+            invitee_id=invitee_id,
+            accepted=accept,
+            now=now,
+        ),
+    ]
+    outbox.plan(session, planned, now=now)
     return pair
 
 
-def set_pair_channel(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
-    _pair(session, team_id=team_id, pair_id=pair_id).channel_id = channel_id
+def invitation_message(session: Session, *, team_id: str, pair_id: int) -> tuple[str, str] | None:
+    """Where the invitation DM was posted, to close it in place; None if it never was."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    if pair is None or not pair.invite_channel_id or not pair.invite_ts:
+        return None
+    return pair.invite_channel_id, pair.invite_ts
+
+
+def kickoff_wanted(session: Session, *, team_id: str, pair_id: int) -> bool:
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    return pair is not None and pair.status == "active"
+
+
+def kickoff_delivered(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
+    """Settle step of the kickoff: the pair's group DM exists now."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    if pair is not None:
+        pair.channel_id = channel_id
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What ending a pair changed (forget-me reports these counts)."""
+
+    messages_cancelled: int
+    meetings_cancelled: int
+
+
+def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> Ended:
+    """The one way a pair ends (``/mentor end``, forget-me): ended, its planned messages
+    cancelled, its future meetings cancelled, and tips stopped for a member left with
+    no active pair. The caller plans what the ending itself says."""
+    pair.status = "ended"
+    pair.ended_at = now
+    pair.ended_by = ended_by
+    cancelled = outbox.cancel_pending(session, team_id=pair.team_id, pair_id=pair.id)
+    meetings = 0
+    for meeting in pair.meetings:
+        if meeting.status == "scheduled" and meeting.starts_at > now:
+            meeting.status = "cancelled"
+            meetings += 1
+    session.flush()
+    for member in pair.members:
+        cancelled += stop_tips_unless_paired(session, team_id=pair.team_id, user_id=member)
+    return Ended(messages_cancelled=cancelled, meetings_cancelled=meetings)
 
 
 def member_pair(
@@ -173,13 +347,3 @@ def _describe(status: str) -> str:
         "declined": "declined",
         "ended": "ended",
     }.get(status, status)
-
-
-def start_tips_for(
-    session: Session, *, team_id: str, user_ids: Sequence[str], now: datetime
-) -> None:
-    """A pair became active: its members' tips start with the next tip time."""
-    for user_id in user_ids:
-        person = repo.ensure_person(session, team_id=team_id, user_id=user_id)
-        if person.tips_enabled and person.tips_planned_until is None:
-            person.tips_planned_until = now

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from bot import outgoing
 from bot.domain.errors import UserError
+from bot.services.tips import stop_tips
 from bot.store import outbox, repo
-from bot.store.models import MatchExclusion, Pair, Person, PoolMember
+from bot.store import pool as pool_store
+from bot.store.models import MatchExclusion, PoolMember
 
 ROLES = ("mentor", "mentee", "both")
 
@@ -46,8 +48,16 @@ def check_signup(signup: Signup, *, known_topics: frozenset[str]) -> dict[str, s
 
 
 def join(
-    session: Session, *, team_id: str, user_id: str, signup: Signup, tz: str | None, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    signup: Signup,
+    now: datetime,
+    tz: str | None = None,
 ) -> PoolMember:
+    """Join (or update) the pool, with the confirmation DM planned. Matching needs the
+    person's time zone: the confirmation's delivery asks Slack for it (users.info)."""
     repo.ensure_person(
         session, team_id=team_id, user_id=user_id, tz=tz, checked_at=now if tz else None
     )
@@ -62,20 +72,29 @@ def join(
     member.work_start, member.work_end = signup.work_start, signup.work_end
     member.updated_at = now
     session.flush()
+    role = {"both": "a mentor and a mentee"}.get(signup.roles, f"a {signup.roles}")
+    outbox.plan(
+        session,
+        [
+            outgoing.to_person(
+                outgoing.JOIN_CONFIRMED,
+                team_id=team_id,
+                user_id=user_id,
+                now=now,
+                payload={"role": role},
+            )
+        ],
+        now=now,
+    )
     return member
 
 
 def get_member(session: Session, *, team_id: str, user_id: str) -> PoolMember | None:
-    return session.scalars(
-        select(PoolMember).where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
-    ).first()
+    return pool_store.get_member(session, team_id=team_id, user_id=user_id)
 
 
 def leave(session: Session, *, team_id: str, user_id: str) -> None:
-    result = session.execute(
-        delete(PoolMember).where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
-    )
-    if result.rowcount == 0:
+    if not pool_store.delete_member(session, team_id=team_id, user_id=user_id):
         raise UserError("You're not in the mentoring pool. `/mentor join` signs you up.")
 
 
@@ -84,9 +103,7 @@ def pause(session: Session, *, team_id: str, user_id: str, days: int, now: datet
     person = repo.ensure_person(session, team_id=team_id, user_id=user_id)
     until = now + timedelta(days=days)
     person.paused_until = until
-    outbox.cancel_pending(session, team_id=team_id, recipient=user_id, kinds=("tip",))
-    if person.tips_planned_until is not None:
-        person.tips_planned_until = until
+    stop_tips(session, team_id=team_id, user_id=user_id, resume_at=until)
     return until
 
 
@@ -104,23 +121,10 @@ class PoolEntry:
 
 def matchable(session: Session, *, team_id: str, now: datetime) -> list[PoolEntry]:
     """Everyone in the pool who is not paused; mentors' capacity net of their active mentees."""
-    rows = session.execute(
-        select(PoolMember, Person.tz, Person.paused_until)
-        .join(
-            Person,
-            (Person.team_id == PoolMember.team_id) & (Person.user_id == PoolMember.user_id),
-            isouter=True,
-        )
-        .where(PoolMember.team_id == team_id)
-        .order_by(PoolMember.joined_at, PoolMember.id)
-    ).all()
+    rows = pool_store.members_with_people(session, team_id=team_id)
     active_mentees: dict[str, int] = {}
     busy_mentees: set[str] = set()
-    for mentor_id, mentee_id in session.execute(
-        select(Pair.mentor_id, Pair.mentee_id).where(
-            Pair.team_id == team_id, Pair.status.in_(("active", "invited"))
-        )
-    ):
+    for mentor_id, mentee_id in pool_store.open_pairs(session, team_id=team_id):
         active_mentees[mentor_id] = active_mentees.get(mentor_id, 0) + 1
         busy_mentees.add(mentee_id)
     entries = []
@@ -151,41 +155,18 @@ def matchable(session: Session, *, team_id: str, now: datetime) -> list[PoolEntr
 
 
 def past_partners(session: Session, *, team_id: str) -> set[tuple[str, str]]:
-    return {
-        (mentor, mentee)
-        for mentor, mentee in session.execute(
-            select(Pair.mentor_id, Pair.mentee_id).where(
-                Pair.team_id == team_id, Pair.status.in_(("active", "ended", "invited"))
-            )
-        )
-    }
+    return pool_store.past_partners(session, team_id=team_id)
 
 
 def exclusions(session: Session, *, team_id: str) -> set[tuple[str, str]]:
-    return {
-        (a, b)
-        for a, b in session.execute(
-            select(MatchExclusion.user_a, MatchExclusion.user_b).where(
-                MatchExclusion.team_id == team_id
-            )
-        )
-    }
+    return pool_store.exclusions(session, team_id=team_id)
 
 
 def add_exclusion(
     session: Session, *, team_id: str, a: str, b: str, by: str, now: datetime
 ) -> None:
     first, second = sorted((a, b))
-    exists = session.scalars(
-        select(MatchExclusion).where(
-            MatchExclusion.team_id == team_id,
-            or_(
-                (MatchExclusion.user_a == first) & (MatchExclusion.user_b == second),
-                (MatchExclusion.user_a == second) & (MatchExclusion.user_b == first),
-            ),
-        )
-    ).first()
-    if exists is None:
+    if pool_store.exclusion_between(session, team_id=team_id, a=first, b=second) is None:
         session.add(
             MatchExclusion(
                 team_id=team_id, user_a=first, user_b=second, created_by=by, created_at=now

@@ -34,6 +34,8 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from bot import outgoing
+from bot.services.pairing import end_pair
 from bot.store import outbox, posted, received, repo
 from bot.store.models import (
     Feedback,
@@ -53,7 +55,7 @@ from bot.store.outbox import PlannedMessage
 
 OPEN_STATUSES = ("invited", "active")
 # The outbox kind that deletes one of the bot's messages (or files) in Slack.
-SLACK_DELETE = "slack_delete"
+SLACK_DELETE = outgoing.SLACK_DELETE
 
 
 @dataclass(frozen=True)
@@ -153,27 +155,19 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             .with_for_update()
         )
     )
-    partners: set[str] = set()
     their_pairs: set[int] = set()
     group_dms: set[str] = set()
     for pair in pairs:
         if user_id not in pair.members:
             continue
         their_pairs.add(pair.id)
-        partners.add(pair.partner_of(user_id))
         if pair.status in OPEN_STATUSES:
-            pair.status = "ended"
-            pair.ended_at = now
-            pair.ended_by = tombstone
+            # Ended as any pair ends: its messages and meetings cancelled, and a partner
+            # left with no active pair gets no more tips.
+            ended = end_pair(session, pair=pair, ended_by=tombstone, now=now)
             bump("pairs_ended")
-            bump(
-                "scheduled_messages_cancelled",
-                outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id),
-            )
-            for meeting in pair.meetings:
-                if meeting.status == "scheduled" and meeting.starts_at > now:
-                    meeting.status = "cancelled"
-                    bump("meetings_cancelled")
+            bump("scheduled_messages_cancelled", ended.messages_cancelled)
+            bump("meetings_cancelled", ended.meetings_cancelled)
     for pair in pairs:
         for column in ("mentor_id", "mentee_id", "inviter_id", "ended_by"):
             if getattr(pair, column) == user_id:
@@ -187,18 +181,6 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             pair.channel_id = pair.invite_channel_id = pair.invite_ts = None
         bump("pairs_anonymised")
     session.flush()
-
-    # A partner left with no active pair stops getting tips, as when a pair ends.
-    for partner in sorted(partners):
-        if repo.pairs_of(session, team_id=team_id, user_id=partner, statuses=("active",)):
-            continue
-        bump(
-            "scheduled_messages_cancelled",
-            outbox.cancel_pending(session, team_id=team_id, recipient=partner, kinds=("tip",)),
-        )
-        person = repo.get_person(session, team_id=team_id, user_id=partner)
-        if person is not None:
-            person.tips_planned_until = None
 
     # Feedback: their answers go, ratings and words alike. A row kept under a tombstone
     # would still tie a rating to a named partner and a meeting; what coordinators were
@@ -309,9 +291,11 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             proposal.created_by = tombstone
         bump("match_proposals_anonymised")
 
-    # The outbox. Messages to them, or to their pairs' group DMs, go from the database,
-    # and from Slack where they were sent; messages to others that name them (a partner's
-    # poll, prep prompt, match notice) are deleted in Slack and rewritten here.
+    # The outbox. Messages to them, or to their pairs' group DMs, or that carry their
+    # words (prep notes shared with the mentor), go from the database, and from Slack
+    # where they were sent; messages to others that name them (a partner's poll, prep
+    # prompt, match notice) are deleted in Slack and rewritten here.
+    group_recipients = {outgoing.pair_recipient(pair_id) for pair_id in their_pairs}
     their_dms: set[str] = set()
     outbox_rows = session.scalars(
         select(ScheduledMessage).where(
@@ -330,7 +314,13 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         if message.recipient == user_id and message.channel_id:
             their_dms.add(message.channel_id)
         deletions.add(channel=message.channel_id, ts=message.message_ts)
-        if message.recipient == user_id or message.recipient in group_dms:
+        author = outgoing.WORDS_OF.get(message.kind)
+        if (
+            message.recipient == user_id
+            or message.recipient in group_dms
+            or message.recipient in group_recipients
+            or (author is not None and (message.payload or {}).get(author) == user_id)
+        ):
             session.delete(message)
             bump("scheduled_messages_deleted")
             continue
@@ -655,10 +645,62 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
     }
 
 
+def forget_me(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    response_url: str | None,
+    text: str,
+    blocks: list[dict[str, Any]],
+) -> ForgetReport:
+    """``/mentor forget-me``, confirmed: ``forget_person``, and the answer that replaces
+    the question, in the same transaction. The answer's row is deleted once sent."""
+    report = forget_person(session, team_id=team_id, user_id=user_id, now=now)
+    if response_url:
+        outbox.plan(
+            session,
+            [
+                outgoing.respond(
+                    team_id=team_id,
+                    user_id=user_id,
+                    response_url=response_url,
+                    now=now,
+                    text=text,
+                    blocks=blocks,
+                    replace_original=True,
+                    # Nothing new in their DM after they asked to be forgotten.
+                    dm_fallback=False,
+                )
+            ],
+            now=now,
+        )
+    return report
+
+
+def request_export(session: Session, *, team_id: str, user_id: str, now: datetime) -> None:
+    """``/mentor my-data``: the record, as stored now, planned as a DM to the person (and
+    as a file in that DM when it is too long for one message). The row holds the record
+    only until it is sent."""
+    data = personal_data(session, team_id=team_id, user_id=user_id)
+    outbox.plan(
+        session,
+        [
+            outgoing.to_person(
+                outgoing.MY_DATA, team_id=team_id, user_id=user_id, now=now, payload={"data": data}
+            )
+        ],
+        now=now,
+    )
+
+
 __all__ = [
     "SLACK_DELETE",
     "ForgetReport",
+    "forget_me",
     "forget_person",
     "new_tombstone",
     "personal_data",
+    "request_export",
 ]

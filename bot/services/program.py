@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.services.insights import MINIMUM_PEOPLE, ProgramReport, program_report
-from bot.store.models import Meeting, Pair, ScheduledMessage
+from bot.store import meetings, outbox, repo
 
 
 @dataclass(frozen=True)
@@ -24,13 +23,7 @@ class ProgramFigures:
 
 
 def program_figures(session: Session, *, team_id: str, now: datetime) -> ProgramFigures:
-    pairs = dict(
-        session.execute(
-            select(Pair.status, func.count())
-            .where(Pair.team_id == team_id, Pair.status.in_(("active", "invited")))
-            .group_by(Pair.status)
-        ).all()
-    )
+    pairs = repo.pair_counts(session, team_id=team_id, statuses=("active", "invited"))
     return _figures(
         session,
         team_id=team_id,
@@ -65,24 +58,11 @@ def coordinator_overview(
 def _figures(
     session: Session, *, team_id: str, now: datetime, active: int, invited: int
 ) -> ProgramFigures:
-    meetings = session.scalar(
-        select(func.count())
-        .select_from(Meeting)
-        .where(
-            Meeting.team_id == team_id,
-            Meeting.status == "scheduled",
-            Meeting.starts_at > now,
-            Meeting.starts_at <= now + timedelta(days=7),
-        )
-    )
-    failed = session.scalar(
-        select(func.count())
-        .select_from(ScheduledMessage)
-        .where(ScheduledMessage.team_id == team_id, ScheduledMessage.status == "failed")
-    )
     return ProgramFigures(
         active_pairs=active,
         open_invitations=invited,
-        meetings_next_7_days=int(meetings or 0),
-        failed_messages=int(failed or 0),
+        meetings_next_7_days=meetings.count_scheduled(
+            session, team_id=team_id, after=now, until=now + timedelta(days=7)
+        ),
+        failed_messages=outbox.count_failed(session, team_id=team_id),
     )

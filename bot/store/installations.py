@@ -118,6 +118,19 @@ def update_token(
         row.bot_token_expires_at = expires_at
 
 
+def expiring(session: Session, *, before: datetime) -> list[str]:
+    """Workspaces whose rotating bot token expires before ``before``."""
+    return list(
+        session.scalars(
+            select(Installation.team_id).where(
+                Installation.bot_refresh_token.is_not(None),
+                Installation.bot_token_expires_at.is_not(None),
+                Installation.bot_token_expires_at < before,
+            )
+        )
+    )
+
+
 def bot_token(session: Session, *, team_id: str) -> str | None:
     stored = session.scalar(select(Installation.bot_token).where(Installation.team_id == team_id))
     return open_sealed(_cipher(session), stored)

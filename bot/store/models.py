@@ -160,6 +160,9 @@ class Meeting(Base):
     minutes: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | cancelled
     number: Mapped[int]  # 1 for the pair's first meeting, counting only meetings ever scheduled
+    # The .ics SEQUENCE (RFC 5545 §3.8.7.4): raised on every move or cancellation, so a
+    # calendar that imported the meeting replaces its copy (bot.domain.calendar).
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
 
     pair: Mapped[Pair] = relationship(back_populates="meetings")
@@ -380,3 +383,103 @@ class PostedMessage(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     file_id: Mapped[str | None] = mapped_column(String(32))
     posted_at: Mapped[datetime]
+
+
+class PairGoal(Base):
+    """One of a pair's own goals (at most three, ``position`` 1–3): what, why, by when.
+
+    The words are the pair's: shown escaped, never to coordinators (they see counts
+    only). ``progress`` is the mentee's latest tap (``goal_progress`` keeps each one);
+    a "done" tap, or marking it done, sets ``status``.
+    """
+
+    __tablename__ = "pair_goals"
+    __table_args__ = (
+        UniqueConstraint("pair_id", "position"),
+        Index("ix_pair_goals_team", "team_id", "pair_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(String(150))
+    why: Mapped[str] = mapped_column(Text, default="")
+    by_when: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done
+    progress: Mapped[str | None] = mapped_column(String(16))  # not_started | some | done
+    progress_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GoalProgress(Base):
+    """One progress tap on a goal (not started / some progress / done), from the poll
+    of ``meeting_id``; tapping again on the same poll changes it."""
+
+    __tablename__ = "goal_progress"
+    __table_args__ = (Index("ix_goal_progress_goal", "goal_id", "meeting_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    goal_id: Mapped[int] = mapped_column(ForeignKey("pair_goals.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL")
+    )
+    progress: Mapped[str] = mapped_column(String(16))
+    noted_at: Mapped[datetime]
+
+
+class PairAgreement(Base):
+    """What a pair agreed on: how often they meet, how they reach each other between
+    meetings, what stays confidential; and where the goal card is (for chat.update)."""
+
+    __tablename__ = "pair_agreements"
+    __table_args__ = (UniqueConstraint("pair_id"), Index("ix_pair_agreements_team", "team_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    cadence: Mapped[str | None] = mapped_column(String(16))  # weekly | fortnightly | monthly
+    contact: Mapped[str] = mapped_column(Text, default="")
+    confidential: Mapped[str] = mapped_column(Text, default="")
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ParkedQuestion(Base):
+    """A question either member parked for the next meeting (``/mentor ask``); the next
+    prep prompt lists it, and it is deleted once a meeting after it has been held."""
+
+    __tablename__ = "parked_questions"
+    __table_args__ = (Index("ix_parked_questions_pair", "team_id", "pair_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    asked_by: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime]
+
+
+class MatchCheckin(Base):
+    """One member's private answer to the 30-day match check-in: a 1–5 score, or "this
+    isn't working for me" and what they chose then. Never shown to the partner."""
+
+    __tablename__ = "match_checkins"
+    __table_args__ = (
+        UniqueConstraint("pair_id", "user_id"),
+        Index("ix_match_checkins_team", "team_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int | None]
+    not_working: Mapped[bool] = mapped_column(default=False)
+    exit_choice: Mapped[str | None] = mapped_column(String(16))  # rematch | end | stay
+    answered_at: Mapped[datetime]

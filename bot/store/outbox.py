@@ -13,11 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.store import workers
 from bot.store.models import ScheduledMessage, Workspace
 
 # How long a claimed row belongs to its worker before another may take it over.
@@ -88,7 +100,38 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
         {"keys": keys},
     )
     connection.execute(statement, rows)
-    return len(rows) - int(existing or 0)
+    new = len(rows) - int(existing or 0)
+    if new and any(row["due_at"] <= now for row in rows):
+        # Due now: listening workers are told when this transaction commits.
+        workers.notify(connection)
+    return new
+
+
+def _claimable(now: datetime) -> Any:
+    """What a pass claims at ``now``: pending and due, or sending with the lease run out,
+    of a workspace that is not paused or uninstalled."""
+    return and_(
+        or_(
+            and_(ScheduledMessage.status == "pending", ScheduledMessage.due_at <= now),
+            and_(ScheduledMessage.status == "sending", ScheduledMessage.lease_until < now),
+        ),
+        ~exists().where(Workspace.team_id == ScheduledMessage.team_id),
+    )
+
+
+def any_due(session: Session | Connection, *, now: datetime) -> bool:
+    """Whether a claim at ``now`` would find anything: one indexed read, no lock."""
+    found = session.execute(select(ScheduledMessage.id).where(_claimable(now)).limit(1))
+    return found.first() is not None
+
+
+def count_due(session: Session | Connection, *, now: datetime) -> int:
+    """How many rows a claim at ``now`` would find (what a stopped pass left unsent)."""
+    return int(
+        session.execute(
+            select(func.count()).select_from(ScheduledMessage).where(_claimable(now))
+        ).scalar_one()
+    )
 
 
 def claim_due(
@@ -101,13 +144,7 @@ def claim_due(
     """
     due = (
         select(ScheduledMessage.id)
-        .where(
-            or_(
-                and_(ScheduledMessage.status == "pending", ScheduledMessage.due_at <= now),
-                and_(ScheduledMessage.status == "sending", ScheduledMessage.lease_until < now),
-            ),
-            ~exists().where(Workspace.team_id == ScheduledMessage.team_id),
-        )
+        .where(_claimable(now))
         .order_by(ScheduledMessage.due_at, ScheduledMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -177,6 +214,70 @@ def mark_sent(
     )
 
 
+def mark_done(
+    session: Session | Connection, *, message_id: int, worker: str, now: datetime
+) -> bool:
+    """Sent, for a row whose delivery posted no message of its own (an in-place update,
+    a coordinator's request carried out)."""
+    return _settle(session, message_id, worker, status="sent", sent_at=now, last_error=None)
+
+
+def defer(
+    session: Session | Connection, *, message_id: int, worker: str, due_at: datetime, reason: str
+) -> bool:
+    """Back to pending until ``due_at`` without counting an attempt: the row waits for
+    something else first (a group DM waits for the pair's kickoff)."""
+    return _settle(
+        session,
+        message_id,
+        worker,
+        status="pending",
+        due_at=due_at,
+        attempts=ScheduledMessage.attempts - 1,
+        last_error=reason[:255],
+    )
+
+
+def wait_for_kickoff(session: Session | Connection, *, pair_id: int) -> datetime | None:
+    """When the pair's kickoff is next tried, while it is still to be delivered (pending,
+    being sent, or held with its person or workspace); None once it was sent or will
+    never be (cancelled, failed), or if there is none."""
+    row = session.execute(
+        select(ScheduledMessage.status, ScheduledMessage.due_at, ScheduledMessage.lease_until)
+        .where(ScheduledMessage.pair_id == pair_id, ScheduledMessage.kind == "kickoff")
+        .order_by(ScheduledMessage.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.status not in ("pending", "sending", "paused", "held"):
+        return None
+    return row.lease_until if row.status == "sending" and row.lease_until else row.due_at
+
+
+def forget_payload(session: Session | Connection, *, message_id: int) -> None:
+    """Drop a sent row's payload: what it carried (a my-data export) is not kept."""
+    session.execute(
+        update(ScheduledMessage)
+        .where(ScheduledMessage.id == message_id)
+        .values(payload={})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_answered(
+    session: Session, *, team_id: str, meeting_id: int, user_id: str, kind: str
+) -> None:
+    """Note on a person's prompts of a meeting that they answered it (shown on Home)."""
+    for row in session.scalars(
+        select(ScheduledMessage).where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.meeting_id == meeting_id,
+            ScheduledMessage.recipient == user_id,
+            ScheduledMessage.kind == kind,
+        )
+    ):
+        row.payload = {**row.payload, "answered": True}
+
+
 def discard(session: Session, *, message_id: int, worker: str) -> bool:
     """Delete a row this worker holds: done, and nothing about it is worth keeping."""
     result = session.execute(
@@ -197,6 +298,32 @@ def mark_retry(
     return _settle(
         session, message_id, worker, status="pending", due_at=due_at, last_error=error[:255]
     )
+
+
+def hand_back(session: Session | Connection, *, message_ids: Sequence[int], worker: str) -> int:
+    """Rows this worker claimed and did not start, because it is stopping: pending
+    again, due as they were, the claim not counted as an attempt. Listening workers
+    are told, so they take them at once."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.id.in_(list(message_ids)),
+            ScheduledMessage.status == "sending",
+            ScheduledMessage.claimed_by == worker,
+        )
+        .values(
+            status="pending",
+            claimed_by=None,
+            lease_until=None,
+            attempts=ScheduledMessage.attempts - 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        workers.notify(session)
+    return result.rowcount
 
 
 def mark_failed(session: Session, *, message_id: int, worker: str, error: str) -> bool:
@@ -310,6 +437,37 @@ def sent_poll(
     return (row[0], row[1]) if row is not None and row[0] else None
 
 
+def sent_to(
+    session: Session, *, team_id: str, user_id: str, kinds: Sequence[str], limit: int
+) -> list[ScheduledMessage]:
+    """The latest messages of these kinds sent to the person, newest first."""
+    return list(
+        session.scalars(
+            select(ScheduledMessage)
+            .where(
+                ScheduledMessage.team_id == team_id,
+                ScheduledMessage.recipient == user_id,
+                ScheduledMessage.status == "sent",
+                ScheduledMessage.kind.in_(kinds),
+            )
+            .order_by(ScheduledMessage.due_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def count_failed(session: Session, *, team_id: str) -> int:
+    """Messages given up on in the workspace (coordinators see how many, never which)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ScheduledMessage)
+            .where(ScheduledMessage.team_id == team_id, ScheduledMessage.status == "failed")
+        )
+        or 0
+    )
+
+
 def get_message(session: Session, *, team_id: str, message_id: int) -> ScheduledMessage | None:
     return session.scalars(
         select(ScheduledMessage).where(
@@ -323,3 +481,140 @@ def counts_by_status(session: Session) -> dict[str, int]:
         select(ScheduledMessage.status, func.count()).group_by(ScheduledMessage.status)
     )
     return {status: count for status, count in rows}
+
+
+# What operators see: the scrape-time gauges of /metrics and `mentor-bot outbox`.
+# Rows in these states are still the outbox's business; sent and cancelled are history.
+OPEN_STATUSES = ("pending", "sending", "failed", "held", "paused")
+RETRYABLE = ("failed", "held", "paused")
+CANCELLABLE = ("pending", "failed", "held", "paused")
+
+
+@dataclass(frozen=True)
+class Depth:
+    """Open rows of one kind in one status; ``due`` of them claimable now, the oldest
+    of those due at ``oldest_due_at``."""
+
+    kind: str
+    status: str
+    count: int
+    due: int
+    oldest_due_at: datetime | None
+
+
+def depth(session: Session | Connection, *, now: datetime) -> list[Depth]:
+    """The outbox's open rows by kind and status, in one grouped query (the
+    ``(status, due_at)`` index keeps it off the sent history). A row counts as due
+    when a pass would claim it now: pending and due, or sending with its lease run
+    out, and its workspace not paused or uninstalled."""
+    m = ScheduledMessage
+    claimable = and_(
+        Workspace.id.is_(None),
+        or_(
+            and_(m.status == "pending", m.due_at <= now),
+            and_(m.status == "sending", m.lease_until < now),
+        ),
+    )
+    rows = session.execute(
+        select(
+            m.kind,
+            m.status,
+            func.count(),
+            func.count(case((claimable, 1))),
+            func.min(case((claimable, m.due_at))),
+        )
+        .select_from(m)
+        .outerjoin(Workspace, Workspace.team_id == m.team_id)
+        .where(m.status.in_(OPEN_STATUSES))
+        .group_by(m.kind, m.status)
+    )
+    return [Depth(kind, status, count, due, oldest) for kind, status, count, due, oldest in rows]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row as `mentor-bot outbox list` shows it: never its payload."""
+
+    id: int
+    team_id: str
+    kind: str
+    recipient: str
+    due_at: datetime
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+def list_rows(
+    session: Session,
+    *,
+    statuses: Sequence[str] = OPEN_STATUSES,
+    team_id: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+) -> list[Row]:
+    m = ScheduledMessage
+    query = select(
+        m.id, m.team_id, m.kind, m.recipient, m.due_at, m.status, m.attempts, m.last_error
+    ).where(m.status.in_(statuses))
+    if team_id is not None:
+        query = query.where(m.team_id == team_id)
+    if kind is not None:
+        query = query.where(m.kind == kind)
+    rows = session.execute(query.order_by(m.due_at, m.id).limit(limit))
+    return [Row(*row) for row in rows]
+
+
+class ChangeRefused(Exception):
+    """An operator's retry or cancel names rows that do not exist or are in the wrong
+    state; nothing was changed. The message is one line."""
+
+
+def _take(session: Session, ids: Sequence[int], allowed: Sequence[str], verb: str) -> list[int]:
+    """Lock the named rows and check them all before anything changes."""
+    wanted = sorted(set(ids))
+    found = dict(
+        session.execute(
+            select(ScheduledMessage.id, ScheduledMessage.status)
+            .where(ScheduledMessage.id.in_(wanted))
+            .with_for_update()
+        ).all()
+    )
+    problems = []
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        problems.append("no outbox row " + ", ".join(missing))
+    wrong = [f"row {i} is {found[i]}" for i in wanted if i in found and found[i] not in allowed]
+    if wrong:
+        problems.append(
+            "; ".join(wrong) + f" (only {', '.join(allowed[:-1])} or {allowed[-1]} rows can be "
+            f"{verb})"
+        )
+    if problems:
+        raise ChangeRefused("; ".join(problems) + "; nothing changed")
+    return wanted
+
+
+def retry_rows(session: Session, *, ids: Sequence[int], now: datetime) -> int:
+    """Failed, held or paused rows back to pending, due now, with a fresh set of attempts.
+    A held row of a workspace that is still paused waits for it to resume."""
+    wanted = _take(session, ids, RETRYABLE, "retried")
+    session.execute(
+        update(ScheduledMessage)
+        .where(ScheduledMessage.id.in_(wanted), ScheduledMessage.status.in_(RETRYABLE))
+        .values(status="pending", due_at=now, attempts=0, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return len(wanted)
+
+
+def cancel_rows(session: Session, *, ids: Sequence[int]) -> int:
+    """Pending, failed, held or paused rows cancelled: they will never be sent."""
+    wanted = _take(session, ids, CANCELLABLE, "cancelled")
+    session.execute(
+        update(ScheduledMessage)
+        .where(ScheduledMessage.id.in_(wanted), ScheduledMessage.status.in_(CANCELLABLE))
+        .values(status="cancelled", last_error="cancelled by an operator", lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return len(wanted)

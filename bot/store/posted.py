@@ -1,10 +1,14 @@
-"""The ledger of messages the bot posted outside the outbox that concern one person.
+"""The ledger of the bot's messages and files that ``forget-me`` must delete, where
+the outbox row of the message cannot say it.
 
 Slack gives an app no way to list its own messages in a DM without history
-scopes, so what ``forget-me`` must delete later is written down when it is sent:
-the my-data export (message and file), the prep notes a mentee shared with their
-mentor, and the messages in a pair's group DM. Outbox messages keep their own
-``channel_id`` and ``message_ts`` and need no entry here.
+scopes, so what ``forget-me`` must delete later is written down when it is sent.
+Every message now leaves through the outbox, and an outbox row keeps its own
+``channel_id`` and ``message_ts``; the ledger holds what a row cannot, the file of
+the my-data export, and that export's message (so that the next export lists
+it among the messages kept). Entries of the other
+kinds were written by earlier versions, for messages posted outside the outbox,
+and are still read and deleted.
 """
 
 from __future__ import annotations

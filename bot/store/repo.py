@@ -64,12 +64,23 @@ def pairs_of(
     )
 
 
-def pair_by_channel(session: Session, *, team_id: str, channel_id: str) -> Pair | None:
-    return session.scalars(
-        select(Pair).where(
-            Pair.team_id == team_id, Pair.channel_id == channel_id, Pair.status == "active"
+def pair_counts(session: Session, *, team_id: str, statuses: Sequence[str]) -> dict[str, int]:
+    """How many pairs the workspace has in each of these statuses (absent: none)."""
+    return {
+        status: int(count)
+        for status, count in session.execute(
+            select(Pair.status, func.count())
+            .where(Pair.team_id == team_id, Pair.status.in_(statuses))
+            .group_by(Pair.status)
         )
-    ).first()
+    }
+
+
+def pair_channel(session: Session, *, team_id: str, pair_id: int) -> str | None:
+    """The pair's group DM, once its kickoff has opened it."""
+    return session.scalar(
+        select(Pair.channel_id).where(Pair.team_id == team_id, Pair.id == pair_id)
+    )
 
 
 def upcoming_meetings(

@@ -26,6 +26,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.buttons import (
+    MeetingChoice,
+    meeting_value,
+    pair_value,
+    poll_ref,
+    tip_value,
+)
 from bot.content import Content, Practice
 from bot.domain.answers import FOCUS_MAX, NOTE_MAX
 from bot.ids import INPUT_ACTION, MEETING_BLOCKS, Action
@@ -51,16 +58,28 @@ class Outgoing:
 # ---------------------------------------------------------------- scheduling
 
 
-def schedule_modal(*, pair_id: int, default_minutes: int, now: datetime) -> View:
+def schedule_modal(
+    *,
+    pair_id: int,
+    default_minutes: int,
+    now: datetime,
+    suggested: Sequence[datetime] = (),
+) -> View:
+    """``suggested``: times that fit both people (``bot.domain.slots.suggest_slots``),
+    filled in so that the pair can save them as they are or change any."""
     blocks: list[Block] = [
         section("Pick the next three meetings. Each of you will see them in your own time zone."),
     ]
     for number, block_id in enumerate(MEETING_BLOCKS, start=1):
+        initial = suggested[number - 1] if number <= len(suggested) else None
         blocks.append(
             InputBlock(
                 block_id=block_id,
                 label=f"Meeting {number}",
-                element=DateTimePickerElement(action_id=INPUT_ACTION),
+                element=DateTimePickerElement(
+                    action_id=INPUT_ACTION,
+                    initial_date_time=int(initial.timestamp()) if initial else None,
+                ),
             )
         )
     blocks.append(
@@ -124,8 +143,8 @@ def _meeting_overflow(meeting_id: int) -> Any:
     return OverflowMenuElement(
         action_id=f"{Action.MOVE_MEETING}:{meeting_id}",
         options=[
-            Option(text="Move this meeting", value=f"move:{meeting_id}"),
-            Option(text="Cancel this meeting", value=f"cancel:{meeting_id}"),
+            Option(text="Move this meeting", value=MeetingChoice("move", meeting_id).value),
+            Option(text="Cancel this meeting", value=MeetingChoice("cancel", meeting_id).value),
         ],
     )
 
@@ -163,7 +182,7 @@ def schedule_ask(content: Content, *, pair_id: int) -> Outgoing:
                     ButtonElement(
                         text="Schedule our next 3 meetings",
                         action_id=Action.OPEN_SCHEDULE,
-                        value=str(pair_id),
+                        value=pair_value(pair_id),
                         style="primary",
                     )
                 ]
@@ -186,7 +205,7 @@ def prep_for_mentee(content: Content, payload: dict[str, Any]) -> Outgoing:
                 ButtonElement(
                     text="Add focus and questions",
                     action_id=Action.OPEN_PREP,
-                    value=str(payload["meeting_id"]),
+                    value=meeting_value(payload["meeting_id"]),
                     style="primary",
                 )
             ]
@@ -305,7 +324,8 @@ def feedback_poll(
     closing: bool = False,
 ) -> Outgoing:
     """The poll; pressing a button rebuilds it with the choice marked."""
-    ref = f"{pair_id}:{meeting_id or 0}"
+    poll = poll_ref(pair_id, meeting_id)
+    ref = poll.ref
     # What coordinators really see (README, "Privacy"): weekly figures of at least K people.
     people = content.settings.privacy_minimum_people
     if closing:
@@ -327,7 +347,7 @@ def feedback_poll(
                     ButtonElement(
                         text=("✓ " if happened == value else "") + label,
                         action_id=f"{Action.FEEDBACK_HAPPENED}:{value}",
-                        value=f"{ref}:{value}",
+                        value=poll.with_choice(value),
                         style="primary" if happened == value else None,
                     )
                     for value, label in HAPPENED_LABELS.items()
@@ -342,7 +362,7 @@ def feedback_poll(
                 ButtonElement(
                     text=("✓ " if usefulness == score else "") + str(score),
                     action_id=f"{Action.FEEDBACK_USEFULNESS}:{score}",
-                    value=f"{ref}:{score}",
+                    value=poll.with_choice(score),
                     style="primary" if usefulness == score else None,
                 )
                 for score in range(1, 6)
@@ -431,7 +451,7 @@ def reschedule_prompt(content: Content, *, meeting_id: int) -> Outgoing:
                     ButtonElement(
                         text="Pick a new time",
                         action_id=f"{Action.MOVE_MEETING}:again",
-                        value=f"again:{meeting_id}",
+                        value=MeetingChoice("again", meeting_id).value,
                         style="primary",
                     )
                 ]
@@ -456,13 +476,13 @@ def tip_message(
                 ButtonElement(
                     text="👍 Helpful" if vote != 1 else "✓ 👍 Helpful",
                     action_id=Action.TIP_UP,
-                    value=str(message_id),
+                    value=tip_value(message_id),
                     style="primary" if vote == 1 else None,
                 ),
                 ButtonElement(
                     text="👎 Not for me" if vote != -1 else "✓ 👎 Not for me",
                     action_id=Action.TIP_DOWN,
-                    value=str(message_id),
+                    value=tip_value(message_id),
                     style="primary" if vote == -1 else None,
                 ),
             ],
@@ -483,7 +503,7 @@ def end_confirmation(content: Content, *, pair_id: int, partner_id: str) -> list
                 ButtonElement(
                     text="End pairing",
                     action_id=Action.END_CONFIRM,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                     style="danger",
                     confirm=ConfirmObject(
                         title="End this pairing?",
@@ -493,7 +513,9 @@ def end_confirmation(content: Content, *, pair_id: int, partner_id: str) -> list
                         deny="Keep it",
                     ),
                 ),
-                ButtonElement(text="Keep it", action_id=Action.END_CANCEL, value=str(pair_id)),
+                ButtonElement(
+                    text="Keep it", action_id=Action.END_CANCEL, value=pair_value(pair_id)
+                ),
             ],
         ),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
+from bot.buttons import pair_value, tips_toggle_value
 from bot.ids import Action
 from bot.services.insights import ProgramReport
 from bot.services.overview import Overview
@@ -45,11 +46,13 @@ def home_view(
                         ButtonElement(
                             text="Accept",
                             action_id=Action.ACCEPT_INVITE,
-                            value=str(line.pair_id),
+                            value=pair_value(line.pair_id),
                             style="primary",
                         ),
                         ButtonElement(
-                            text="Decline", action_id=Action.DECLINE_INVITE, value=str(line.pair_id)
+                            text="Decline",
+                            action_id=Action.DECLINE_INVITE,
+                            value=pair_value(line.pair_id),
                         ),
                     ],
                 )
@@ -69,7 +72,7 @@ def home_view(
                         ButtonElement(
                             text="Schedule next 3 meetings",
                             action_id=Action.OPEN_SCHEDULE,
-                            value=str(line.pair_id),
+                            value=pair_value(line.pair_id),
                         )
                     ],
                 )
@@ -88,7 +91,7 @@ def home_view(
             accessory=ButtonElement(
                 text="Turn tips off" if overview.tips_enabled else "Turn tips on",
                 action_id=Action.HOME_TIPS_TOGGLE,
-                value="off" if overview.tips_enabled else "on",
+                value=tips_toggle_value(turn_on=not overview.tips_enabled),
             ),
         ),
     ]

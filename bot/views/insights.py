@@ -20,8 +20,16 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.buttons import pair_value
 from bot.ids import Action
 from bot.services.insights import ProgramReport, Split
+from bot.services.outcomes import (
+    FIRST_MEETING_DAYS,
+    GOAL_DAYS,
+    STILL_MEETING_DAYS,
+    Median,
+    OutcomeReport,
+)
 from bot.views.common import context, mention, section
 
 MAX_AT_RISK = 20
@@ -179,7 +187,7 @@ def insights_blocks(report: ProgramReport, *, nudge_action_id: str) -> list[Bloc
                 + " · ".join(item.reasons),
                 block_id=f"insights_risk:{item.pair_id}",
                 accessory=ButtonElement(
-                    text="Nudge", action_id=nudge_action_id, value=str(item.pair_id)
+                    text="Nudge", action_id=nudge_action_id, value=pair_value(item.pair_id)
                 ),
             )
         )
@@ -200,10 +208,77 @@ def nudge_message(*, pair_id: int, mentor_id: str, mentee_id: str) -> tuple[str,
                 ButtonElement(
                     text="Schedule our next 3 meetings",
                     action_id=Action.OPEN_SCHEDULE,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                     style="primary",
                 )
             ],
         ),
     ]
     return text, blocks
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def median_text(figure: Median, minimum: int, horizon: int | None = None) -> str:
+    """``12.5 days (7 pairs)``, ``more than 30 days (7 pairs)``, or why it is hidden."""
+    if figure.days is None or figure.pairs is None:
+        return f"hidden (fewer than {minimum} pairs)"
+    if figure.days == float("inf"):
+        return f"more than {horizon} days ({figure.pairs} pairs)"
+    return f"{figure.days:g} days ({figure.pairs} pairs)"
+
+
+def pairs_split_text(figure: Split, minimum: int) -> str:
+    """Like ``split_text``, counted in pairs."""
+    if figure.people is None or figure.yes is None or figure.share is None:
+        return f"hidden (fewer than {minimum} pairs on one side)"
+    return f"{round(figure.share * 100)}% ({figure.yes} of {figure.people} pairs)"
+
+
+def outcome_lines(report: OutcomeReport) -> list[tuple[str, str]]:
+    """(label, value) for each whole-program outcome figure."""
+    k = report.minimum
+    goals = report.goals
+    lines = [
+        (
+            "Days from kickoff to first meeting (median)",
+            median_text(report.first_meeting, k, FIRST_MEETING_DAYS),
+        ),
+        ("Days between meetings (median)", median_text(report.gap, k)),
+        *(
+            (f"Still meeting at {days} days", pairs_split_text(report.still_meeting[days], k))
+            for days in STILL_MEETING_DAYS
+        ),
+        (
+            f"Goals set in the first {GOAL_DAYS} days",
+            f"hidden (fewer than {k} pairs)"
+            if goals.pairs_with_goals is None
+            else f"{goals.goals_set} goals by {goals.pairs_with_goals} pairs",
+        ),
+        (
+            "Pairs that marked a goal done",
+            pairs_split_text(goals.done, k)
+            + ("" if goals.goals_done is None else f" · {goals.goals_done} goals done"),
+        ),
+    ]
+    return lines
+
+
+def outcomes_blocks(report: OutcomeReport) -> list[Block]:
+    """Coordinators' outcome figures for App Home: pooled over the kickoff months whose
+    figures are complete, each resting on at least K pairs (``bot.services.outcomes``)."""
+    k = report.minimum
+    who = "pairs other than your own" if report.viewer else "pairs"
+    return [
+        SectionBlock(
+            block_id="insights_outcomes",
+            text=MarkdownTextObject(text="*Outcomes* (pairs grouped by the month they started)"),
+            fields=[_field(label, value) for label, value in outcome_lines(report)],
+        ),
+        context(
+            f"Each figure comes from at least {k} {who}; a share only with at least {k} "
+            "on each side. A month's pairs count once all of them have passed that mark, "
+            "so figures change at most once a week and never by one pair."
+        ),
+    ]

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 
+from bot.buttons import pair_value
 from bot.content import Content
 from bot.domain.commands import format_minute
 from bot.ids import Action
@@ -52,13 +53,13 @@ def invitation_blocks(
                 ButtonElement(
                     text="Accept",
                     action_id=Action.ACCEPT_INVITE,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                     style="primary",
                 ),
                 ButtonElement(
                     text="Decline",
                     action_id=Action.DECLINE_INVITE,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                 ),
             ],
         ),
@@ -92,7 +93,7 @@ def kickoff_blocks(
                 ButtonElement(
                     text="Schedule our next 3 meetings",
                     action_id=Action.OPEN_SCHEDULE,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                     style="primary",
                 )
             ]

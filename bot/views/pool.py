@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.buttons import proposal_line_value
 from bot.content import Topic
 from bot.domain.commands import format_minute
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX
@@ -163,7 +164,7 @@ def match_review_modal(proposal: ProposalView) -> View:
             options.append(
                 Option(
                     text=MarkdownTextObject(text=_pair_label(line)),
-                    value=str(line.index),
+                    value=proposal_line_value(line.index),
                     description=PlainTextObject(text=description),
                 )
             )

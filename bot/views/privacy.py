@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
+from bot.buttons import FORGET_CANCEL_VALUE, FORGET_VALUE
 from bot.ids import Action
 from bot.views.common import context, escape_mrkdwn, section
 
@@ -46,7 +47,7 @@ def forget_confirmation_blocks() -> list[Block]:
                 ButtonElement(
                     text="Delete my data",
                     action_id=Action.FORGET_CONFIRM,
-                    value="forget",
+                    value=FORGET_VALUE,
                     style="danger",
                     confirm=ConfirmObject(
                         title="Delete your data?",
@@ -58,7 +59,9 @@ def forget_confirmation_blocks() -> list[Block]:
                         deny="Keep it",
                     ),
                 ),
-                ButtonElement(text="Cancel", action_id=Action.FORGET_CANCEL, value="cancel"),
+                ButtonElement(
+                    text="Cancel", action_id=Action.FORGET_CANCEL, value=FORGET_CANCEL_VALUE
+                ),
             ],
         ),
     ]

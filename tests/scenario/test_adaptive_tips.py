@@ -140,8 +140,13 @@ class Journal:
         self.by_text |= {p.text: p.id for p in practices}
 
     def tick(self, now: datetime) -> None:
+        self.during(now, lambda: tick(self.h, now))
+
+    def during(self, now: datetime, action: Callable[[], object]) -> None:
+        """Log the tips that arrive while ``action`` runs: a pass, or a request after
+        which the sender delivers whatever is due (a tip included)."""
         before = {u: len(tip_messages(self.h, u)) for u in self.sent}
-        tick(self.h, now)
+        action()
         for user, log in self.sent.items():
             for message in tip_messages(self.h, user)[before[user] :]:
                 log.append((now, self.by_text[message["text"].removeprefix(TIP_PREFIX)]))
@@ -332,8 +337,9 @@ def test_a_new_role_joins_the_rotation_with_its_own_relationship_tips(
     assert len(log.ids(MENTOR)) == 12  # 15 working days, 3 of them missed
     # Dave asks Alice to be his mentee: her list becomes both lists.
     h.clock.set(day(21, 20))
-    h.slash(STRANGER, f"start <@{MENTOR}|alice> as mentor")
-    h.click(MENTOR, h.last_dm(MENTOR), Action.ACCEPT_INVITE)
+    log.during(h.clock.now, lambda: h.slash(STRANGER, f"start <@{MENTOR}|alice> as mentor"))
+    invitation = [m for m in h.slack.messages_in(MENTOR) if "invited you" in m["text"]][-1]
+    log.during(h.clock.now, lambda: h.click(MENTOR, invitation, Action.ACCEPT_INVITE))
     joined = len(log.sent[MENTOR])
     log.run(22, 56, skip=frozenset({30, 31}), late=frozenset({36}))
 

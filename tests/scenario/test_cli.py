@@ -48,6 +48,8 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL must be a SQLAlchemy URL"),
         ({"SLACK_API_URL": "slack.com"}, "SLACK_API_URL must be an http(s) URL"),
         ({"MENTOR_CONTENT_DIR": "/nonexistent"}, "MENTOR_CONTENT_DIR must be a folder"),
+        ({"MENTOR_LOG_FORMAT": "xml"}, "MENTOR_LOG_FORMAT must be 'plain' or 'json'"),
+        ({"MENTOR_METRICS_PORT": "http"}, "MENTOR_METRICS_PORT must be a TCP port"),
     ],
 )
 def test_bad_configuration_is_one_clear_line(tmp_path: Path, env: dict, expected: str) -> None:
@@ -116,6 +118,10 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         ["tick", "--help"],
         ["content", "check", "--help"],
         ["db", "upgrade", "--help"],
+        ["outbox", "--help"],
+        ["outbox", "list", "--help"],
+        ["outbox", "retry", "--help"],
+        ["outbox", "cancel", "--help"],
     ):
         result = run(args, {}, tmp_path)
         assert result.returncode == 0 and "usage:" in result.stdout, args
@@ -150,6 +156,11 @@ def test_serve_answers_health_and_slack_then_stops_on_sigterm(tmp_path: Path) ->
             driver.slash(MENTOR, f"start <@{MENTEE}|bob>")
             slack.wait_for("chat.postMessage", after=mark, timeout=10)
             assert driver.post("command=%2Fmentor", bad_signature=True).status == 401
+            metrics_url = f"http://127.0.0.1:{port}/metrics"
+            with urllib.request.urlopen(metrics_url, timeout=5) as response:
+                metrics = response.read().decode()
+            assert 'mentor_slack_requests_total{kind="slash_command",status="200"} 2.0' in metrics
+            assert 'mentor_slack_requests_total{kind="slash_command",status="401"} 1.0' in metrics
         finally:
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
@@ -233,3 +244,43 @@ def _retry_until_connected(send):  # type: ignore[no-untyped-def]
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
+
+
+def test_worker_serves_metrics_on_its_own_port(tmp_path: Path) -> None:
+    with SlackEmulator() as slack:
+        port = _free_port()
+        env = {
+            **BASE_ENV,
+            "SLACK_API_URL": slack.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/worker.db",
+            "MENTOR_METRICS_PORT": str(port),
+            "MENTOR_LOG_FORMAT": "json",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    url = f"http://127.0.0.1:{port}/metrics"
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        text = response.read().decode()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)  # waiting for the worker to bind its port
+            assert "mentor_database_up 1.0" in text
+            assert "# TYPE mentor_outbox_sends_total counter" in text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=15)
+        assert process.returncode == 0, output
+        lines = output.strip().splitlines()
+        assert lines and all(json.loads(line)["level"] for line in lines), output

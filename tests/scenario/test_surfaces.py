@@ -149,7 +149,9 @@ def test_a_refused_button_in_a_modal_updates_that_modal(harness: Harness) -> Non
     assert not [m for m in h.slack.messages_in(group) if "not part of" in all_text(m)]
 
 
-def test_a_failure_after_the_ack_in_home_is_still_told(harness: Harness) -> None:
+def test_a_slack_failure_after_the_ack_delays_the_announcement_and_loses_nothing(
+    harness: Harness,
+) -> None:
     h = harness
     group = pair_up(h)
     start = h.clock.now + timedelta(days=2)
@@ -157,16 +159,25 @@ def test_a_failure_after_the_ack_in_home_is_still_told(harness: Harness) -> None
     home = home_of(h, MENTEE)
     block = meeting_block(home)
     meeting_id = block["block_id"].split(":")[1]
-    # The cancellation is saved; announcing it in the pair's DM fails for good.
-    h.slack.inject("chat.postMessage", error="channel_not_found", times=5)
+    # The cancellation is saved with its announcement in one transaction; Slack then
+    # fails the announcement.
+    h.slack.inject("chat.postMessage", error="internal_error", times=5)
     response = h.driver.click_in_view(
         MENTEE, home, f"{Action.MOVE_MEETING}:{meeting_id}", value=f"cancel:{meeting_id}"
     )
     h.app.drain()
     h.slack.clear_faults()
     assert response.status == 200
-    notice = all_text(h.slack.home_view(MENTEE)["blocks"][:3])
-    assert ":warning:" in notice and "went wrong" in notice, notice
+    assert f"<!date^{int(start.timestamp())}^" not in all_text(h.slack.home_view(MENTEE))
+    with h.db.session() as s:
+        waiting = s.scalars(
+            select(ScheduledMessage).where(ScheduledMessage.kind == "meeting_changed")
+        ).one()
+        assert (waiting.status, waiting.attempts) == ("pending", 1)
+    # Retried by the sender once its backoff is over: it arrives, once.
+    h.tick(h.clock.now + timedelta(minutes=2))
+    announced = [m for m in h.slack.messages_in(group) if "cancelled the meeting" in m["text"]]
+    assert len(announced) == 1
 
 
 def test_a_coordinator_check_that_needs_slack_happens_after_the_ack(harness: Harness) -> None:

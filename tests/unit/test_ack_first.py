@@ -54,7 +54,7 @@ def test_a_failed_request_still_releases_its_work() -> None:
 
 def test_paused_work_waits_and_first_goes_first() -> None:
     async def scenario() -> None:
-        background = Background(concurrency=1, while_busy=1)
+        background = Background(concurrency=1)
         order: list[str] = []
 
         async def work(name: str) -> None:

@@ -558,3 +558,105 @@ def test_tip_order_tags_are_true_or_false(folder):
     line = line_of(path, "after_low_rating: often")
     problem = "mentor_practices[2].after_low_rating: expected true or false"
     assert_one_problem(folder, "practices.yml", line, problem)
+
+
+# --- Coaching that adapts: goals, parked questions, care, calendar ----------------------
+
+ADAPTIVE_KEYS = (
+    "goals_modal_title",
+    "goals_card_goal",
+    "prep_goals",
+    "prep_parked_questions",
+    "care_nudge_missed",
+    "checkin_prompt",
+    "exit_partner_notice",
+    "calendar_added",
+)
+
+
+@pytest.mark.parametrize("key", ADAPTIVE_KEYS)
+def test_adaptive_coaching_copy_is_bundled(content, key):
+    assert key in content.messages
+
+
+def test_unknown_placeholder_in_a_goal_message(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "{status} *{number}. {what}*", "{status} *{number}. {goal}*")
+    line = line_of(path, "goals_card_goal:")
+    assert_one_problem(
+        folder,
+        "messages.yml",
+        line,
+        "goals_card_goal: unknown placeholder {goal}; this message accepts {by_when}, "
+        "{number}, {status}, {what}",
+    )
+
+
+def test_the_partner_notice_takes_no_reason(folder):
+    # The partner is told kindly that the pairing ended, never why: no {reason} exists.
+    path = folder / "messages.yml"
+    replace_once(path, "always click, and it's nobody's fault.", "always click ({reason}).")
+    line = line_of(path, "exit_partner_notice:")
+    assert_one_problem(folder, "messages.yml", line, "unknown placeholder {reason}")
+
+
+def test_missing_adaptive_message_key(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "question_parked: >-", "question_parkd: >-")
+    first = line_of(path, "invite_text:")
+    problems = problems_of(folder)
+    assert f"{path}:{first}: missing required key 'question_parked'" in problems
+    assert any(
+        p.startswith(f"{path}:{line_of(path, 'question_parkd:')}: unknown key") for p in problems
+    )
+
+
+def test_a_modal_title_over_slacks_limit_is_refused(folder):
+    path = folder / "messages.yml"
+    replace_once(path, "goals_modal_title: Set our goals", "goals_modal_title: " + "G" * 25)
+    line = line_of(path, "goals_modal_title:")
+    assert_one_problem(
+        folder,
+        "messages.yml",
+        line,
+        "is 25 characters long; Slack shows at most 24 in a modal title",
+    )
+
+
+def test_a_button_over_slacks_limit_is_refused(folder):
+    path = folder / "messages.yml"
+    replace_once(
+        path,
+        "care_schedule_button: Schedule our next meetings",
+        "care_schedule_button: " + "b" * 76,
+    )
+    line = line_of(path, "care_schedule_button:")
+    assert_one_problem(folder, "messages.yml", line, "at most 75 in a button")
+
+
+def test_content_check_reports_adaptive_problems_with_file_and_line(folder):
+    import subprocess
+    import sys
+
+    path = folder / "messages.yml"
+    replace_once(path, "{count} more", "{total} more")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    line = line_of(path, "prep_parked_more:")
+    assert (
+        f"{path}:{line}: prep_parked_more: unknown placeholder {{total}}"
+        in result.stdout + result.stderr
+    )
+
+
+def test_every_length_limited_message_exists_and_fits(content):
+    from bot.content import MESSAGE_LIMITS
+
+    for key, (limit, _) in MESSAGE_LIMITS.items():
+        assert key in MESSAGE_PLACEHOLDERS and not MESSAGE_PLACEHOLDERS[key], key
+        assert len(content.message(key)) <= limit, key

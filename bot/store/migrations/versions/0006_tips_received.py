@@ -1,7 +1,7 @@
 """tips received: each person's daily tips, per practice, as actually sent
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 10:00:00.000000
 
 * ``tips_received``: one row per person and practice they were sent as a daily tip
@@ -19,7 +19,7 @@ from alembic import op
 import bot.store.models  # noqa: F401 - UTCDateTime in column types
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

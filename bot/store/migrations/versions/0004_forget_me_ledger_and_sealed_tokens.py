@@ -1,6 +1,6 @@
 """forget-me ledger, sealed tokens
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 10:00:00.000000
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import bot.store.models  # noqa: F401 - UTCDateTime in column types
 
-revision = "0005"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

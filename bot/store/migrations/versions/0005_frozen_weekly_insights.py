@@ -1,15 +1,13 @@
 """frozen weekly insights: coordinators' figures as snapshots of closed weeks
 
-Revision ID: 0004
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 12:00:00.000000
 
 * ``insight_weeks``: one row per workspace and closed week (Monday–Sunday UTC),
   written the first time a figure of that week is shown; its figures never change.
 * ``insight_people``: each person's part in a frozen week, as yes/no per question,
   so that a coordinator's own answers can be left out of what they see.
-
-(Numbered 0004 but applied after 0005, which was written first.)
 """
 
 import sqlalchemy as sa
@@ -17,8 +15,8 @@ from alembic import op
 
 import bot.store.models  # noqa: F401 - UTCDateTime in column types
 
-revision = "0004"
-down_revision = "0005"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

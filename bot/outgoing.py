@@ -1,0 +1,304 @@
+"""Every kind of message the bot sends, and how a use case asks for one.
+
+A service never calls Slack: it writes what it changed and, in the same
+transaction, one outbox row per message that change causes (``outbox.plan``).
+The sender delivers the rows (``bot.scheduling.delivery``), building each
+message from its row's payload at send time (``bot.scheduling.render``). This
+module holds the kinds and one small constructor per kind, so that the payload a
+service writes and the payload the renderer reads are defined side by side.
+
+Recipients: a user ID is that person's DM with the bot; ``pair:<id>`` is the
+pair's group DM, which exists only once the pair's kickoff has been delivered
+(``conversations.open``). Rows for a group DM wait for it; the sender resolves
+the channel at send time, so no row ever falls back to someone's DM.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.store.outbox import PlannedMessage
+
+# ---------------------------------------------------------------- kinds
+# Planned ahead by the scheduler or by a use case, due later.
+TIP = "tip"
+PREP_MENTEE = "prep_mentee"
+PREP_MENTOR = "prep_mentor"
+FEEDBACK = "feedback"
+CLOSING_POLL = "closing_poll"
+SCHEDULE_ASK = "schedule_ask"
+MATCH_NOTICE = "match_notice"
+MATCH_UNMATCHED = "match_unmatched"
+SLACK_DELETE = "slack_delete"  # forget-me: one of the bot's messages deleted in Slack
+# Caused by what someone just did, due at once.
+INVITATION = "invitation"  # checks the invitee (users.info), then DMs them Accept / Decline
+INVITATION_CLOSED = "invitation_closed"  # chat.update: the invitation shows the answer
+INVITE_ANSWERED = "invite_answered"  # the inviter hears the answer
+KICKOFF = "kickoff"  # conversations.open of the pair's group DM, then its first message
+SCHEDULE_CONFIRMED = "schedule_confirmed"
+MEETING_CHANGED = "meeting_changed"
+PREP_SHARED = "prep_shared"  # the mentee's prep notes, to the mentor
+PARTNER_FEEDBACK = "partner_feedback"  # "your partner gave feedback": never the answer
+RESCHEDULE_PROMPT = "reschedule_prompt"
+POLL_UPDATE = "poll_update"  # chat.update: the poll shows what was chosen
+TIP_UPDATE = "tip_update"  # chat.update: the tip shows the vote
+PAIR_ENDED = "pair_ended"
+NUDGE = "nudge"
+JOIN_CONFIRMED = "join_confirmed"  # also refreshes the person's time zone (users.info)
+MY_DATA = "my_data"
+MY_DATA_FILE = "my_data_file"
+WEEKLY_CHART = "weekly_chart"  # a coordinator's PNG, shared in their DM
+NOTICE = "notice"  # a plain DM
+RESPOND = "respond"  # an ephemeral answer through a stored response_url (30 minutes)
+VIEW_UPDATE = "view_update"  # views.update of a modal still open (its view id)
+AS_COORDINATOR = "as_coordinator"  # a coordinator's request, checked with users.info first
+
+# Kinds whose delivery is retried until it succeeds: a pair without its group DM
+# is not finished, so its kickoff never fails for good on Slack's transient errors.
+RETRY_UNTIL_DONE = frozenset({KICKOFF})
+# Kinds that carry a person's own words to someone else: forget-me deletes the row,
+# not just the person's ID in it. The value is the payload field naming the author.
+WORDS_OF = {PREP_SHARED: "mentee_id"}
+
+PAIR_PREFIX = "pair:"
+
+
+def pair_recipient(pair_id: int) -> str:
+    """The recipient of a message to the pair's group DM."""
+    return f"{PAIR_PREFIX}{pair_id}"
+
+
+def group_pair_id(recipient: str) -> int | None:
+    """The pair whose group DM ``recipient`` names; None for a person's DM."""
+    if not recipient.startswith(PAIR_PREFIX):
+        return None
+    number = recipient[len(PAIR_PREFIX) :]
+    return int(number) if number.isdigit() else None
+
+
+def _once() -> str:
+    """A key part for a message that is sent each time it is asked for: it names no one."""
+    return uuid.uuid4().hex
+
+
+def _row(
+    kind: str,
+    *,
+    team_id: str,
+    recipient: str,
+    now: datetime,
+    key: str | None = None,
+    pair_id: int | None = None,
+    meeting_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> PlannedMessage:
+    return PlannedMessage(
+        team_id=team_id,
+        key=f"{kind}:{key or _once()}",
+        kind=kind,
+        recipient=recipient,
+        due_at=now,
+        pair_id=pair_id,
+        meeting_id=meeting_id,
+        payload=payload or {},
+    )
+
+
+# ---------------------------------------------------------------- pairing
+
+
+def invitation(
+    *,
+    team_id: str,
+    pair_id: int,
+    inviter_id: str,
+    invitee_id: str,
+    inviter_role: str,
+    now: datetime,
+    response_url: str | None = None,
+    tell: str | None = None,
+    look_up: Sequence[str] = (),
+) -> PlannedMessage:
+    """The invitee's DM with Accept / Decline. Its delivery first asks Slack about the
+    invitee (and anyone in ``look_up``, for their time zone); an invitee who cannot be
+    invited withdraws the pair, and ``tell`` (the inviter, or the coordinator who
+    approved a match) hears why: on ``response_url`` while it is valid, else by DM."""
+    payload: dict[str, Any] = {
+        "pair_id": pair_id,
+        "inviter_id": inviter_id,
+        "invitee_id": invitee_id,
+        "inviter_role": inviter_role,
+        "tell": tell or inviter_id,
+        "look_up": sorted(set(look_up)),
+    }
+    if response_url:
+        payload["response_url"] = response_url
+    return _row(
+        INVITATION,
+        team_id=team_id,
+        recipient=invitee_id,
+        now=now,
+        key=str(pair_id),
+        pair_id=pair_id,
+        payload=payload,
+    )
+
+
+def invitation_closed(
+    *, team_id: str, pair_id: int, invitee_id: str, inviter_id: str, accepted: bool, now: datetime
+) -> PlannedMessage:
+    return _row(
+        INVITATION_CLOSED,
+        team_id=team_id,
+        recipient=invitee_id,
+        now=now,
+        key=str(pair_id),
+        pair_id=pair_id,
+        payload={"pair_id": pair_id, "inviter_id": inviter_id, "accepted": accepted},
+    )
+
+
+def invite_answered(
+    *, team_id: str, pair_id: int, inviter_id: str, invitee_id: str, accepted: bool, now: datetime
+) -> PlannedMessage:
+    return _row(
+        INVITE_ANSWERED,
+        team_id=team_id,
+        recipient=inviter_id,
+        now=now,
+        key=str(pair_id),
+        pair_id=pair_id,
+        payload={"invitee_id": invitee_id, "accepted": accepted},
+    )
+
+
+def kickoff(
+    *, team_id: str, pair_id: int, mentor_id: str, mentee_id: str, now: datetime
+) -> PlannedMessage:
+    return _row(
+        KICKOFF,
+        team_id=team_id,
+        recipient=pair_recipient(pair_id),
+        now=now,
+        key=str(pair_id),
+        pair_id=pair_id,
+        payload={"pair_id": pair_id, "mentor_id": mentor_id, "mentee_id": mentee_id},
+    )
+
+
+def to_group(
+    kind: str,
+    *,
+    team_id: str,
+    pair_id: int,
+    now: datetime,
+    payload: dict[str, Any],
+    meeting_id: int | None = None,
+) -> PlannedMessage:
+    """A message in the pair's group DM (sent once the kickoff has opened it)."""
+    return _row(
+        kind,
+        team_id=team_id,
+        recipient=pair_recipient(pair_id),
+        now=now,
+        pair_id=pair_id,
+        meeting_id=meeting_id,
+        payload={"pair_id": pair_id, **payload},
+    )
+
+
+def to_person(
+    kind: str,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    payload: dict[str, Any],
+    pair_id: int | None = None,
+    meeting_id: int | None = None,
+) -> PlannedMessage:
+    """A message in one person's DM with the bot."""
+    return _row(
+        kind,
+        team_id=team_id,
+        recipient=user_id,
+        now=now,
+        pair_id=pair_id,
+        meeting_id=meeting_id,
+        payload=payload,
+    )
+
+
+def notice(*, team_id: str, user_id: str, text: str, now: datetime) -> PlannedMessage:
+    return to_person(NOTICE, team_id=team_id, user_id=user_id, now=now, payload={"text": text})
+
+
+def respond(
+    *,
+    team_id: str,
+    user_id: str,
+    response_url: str,
+    now: datetime,
+    text: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+    delete_original: bool = False,
+    replace_original: bool = False,
+    dm_fallback: bool = True,
+) -> PlannedMessage:
+    """An ephemeral answer on the request's response_url; once Slack has it (or the URL
+    has expired) the row is deleted: ephemeral messages leave nothing to keep. When the
+    URL no longer works and ``dm_fallback``, the text comes as a DM instead."""
+    body: dict[str, Any] = {}
+    if delete_original:
+        body["delete_original"] = True
+    else:
+        body.update(response_type="ephemeral", replace_original=replace_original)
+        if text is not None:
+            body["text"] = text
+        if blocks is not None:
+            body["blocks"] = blocks
+    return to_person(
+        RESPOND,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        payload={"url": response_url, "body": body, "dm_fallback": dm_fallback and bool(text)},
+    )
+
+
+def view_update(
+    *, team_id: str, user_id: str, view_id: str, title: str, text: str, now: datetime
+) -> PlannedMessage:
+    return to_person(
+        VIEW_UPDATE,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        payload={"view_id": view_id, "title": title, "text": text},
+    )
+
+
+def as_coordinator(
+    request: str,
+    *,
+    team_id: str,
+    by: str,
+    listed: bool,
+    now: datetime,
+    args: dict[str, Any],
+    response_url: str | None = None,
+    view_id: str | None = None,
+) -> PlannedMessage:
+    """A request only a coordinator may make. Whether ``by`` coordinates this workspace
+    only Slack knows (users.info: admin or owner, member of this team), so the request
+    is written now and checked at delivery; its effect happens in that delivery's
+    settle step, and a refusal is told where the person asked."""
+    payload: dict[str, Any] = {"request": request, "by": by, "listed": listed, "args": args}
+    if response_url:
+        payload["response_url"] = response_url
+    if view_id:
+        payload["view_id"] = view_id
+    return to_person(AS_COORDINATOR, team_id=team_id, user_id=by, now=now, payload=payload)

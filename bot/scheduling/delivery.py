@@ -1,0 +1,520 @@
+"""Delivering one claimed outbox row: the Slack calls its kind needs, then its settle step.
+
+Most kinds are one ``chat.postMessage`` of what ``render`` builds from the row's
+payload, and the engine marks the row sent. The others are here, each in two
+parts: the Slack calls (made with the row claimed and nothing held open in the
+database), and a settle step that records what Slack answered and marks the row,
+in one transaction. A settle step first marks the row it holds: if the lease was
+lost meanwhile (another worker took the row over), it changes nothing else, so
+a row's effect is applied at most once even when its message went twice.
+
+- ``invitation``: ``users.info`` on the invitee (and on anyone whose time zone is
+  stale); someone Slack does not know, a bot or a deactivated account is not
+  invited: the pair is withdrawn and the person who asked is told why. Otherwise
+  the DM with Accept / Decline; the settle step records where it is, the people's
+  time zones, and plans the inviter's confirmation.
+- ``kickoff``: ``conversations.open`` with both members, then the first message;
+  the settle step records the group DM on the pair. It is retried until it exists.
+- Rows to ``pair:<id>`` (the group DM) wait for the kickoff, then go to its channel.
+- ``invitation_closed``, ``poll_update``, ``tip_update``: ``chat.update`` in place.
+- ``respond``: a stored response_url (ephemeral), with a DM when it has expired.
+- ``as_coordinator``: ``users.info`` on the person asking; the request is carried
+  out in the settle step, or refused where they asked.
+- ``join_confirmed``: ``users.info`` for the person's time zone, then the DM.
+- ``my_data`` / ``my_data_file``: the export's message, then its file.
+- ``weekly_chart``: a coordinator's PNG, shared in their DM (``conversations.open``).
+- ``view_update``: ``views.update`` of a modal still open.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import outgoing
+from bot.content import Content
+from bot.domain.errors import UserError
+from bot.domain.permissions import is_coordinator
+from bot.scheduling.render import notice_modal, render
+from bot.scheduling.sender import DeliveryError, Posted, SlackSender
+from bot.services import coordinators, pairing
+from bot.slackapi import user_from_info
+from bot.store import outbox, posted, repo
+from bot.store.db import Database
+from bot.store.outbox import ClaimedMessage
+from bot.views.common import mention, section
+from bot.views.privacy import MY_DATA_FILENAME, my_data_file, my_data_fits
+
+logger = logging.getLogger(__name__)
+
+Settle = Callable[[Session], Any]
+
+# A group DM message waits this long past its pair's kickoff before it looks again.
+GROUP_WAIT = timedelta(seconds=5)
+# chat.update / views.update answers that mean there is nothing left to update.
+GONE = frozenset(
+    {
+        "message_not_found",
+        "cant_update_message",
+        "channel_not_found",
+        "edit_window_closed",
+        "not_found",
+        "view_not_found",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a delivery did: ``outcome`` for the pass's report; ``posted`` for a plain
+    message, which the engine marks sent; or ``settle``, which marks the row itself."""
+
+    outcome: str
+    posted: Posted | None = None
+    settle: Settle | None = None
+
+
+class Delivery:
+    def __init__(self, db: Database, sender: SlackSender, content: Content, *, worker: str) -> None:
+        self.db = db
+        self.sender = sender
+        self.content = content
+        self.worker = worker
+        self._steps: dict[str, Callable[[ClaimedMessage, datetime], Done]] = {
+            outgoing.INVITATION: self._invitation,
+            outgoing.KICKOFF: self._kickoff,
+            outgoing.INVITATION_CLOSED: self._invitation_closed,
+            outgoing.POLL_UPDATE: self._update_in_place,
+            outgoing.TIP_UPDATE: self._update_in_place,
+            outgoing.RESPOND: self._respond,
+            outgoing.AS_COORDINATOR: self._as_coordinator,
+            outgoing.JOIN_CONFIRMED: self._join_confirmed,
+            outgoing.MY_DATA: self._my_data,
+            outgoing.MY_DATA_FILE: self._my_data_file,
+            outgoing.WEEKLY_CHART: self._weekly_chart,
+            outgoing.VIEW_UPDATE: self._view_update,
+        }
+
+    def send(self, message: ClaimedMessage, now: datetime) -> Done:
+        step = self._steps.get(message.kind)
+        if step is not None:
+            return step(message, now)
+        return self._post(message, now)
+
+    # ------------------------------------------------------------ plain messages
+
+    def _post(self, message: ClaimedMessage, now: datetime) -> Done:
+        channel = message.recipient
+        pair_id = outgoing.group_pair_id(channel)
+        if pair_id is not None:
+            group = self.db.call(repo.pair_channel, team_id=message.team_id, pair_id=pair_id)
+            if group is None:
+                return self._wait_for_group(message, pair_id, now)
+            channel = group
+        out = render(self.content, message)
+        posted_ = self.sender.post(
+            message.team_id, channel, text=out.text, blocks=[b.to_dict() for b in out.blocks]
+        )
+        return Done("sent", posted=posted_)
+
+    def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
+        """The pair's group DM does not exist yet: wait for its kickoff, or, when there is
+        none to wait for (the pair ended first, or Slack refused it for good), skip."""
+        kickoff_at = self.db.call(outbox.wait_for_kickoff, pair_id=pair_id)
+        if kickoff_at is None:
+            return self._skip(message, "the pair has no group DM")
+        due = max(kickoff_at, now) + GROUP_WAIT
+        return Done(
+            "waiting",
+            settle=lambda s: outbox.defer(
+                s,
+                message_id=message.id,
+                worker=self.worker,
+                due_at=due,
+                reason="waiting for the pair's group DM",
+            ),
+        )
+
+    def _skip(self, message: ClaimedMessage, reason: str) -> Done:
+        return Done(
+            "skipped",
+            settle=lambda s: outbox.mark_skipped(
+                s, message_id=message.id, worker=self.worker, reason=reason
+            ),
+        )
+
+    def _discard(self, outcome: str, message: ClaimedMessage) -> Done:
+        return Done(
+            outcome,
+            settle=lambda s: outbox.discard(s, message_id=message.id, worker=self.worker),
+        )
+
+    def _blocks(self, message: ClaimedMessage) -> tuple[str, list[dict[str, Any]]]:
+        out = render(self.content, message)
+        return out.text, [b.to_dict() for b in out.blocks]
+
+    # ------------------------------------------------------------ pairing
+
+    def _invitation(self, message: ClaimedMessage, now: datetime) -> Done:
+        p, team = message.payload, message.team_id
+        pair_id, inviter, invitee = p["pair_id"], p["inviter_id"], p["invitee_id"]
+        if not self.db.call(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
+            return self._skip(message, "the invitation was answered or withdrawn")
+        people: dict[str, tuple[str, str]] = {}
+        refusal = None
+        for user_id in p.get("look_up") or [invitee]:
+            try:
+                user = user_from_info(user_id, self.sender.user_info(team, user_id))
+            except DeliveryError as error:
+                if error.outcome != "person" or user_id != invitee:
+                    raise
+                refusal = pairing.unknown_invitee(invitee)
+                break
+            people[user_id] = (user.tz, user.name)
+            if user_id == invitee:
+                try:
+                    pairing.check_invitee(
+                        inviter_id=inviter,
+                        invitee=pairing.Invitee(
+                            user_id=invitee,
+                            name=user.name,
+                            tz=user.tz,
+                            is_bot=user.is_bot,
+                            deleted=user.deleted,
+                        ),
+                    )
+                except UserError as error:
+                    refusal = str(error)
+                    break
+        if refusal is None:
+            text, blocks = self._blocks(message)
+            try:
+                sent = self.sender.post(team, invitee, text=text, blocks=blocks)
+            except DeliveryError as error:
+                if error.outcome != "person":
+                    raise
+                refusal = (
+                    f"I couldn't send {mention(invitee)} a direct message ({error.error}), "
+                    "so the invitation was withdrawn."
+                )
+        if refusal is not None:
+            self._tell(team, p.get("tell") or inviter, refusal, url=p.get("response_url"))
+
+            def withdraw(session: Session) -> None:
+                if outbox.discard(session, message_id=message.id, worker=self.worker):
+                    pairing.withdraw_invitation(session, team_id=team, pair_id=pair_id)
+
+            return Done("refused", settle=withdraw)
+        confirmation = None
+        if p.get("response_url"):
+            invitee_role = "mentor" if p.get("inviter_role") == "mentee" else "mentee"
+            text = self.content.message(
+                "invite_sent", invitee=mention(invitee), invitee_role=invitee_role
+            )
+            confirmation = (inviter, p["response_url"], text)
+
+        def delivered(session: Session) -> None:
+            if outbox.mark_sent(
+                session,
+                message_id=message.id,
+                worker=self.worker,
+                now=now,
+                channel_id=sent.channel,
+                ts=sent.ts,
+            ):
+                pairing.invitation_delivered(
+                    session,
+                    team_id=team,
+                    pair_id=pair_id,
+                    channel_id=sent.channel,
+                    ts=sent.ts,
+                    zones=people,
+                    confirmation=confirmation,
+                    now=now,
+                )
+
+        return Done("sent", settle=delivered)
+
+    def _kickoff(self, message: ClaimedMessage, now: datetime) -> Done:
+        p, team = message.payload, message.team_id
+        if not self.db.call(pairing.kickoff_wanted, team_id=team, pair_id=p["pair_id"]):
+            return self._skip(message, "the pair is no longer active")
+        try:
+            channel = self.sender.open_conversation(team, [p["mentor_id"], p["mentee_id"]])
+        except DeliveryError as error:
+            if error.outcome == "person":  # a member Slack no longer knows: never, not later
+                raise DeliveryError("permanent", error.error) from None
+            raise
+        text, blocks = self._blocks(message)
+        sent = self.sender.post(team, channel, text=text, blocks=blocks)
+
+        def opened(session: Session) -> None:
+            if outbox.mark_sent(
+                session,
+                message_id=message.id,
+                worker=self.worker,
+                now=now,
+                channel_id=sent.channel,
+                ts=sent.ts,
+            ):
+                pairing.kickoff_delivered(
+                    session, team_id=team, pair_id=p["pair_id"], channel_id=sent.channel
+                )
+
+        return Done("sent", settle=opened)
+
+    def _invitation_closed(self, message: ClaimedMessage, now: datetime) -> Done:
+        where = self.db.call(
+            pairing.invitation_message, team_id=message.team_id, pair_id=message.payload["pair_id"]
+        )
+        if where is None:
+            return self._skip(message, "the invitation was never delivered")
+        return self._update(message, now, *where)
+
+    # ------------------------------------------------------------ in place
+
+    def _update_in_place(self, message: ClaimedMessage, now: datetime) -> Done:
+        return self._update(message, now, message.payload["channel"], message.payload["ts"])
+
+    def _update(self, message: ClaimedMessage, now: datetime, channel: str, ts: str) -> Done:
+        try:
+            text, blocks = self._blocks(message)
+        except KeyError:  # a tip whose practice was removed from content since
+            return self._skip(message, "nothing to show any more")
+        try:
+            self.sender.update(message.team_id, channel, ts, text=text, blocks=blocks)
+        except DeliveryError as error:
+            if error.error in GONE:
+                return self._skip(message, error.error)
+            raise
+        return Done(
+            "sent",
+            settle=lambda s: outbox.mark_sent(
+                s, message_id=message.id, worker=self.worker, now=now, channel_id=channel, ts=ts
+            ),
+        )
+
+    # ------------------------------------------------------------ answers
+
+    def _respond(self, message: ClaimedMessage, now: datetime) -> Done:
+        p = message.payload
+        body = dict(p.get("body") or {})
+        try:
+            try:
+                self.sender.respond(p["url"], body)
+            except DeliveryError as error:
+                if not (body.get("replace_original") and "message_not_found" in error.error):
+                    raise
+                # The question it answers is gone: the answer comes as a message of its own.
+                self.sender.respond(p["url"], {**body, "replace_original": False})
+        except DeliveryError as error:
+            if error.outcome != "permanent":
+                raise
+            text = body.get("text")
+            if not (p.get("dm_fallback") and text):
+                return self._discard("skipped", message)
+            logger.info("a response_url no longer answers (%s): sent as a DM", error.error)
+            self.sender.post(
+                message.team_id, message.recipient, text=text, blocks=[section(text).to_dict()]
+            )
+        # Ephemeral: nothing in Slack to keep track of, and the URL is a credential.
+        return self._discard("sent", message)
+
+    def _tell(
+        self,
+        team_id: str,
+        user_id: str,
+        text: str,
+        *,
+        url: str | None = None,
+        view_id: str | None = None,
+        title: str = "Mentor Bot",
+    ) -> None:
+        """A refusal, where the person asked: on the response_url while it works, in the
+        modal they are looking at, or else as a DM."""
+        if url:
+            try:
+                self.sender.respond(
+                    url, {"text": text, "response_type": "ephemeral", "replace_original": False}
+                )
+                return
+            except DeliveryError as error:
+                if error.outcome != "permanent":
+                    raise
+        if view_id:
+            try:
+                self.sender.update_view(team_id, view_id, notice_modal(title, text))
+                return
+            except DeliveryError as error:
+                if error.outcome == "workspace":
+                    raise
+        self.sender.post(team_id, user_id, text=text, blocks=[section(text).to_dict()])
+
+    def _as_coordinator(self, message: ClaimedMessage, now: datetime) -> Done:
+        p, team = message.payload, message.team_id
+        by = p["by"]
+        try:
+            user = user_from_info(by, self.sender.user_info(team, by))
+        except DeliveryError as error:
+            if error.outcome != "person":
+                raise
+            user = None  # not a member of this workspace
+        allowed = user is not None and is_coordinator(
+            by,
+            admins=frozenset({by}) if p.get("listed") else frozenset(),
+            slack_admin=user.is_admin,
+            member=user.member_of(team),
+        )
+        if not allowed:
+            self._tell(
+                team,
+                by,
+                coordinators.refusal(p["request"]),
+                url=p.get("response_url"),
+                view_id=p.get("view_id"),
+                title=coordinators.MATCHES_TITLE,
+            )
+            return self._discard("refused", message)
+
+        def carried_out(session: Session) -> None:
+            if outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+                coordinators.carry_out(session, team_id=team, payload=p, now=now)
+
+        return Done("sent", settle=carried_out)
+
+    # ------------------------------------------------------------ the pool, my data
+
+    def _join_confirmed(self, message: ClaimedMessage, now: datetime) -> Done:
+        team, user_id = message.team_id, message.recipient
+        zone = None
+        try:
+            zone = user_from_info(user_id, self.sender.user_info(team, user_id)).tz
+        except DeliveryError as error:
+            if error.outcome == "workspace":
+                raise
+            logger.info("time zone of a new pool member not read: %s", error.error)
+        text, blocks = self._blocks(message)
+        sent = self.sender.post(team, user_id, text=text, blocks=blocks)
+
+        def joined(session: Session) -> None:
+            if (
+                outbox.mark_sent(
+                    session,
+                    message_id=message.id,
+                    worker=self.worker,
+                    now=now,
+                    channel_id=sent.channel,
+                    ts=sent.ts,
+                )
+                and zone
+            ):
+                repo.ensure_person(session, team_id=team, user_id=user_id, tz=zone, checked_at=now)
+
+        return Done("sent", settle=joined)
+
+    def _my_data(self, message: ClaimedMessage, now: datetime) -> Done:
+        team, user_id = message.team_id, message.recipient
+        data = message.payload.get("data") or {}
+        text, blocks = self._blocks(message)
+        sent = self.sender.post(team, user_id, text=text, blocks=blocks)
+
+        def exported(session: Session) -> None:
+            if not outbox.mark_sent(
+                session,
+                message_id=message.id,
+                worker=self.worker,
+                now=now,
+                channel_id=sent.channel,
+                ts=sent.ts,
+            ):
+                return
+            outbox.forget_payload(session, message_id=message.id)
+            posted.keep(
+                session,
+                team_id=team,
+                kind=posted.MY_DATA,
+                channel_id=sent.channel,
+                ts=sent.ts,
+                user_id=user_id,
+                now=now,
+            )
+            if not my_data_fits(data):
+                outbox.plan(
+                    session,
+                    [
+                        outgoing.to_person(
+                            outgoing.MY_DATA_FILE,
+                            team_id=team,
+                            user_id=user_id,
+                            now=now,
+                            payload={"channel": sent.channel, "data": data},
+                        )
+                    ],
+                    now=now,
+                )
+
+        return Done("sent", settle=exported)
+
+    def _my_data_file(self, message: ClaimedMessage, now: datetime) -> Done:
+        team, user_id = message.team_id, message.recipient
+        channel = message.payload["channel"]
+        files = self.sender.upload(
+            team,
+            channel,
+            content=my_data_file(message.payload.get("data") or {}),
+            filename=MY_DATA_FILENAME,
+            title="Your data in Mentor Bot (JSON)",
+        )
+
+        def shared(session: Session) -> None:
+            if not outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+                return
+            outbox.forget_payload(session, message_id=message.id)
+            for file_id in files:
+                posted.keep(
+                    session,
+                    team_id=team,
+                    kind=posted.MY_DATA_FILE,
+                    channel_id=channel,
+                    file_id=file_id,
+                    user_id=user_id,
+                    now=now,
+                )
+
+        return Done("sent", settle=shared)
+
+    def _weekly_chart(self, message: ClaimedMessage, now: datetime) -> Done:
+        # Files are shared into a conversation ID; the bot's DM with the person is one.
+        channel = self.sender.open_conversation(message.team_id, [message.recipient])
+        self.sender.upload(
+            message.team_id,
+            channel,
+            content=base64.b64decode(message.payload["png"]),
+            filename="mentor-bot-weekly.png",
+            title="People who gave feedback, per week",
+            comment=message.payload.get("comment"),
+        )
+
+        def shared(session: Session) -> None:
+            if outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+                outbox.forget_payload(session, message_id=message.id)
+
+        return Done("sent", settle=shared)
+
+    def _view_update(self, message: ClaimedMessage, now: datetime) -> Done:
+        p = message.payload
+        try:
+            self.sender.update_view(
+                message.team_id, p["view_id"], notice_modal(p.get("title") or "", p["text"])
+            )
+        except DeliveryError as error:
+            if error.outcome == "workspace":
+                raise
+            return self._discard("skipped", message)  # the modal was closed meanwhile
+        return self._discard("sent", message)

@@ -1,0 +1,160 @@
+"""What only a coordinator may do, when only Slack can tell who coordinates.
+
+Exclusions, approving matches, nudging a pair and the weekly chart. A
+coordinator is listed in ``MENTOR_ADMINS`` or is a Slack admin or owner, and
+either way a member of the workspace (``bot.domain.permissions.is_coordinator``).
+Membership and admin rights come from ``users.info``, a Slack call that may not
+happen before the ack. So the request is one outbox row (``as_coordinator``),
+written with the ack; its delivery asks Slack, and then either carries the
+request out in its settle step (``carry_out``: one transaction with the
+messages it causes) or tells the person no, where they asked.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import outgoing
+from bot.domain.errors import UserError
+from bot.reporting import chart_comment, weekly_chart_png
+from bot.services import matching, pool
+from bot.services.insights import program_report
+from bot.store import outbox, repo
+from bot.store.outbox import PlannedMessage
+
+EXCLUDE, NUDGE, APPROVE, CHART = "exclude", "nudge", "approve", "chart"
+
+REFUSALS = {
+    EXCLUDE: "Only program coordinators can set matching exclusions.",
+    NUDGE: "Only program coordinators can nudge pairs.",
+    APPROVE: "Only program coordinators can approve matches.",
+    CHART: "Only program coordinators can see the program's charts.",
+}
+MATCHES_TITLE = "Proposed matches"
+
+
+def ask(
+    session: Session,
+    request: str,
+    *,
+    team_id: str,
+    by: str,
+    admins: Collection[str],
+    now: datetime,
+    args: dict[str, Any],
+    response_url: str | None = None,
+    view_id: str | None = None,
+) -> None:
+    """Write the request; it is checked and carried out by its delivery."""
+    if request not in REFUSALS:
+        raise ValueError(f"unknown coordinator request {request!r}")
+    outbox.plan(
+        session,
+        [
+            outgoing.as_coordinator(
+                request,
+                team_id=team_id,
+                by=by,
+                listed=by in admins,
+                now=now,
+                args=args,
+                response_url=response_url,
+                view_id=view_id,
+            )
+        ],
+        now=now,
+    )
+
+
+def refusal(request: str) -> str:
+    return REFUSALS.get(request, "Only program coordinators can do that.")
+
+
+def carry_out(session: Session, *, team_id: str, payload: dict[str, Any], now: datetime) -> None:
+    """Settle step of a request whose author Slack confirmed as a coordinator: the
+    change and its messages, in the transaction that marks the request done."""
+    request, by, args = payload["request"], payload["by"], payload.get("args") or {}
+    url = payload.get("response_url")
+    planned: list[PlannedMessage] = []
+    if request == EXCLUDE:
+        pool.add_exclusion(session, team_id=team_id, a=args["a"], b=args["b"], by=by, now=now)
+        text = f"Noted: <@{args['a']}> and <@{args['b']}> will not be matched."
+        planned.append(_answer(team_id, by, text, url, now))
+    elif request == NUDGE:
+        pair = repo.get_pair(session, team_id=team_id, pair_id=int(args["pair_id"]))
+        if pair is None or pair.status != "active":
+            planned.append(_answer(team_id, by, "That pair is no longer active.", url, now))
+        else:
+            planned.append(
+                outgoing.to_group(
+                    outgoing.NUDGE,
+                    team_id=team_id,
+                    pair_id=pair.id,
+                    now=now,
+                    payload={"mentor_id": pair.mentor_id, "mentee_id": pair.mentee_id},
+                )
+            )
+    elif request == APPROVE:
+        selected = args.get("selected")
+        try:
+            approval = matching.approve(
+                session,
+                team_id=team_id,
+                proposal_id=int(args["proposal_id"]),
+                by=by,
+                selected=None if selected is None else set(selected),
+                now=now,
+            )
+        except UserError as error:
+            summary = str(error)
+        else:
+            summary = approval.summary()
+            planned.append(outgoing.notice(team_id=team_id, user_id=by, text=summary, now=now))
+        if payload.get("view_id"):
+            planned.append(
+                outgoing.view_update(
+                    team_id=team_id,
+                    user_id=by,
+                    view_id=payload["view_id"],
+                    title=MATCHES_TITLE,
+                    text=summary,
+                    now=now,
+                )
+            )
+    elif request == CHART:
+        report = program_report(
+            session,
+            team_id=team_id,
+            now=now,
+            viewer=by,  # as on their App Home: their own answers never count
+            minimum=int(args["minimum"]),
+        )
+        planned.append(
+            outgoing.to_person(
+                outgoing.WEEKLY_CHART,
+                team_id=team_id,
+                user_id=by,
+                now=now,
+                payload={
+                    "png": base64.b64encode(weekly_chart_png(report)).decode("ascii"),
+                    "comment": chart_comment(report),
+                },
+            )
+        )
+    outbox.plan(session, planned, now=now)
+
+
+def _answer(
+    team_id: str, user_id: str, text: str, url: str | None, now: datetime
+) -> PlannedMessage:
+    """On the request's response_url while it works, else as a DM."""
+    if url:
+        return outgoing.respond(
+            team_id=team_id, user_id=user_id, response_url=url, text=text, now=now
+        )
+    return outgoing.notice(team_id=team_id, user_id=user_id, text=text, now=now)

@@ -1,0 +1,365 @@
+"""Outcome figures for coordinators: do pairs get going, keep meeting, and reach goals?
+
+* days from kickoff to the first meeting (median),
+* days between meetings (median of each pair's median),
+* the share of pairs still meeting at 30, 90 and 180 days,
+* goals set, and goals marked done.
+
+``compute_outcomes`` is pure (plain records and an ``as_of`` in, figures out);
+``outcome_report`` loads the records of one workspace. Neither ever reads a word
+anyone typed, a rating or a check-in score.
+
+The privacy rule (README, "Privacy") holds here as for the weekly figures, with pairs
+as the unit, since each figure describes pairs:
+
+* **Closed weeks.** Figures are as of the start of the current week (Monday 00:00
+  UTC), from facts dated before it, so they move once a week, not with each answer.
+* **Kickoff cohorts, whole and once.** Pairs are grouped by the calendar month (UTC)
+  of their kickoff. A figure of a cohort at horizon *H* days appears only once every
+  pair in it has passed *H* days (plus a week for late poll answers), reading only
+  what each pair did in its first *H* days and the answers given by then. So a
+  cohort's figure appears whole, never one pair at a time, and does not move after.
+* **K pairs.** A median is shown only when at least K pairs contribute to it; a share
+  (and "goals marked done") only when at least K pairs are on *each* side. Hidden
+  figures are ``None``; whole-program figures pool only the cohorts shown.
+* **Never the viewer.** A coordinator's own pairs are left out of what they see.
+* **Meetings, not ratings.** A meeting counts as held unless a member said it didn't
+  happen, as in the care rules and the pairs-at-risk list.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.care import MISSED, outcome_of
+from bot.services.insights import MINIMUM_PEOPLE, Split, split, suppress_small, week_start
+from bot.store.models import Feedback, Meeting, Pair, PairGoal
+
+FIRST_MEETING_DAYS = 30  # horizon of "days to first meeting": later is "more than 30"
+GAP_DAYS = 90  # the window whose meetings make "days between meetings"
+STILL_MEETING_DAYS = (30, 90, 180)
+STILL_WINDOW = timedelta(days=30)  # "still meeting at N": held one in days N−30 … N
+GOAL_DAYS = 90  # goals set, and marked done, within a pair's first 90 days
+ANSWER_GRACE = timedelta(days=7)  # a poll answered up to a week after its horizon counts
+NEVER = float("inf")
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    starts_at: datetime
+    cancelled: bool = False
+    answers: tuple[tuple[str, datetime], ...] = ()  # (happened, answered at)
+
+
+@dataclass(frozen=True)
+class GoalRecord:
+    created_at: datetime
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    pair_id: int
+    mentor_id: str
+    mentee_id: str
+    kickoff: datetime
+    ended_at: datetime | None = None
+    meetings: tuple[MeetingRecord, ...] = ()
+    goals: tuple[GoalRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class Median:
+    """A median over pairs: ``days`` (``inf``: more than the horizon) and how many pairs
+    it rests on; both ``None`` when fewer than K pairs contribute."""
+
+    pairs: int | None = None
+    days: float | None = None
+
+
+@dataclass(frozen=True)
+class GoalFigures:
+    pairs_with_goals: int | None = None  # None under K
+    goals_set: int | None = None  # shown with pairs_with_goals
+    done: Split = field(default_factory=Split)  # pairs with a goal marked done, of those
+    goals_done: int | None = None  # shown with ``done``
+
+
+@dataclass(frozen=True)
+class CohortFigures:
+    cohort: date  # the first day of the kickoff month
+    pairs: int  # pairs that kicked off that month: program state, counted as it is
+    first_meeting: Median | None  # None: not closed yet
+    gap: Median | None
+    still_meeting: dict[int, Split | None]
+    goals: GoalFigures | None
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    team_id: str
+    as_of: datetime  # the start of the current week: the figures' cut-off
+    viewer: str | None
+    minimum: int
+    cohorts: tuple[CohortFigures, ...]  # oldest first
+    first_meeting: Median  # pooled over the cohorts shown
+    gap: Median
+    still_meeting: dict[int, Split]
+    goals: GoalFigures
+
+
+# ---------------------------------------------------------------- pure
+
+
+def _month(when: datetime) -> date:
+    return when.astimezone(UTC).date().replace(day=1)
+
+
+def _next_month(day: date) -> datetime:
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def _closed(cohort: date, horizon: int, as_of: datetime) -> bool:
+    return _next_month(cohort) + timedelta(days=horizon) + ANSWER_GRACE <= as_of
+
+
+def _held(pair: PairRecord, *, horizon: int) -> list[datetime]:
+    """Starts of the meetings held in the pair's first ``horizon`` days, by what the polls
+    said up to a week after it."""
+    until = pair.kickoff + timedelta(days=horizon)
+    answers_until = until + ANSWER_GRACE
+    if pair.ended_at is not None:
+        until = min(until, pair.ended_at)
+    held = []
+    for meeting in pair.meetings:
+        if meeting.cancelled or not pair.kickoff <= meeting.starts_at <= until:
+            continue
+        said = [h for h, at in meeting.answers if at <= answers_until]
+        if outcome_of(said) != MISSED:
+            held.append(meeting.starts_at)
+    return sorted(held)
+
+
+def _days(delta: timedelta) -> float:
+    return delta.total_seconds() / 86400
+
+
+def first_meeting_days(pair: PairRecord) -> float:
+    """Days from kickoff to the first meeting held, ``inf`` if none in the horizon."""
+    held = _held(pair, horizon=FIRST_MEETING_DAYS)
+    return _days(held[0] - pair.kickoff) if held else NEVER
+
+
+def median_gap_days(pair: PairRecord) -> float | None:
+    """The median of the days between the pair's consecutive meetings in its first
+    ``GAP_DAYS``; None with fewer than two meetings."""
+    held = _held(pair, horizon=GAP_DAYS)
+    if len(held) < 2:
+        return None
+    return statistics.median(_days(b - a) for a, b in zip(held, held[1:], strict=False))
+
+
+def still_meeting(pair: PairRecord, days: int) -> bool:
+    """Held a meeting in the 30 days up to day ``days`` after kickoff."""
+    start = pair.kickoff + timedelta(days=days) - STILL_WINDOW
+    return any(when > start for when in _held(pair, horizon=days))
+
+
+def _median(values: Sequence[float], minimum: int) -> Median:
+    if len(values) < minimum:
+        return Median()
+    value = statistics.median(sorted(values))
+    return Median(len(values), value if value == NEVER else round(value, 1))
+
+
+def _goals(pairs: Sequence[PairRecord], minimum: int) -> GoalFigures:
+    with_goals = done_pairs = goals_set = goals_done = 0
+    for pair in pairs:
+        until = pair.kickoff + timedelta(days=GOAL_DAYS)
+        set_ = [g for g in pair.goals if g.created_at <= until]
+        done = [g for g in set_ if g.done_at is not None and g.done_at <= until]
+        if set_:
+            with_goals += 1
+            goals_set += len(set_)
+        if done:
+            done_pairs += 1
+            goals_done += len(done)
+    shown = suppress_small(with_goals, with_goals, minimum)
+    done_split = split(done_pairs, with_goals - done_pairs, minimum)
+    return GoalFigures(
+        pairs_with_goals=shown,
+        goals_set=goals_set if shown is not None else None,
+        done=done_split,
+        goals_done=goals_done if done_split.yes is not None else None,
+    )
+
+
+def _pool_goals(cells: Sequence[GoalFigures]) -> GoalFigures:
+    counted = [c for c in cells if c.pairs_with_goals is not None]
+    done = [c for c in cells if c.done.yes is not None]
+    return GoalFigures(
+        pairs_with_goals=sum(c.pairs_with_goals or 0 for c in counted) if counted else None,
+        goals_set=sum(c.goals_set or 0 for c in counted) if counted else None,
+        done=Split(
+            people=sum(c.done.people or 0 for c in done), yes=sum(c.done.yes or 0 for c in done)
+        )
+        if done
+        else Split(),
+        goals_done=sum(c.goals_done or 0 for c in done) if done else None,
+    )
+
+
+def compute_outcomes(
+    pairs: Sequence[PairRecord],
+    *,
+    team_id: str,
+    now: datetime,
+    viewer: str | None = None,
+    minimum: int = MINIMUM_PEOPLE,
+) -> OutcomeReport:
+    """The figures, under the rule in this module's docstring."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if minimum < MINIMUM_PEOPLE:
+        raise ValueError(f"minimum must be at least {MINIMUM_PEOPLE}")
+    as_of = datetime.combine(week_start(now), datetime.min.time(), tzinfo=UTC)
+    cohorts: dict[date, list[PairRecord]] = defaultdict(list)
+    for pair in pairs:
+        if viewer is not None and viewer in (pair.mentor_id, pair.mentee_id):
+            continue
+        if pair.kickoff < as_of:
+            cohorts[_month(pair.kickoff)].append(pair)
+
+    figures: list[CohortFigures] = []
+    pooled_first: list[float] = []
+    pooled_gap: list[float] = []
+    pooled_still: dict[int, list[Split]] = {days: [] for days in STILL_MEETING_DAYS}
+    goal_cells: list[GoalFigures] = []
+    for cohort in sorted(cohorts):
+        members = cohorts[cohort]
+        first = gap = goals = None
+        if _closed(cohort, FIRST_MEETING_DAYS, as_of):
+            values = [first_meeting_days(p) for p in members]
+            first = _median(values, minimum)
+            if first.days is not None:
+                pooled_first += values
+        if _closed(cohort, GAP_DAYS, as_of):
+            gaps = [g for g in (median_gap_days(p) for p in members) if g is not None]
+            gap = _median(gaps, minimum)
+            if gap.days is not None:
+                pooled_gap += gaps
+        if _closed(cohort, GOAL_DAYS, as_of):
+            goals = _goals(members, minimum)
+            goal_cells.append(goals)
+        still: dict[int, Split | None] = {}
+        for days in STILL_MEETING_DAYS:
+            if not _closed(cohort, days, as_of):
+                still[days] = None
+                continue
+            yes = sum(1 for p in members if still_meeting(p, days))
+            still[days] = split(yes, len(members) - yes, minimum)
+            if still[days].yes is not None:  # type: ignore[union-attr]
+                pooled_still[days].append(still[days])  # type: ignore[arg-type]
+        figures.append(CohortFigures(cohort, len(members), first, gap, still, goals))
+
+    def pool(cells: list[Split]) -> Split:
+        if not cells:
+            return Split()
+        return Split(sum(c.people or 0 for c in cells), sum(c.yes or 0 for c in cells))
+
+    return OutcomeReport(
+        team_id=team_id,
+        as_of=as_of,
+        viewer=viewer,
+        minimum=minimum,
+        cohorts=tuple(figures),
+        first_meeting=_median(pooled_first, minimum),
+        gap=_median(pooled_gap, minimum),
+        still_meeting={days: pool(cells) for days, cells in pooled_still.items()},
+        goals=_pool_goals(goal_cells),
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def outcome_report(
+    session: Session,
+    *,
+    team_id: str,
+    now: datetime,
+    viewer: str | None = None,
+    minimum: int = MINIMUM_PEOPLE,
+) -> OutcomeReport:
+    """One workspace's outcome figures (reads only: dates, statuses, "did it happen")."""
+    pairs = session.execute(
+        select(Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.accepted_at, Pair.ended_at)
+        .where(
+            Pair.team_id == team_id,
+            Pair.status.in_(("active", "ended")),
+            Pair.accepted_at.is_not(None),
+        )
+        .order_by(Pair.id)
+    ).all()
+    answers: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    for meeting_id, happened, at in session.execute(
+        select(Feedback.meeting_id, Feedback.happened, Feedback.updated_at).where(
+            Feedback.team_id == team_id,
+            Feedback.meeting_id.is_not(None),
+            Feedback.happened.is_not(None),
+        )
+    ):
+        answers[meeting_id].append((happened, at))
+    meetings: dict[int, list[MeetingRecord]] = defaultdict(list)
+    for meeting_id, pair_id, starts_at, status in session.execute(
+        select(Meeting.id, Meeting.pair_id, Meeting.starts_at, Meeting.status).where(
+            Meeting.team_id == team_id
+        )
+    ):
+        meetings[pair_id].append(
+            MeetingRecord(starts_at, status == "cancelled", tuple(answers.get(meeting_id, ())))
+        )
+    goals: dict[int, list[GoalRecord]] = defaultdict(list)
+    for pair_id, created_at, done_at in session.execute(
+        select(PairGoal.pair_id, PairGoal.created_at, PairGoal.done_at).where(
+            PairGoal.team_id == team_id
+        )
+    ):
+        goals[pair_id].append(GoalRecord(created_at, done_at))
+    records = [
+        PairRecord(
+            pair_id=row.id,
+            mentor_id=row.mentor_id,
+            mentee_id=row.mentee_id,
+            kickoff=row.accepted_at,
+            ended_at=row.ended_at,
+            meetings=tuple(meetings.get(row.id, ())),
+            goals=tuple(goals.get(row.id, ())),
+        )
+        for row in pairs
+    ]
+    return compute_outcomes(records, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
+
+
+__all__ = [
+    "CohortFigures",
+    "GoalFigures",
+    "GoalRecord",
+    "Median",
+    "MeetingRecord",
+    "OutcomeReport",
+    "PairRecord",
+    "compute_outcomes",
+    "first_meeting_days",
+    "median_gap_days",
+    "outcome_report",
+    "still_meeting",
+]

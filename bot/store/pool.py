@@ -1,0 +1,97 @@
+"""Queries of the sign-up pool and of matching: members, exclusions, proposals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from bot.store.models import MatchExclusion, MatchProposal, Pair, Person, PoolMember
+
+
+def get_member(session: Session, *, team_id: str, user_id: str) -> PoolMember | None:
+    return session.scalars(
+        select(PoolMember).where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
+    ).first()
+
+
+def delete_member(session: Session, *, team_id: str, user_id: str) -> bool:
+    """Take the person out of the pool; False if they were not in it."""
+    result = session.execute(
+        delete(PoolMember).where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
+    )
+    return result.rowcount > 0
+
+
+def members_with_people(session: Session, *, team_id: str) -> list[Any]:
+    """Each pool member with their time zone and pause (from ``people``), in join order."""
+    return list(
+        session.execute(
+            select(PoolMember, Person.tz, Person.paused_until)
+            .join(
+                Person,
+                (Person.team_id == PoolMember.team_id) & (Person.user_id == PoolMember.user_id),
+                isouter=True,
+            )
+            .where(PoolMember.team_id == team_id)
+            .order_by(PoolMember.joined_at, PoolMember.id)
+        ).all()
+    )
+
+
+def open_pairs(session: Session, *, team_id: str) -> list[tuple[str, str]]:
+    """(mentor, mentee) of every active or invited pair."""
+    return [
+        (mentor, mentee)
+        for mentor, mentee in session.execute(
+            select(Pair.mentor_id, Pair.mentee_id).where(
+                Pair.team_id == team_id, Pair.status.in_(("active", "invited"))
+            )
+        )
+    ]
+
+
+def past_partners(session: Session, *, team_id: str) -> set[tuple[str, str]]:
+    return {
+        (mentor, mentee)
+        for mentor, mentee in session.execute(
+            select(Pair.mentor_id, Pair.mentee_id).where(
+                Pair.team_id == team_id, Pair.status.in_(("active", "ended", "invited"))
+            )
+        )
+    }
+
+
+def exclusions(session: Session, *, team_id: str) -> set[tuple[str, str]]:
+    return {
+        (a, b)
+        for a, b in session.execute(
+            select(MatchExclusion.user_a, MatchExclusion.user_b).where(
+                MatchExclusion.team_id == team_id
+            )
+        )
+    }
+
+
+def exclusion_between(session: Session, *, team_id: str, a: str, b: str) -> MatchExclusion | None:
+    return session.scalars(
+        select(MatchExclusion).where(
+            MatchExclusion.team_id == team_id,
+            or_(
+                (MatchExclusion.user_a == a) & (MatchExclusion.user_b == b),
+                (MatchExclusion.user_a == b) & (MatchExclusion.user_b == a),
+            ),
+        )
+    ).first()
+
+
+def get_proposal(
+    session: Session, *, team_id: str, proposal_id: int, lock: bool = False
+) -> MatchProposal | None:
+    query = select(MatchProposal).where(
+        MatchProposal.team_id == team_id, MatchProposal.id == proposal_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()

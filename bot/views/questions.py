@@ -1,0 +1,50 @@
+"""Block Kit for the question parking lot: the confirmation of ``/mentor ask`` and the
+parked questions in a prep prompt. A question is someone's own words, shown to their
+partner: always escaped."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
+
+from bot.content import Content
+from bot.domain.questions import PrepQuestions
+from bot.views.coaching import Outgoing
+from bot.views.common import SECTION_LIMIT, context, escape_mrkdwn, mention, section
+
+# One question as shown, escaped: 500 typed characters fit unless most are & < >.
+QUESTION_SHOWN = 1000
+
+
+def question_parked(content: Content) -> Outgoing:
+    """The ephemeral answer to ``/mentor ask``: it does not repeat the question."""
+    text = content.message("question_parked")
+    return Outgoing(text=text, blocks=[section(text)])
+
+
+def prep_question_blocks(content: Content, prep: PrepQuestions) -> list[Block]:
+    """The parked questions for a prep prompt (both members get them), oldest first,
+    each with who parked it; nothing when none are waiting. Lines are packed into as
+    few sections as Slack's 3,000 characters allow."""
+    if not prep.shown:
+        return []
+    lines = [
+        f"• {escape_mrkdwn(q.text, QUESTION_SHOWN)} ({mention(q.asked_by)})" for q in prep.shown
+    ]
+    heading = content.message("prep_parked_questions", questions="")
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    room = SECTION_LIMIT - len(heading)
+    for line in lines:
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > room:
+            blocks.append(_chunk(content, chunk, first=not blocks))
+            chunk, room = [], SECTION_LIMIT
+        chunk.append(line)
+    blocks.append(_chunk(content, chunk, first=not blocks))
+    if prep.more:
+        blocks.append(context(content.message("prep_parked_more", count=prep.more)))
+    return blocks
+
+
+def _chunk(content: Content, lines: list[str], *, first: bool) -> Block:
+    joined = "\n".join(lines)
+    return section(content.message("prep_parked_questions", questions=joined) if first else joined)

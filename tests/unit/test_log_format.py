@@ -1,0 +1,96 @@
+"""MENTOR_LOG_FORMAT=json: one JSON object a line, tokens still masked, chatty libraries
+still quiet; a bad value is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings, log_format
+
+TOKEN = "xoxb-1234-5678-SeCrEtToKeN"
+
+SCRIPT = textwrap.dedent(
+    f"""
+    import logging
+    from bot.logs import configure_logging
+
+    configure_logging(logging.DEBUG, log_format="json")
+    log = logging.getLogger("bot.example")
+    log.info("posted with %s", "{TOKEN}")
+    log.warning("multi\\nline message")
+    try:
+        raise RuntimeError("Slack refused {TOKEN}")
+    except RuntimeError:
+        log.exception("delivery failed")
+    logging.getLogger("slack_sdk.web.base_client").debug("request body: my secret words")
+    logging.getLogger("sqlalchemy.engine.Engine").info("INSERT parameters: my secret words")
+    """
+)
+
+
+def test_json_lines_keep_masking_and_quiet_libraries(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert [r["message"] for r in records] == [
+        "posted with [token]",
+        "multi\nline message",
+        "delivery failed",
+    ]
+    for record in records:
+        assert set(record) >= {"time", "level", "logger", "message"}
+        assert record["logger"] == "bot.example"
+        assert record["time"].endswith("+00:00")
+    assert [r["level"] for r in records] == ["INFO", "WARNING", "ERROR"]
+    assert "RuntimeError: Slack refused [token]" in records[2]["exception"]
+    assert "Traceback" in records[2]["exception"]
+    assert "exception" not in records[0]
+    assert TOKEN not in result.stderr and "secret words" not in result.stderr
+
+
+def test_log_format_setting() -> None:
+    assert log_format({}) == "plain"
+    assert log_format({"MENTOR_LOG_FORMAT": " JSON "}) == "json"
+    with pytest.raises(ConfigError, match="MENTOR_LOG_FORMAT must be 'plain' or 'json', got 'xml'"):
+        log_format({"MENTOR_LOG_FORMAT": "xml"})
+    base = {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"}
+    settings = load_settings({**base, "MENTOR_LOG_FORMAT": "json", "MENTOR_METRICS_PORT": "9102"})
+    assert settings.log_format == "json" and settings.metrics_port == 9102
+    assert load_settings(base).metrics_port is None
+    for bad in ("0", "70000", "nine", "９１０２"):
+        with pytest.raises(ConfigError, match="MENTOR_METRICS_PORT must be a TCP port"):
+            load_settings({**base, "MENTOR_METRICS_PORT": bad})
+
+
+def test_bad_log_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).parents[2]),
+            "MENTOR_LOG_FORMAT": "yaml",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mentor-bot: MENTOR_LOG_FORMAT must be 'plain' or 'json', got 'yaml'"
+    ]

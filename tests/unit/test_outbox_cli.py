@@ -1,0 +1,162 @@
+"""`mentor-bot outbox`: list, retry and cancel rows, on both databases; one-line errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+import bot.__main__ as cli
+from bot.__main__ import main
+from bot.store import outbox
+from bot.store.db import Database
+from bot.store.models import ScheduledMessage
+
+NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+SECRET = "my-private-prep-notes"
+
+
+@pytest.fixture
+def rows(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "MENTOR_LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    planned = [
+        ("tip-1", "T1", "tip", "UALICE0001", NOW - timedelta(minutes=5)),
+        ("prep-1", "T1", "prep_mentee", "UBOBBY0002", NOW - timedelta(hours=1)),
+        ("feedback-1", "T1", "feedback", "UBOBBY0002", NOW - timedelta(days=1)),
+        ("invite-1", "T2", "match_invite", "UCAROL0003", NOW - timedelta(hours=2)),
+        ("tip-sent", "T1", "tip", "UALICE0001", NOW - timedelta(days=2)),
+        ("tip-sending", "T1", "tip", "UBOBBY0002", NOW - timedelta(minutes=1)),
+    ]
+    with db.session() as session:
+        outbox.plan(
+            session,
+            [
+                outbox.PlannedMessage(
+                    team_id=team, key=key, kind=kind, recipient=to, due_at=due,
+                    payload={"text": SECRET},
+                )
+                for key, team, kind, to, due in planned
+            ],
+            now=NOW,
+        )
+        for key, status, error in (
+            ("feedback-1", "failed", "invalid_blocks"),
+            ("invite-1", "held", "token_revoked"),
+            ("tip-sent", "sent", None),
+            ("tip-sending", "sending", None),
+        ):
+            session.execute(
+                update(ScheduledMessage)
+                .where(ScheduledMessage.key == key)
+                .values(status=status, last_error=error, attempts=6)
+            )
+        ids = dict(session.execute(select(ScheduledMessage.key, ScheduledMessage.id)).all())
+    return ids
+
+
+def row(db: Database, message_id: int) -> ScheduledMessage:
+    with db.session() as session:
+        found = session.get(ScheduledMessage, message_id)
+        assert found is not None
+        return found
+
+
+def test_list_shows_routing_and_status_never_contents(
+    db: Database, rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["outbox", "list"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "id", "team", "kind", "recipient", "due", "(UTC)", "status", "attempts", "last", "error"
+    ]
+    # Open rows only, oldest due first; sent history is not the outbox's business.
+    assert [line.split()[0] for line in lines[1:]] == [
+        str(rows[k]) for k in ("feedback-1", "invite-1", "prep-1", "tip-1", "tip-sending")
+    ]
+    failed = next(line for line in lines if line.startswith(str(rows["feedback-1"]) + " "))
+    assert failed.split() == [
+        str(rows["feedback-1"]), "T1", "feedback", "UBOBBY0002", "2026-03-01", "09:00",
+        "failed", "6", "invalid_blocks",
+    ]
+    assert SECRET not in out
+
+    assert main(["outbox", "list", "--status", "held"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == [
+        str(rows["invite-1"])
+    ]
+    assert main(["outbox", "list", "--team", "T1", "--kind", "tip"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3  # header, tip-1, tip-sending
+    assert main(["outbox", "list", "--limit", "2"]) == 0
+    limited = capsys.readouterr().out.splitlines()
+    assert len(limited) == 4 and "more rows than --limit 2" in limited[-1]
+    assert main(["outbox", "list", "--team", "T9"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "(no rows)"
+
+
+def test_retry_puts_failed_and_held_rows_back_due_now(
+    db: Database, rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = datetime.now(UTC)
+    assert main(["outbox", "retry", str(rows["feedback-1"]), str(rows["invite-1"])]) == 0
+    assert "2 row(s) pending again" in capsys.readouterr().out
+    for key in ("feedback-1", "invite-1"):
+        again = row(db, rows[key])
+        assert again.status == "pending" and again.attempts == 0
+        assert before - timedelta(seconds=1) <= again.due_at <= datetime.now(UTC)
+
+
+def test_cancel_pending_and_failed_rows(
+    db: Database, rows: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["outbox", "cancel", str(rows["tip-1"]), str(rows["feedback-1"])]) == 0
+    assert "2 row(s) cancelled" in capsys.readouterr().out
+    assert row(db, rows["tip-1"]).status == "cancelled"
+    assert row(db, rows["feedback-1"]).status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["retry", "{prep-1}", "999999"], "no outbox row 999999; row {prep-1} is pending"),
+        (["retry", "{tip-sent}"], "row {tip-sent} is sent (only failed, held or paused"),
+        (["cancel", "{tip-sending}", "{tip-1}"], "row {tip-sending} is sending (only pending,"),
+        (["cancel", "{tip-sent}"], "row {tip-sent} is sent"),
+    ],
+)
+def test_unknown_ids_and_wrong_states_change_nothing(
+    db: Database,
+    rows: dict[str, int],
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    expected: str,
+) -> None:
+    args = [a.format(**rows) if a.startswith("{") else a for a in args]
+    before = {key: row(db, i).status for key, i in rows.items()}
+    assert main(["outbox", *args]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"mentor-bot: outbox {args[0]}: ")
+    assert expected.format(**rows) in lines[0] and "nothing changed" in lines[0]
+    assert {key: row(db, i).status for key, i in rows.items()} == before
+
+
+def test_bad_ids_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["outbox", "retry", "12a"])
+    assert exit_.value.code == 2
+    assert "not an outbox row ID" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["outbox", "list", "--status", "bogus"])
+
+
+def test_the_command_line_knows_the_outbox_states() -> None:
+    # Spelled out in bot/__main__.py so building the parser imports no SQLAlchemy.
+    assert cli.OPEN_STATUSES == outbox.OPEN_STATUSES
+    assert cli.RETRYABLE == outbox.RETRYABLE
+    assert cli.CANCELLABLE == outbox.CANCELLABLE

@@ -1,0 +1,259 @@
+"""Outcome figures: the measures, the privacy rule (K pairs, whole cohorts, closed weeks,
+never the viewer), the loader, and what App Home and the report show."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.reporting import format_outcomes, outcomes_dict
+from bot.services.insights import Split
+from bot.services.outcomes import (
+    GoalRecord,
+    Median,
+    MeetingRecord,
+    PairRecord,
+    compute_outcomes,
+    first_meeting_days,
+    median_gap_days,
+    outcome_report,
+    still_meeting,
+)
+from bot.store.db import Database
+from bot.store.models import Feedback, Meeting, Pair, PairGoal
+from bot.views.common import as_dicts
+from bot.views.insights import outcome_lines, outcomes_blocks
+from slackemu.limits import validate_view
+
+JAN = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # a Monday in January
+LATE = datetime(2026, 9, 9, 12, 0, tzinfo=UTC)  # every horizon of January has passed
+
+
+def at(days: float, base: datetime = JAN) -> datetime:
+    return base + timedelta(days=days)
+
+
+def pair(
+    n: int,
+    meetings: list[float] = (),
+    *,
+    missed: tuple[float, ...] = (),
+    kickoff: datetime = JAN,
+    goals: int = 0,
+    done: int = 0,
+    ended: float | None = None,
+) -> PairRecord:
+    records = [MeetingRecord(at(d, kickoff)) for d in meetings]
+    records += [
+        MeetingRecord(at(d, kickoff), answers=(("no", at(d + 1, kickoff)),)) for d in missed
+    ]
+    return PairRecord(
+        pair_id=n,
+        mentor_id=f"UMENTOR{n}",
+        mentee_id=f"UMENTEE{n}",
+        kickoff=kickoff,
+        ended_at=None if ended is None else at(ended, kickoff),
+        meetings=tuple(records),
+        goals=tuple(
+            GoalRecord(at(3, kickoff), at(40, kickoff) if i < done else None) for i in range(goals)
+        ),
+    )
+
+
+# ---------------------------------------------------------------- measures
+
+
+def test_first_meeting_and_gaps():
+    p = pair(1, [7, 21, 28, 35], missed=(14,))
+    assert first_meeting_days(p) == 7
+    assert median_gap_days(p) == 7  # 7→21 is 14, 21→28 7, 28→35 7
+    assert first_meeting_days(pair(2, [45])) == math.inf
+    assert first_meeting_days(pair(3, missed=(5,))) == math.inf
+    assert median_gap_days(pair(4, [10])) is None
+
+
+def test_still_meeting_looks_at_the_thirty_days_up_to_the_mark():
+    p = pair(1, [10, 70, 85])
+    assert still_meeting(p, 30) and still_meeting(p, 90)
+    assert not still_meeting(p, 180)
+    assert not still_meeting(pair(2, [100], ended=95), 180)
+    # A cancelled meeting is no meeting.
+    cancelled = PairRecord(1, "A", "B", JAN, meetings=(MeetingRecord(at(10), cancelled=True),))
+    assert not still_meeting(cancelled, 30)
+
+
+def test_a_late_no_counts_only_within_a_week_of_the_horizon():
+    late = PairRecord(
+        1, "A", "B", JAN, meetings=(MeetingRecord(at(10), answers=(("no", at(60)),)),)
+    )
+    assert first_meeting_days(late) == 10  # the "no" came after the horizon + a week
+
+
+# ---------------------------------------------------------------- privacy
+
+
+def test_figures_need_k_pairs_and_pool_only_shown_cohorts():
+    pairs = [pair(n, [5 + n, 19 + n, 33 + n, 75, 160], goals=2, done=n % 2) for n in range(6)]
+    report = compute_outcomes(pairs, team_id="T1", now=LATE)
+    [cohort] = report.cohorts
+    assert cohort.cohort == date(2026, 1, 1) and cohort.pairs == 6
+    assert report.first_meeting == Median(6, 7.5)
+    assert report.gap.pairs == 6
+    # Everyone is still meeting: a share with fewer than K on one side is hidden, and
+    # the whole-program share pools only the cells shown.
+    assert cohort.still_meeting[30] == Split(people=6, yes=None)
+    assert report.still_meeting[30] == Split()
+    assert report.goals.pairs_with_goals == 6 and report.goals.goals_set == 12
+    assert report.goals.done == Split(people=6, yes=3) and report.goals.goals_done == 3
+
+    few = compute_outcomes(pairs[:2], team_id="T1", now=LATE)
+    assert few.first_meeting == Median() and few.gap == Median()
+    assert few.goals.pairs_with_goals is None and few.goals.goals_done is None
+
+
+def test_a_share_with_k_on_each_side_is_shown():
+    pairs = [pair(n, [10, 80]) for n in range(3)] + [pair(n, [10]) for n in range(3, 7)]
+    report = compute_outcomes(pairs, team_id="T1", now=LATE)
+    assert report.cohorts[0].still_meeting[30] == Split(people=7, yes=None)  # one side is 0
+    assert report.still_meeting[30] == Split()
+    assert report.still_meeting[90] == Split(people=7, yes=3)
+    assert report.cohorts[0].still_meeting[90] == Split(people=7, yes=3)
+
+
+def test_a_cohort_appears_whole_only_once_every_pair_has_passed_the_mark():
+    # January pairs, the last one kicking off on 30 January.
+    pairs = [pair(n, [5, 20], kickoff=at(n * 5)) for n in range(6)]
+    early = compute_outcomes(pairs, team_id="T1", now=datetime(2026, 3, 9, 12, tzinfo=UTC))
+    # 1 Feb + 30 days + a week = 10 March: not yet.
+    assert early.cohorts[0].first_meeting is None and early.first_meeting == Median()
+    later = compute_outcomes(pairs, team_id="T1", now=datetime(2026, 3, 16, 12, tzinfo=UTC))
+    assert later.cohorts[0].first_meeting == Median(6, 5.0)
+    assert later.cohorts[0].still_meeting[90] is None and later.cohorts[0].gap is None
+
+
+def test_figures_are_as_of_the_start_of_the_week():
+    pairs = [pair(n, [5, 20]) for n in range(5)]
+    monday = datetime(2026, 9, 7, tzinfo=UTC)
+    a = compute_outcomes(pairs, team_id="T1", now=monday + timedelta(hours=1))
+    b = compute_outcomes(pairs, team_id="T1", now=monday + timedelta(days=6, hours=23))
+    assert a == b and a.as_of == monday
+
+
+def test_the_viewers_pairs_are_left_out():
+    pairs = [pair(n, [5 + n, 20]) for n in range(3)]
+    assert compute_outcomes(pairs, team_id="T1", now=LATE).first_meeting.pairs == 3
+    mine = compute_outcomes(pairs, team_id="T1", now=LATE, viewer="UMENTEE0")
+    assert mine.first_meeting == Median() and mine.cohorts[0].pairs == 2
+
+
+def test_median_past_the_horizon_reads_more_than(content):
+    pairs = [pair(n, [40]) for n in range(3)] + [pair(3, [10])]
+    report = compute_outcomes(pairs, team_id="T1", now=LATE)
+    assert report.first_meeting == Median(4, math.inf)
+    lines = dict(outcome_lines(report))
+    assert lines["Days from kickoff to first meeting (median)"] == "more than 30 days (4 pairs)"
+
+
+def test_now_and_k_are_checked():
+    with pytest.raises(ValueError):
+        compute_outcomes([], team_id="T1", now=datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        compute_outcomes([], team_id="T1", now=LATE, minimum=2)
+
+
+# ---------------------------------------------------------------- loader, views, report
+
+
+def test_loader_reads_meetings_answers_and_goals(db: Database):
+    with db.session() as session:
+        for n in range(4):
+            p = Pair(
+                team_id="T1",
+                mentor_id=f"UA{n}",
+                mentee_id=f"UB{n}",
+                inviter_id=f"UA{n}",
+                status="active",
+                created_at=JAN,
+                accepted_at=JAN,
+            )
+            session.add(p)
+            session.flush()
+            for number, d in enumerate((4 + n, 18 + n), start=1):
+                m = Meeting(
+                    team_id="T1",
+                    pair_id=p.id,
+                    starts_at=at(d),
+                    minutes=45,
+                    number=number,
+                    created_at=JAN,
+                )
+                session.add(m)
+                session.flush()
+                if number == 1 and n == 0:
+                    session.add(
+                        Feedback(
+                            team_id="T1",
+                            pair_id=p.id,
+                            meeting_id=m.id,
+                            user_id=f"UB{n}",
+                            happened="no",
+                            usefulness=1,
+                            helped="SECRET",
+                            updated_at=at(d + 1),
+                        )
+                    )
+            session.add(
+                PairGoal(
+                    team_id="T1",
+                    pair_id=p.id,
+                    position=1,
+                    what="SECRET",
+                    why="",
+                    by_when=date(2026, 6, 1),
+                    status="done",
+                    created_at=at(2),
+                    updated_at=at(2),
+                    done_at=at(30),
+                )
+            )
+        session.add(
+            Pair(
+                team_id="T1",
+                mentor_id="UX",
+                mentee_id="UY",
+                inviter_id="UX",
+                status="invited",
+                created_at=JAN,
+            )
+        )
+    with db.session() as session:
+        report = outcome_report(session, team_id="T1", now=LATE)
+        other = outcome_report(session, team_id="T2", now=LATE)
+    assert report.cohorts[0].pairs == 4
+    # Pair 0's first meeting did not happen, so its first is day 18: days 18, 5, 6, 7.
+    assert report.first_meeting == Median(4, 6.5)
+    assert report.goals.pairs_with_goals == 4 and report.goals.goals_done is None  # 4 vs 0
+    assert other.cohorts == ()
+    assert "SECRET" not in json.dumps(outcomes_dict(report))
+
+
+def test_app_home_section_and_report_formats(content):
+    pairs = [pair(n, [5 + n, 19 + n, 75], goals=1, done=n % 2) for n in range(6)]
+    report = compute_outcomes(pairs, team_id="T1", now=LATE, viewer="UCOORD")
+    blocks = as_dicts(outcomes_blocks(report))
+    assert validate_view({"type": "home", "blocks": blocks}) == []
+    shown = json.dumps(blocks)
+    assert "Still meeting at 90 days" in shown and "pairs other than your own" in shown
+    table = format_outcomes(report, "table")
+    assert "Days between meetings (median)" in table
+    csv_text = format_outcomes(report, "csv")
+    assert csv_text.startswith("figure,value\n")
+    data = json.loads(format_outcomes(report, "json"))
+    assert data["first_meeting"]["pairs"] == 6 and "privacy" in data
+    with pytest.raises(ValueError):
+        format_outcomes(report, "xml")
+    hidden = compute_outcomes([], team_id="T1", now=LATE)
+    assert all("hidden" in value for _, value in outcome_lines(hidden))

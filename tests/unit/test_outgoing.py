@@ -1,0 +1,156 @@
+"""Every kind of message a use case plans renders from its row's payload alone, within
+Slack's limits: rendering is pure and happens at send time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import outgoing
+from bot.scheduling.render import RENDERERS, render
+from bot.store.outbox import ClaimedMessage, PlannedMessage
+from slackemu import limits
+
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+TEAM, MENTOR, MENTEE = "T0001", "UALICE0001", "UBOBBY0002"
+
+
+def claimed(planned: PlannedMessage, row_id: int = 1) -> ClaimedMessage:
+    return ClaimedMessage(
+        id=row_id,
+        team_id=planned.team_id,
+        key=planned.key,
+        kind=planned.kind,
+        recipient=planned.recipient,
+        due_at=planned.due_at,
+        pair_id=planned.pair_id,
+        meeting_id=planned.meeting_id,
+        payload=dict(planned.payload or {}),
+        attempts=1,
+    )
+
+
+def planned_of_each_new_kind(content: Any) -> list[PlannedMessage]:
+    start = (NOW + timedelta(days=2)).isoformat()
+    common = {"team_id": TEAM, "now": NOW}
+    return [
+        outgoing.invitation(
+            pair_id=1, inviter_id=MENTOR, invitee_id=MENTEE, inviter_role="mentor", **common
+        ),
+        outgoing.invitation_closed(
+            pair_id=1, invitee_id=MENTEE, inviter_id=MENTOR, accepted=True, **common
+        ),
+        outgoing.invite_answered(
+            pair_id=1, inviter_id=MENTOR, invitee_id=MENTEE, accepted=False, **common
+        ),
+        outgoing.kickoff(pair_id=1, mentor_id=MENTOR, mentee_id=MENTEE, **common),
+        outgoing.to_group(
+            outgoing.SCHEDULE_CONFIRMED,
+            pair_id=1,
+            payload={"meetings": [[5, 1, start, 45], [6, 2, start, 45]]},
+            **common,
+        ),
+        outgoing.to_group(
+            outgoing.MEETING_CHANGED,
+            pair_id=1,
+            payload={"starts_at": start, "cancelled": True, "by": MENTEE},
+            **common,
+        ),
+        outgoing.to_person(
+            outgoing.PREP_SHARED,
+            user_id=MENTOR,
+            payload={"mentee_id": MENTEE, "focus": "<!here>", "questions": "", "starts_at": start},
+            **common,
+        ),
+        outgoing.to_person(
+            outgoing.PARTNER_FEEDBACK, user_id=MENTOR, payload={"user_id": MENTEE}, **common
+        ),
+        outgoing.to_person(
+            outgoing.RESCHEDULE_PROMPT, user_id=MENTEE, payload={"meeting_id": 5}, **common
+        ),
+        outgoing.to_person(
+            outgoing.POLL_UPDATE,
+            user_id=MENTEE,
+            payload={
+                "channel": "D1",
+                "ts": "1.2",
+                "pair_id": 1,
+                "meeting_id": None,
+                "partner_id": MENTOR,
+                "starts_at": None,
+                "happened": None,
+                "usefulness": 4,
+                "has_details": True,
+            },
+            **common,
+        ),
+        outgoing.to_person(
+            outgoing.TIP_UPDATE,
+            user_id=MENTEE,
+            payload={
+                "channel": "D1",
+                "ts": "1.2",
+                "message_id": 9,
+                "tip_id": content.mentee_practices[0].id,
+                "role": "mentee",
+                "vote": -1,
+            },
+            **common,
+        ),
+        outgoing.to_group(
+            outgoing.PAIR_ENDED,
+            pair_id=1,
+            payload={"mentor_id": MENTOR, "mentee_id": MENTEE},
+            **common,
+        ),
+        outgoing.to_group(
+            outgoing.NUDGE, pair_id=1, payload={"mentor_id": MENTOR, "mentee_id": MENTEE}, **common
+        ),
+        outgoing.to_person(
+            outgoing.JOIN_CONFIRMED, user_id=MENTEE, payload={"role": "a mentee"}, **common
+        ),
+        outgoing.to_person(
+            outgoing.MY_DATA, user_id=MENTEE, payload={"data": {"user_id": MENTEE}}, **common
+        ),
+        outgoing.notice(user_id=MENTOR, text="Approved: 1 invitations are on their way.", **common),
+    ]
+
+
+def test_each_new_kind_renders_from_its_payload_within_slacks_limits(content: Any) -> None:
+    rendered = set()
+    for planned in planned_of_each_new_kind(content):
+        message = render(content, claimed(planned))
+        blocks = [b.to_dict() for b in message.blocks]
+        assert message.text and blocks, planned.kind
+        assert not limits.validate_message_blocks(blocks), planned.kind
+        assert not limits.validate_message_text(message.text), planned.kind
+        rendered.add(planned.kind)
+    # Every kind with a renderer was tried, except the ones the scheduler plans ahead.
+    ahead = {"tip", "prep_mentee", "prep_mentor", "feedback", "closing_poll", "schedule_ask"}
+    assert set(RENDERERS) - ahead - {"match_notice", "match_unmatched"} == rendered
+
+
+def test_group_dm_rows_name_the_pair_not_a_person() -> None:
+    kickoff = outgoing.kickoff(
+        team_id=TEAM, pair_id=12, mentor_id=MENTOR, mentee_id=MENTEE, now=NOW
+    )
+    assert kickoff.recipient == "pair:12" and outgoing.group_pair_id(kickoff.recipient) == 12
+    assert outgoing.group_pair_id(MENTOR) is None
+    # Messages asked for each time they happen name no one in their key.
+    notice = outgoing.notice(team_id=TEAM, user_id=MENTOR, text="hi", now=NOW)
+    assert MENTOR not in notice.key
+
+
+def test_a_response_url_answer_keeps_its_url_only_until_it_is_sent() -> None:
+    row = outgoing.respond(
+        team_id=TEAM, user_id=MENTOR, response_url="https://hooks/x", text="hi", now=NOW
+    )
+    assert row.payload == {
+        "url": "https://hooks/x",
+        "body": {"response_type": "ephemeral", "replace_original": False, "text": "hi"},
+        "dm_fallback": True,
+    }
+    gone = outgoing.respond(
+        team_id=TEAM, user_id=MENTOR, response_url="https://hooks/x", delete_original=True, now=NOW
+    )
+    assert gone.payload["body"] == {"delete_original": True} and not gone.payload["dm_fallback"]
