@@ -98,6 +98,9 @@ def run_app(conn: Connection, api_url: str, workdir: str) -> None:
             "SLACK_API_URL": api_url,
             "DATABASE_URL": database_url,
             "MENTOR_SCHEDULER": "off",
+            # The emulator runs without rate limits here, so the sender need not pace
+            # itself either: "drain" delivers the burst's invitations at full speed.
+            "MENTOR_SLACK_POSTS_PER_MINUTE": "0",
         }
     )
     db = Database(database_url)

@@ -426,8 +426,8 @@ def run_worker(
 
 def wave_with_workers(
     url: str, base_url: str, concurrency: int, names: list[str], now: datetime
-) -> tuple[float, Counter[str]]:
-    """Wall seconds from "go" until every worker's pass returned, and their outcomes."""
+) -> tuple[float, list[int]]:
+    """Wall seconds from "go" until every worker's pass returned, and what each sent."""
     context = mp.get_context("spawn")
     pipes, processes = [], []
     for name in names:
@@ -444,15 +444,15 @@ def wave_with_workers(
     started = time.perf_counter()
     for pipe in pipes:
         pipe.send("go")
-    outcomes: Counter[str] = Counter()
+    sent = []
     for pipe in pipes:
         kind, _seconds, done = pipe.recv()
         assert kind == "done"
-        outcomes.update(done)
+        sent.append(done.get("sent", 0))
     wall = time.perf_counter() - started
     for process in processes:
         process.join(timeout=30)
-    return wall, outcomes
+    return wall, sent
 
 
 def insert_wave(db: Any, content: Any, participants: int, size: int, tag: str, due: datetime):
@@ -702,9 +702,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"workspace figure). The emulator's workspace bucket starts full, so the first "
                 f"{per_minute} posts may go at the unlimited rate: floor = time to send {n} at "
                 f"min(unlimited {rate:,.0f}/s, what the bucket allows) = {floor:.1f} s; "
-                f"sustained floor = max(N/(W/60), N/unlimited) = {sustained:.1f} s. Passes "
-                f"follow the real clock (now = window end + elapsed) so Retry-After rows "
-                f"come due again"
+                f"sustained floor = max(N/(W/60), N/unlimited) = {sustained:.1f} s. The engine "
+                f"paces itself to the same figures and waits out any 429 inside its pass; "
+                f"passes follow the real clock (now = window end + elapsed)"
             )
             emulator.stop()
             emulator = None
@@ -726,15 +726,15 @@ def main(argv: list[str] | None = None) -> int:
             stats = emulator.stats()
             emulator.stop()
             emulator = None
-            (one_s, _, one_counts), (two_s, two_outcomes, two_counts) = figures
+            (one_s, _, one_counts), (two_s, two_sent, two_counts) = figures
             one_rate, two_rate = wave / one_s, wave / two_s
             speedup = two_rate / one_rate
             rows.append(
                 Row(
                     "e. two workers, Slack 100 ms away",
                     f"one worker {one_rate:,.1f} msg/s ({wave} in {one_s:.1f} s), two workers "
-                    f"{two_rate:,.1f} msg/s ({two_s:.1f} s) -> {speedup:.2f}x; split "
-                    f"{dict(two_outcomes)}",
+                    f"{two_rate:,.1f} msg/s ({two_s:.1f} s) -> {speedup:.2f}x; they sent "
+                    f"{' + '.join(str(c) for c in two_sent)}",
                     f">= {TARGET_TWO_WORKERS}x",
                     speedup >= TARGET_TWO_WORKERS,
                 )

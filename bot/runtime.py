@@ -31,6 +31,8 @@ PASS_JOB_ID = "scheduler-pass"
 # SIGTERM allows; a call still hanging then is abandoned (its row is released at once
 # by the next pass, as this process is gone).
 SENDER_STOP_SECONDS = 5.0
+# serve's share is smaller: its web server and post-ack work stop after the sender.
+SERVE_SENDER_STOP_SECONDS = 3.0
 # `tick --budget`'s default: a pass that must wait out Slack's limits may take this long.
 TICK_BUDGET_SECONDS = 600.0
 
@@ -258,8 +260,9 @@ async def _serve(settings: Settings, content: Content, db: Database) -> bool:
     scheduler: BackgroundScheduler | None = None
     engine = make_engine(settings, content, db, deps.metrics)
     # What this process's requests queue is sent at once (deps.wake_scheduler), with
-    # or without the periodic planning pass (MENTOR_SCHEDULER).
-    loop = SenderLoop(engine).start()
+    # or without the periodic planning pass (MENTOR_SCHEDULER). Without it, the loop
+    # answers only those wakes: other rows are the workers' (or cron's).
+    loop = SenderLoop(engine, listen=settings.scheduler_enabled).start()
     deps.wake_scheduler = loop.wake
     finished: list[bool] = []
     if settings.scheduler_enabled:
@@ -276,7 +279,7 @@ async def _serve(settings: Settings, content: Content, db: Database) -> bool:
         if scheduler is not None:
             await asyncio.to_thread(scheduler.shutdown, wait=True)
         spent = time.monotonic() - started
-        timeout = max(0.5, SENDER_STOP_SECONDS - spent)
+        timeout = max(0.5, SERVE_SENDER_STOP_SECONDS - spent)
         finished.append(await asyncio.to_thread(_finish, engine, loop, timeout, exit_now=False))
 
     if settings.socket_mode:

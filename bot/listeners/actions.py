@@ -103,6 +103,7 @@ async def handle_open_schedule(
         deps, open_schedule_modal(deps, client, body["trigger_id"], pair.id), client, body, respond
     )
 
+
 async def handle_meeting_menu(
     ack: Any,
     body: dict[str, Any],

@@ -31,7 +31,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,6 +70,27 @@ GONE = frozenset(
 )
 
 
+# Rows planned by an earlier version for approved matches, read as the invitations
+# they are (a deploy may find some still waiting).
+LEGACY_MATCH_INVITE = "match_invite"
+
+
+def _as_invitation(message: ClaimedMessage) -> ClaimedMessage:
+    p = message.payload
+    return replace(
+        message,
+        kind=outgoing.INVITATION,
+        payload={
+            "pair_id": p["pair_id"],
+            "inviter_id": p["mentor_id"],
+            "invitee_id": p["mentee_id"],
+            "inviter_role": "mentor",
+            "tell": p["mentor_id"],
+            "look_up": [p["mentee_id"]],
+        },
+    )
+
+
 @dataclass(frozen=True)
 class Done:
     """What a delivery did: ``outcome`` for the pass's report; ``posted`` for a plain
@@ -102,6 +123,8 @@ class Delivery:
         }
 
     def send(self, message: ClaimedMessage, now: datetime) -> Done:
+        if message.kind == LEGACY_MATCH_INVITE:
+            message = _as_invitation(message)
         step = self._steps.get(message.kind)
         if step is not None:
             return step(message, now)
@@ -168,30 +191,39 @@ class Delivery:
             return self._skip(message, "the invitation was answered or withdrawn")
         people: dict[str, tuple[str, str]] = {}
         refusal = None
-        for user_id in p.get("look_up") or [invitee]:
+        try:
+            user = user_from_info(invitee, self.sender.user_info(team, invitee))
+        except DeliveryError as error:
+            if error.outcome != "person":  # user_not_found: not someone to invite
+                raise
+            refusal = pairing.unknown_invitee(invitee)
+        else:
+            people[invitee] = (user.tz, user.name)
             try:
-                user = user_from_info(user_id, self.sender.user_info(team, user_id))
+                pairing.check_invitee(
+                    inviter_id=inviter,
+                    invitee=pairing.Invitee(
+                        user_id=invitee,
+                        name=user.name,
+                        tz=user.tz,
+                        is_bot=user.is_bot,
+                        deleted=user.deleted,
+                    ),
+                )
+            except UserError as error:
+                refusal = str(error)
+        for user_id in p.get("look_up") or ():
+            if refusal is not None or user_id == invitee:
+                continue
+            if self.db.call(repo.recent_tz, team_id=team, user_id=user_id, now=now):
+                continue  # an earlier invitation of theirs just asked Slack
+            try:  # the inviter's time zone, when the bot has not met them lately
+                other = user_from_info(user_id, self.sender.user_info(team, user_id))
             except DeliveryError as error:
-                if error.outcome != "person" or user_id != invitee:
+                if error.outcome == "workspace":
                     raise
-                refusal = pairing.unknown_invitee(invitee)
-                break
-            people[user_id] = (user.tz, user.name)
-            if user_id == invitee:
-                try:
-                    pairing.check_invitee(
-                        inviter_id=inviter,
-                        invitee=pairing.Invitee(
-                            user_id=invitee,
-                            name=user.name,
-                            tz=user.tz,
-                            is_bot=user.is_bot,
-                            deleted=user.deleted,
-                        ),
-                    )
-                except UserError as error:
-                    refusal = str(error)
-                    break
+                continue
+            people[user_id] = (other.tz, other.name)
         if refusal is None:
             text, blocks = self._blocks(message)
             try:

@@ -162,9 +162,13 @@ class Engine:
         report = report if report is not None else PassReport()
         if self.stopping.is_set():
             return self._stopped(now, report)
-        report.recovered += self.db.call(workers.release_dead, me=self.worker)
-        if not self.db.call(outbox.any_due, now=now):
-            return report  # one read: the sender loop's idle polls stay cheap
+        # Two reads (no write lock) when nothing is to be done: the sender loop's idle
+        # polls stay cheap.
+        dead = self.db.read(workers.dead_workers, me=self.worker)
+        if dead:
+            report.recovered += self.db.call(workers.release, dead=dead)
+        if not self.db.read(outbox.any_due, now=now):
+            return report
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="deliver") as pool:
             while not self.stopping.is_set():
                 if self.presence is not None and self.presence.lost.is_set():
@@ -204,6 +208,7 @@ class Engine:
             try:
                 if self.stopping.is_set():
                     raise Interrupted
+                self.sender.gate.begin_row()  # type: ignore[union-attr]
                 outcomes.append(self._deliver(message, now))
             except Interrupted:
                 rest = [m.id for m in group[index:]]
@@ -287,7 +292,13 @@ class Engine:
             return self._settle_failure(message, DeliveryError("retry", type(error).__name__), now)
         if done.settle is not None:
             # What Slack answered, recorded with the row's own status in one transaction.
-            self.db.call(done.settle)
+            try:
+                self.db.call(done.settle)
+            except Exception as error:  # noqa: BLE001 - the row must not stay claimed
+                logger.exception("settling %s failed", message.key)
+                return self._settle_failure(
+                    message, DeliveryError("retry", type(error).__name__), now
+                )
             return done.outcome
         posted = done.posted
         assert posted is not None
@@ -374,6 +385,7 @@ class Engine:
         stale = self.db.call(_stale_time_zones, now=now)
         for team_id, user_id in stale:
             try:
+                self.sender.gate.begin_row()  # type: ignore[union-attr]
                 tz = self.sender.user_tz(team_id, user_id)
             except Interrupted:
                 return  # stopping: the next pass looks again

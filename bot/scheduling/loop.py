@@ -13,6 +13,8 @@ settle, ``Engine.deliver_due``; no planning) whenever it is woken:
   one indexed read (``outbox.any_due``) and one for dead workers' claims.
 
 APScheduler still decides when the periodic planning pass runs; it wakes this loop.
+A ``serve`` with ``MENTOR_SCHEDULER=off`` runs the loop with ``listen=False``: it sends
+what its own requests queue, when they wake it, and leaves the rest to the workers.
 """
 
 from __future__ import annotations
@@ -42,17 +44,22 @@ class SenderLoop:
         engine: Engine,
         *,
         poll_seconds: float | None = None,
+        listen: bool = True,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.engine = engine
         postgres = engine.db.dialect == "postgresql"
-        self.poll_seconds = poll_seconds or (POLL_POSTGRESQL if postgres else POLL_SQLITE)
+        self.poll_seconds: float | None = poll_seconds or (
+            POLL_POSTGRESQL if postgres else POLL_SQLITE
+        )
+        if not listen:
+            self.poll_seconds = None  # only wake() starts a delivery
         self.clock = clock
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender-loop", daemon=True)
         self._listener: threading.Thread | None = None
         presence = engine.presence
-        if postgres and presence is not None and presence.connection is not None:
+        if listen and postgres and presence is not None and presence.connection is not None:
             self._listener = threading.Thread(
                 target=self._listen, name="sender-listen", daemon=True
             )
@@ -89,7 +96,7 @@ class SenderLoop:
                 report = self.engine.deliver_due(self.clock())
             except Exception:  # noqa: BLE001 - the loop must outlive one bad round
                 logger.exception("sender loop: delivery failed")
-                stopping.wait(self.poll_seconds)
+                stopping.wait(self.poll_seconds or POLL_SQLITE)
                 continue
             if report.outcomes or report.recovered:
                 logger.info(report.summary().replace("tick:", "sent at once:", 1))

@@ -41,6 +41,7 @@ METHOD_PER_MINUTE: dict[str, int] = {
     "chat.postEphemeral": 100,
     "files.delete": 50,
     "views.publish": 100,
+    "views.update": 100,
 }
 # A bucket holds a minute's worth less this share (at least one call): the margin
 # that keeps a call a few milliseconds early from meeting an empty bucket at Slack.
@@ -156,7 +157,11 @@ class Pacer:
 
 
 class Gate:
-    """Asked by ``SlackSender`` around each call: pace it, and wait out a 429."""
+    """Asked by ``SlackSender`` around each call: pace it, and wait out a 429.
+
+    A stop interrupts a wait only while the row being delivered (on this thread) has
+    made no Slack call yet: a row whose first call went through is finished, so that
+    handing it back never makes that call twice."""
 
     def __init__(
         self,
@@ -168,27 +173,44 @@ class Gate:
         self.pacer = pacer
         self.stopping = stopping
         self.max_wait = max_wait
+        self._row = threading.local()
+
+    def begin_row(self) -> None:
+        """The engine starts delivering a row on this thread."""
+        self._row.started = False
+
+    def call_made(self) -> None:
+        """A Slack call of the row went through: it can no longer be handed back."""
+        self._row.started = True
+
+    def _wait(self, seconds: float) -> None:
+        if getattr(self._row, "started", False):
+            time.sleep(seconds)  # finishing a started row; the waits are Slack's own
+        elif self.stopping.wait(seconds):
+            raise Interrupted
 
     def before(self, team_id: str, method: str, channel: str | None) -> None:
         """Wait for the call's slot; ``Interrupted`` if the process stops meanwhile."""
         if self.pacer is None:
             return
         delay = self.pacer.reserve(team_id, method, channel)
-        if delay > 0 and self.stopping.wait(delay):
-            raise Interrupted
+        if delay > 0:
+            self._wait(delay)
 
     def after_429(
         self, team_id: str, method: str, retry_after: float | None, waited: float
     ) -> float | None:
         """Slack said 429: wait ``Retry-After`` (the whole process holds off that
         workspace's method as long) and return the seconds waited, so the call is made
-        again; None when this call has waited long enough (the row is rescheduled).
-        ``Interrupted`` if the process stops meanwhile."""
+        again; None when this call has waited long enough, or a started row's process
+        is stopping (the row is rescheduled). ``Interrupted`` if the process stops
+        meanwhile and the row has made no call yet."""
         seconds = max(1.0, retry_after or 1.0)
         if waited + seconds > self.max_wait:
             return None
+        if getattr(self._row, "started", False) and self.stopping.is_set():
+            return None
         if self.pacer is not None:
             self.pacer.hold(team_id, method, seconds)
-        if self.stopping.wait(seconds):
-            raise Interrupted
+        self._wait(seconds)
         return seconds

@@ -224,6 +224,8 @@ class SlackSender:
         if response.status_code != 200:
             # expired_url, used_url, no_active_hooks (404), or a refused body (400).
             raise DeliveryError("permanent", f"response_url: {_webhook_error(response.body)}")
+        if self.gate is not None:
+            self.gate.call_made()  # the row has said something: it is finished, not handed back
 
     def _call(self, team_id: str, method: str, **kwargs: Any) -> Any:
         client = self.client(team_id)
@@ -233,7 +235,10 @@ class SlackSender:
             try:
                 if self.gate is not None:
                     self.gate.before(team_id, name, kwargs.get("channel"))
-                return getattr(client, method)(**kwargs)
+                response = getattr(client, method)(**kwargs)
+                if self.gate is not None:
+                    self.gate.call_made()
+                return response
             except SlackApiError as error:
                 failure = classify(error)
                 if failure.error == "ratelimited" and self.gate is not None:

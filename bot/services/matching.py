@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from bot import outgoing
 from bot.domain.errors import Conflict, NotFound
-from bot.domain.matching import Candidate, propose
 from bot.services import pairing, pool
 from bot.store import outbox, repo
 from bot.store import pool as pool_store
@@ -45,6 +44,10 @@ def compute_proposal(
     now: datetime,
     topic_labels: Mapping[str, str],
 ) -> ProposalView:
+    # The solver (numpy and scipy, most of the process's memory) loads when a match
+    # runs, not when `serve` starts.
+    from bot.domain.matching import Candidate, propose
+
     entries = pool.matchable(session, team_id=team_id, now=now)
     candidates = [
         Candidate(

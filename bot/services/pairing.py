@@ -96,25 +96,21 @@ def invite(
     ack; what only Slack knows (is the invitee a person, still active?) is checked by
     the invitation's delivery, which withdraws the pair if not."""
     refuse_self(inviter_id=inviter_id, invitee_id=invitee_id)
-    existing = repo.open_pair_between(session, team_id=team_id, a=inviter_id, b=invitee_id)
-    if existing is not None:
-        state = "an invitation waiting" if existing.status == "invited" else "a pairing"
+    between = repo.between(session, team_id=team_id, a=inviter_id, b=invitee_id)
+    if between.open_status is not None:
+        state = "an invitation waiting" if between.open_status == "invited" else "a pairing"
         raise Conflict(
             f"You already have {state} with <@{invitee_id}>. "
             "See `/mentor status` for where it stands."
         )
-    declined = repo.last_declined(
-        session, team_id=team_id, inviter_id=inviter_id, invitee_id=invitee_id
-    )
+    declined = between.declined_at.get(inviter_id)
     if declined is not None:
         check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee_id)
     mentor, mentee = (
         (inviter_id, invitee_id) if inviter_role == "mentor" else (invitee_id, inviter_id)
     )
-    # The inviter's time zone is asked of Slack with the invitee's, unless known lately.
-    look_up = [invitee_id]
-    if repo.recent_tz(session, team_id=team_id, user_id=inviter_id, now=now) is None:
-        look_up.append(inviter_id)
+    # The inviter's time zone is asked of Slack with the invitee's (the delivery skips
+    # it when the bot has met them lately).
     return create_pair(
         session,
         team_id=team_id,
@@ -123,7 +119,7 @@ def invite(
         inviter_id=inviter_id,
         now=now,
         response_url=response_url,
-        look_up=look_up,
+        look_up=[invitee_id, inviter_id],
     )
 
 

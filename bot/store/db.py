@@ -99,6 +99,18 @@ class Database:
         with self._writer, self.engine.begin() as connection:
             return work(connection, *args, **kwargs)
 
+    def read(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """A read-only unit of work on a bare connection: on SQLite a plain ``BEGIN``
+        (WAL readers never wait for the writer) and none of this process's writer lock,
+        so the sender loop's idle polls never queue behind a write."""
+        with self.engine.connect() as connection:
+            connection.info["write"] = False
+            try:
+                return work(connection, *args, **kwargs)
+            finally:
+                connection.rollback()
+                connection.info.pop("write", None)
+
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(

@@ -120,8 +120,14 @@ def _claimable(now: datetime) -> Any:
 
 
 def any_due(session: Session | Connection, *, now: datetime) -> bool:
-    """Whether a claim at ``now`` would find anything: one indexed read, no lock."""
-    found = session.execute(select(ScheduledMessage.id).where(_claimable(now)).limit(1))
+    """Whether a claim at ``now`` would find anything: one indexed read, no lock. (Ordered
+    as the claim is: without the order SQLite scans the table instead of the index.)"""
+    found = session.execute(
+        select(ScheduledMessage.id)
+        .where(_claimable(now))
+        .order_by(ScheduledMessage.due_at, ScheduledMessage.id)
+        .limit(1)
+    )
     return found.first() is not None
 
 

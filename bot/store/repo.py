@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,18 +35,39 @@ def open_pair_between(session: Session, *, team_id: str, a: str, b: str) -> Pair
     ).first()
 
 
-def last_declined(
-    session: Session, *, team_id: str, inviter_id: str, invitee_id: str
-) -> datetime | None:
-    """When ``invitee_id`` last declined an invitation from ``inviter_id``."""
-    return session.scalar(
-        select(func.max(Pair.ended_at)).where(
-            Pair.team_id == team_id,
-            Pair.status == "declined",
-            Pair.inviter_id == inviter_id,
-            or_(Pair.mentor_id == invitee_id, Pair.mentee_id == invitee_id),
-        )
-    )
+@dataclass(frozen=True)
+class Between:
+    """What lies between two people: an open pair (its status), and when one of them
+    last declined an invitation from the other (by who invited)."""
+
+    open_status: str | None
+    declined_at: dict[str, datetime]
+
+
+# Built once: `/mentor start` asks this before its ack, and building the statement
+# costs more than SQLite answering it. Both orders of the two people use the indexes on
+# (team_id, mentor_id) and (team_id, mentee_id).
+_BETWEEN = select(Pair.status, Pair.inviter_id, Pair.ended_at).where(
+    Pair.team_id == bindparam("team_id"),
+    or_(
+        (Pair.mentor_id == bindparam("a")) & (Pair.mentee_id == bindparam("b")),
+        (Pair.mentor_id == bindparam("b")) & (Pair.mentee_id == bindparam("a")),
+    ),
+)
+
+
+def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
+    """The pairs of ``a`` and ``b``, in one query: an open one, and the last declines."""
+    open_status = None
+    declined: dict[str, datetime] = {}
+    for status, inviter, ended_at in session.execute(
+        _BETWEEN, {"team_id": team_id, "a": a, "b": b}
+    ):
+        if status in OPEN_PAIR_STATUSES:
+            open_status = status
+        elif status == "declined" and ended_at is not None:
+            declined[inviter] = max(ended_at, declined.get(inviter, ended_at))
+    return Between(open_status=open_status, declined_at=declined)
 
 
 def pairs_of(
@@ -110,12 +132,13 @@ def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None
 TZ_FRESH_FOR = timedelta(days=7)
 
 
+_ZONE = select(Person.tz, Person.tz_checked_at).where(
+    Person.team_id == bindparam("team_id"), Person.user_id == bindparam("user_id")
+)
+
+
 def recent_tz(session: Session, *, team_id: str, user_id: str, now: datetime) -> str | None:
-    row = session.execute(
-        select(Person.tz, Person.tz_checked_at).where(
-            Person.team_id == team_id, Person.user_id == user_id
-        )
-    ).first()
+    row = session.execute(_ZONE, {"team_id": team_id, "user_id": user_id}).first()
     if row is None or row.tz_checked_at is None or row.tz_checked_at < now - TZ_FRESH_FOR:
         return None
     return row.tz
@@ -132,7 +155,7 @@ def ensure_person(
 ) -> Person:
     person = get_person(session, team_id=team_id, user_id=user_id)
     if person is None:
-        person = Person(
+        fresh = Person(
             team_id=team_id,
             user_id=user_id,
             tz=tz or "UTC",
@@ -142,9 +165,16 @@ def ensure_person(
             tips_sent=0,
             tip_seed=_stable_seed(team_id, user_id),
         )
-        session.add(person)
-        session.flush()
-        return person
+        try:
+            # A savepoint: another transaction may be adding the same person right now
+            # (two deliveries that name the same inviter); then theirs is the row.
+            with session.begin_nested():
+                session.add(fresh)
+            return fresh
+        except IntegrityError:
+            person = get_person(session, team_id=team_id, user_id=user_id)
+            if person is None:
+                raise
     if tz:
         person.tz = tz
         person.tz_checked_at = checked_at

@@ -153,7 +153,12 @@ class Presence:
                 pass
 
 
-def live_keys(session: Session) -> set[int]:
+def _dialect(executor: Session | Connection) -> str:
+    bind = executor if isinstance(executor, Connection) else executor.get_bind()
+    return bind.dialect.name
+
+
+def live_keys(session: Session | Connection) -> set[int]:
     """Keys of the worker locks held now in this database."""
     rows = session.execute(
         text(
@@ -166,7 +171,7 @@ def live_keys(session: Session) -> set[int]:
     return {int(key) for (key,) in rows}
 
 
-def dead_workers(session: Session, *, me: str) -> list[str]:
+def dead_workers(session: Session | Connection, *, me: str) -> list[str]:
     """Ids that hold ``sending`` rows and belong to workers known to be gone."""
     holders = [
         worker
@@ -179,8 +184,7 @@ def dead_workers(session: Session, *, me: str) -> list[str]:
     ]
     if not holders:
         return []
-    postgres = session.get_bind().dialect.name == "postgresql"
-    keys = live_keys(session) if postgres else None
+    keys = live_keys(session) if _dialect(session) == "postgresql" else None
     host = host_name()
     dead = []
     for worker in holders:
@@ -199,7 +203,11 @@ def dead_workers(session: Session, *, me: str) -> list[str]:
 def release_dead(session: Session, *, me: str) -> int:
     """Hand the ``sending`` rows of dead workers back (pending, due as they were), so
     this pass claims them now rather than after their lease. Returns how many."""
-    dead = dead_workers(session, me=me)
+    return release(session, dead=dead_workers(session, me=me))
+
+
+def release(session: Session, *, dead: list[str]) -> int:
+    """``release_dead`` for workers already found dead (``dead_workers``)."""
     if not dead:
         return 0
     result = session.execute(
@@ -218,6 +226,5 @@ def notify(executor: Session | Connection) -> None:
     """PostgreSQL: tell listening workers that rows are due, when this transaction
     commits (NOTIFY is transactional: a rollback sends nothing). SQLite: nothing; its
     workers poll."""
-    bind = executor if isinstance(executor, Connection) else executor.get_bind()
-    if bind.dialect.name == "postgresql":
+    if _dialect(executor) == "postgresql":
         executor.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})

@@ -294,7 +294,8 @@ def test_a_crashed_workers_claim_is_taken_over_after_its_lease(
 @pytest.fixture
 def unlimited_slack() -> Iterator[SlackEmulator]:
     # For tests of claiming, not pacing: 1,000 posts in one pass exceed Slack's
-    # workspace cap, and a 429 re-dates a row past the pass.
+    # workspace cap by 400, which takes 40 s to wait out (test_recovery.py has the
+    # variant with Slack's limits on, at 650 posts).
     with SlackEmulator(rate_limits=None) as emulator:
         yield emulator
 

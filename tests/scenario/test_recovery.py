@@ -229,6 +229,15 @@ def test_tick_budget_ends_the_pass_and_says_what_is_left(
         assert all(
             r.due_at == NOW and r.attempts == 0 and r.claimed_by is None for r in rows(db)
         ), "handed back as they were, not re-dated"
+        bad = subprocess.run(
+            [sys.executable, "-m", "bot", "tick", "--budget", "soon"],
+            env=cli_env(database_url, slack),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert bad.returncode == 2 and "number of seconds" in bad.stderr
 
 
 def test_rows_committed_elsewhere_leave_within_seconds(

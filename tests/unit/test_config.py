@@ -61,3 +61,18 @@ def test_uninstall_retention_days() -> None:
     for bad in ("-1", "two weeks", "99999"):
         message = refusal({**HTTP, "MENTOR_UNINSTALL_RETENTION_DAYS": bad})
         assert message.startswith("MENTOR_UNINSTALL_RETENTION_DAYS must be")
+
+
+def test_slack_posts_per_minute_sets_the_schedulers_pacing() -> None:
+    from bot.runtime import make_pacer
+
+    settings = load_settings(HTTP, dotenv=False)
+    assert settings.slack_posts_per_minute == 600
+    assert make_pacer(settings).posts_per_minute == 600  # type: ignore[union-attr]
+    paced = load_settings({**HTTP, "MENTOR_SLACK_POSTS_PER_MINUTE": "300"}, dotenv=False)
+    assert make_pacer(paced).posts_per_minute == 300  # type: ignore[union-attr]
+    off = load_settings({**HTTP, "MENTOR_SLACK_POSTS_PER_MINUTE": "0"}, dotenv=False)
+    assert make_pacer(off) is None
+    for bad in ("-1", "lots", "6e2"):
+        message = refusal({**HTTP, "MENTOR_SLACK_POSTS_PER_MINUTE": bad})
+        assert message.startswith("MENTOR_SLACK_POSTS_PER_MINUTE must be a whole number")

@@ -78,3 +78,20 @@ def test_the_gate_lets_a_stop_cut_a_wait_short() -> None:
         gate.before("T1", "chat.postMessage", "U2")  # would wait a minute
     with pytest.raises(Interrupted):
         gate.after_429("T1", "chat.postMessage", 30.0, waited=0.0)
+
+
+def test_a_stop_never_interrupts_a_row_that_has_made_a_call() -> None:
+    stopping = threading.Event()
+    clock = FakeClock()
+    pacer = Pacer(posts_per_minute=600, clock=clock)
+    gate = Gate(pacer, stopping)
+    gate.begin_row()
+    gate.before("T1", "chat.postMessage", "U1")
+    gate.call_made()  # e.g. the invitation's users.info went through
+    stopping.set()
+    gate.before("T1", "chat.postMessage", "U2")  # no wait needed: goes on
+    # A 429 now reschedules the row instead of handing it back half done.
+    assert gate.after_429("T1", "chat.postMessage", 1.0, waited=0.0) is None
+    gate.begin_row()  # the next row has made no call: the stop applies
+    with pytest.raises(Interrupted):
+        gate.after_429("T1", "chat.postMessage", 1.0, waited=0.0)
