@@ -8,7 +8,13 @@ acks ``/mentor``. The load generator, in this process, keeps ``--concurrency``
 signed slash-command posts in flight for ``--seconds`` per scenario and server,
 and measures send → response (the ack).
 
-Run: ``python bench/ack_latency.py`` (``--seconds 3`` for a smoke run).
+Then, end to end (``steady``, ``burst``): the real ``mentor-bot serve`` (a subprocess)
+against an emulated Slack with its rate limits on, pacing itself to them; measured from
+sending ``/mentor start @x`` to the invitation DM arriving at the emulator, at a steady
+``--rate`` (20/s) and after a ``--burst`` (2,000), beside the floor those limits allow.
+
+Run: ``python bench/ack_latency.py`` (about 21 minutes: the burst waits on users.info's
+100 a minute); ``--scenarios help,start --seconds 3`` for a smoke run of the acks.
 Always exits 0: it is a measurement; targets met or missed are printed.
 """
 
@@ -41,6 +47,8 @@ EVENTS_PATH = "/slack/events"
 TARGET_P99_MS = 50.0
 TARGET_RPS = 800.0
 TARGET_VS_BARE = 1.5
+TARGET_E2E_P99_MS = 300.0
+TARGET_E2E_FLOOR = 1.2
 
 
 # --------------------------------------------------------------------------- servers
@@ -54,13 +62,14 @@ def _quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="[%(processName)s] %(levelname)s %(message)s")
 
 
-def run_emulator(conn: Connection, users: int, response_urls: int) -> None:
+def run_emulator(conn: Connection, users: int, response_urls: int, limits: bool = False) -> None:
     _quiet_logging()
     from slackemu import SlackEmulator
 
-    # Acks are measured, not the pace of follow-ups: Slack's limits would only
-    # queue the invitations behind 429s (bench/fanout.py measures that pace).
-    emulator = SlackEmulator(rate_limits=None).start()
+    # Acks: measured without Slack's limits, which would only queue the invitations
+    # behind 429s. End to end (``limits``): Slack's limits on, as the emulator has them.
+    emulator = SlackEmulator() if limits else SlackEmulator(rate_limits=None)
+    emulator.start()
     emulator.add_user(CALLER, name="bench", real_name="Bench Caller", tz="Europe/Berlin")
     for n in range(users):
         emulator.add_user(f"U{n:08d}", name=f"user{n}", tz="UTC")
@@ -77,6 +86,18 @@ def run_emulator(conn: Connection, users: int, response_urls: int) -> None:
                 counts[key] = counts.get(key, 0) + 1
             emulator.reset_calls()
             conn.send(counts)
+        elif command == "posts":
+            # When each invitee's first DM arrived (wall clock), and the 429s so far.
+            arrived: dict[str, float] = {}
+            limited: dict[str, int] = {}
+            for call in emulator.calls:
+                if call.status == 429:
+                    limited[call.method] = limited.get(call.method, 0) + 1
+                elif call.method == "chat.postMessage" and call.response.get("ok"):
+                    channel = str(call.args.get("channel", ""))
+                    if channel.startswith("U") and channel not in arrived:
+                        arrived[channel] = call.at
+            conn.send({"arrived": arrived, "limited": limited})
         elif command == "stop":
             emulator.stop()
             conn.send("stopped")
@@ -293,11 +314,14 @@ class Bodies:
         return self.form("help")
 
     def start(self) -> bytes:
+        return self.start_invitee()[1]
+
+    def start_invitee(self) -> tuple[str, bytes]:
         if self.next_user >= self.users:
             self.wrapped = True
         invitee = f"U{self.next_user % self.users:08d}"
         self.next_user += 1
-        return self.form(f"start <@{invitee}|user>")
+        return invitee, self.form(f"start <@{invitee}|user>")
 
 
 async def load(
@@ -363,6 +387,287 @@ def measure(
     )
     background = server.ask("drain")
     return Result(scenario, server.name, requests, errors, elapsed, latencies, samples, background)
+
+
+# -------------------------------------------------------------------------- end to end
+# The real `mentor-bot serve` (a subprocess: its web server, its sender loop woken by each
+# request, pacing itself to Slack's limits as MENTOR_SLACK_POSTS_PER_MINUTE's default
+# says) against an emulated Slack with its limits on. Measured: from sending the slash
+# command to the invitation DM arriving at the emulator (its record of the successful
+# chat.postMessage to the invitee).
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Serve:
+    """``python -m bot serve`` on a fresh SQLite database (migrated on start)."""
+
+    def __init__(self, api_url: str, workdir: str, name: str, *, pacing: bool = True) -> None:
+        import subprocess
+        import urllib.request
+
+        self.port = free_port()
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "MENTOR_", "DATABASE_URL"))
+        }
+        env.update(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=api_url,
+            DATABASE_URL=f"sqlite:///{workdir}/{name}.db",
+            PORT=str(self.port),
+            PYTHONPATH=str(ROOT),
+        )
+        if not pacing:
+            env["MENTOR_SLACK_POSTS_PER_MINUTE"] = "0"
+        self.log = open(Path(workdir) / f"{name}.log", "w")  # noqa: SIM115 - closed in stop
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    response.read()
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except Exception:  # noqa: BLE001 - a bench cleans up as it can
+            self.process.kill()
+        self.log.close()
+
+
+async def post_commands(
+    url: str, bodies: Any, *, count: int, rate: float | None, concurrency: int
+) -> tuple[dict[str, float], int]:
+    """``count`` `/mentor start` commands: at ``rate`` a second on a fixed timetable
+    (open loop: a slow ack does not delay the next command), or (``rate`` None) as fast
+    as ``concurrency`` in flight allow. Returns invitee -> wall time sent, and errors."""
+    import aiohttp
+
+    from slackemu.signing import signed_headers
+
+    sent: dict[str, float] = {}
+    errors = 0
+    target = url + EVENTS_PATH
+    connector = aiohttp.TCPConnector(limit=max(concurrency, 64))
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+    ) as session:
+
+        async def one() -> None:
+            nonlocal errors
+            invitee, body = bodies.start_invitee()
+            headers = signed_headers(SIGNING_SECRET, body)
+            sent[invitee] = time.time()
+            try:
+                async with session.post(target, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+            except Exception:  # noqa: BLE001 - counted
+                errors += 1
+
+        if rate is not None:
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            tasks = []
+            for i in range(count):
+                await asyncio.sleep(max(0.0, began + i / rate - loop.time()))
+                tasks.append(asyncio.create_task(one()))
+            await asyncio.gather(*tasks)
+        else:
+            left = count
+
+            async def worker() -> None:
+                nonlocal left
+                while left > 0:
+                    left -= 1
+                    await one()
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sent, errors
+
+
+class _FloorBucket:
+    """The emulator's token bucket (slackemu.server._Bucket): full at the start, a
+    minute's worth, refilled at per_minute/60 a second."""
+
+    def __init__(self, per_minute: float, start: float) -> None:
+        self.rate = per_minute / 60.0
+        self.tokens = float(per_minute)
+        self.capacity = float(per_minute)
+        self.stamp = start
+
+    def take(self, at: float) -> float:
+        """The earliest instant >= ``at`` a call gets through; takes its token."""
+        at = max(at, self.stamp)
+        self.tokens = min(self.capacity, self.tokens + (at - self.stamp) * self.rate)
+        self.stamp = at
+        if self.tokens < 1.0:
+            at += (1.0 - self.tokens) / self.rate
+            self.tokens, self.stamp = 1.0, at
+        self.tokens -= 1.0
+        return at
+
+
+def floor_arrivals(sent: dict[str, float], limits: bool = True) -> dict[str, float]:
+    """When each invitation could arrive at the earliest, given the commands' send times
+    and the emulator's limits: each needs one ``users.info`` (the invitee; Tier 4, 100 a
+    minute per workspace) and then one ``chat.postMessage`` (600 a minute per workspace;
+    1 a second per channel, but every invitation goes to its own DM). The inviter's own
+    ``users.info`` (asked once, then remembered) takes one more token at the start.
+    Nothing else is counted: no time for the app, the database or the network."""
+    from slackemu.server import SLACK_TIERS, WORKSPACE_POSTS_PER_MINUTE
+
+    order = sorted(sent.items(), key=lambda item: item[1])
+    if not order:
+        return {}
+    if not limits:
+        return dict(order)
+    start = order[0][1]
+    users_info = _FloorBucket(SLACK_TIERS["users.info"], start)
+    posts = _FloorBucket(WORKSPACE_POSTS_PER_MINUTE, start)
+    users_info.take(start)  # the inviter
+    return {who: posts.take(users_info.take(at)) for who, at in order}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+@dataclass
+class EndToEnd:
+    phase: str
+    sent: dict[str, float]
+    errors: int
+    arrived: dict[str, float]
+    limited: dict[str, int]
+    floor: dict[str, float]
+    wall: float
+
+    def latencies(self, arrivals: dict[str, float]) -> list[float]:
+        return [arrivals[u] - at for u, at in self.sent.items() if u in arrivals]
+
+    @property
+    def drain(self) -> float:
+        return max(self.arrived.values(), default=float("nan")) - min(self.sent.values())
+
+    @property
+    def floor_drain(self) -> float:
+        return max(self.floor.values()) - min(self.sent.values())
+
+
+def end_to_end(
+    ctx: Any,
+    phase: str,
+    workdir: str,
+    args: argparse.Namespace,
+    *,
+    count: int,
+    rate: float | None,
+) -> EndToEnd:
+    """One phase on a fresh emulator (limits on) and a fresh serve."""
+    emulator = spawn(ctx, "emulator", run_emulator, count + 10, count + 10, args.limits == "on")
+    app = None
+    try:
+        # A fresh database for every phase run (a phase asked for twice invites the same
+        # people again, who would find their invitation waiting).
+        name = f"{phase}-{len(list(Path(workdir).glob(phase + '-*.db')))}"
+        app = Serve(emulator.info["base_url"], workdir, name, pacing=args.limits == "on")
+        bodies = Bodies(emulator.info["team_id"], emulator.info["urls"], count + 10)
+        began = time.perf_counter()
+        sent, errors = asyncio.run(
+            post_commands(app.url, bodies, count=count, rate=rate, concurrency=args.concurrency)
+        )
+        floor = floor_arrivals(sent, args.limits == "on")
+        # Wait for every invitation, or for well past the floor.
+        deadline = max(floor.values()) + max(60.0, 0.5 * (max(floor.values()) - time.time()))
+        while True:
+            seen = emulator.ask("posts")
+            if len(seen["arrived"]) >= len(sent) or time.time() > deadline:
+                break
+            time.sleep(1.0)
+        wall = time.perf_counter() - began
+        arrived = {u: at for u, at in seen["arrived"].items() if u in sent}
+        return EndToEnd(phase, sent, errors, arrived, seen["limited"], floor, wall)
+    finally:
+        if app is not None:
+            app.stop()
+        emulator.stop()
+
+
+def report_end_to_end(runs: list[EndToEnd], args: argparse.Namespace) -> None:
+    if not runs:
+        return
+    print()
+    if args.limits == "on":
+        print(
+            "end to end, `/mentor start` -> invitation DM at the emulated Slack (limits on: "
+            "users.info 100/min, chat.postMessage 600/min per workspace and 1/s per channel); "
+            "the real `serve`, pacing itself:"
+        )
+    else:
+        print(
+            "end to end, `/mentor start` -> invitation DM at the emulated Slack, its limits "
+            "OFF and the real `serve` not pacing itself (--limits off: what the app adds):"
+        )
+    for run in runs:
+        got = run.latencies(run.arrived)
+        floor = run.latencies(run.floor)
+        missing = len(run.sent) - len(run.arrived)
+        limited = ", ".join(f"{m} {n}" for m, n in sorted(run.limited.items())) or "none"
+        print(
+            f"  {run.phase}: {len(run.sent)} commands, {run.errors} errors, "
+            f"{len(run.arrived)} invitations arrived ({missing} missing), 429s: {limited}"
+        )
+        print(
+            f"    latency p50 {percentile(got, 0.5) * 1000:,.0f} ms, "
+            f"p99 {percentile(got, 0.99) * 1000:,.0f} ms; "
+            f"the limits' floor p50 {percentile(floor, 0.5) * 1000:,.0f} ms, "
+            f"p99 {percentile(floor, 0.99) * 1000:,.0f} ms"
+        )
+        ratio = run.drain / run.floor_drain if run.floor_drain > 0 else float("nan")
+        print(
+            f"    drained in {run.drain:.1f} s from the first command; floor "
+            f"{run.floor_drain:.1f} s; ratio {ratio:.2f}x"
+        )
+        if run.phase == "steady":
+            p99 = percentile(got, 0.99) * 1000
+            ok = p99 < TARGET_E2E_P99_MS and not missing
+            print(f"    [{mark(ok):>6}] p99 {p99:,.0f} ms < {TARGET_E2E_P99_MS:g} ms")
+        else:
+            ok = ratio <= TARGET_E2E_FLOOR and not missing
+            print(f"    [{mark(ok):>6}] drained within {TARGET_E2E_FLOOR:g}x of the floor")
 
 
 # ------------------------------------------------------------------------------ report
@@ -467,6 +772,10 @@ def print_emulator_stats(stats: dict[str, int]) -> None:
 # -------------------------------------------------------------------------------- main
 
 
+class _NoAckScenarios(Exception):
+    """Only end-to-end phases were asked for."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per scenario and server")
@@ -475,17 +784,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--users", type=int, default=50_000, help="invitees registered in the emulator"
     )
-    parser.add_argument("--scenarios", default="help,start", help="comma-separated: help, start")
+    parser.add_argument(
+        "--scenarios",
+        default="help,start,steady,burst",
+        help="comma-separated: help, start (acks); steady, burst (end to end)",
+    )
+    parser.add_argument("--rate", type=float, default=20.0, help="steady: commands a second")
+    parser.add_argument("--steady-seconds", type=float, default=10.0, help="steady: how long")
+    parser.add_argument("--burst", type=int, default=2000, help="burst: how many commands")
+    parser.add_argument(
+        "--limits",
+        choices=("on", "off"),
+        default="on",
+        help="steady/burst: Slack's limits in the emulator, and the app's pacing (default on)",
+    )
     args = parser.parse_args(argv)
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    phases = [s for s in scenarios if s in ("steady", "burst")]
+    scenarios = [s for s in scenarios if s in ("help", "start")]
 
     print(machine_context())
     print("processes: load generator (this one), emulated Slack, app, bare Bolt (spawned)")
     ctx = mp.get_context("spawn")
     children: list[Child] = []
     results: list[Result] = []
+    e2e: list[EndToEnd] = []
     with tempfile.TemporaryDirectory(prefix="ack-bench-") as workdir:
         try:
+            if not scenarios:
+                raise _NoAckScenarios
             started = time.perf_counter()
             emulator = spawn(ctx, "emulator", run_emulator, args.users, args.users)
             children.append(emulator)
@@ -524,11 +851,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"note: more than {args.users} start requests; invitees were reused, so "
                     "later invitations got the 'already invited' answer (raise --users)"
                 )
+        except _NoAckScenarios:
+            pass
         finally:
             for child in reversed(children):
                 child.stop()
-    report(results, args)
-    print_emulator_stats(emulator_stats)
+        for phase in phases:
+            count = int(args.rate * args.steady_seconds) if phase == "steady" else args.burst
+            rate = args.rate if phase == "steady" else None
+            run = end_to_end(ctx, phase, workdir, args, count=count, rate=rate)
+            e2e.append(run)
+            print(f"  {phase}: {len(run.arrived)}/{len(run.sent)} arrived in {run.wall:.1f} s")
+    if results:
+        report(results, args)
+        print_emulator_stats(emulator_stats)
+    report_end_to_end(e2e, args)
     print(f"after the run: {load_average()}")
     return 0
 

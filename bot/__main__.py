@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.config import ConfigError, load_settings
 from bot.config import log_format as read_log_format
@@ -149,6 +150,13 @@ def _parser() -> argparse.ArgumentParser:
         "--chart",
         default=None,
         help="also write a PNG chart of the people who gave feedback per closed week",
+    )
+    report.add_argument(
+        "--outcomes",
+        action="store_true",
+        help="print the outcome figures instead: days from kickoff to first meeting, days "
+        "between meetings, pairs still meeting at 30/90/180 days, goals set and marked done "
+        "(per kickoff month, each from at least privacy_minimum_people pairs)",
     )
     report.set_defaults(run=_report)
 
@@ -414,14 +422,38 @@ def _match(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from bot.reporting import format_report, weekly_chart_png
-    from bot.services.insights import program_report
-
+    if args.outcomes and args.chart:
+        print(
+            "mentor-bot: --chart draws the weekly figures; leave it out with --outcomes",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     settings = load_settings(require_slack=False)
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
+    try:
+        return _print_report(args, db, content)
+    finally:
+        db.dispose()
+
+
+def _print_report(args: argparse.Namespace, db: Any, content: Any) -> int:
+    from pathlib import Path
+
+    from bot.reporting import format_outcomes, format_report, weekly_chart_png
+    from bot.services.insights import program_report
+    from bot.services.outcomes import outcome_report
+
+    if args.outcomes:
+        with db.session() as session:
+            outcomes = outcome_report(
+                session,
+                team_id=args.team,
+                now=datetime.now(UTC),
+                minimum=content.settings.privacy_minimum_people,
+            )
+        print(format_outcomes(content, outcomes, args.format), end="")
+        return 0
     with db.session() as session:
         # No viewer: the operator who runs this already has the database.
         data = program_report(

@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.content import Content, load_content
 from bot.deps import Clock, Deps, utc_now
 from bot.domain.errors import UserError
-from bot.listeners import actions, commands, events, lifecycle, program, views
+from bot.listeners import actions, care, commands, events, goals, lifecycle, program, views
 from bot.listeners.common import error_modal, tell
 from bot.logs import quiet_libraries
 from bot.metrics import CURRENT_TEAM, Metrics
@@ -145,6 +145,8 @@ def create_app(
     events.register(app)
     lifecycle.register(app, installation_store)
     program.register(app)
+    goals.register(app)
+    care.register(app)
     app.error(_answer_error)
     return app, deps
 

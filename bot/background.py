@@ -3,9 +3,9 @@
 Everything a person must receive is an outbox row, written with the change that
 causes it and delivered by the sender (``bot.scheduling``). What is left here is
 what Slack makes immediate and short-lived, so that it cannot wait in a queue:
-opening a modal (a ``trigger_id`` is good for 3 s), refreshing a view the person is
-looking at, and answering an error where they acted. Losing it to a crash loses
-nothing that matters: the person presses again, or the view is rebuilt.
+opening a modal (a ``trigger_id`` is good for 3 s) and answering an error where they
+acted. (App Home after a change is an outbox row, ``home_refresh``.) Losing it to a
+crash loses nothing that matters: the person presses again.
 
 Bolt's own lazy listeners deep-copy the request context (and with it the
 database engine), so the app keeps its own small task set instead. Tracking the

@@ -95,6 +95,28 @@ def parse_meeting_choice(value: object) -> MeetingChoice:
     return MeetingChoice(verb, button_int(meeting))
 
 
+# ---------------------------------------------------------------- calendar links
+
+
+@dataclass(frozen=True)
+class CalendarLink:
+    """``meeting:sequence`` on a meeting's "Add to Google Calendar" / "Add to Outlook"
+    link buttons: the meeting, and the version (its .ics SEQUENCE) the link's times are
+    for, so a press on an older message's link can be told the meeting changed since."""
+
+    meeting_id: int
+    sequence: int
+
+    @property
+    def value(self) -> str:
+        return f"{self.meeting_id}:{self.sequence}"
+
+
+def parse_calendar_link(value: object) -> CalendarLink:
+    meeting, _, sequence = str(value or "").partition(":")
+    return CalendarLink(button_int(meeting), button_int(sequence))
+
+
 # ---------------------------------------------------------------- feedback polls
 
 

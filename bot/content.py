@@ -45,6 +45,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "invite_sent": frozenset({"invitee", "invitee_role"}),
         "invite_declined": frozenset({"invitee"}),
         "invite_accepted": frozenset({"invitee"}),
+        "kickoff_refused": frozenset({"partner", "reason"}),
         "kickoff_greeting": frozenset({"mentor", "mentee"}),
         "kickoff_agenda_intro": frozenset(),
         "schedule_prompt": frozenset(),
@@ -126,6 +127,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "exit_partner_pool_button": frozenset(),
         "exit_coordinator_notice": frozenset({"mentor", "mentee", "by"}),
         "exit_coordinator_rematch": frozenset({"by"}),
+        "pool_already_in": frozenset(),
         # A meeting for people's own calendars (bot/views/calendar.py)
         "calendar_title": frozenset(),
         "calendar_description": frozenset(),
@@ -133,6 +135,27 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "calendar_cancelled": frozenset({"when"}),
         "calendar_google_button": frozenset(),
         "calendar_outlook_button": frozenset(),
+        "calendar_files_note": frozenset(),
+        "calendar_link_moved": frozenset(),
+        "calendar_link_cancelled": frozenset(),
+        "calendar_moved": frozenset({"when", "minutes"}),
+        # Coordinators' outcome figures (bot/views/insights.py, mentor-bot report)
+        "outcomes_title": frozenset(),
+        "outcomes_rule": frozenset({"k", "who"}),
+        "outcomes_who_viewer": frozenset(),
+        "outcomes_who_all": frozenset(),
+        "outcome_first_meeting": frozenset(),
+        "outcome_gap": frozenset(),
+        "outcome_still_meeting": frozenset({"days"}),
+        "outcome_goals_set": frozenset({"days"}),
+        "outcome_goals_done": frozenset(),
+        "outcome_days": frozenset({"days", "pairs"}),
+        "outcome_more_than": frozenset({"days", "pairs"}),
+        "outcome_share": frozenset({"percent", "yes", "pairs"}),
+        "outcome_goals": frozenset({"goals", "pairs"}),
+        "outcome_goals_done_count": frozenset({"goals"}),
+        "outcome_hidden": frozenset({"k"}),
+        "outcome_hidden_split": frozenset({"k"}),
     }
 )
 

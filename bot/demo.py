@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import load_settings
 from bot.content import Content
-from bot.ids import Action, Block
+from bot.ids import GOAL_BLOCKS, Action, Block
 from bot.local import LocalApp
 from bot.preview.mrkdwn import format_date_token
 from bot.store.db import Database
@@ -47,6 +47,15 @@ HELPED = [
     "The questions you asked back",
 ]
 CHANGE = ["More time on my questions", "Start on time", "Agree next steps at the end"]
+GOALS = [
+    ("Run a design review on my own", "I want the team to trust my calls", 6),
+    ("Give a 10-minute talk at the all-hands", "Speaking up is my growth edge", 10),
+]
+AGREEMENT = (
+    "A DM in Slack between meetings; we answer within a day",
+    "What we say about people and pay stays between us",
+)
+PARKED_QUESTION = "How did you decide when to stop doing hands-on work?"
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ CAST = (
     Person("U0MAYA001", "maya", "Maya Chen", "America/Los_Angeles", "mentor"),
     Person("U0RAVI002", "ravi", "Ravi Kumar", "Asia/Kolkata", "mentee"),
     Person("U0CAROL03", "carol", "Carol Okafor", "Europe/London", "coordinator"),
+    # Carol also mentors Lena; busy weeks, no meeting set: the bot's care nudge.
+    Person("U0LENA004", "lena", "Lena Novak", "Europe/Berlin", "mentee"),
 )
 
 
@@ -119,7 +130,7 @@ class Demo:
         self.events: list[Event] = []
         self.people = {p.user_id: p for p in CAST}
         self.names = {p.user_id: p.real_name for p in CAST}
-        self.mentor, self.mentee, self.coordinator = CAST
+        self.mentor, self.mentee, self.coordinator, self.quiet_mentee = CAST
 
     # ------------------------------------------------------------------ running
 
@@ -156,6 +167,7 @@ class Demo:
 
     def _program(self) -> None:
         mentor, mentee, coordinator = self.mentor, self.mentee, self.coordinator
+        self._quiet_pair()
         self._say(f"{mentor.real_name} invites {mentee.real_name} to be her mentee")
         self._act(
             mentor,
@@ -170,6 +182,7 @@ class Demo:
         )
         group = self.slack.mpim_for(mentor.user_id, mentee.user_id)
         kickoff = self.slack.messages_in(group)[-1]
+        self._set_goals(mentee, kickoff)
         self._act(
             mentee,
             "pressed Schedule our next 3 meetings",
@@ -187,6 +200,11 @@ class Demo:
             mentee,
             "saved three meetings",
             lambda: self.driver.submit_view(mentee.user_id, modal, values),
+        )
+        self._act(
+            mentee,
+            "/mentor ask",
+            lambda: self.driver.slash(mentee.user_id, f"ask {PARKED_QUESTION}"),
         )
         self._act(
             coordinator, "opened App Home", lambda: self.driver.app_home_opened(coordinator.user_id)
@@ -229,6 +247,45 @@ class Demo:
         self._collect(mark)
         if self.progress:
             self.progress.write("\n")
+
+    def _quiet_pair(self) -> None:
+        """A second pair that never sets a meeting: three weeks on, the bot nudges it."""
+        coordinator, lena = self.coordinator, self.quiet_mentee
+        self._say(f"{coordinator.real_name} also mentors {lena.real_name}; they never meet")
+        self._act(
+            coordinator,
+            "/mentor start",
+            lambda: self.driver.slash(coordinator.user_id, f"start <@{lena.user_id}|{lena.name}>"),
+        )
+        invitation = self.slack.messages_in(lena.user_id)[-1]
+        self._act(
+            lena,
+            "pressed Accept",
+            lambda: self.driver.click(lena.user_id, invitation, Action.ACCEPT_INVITE),
+        )
+
+    def _set_goals(self, person: Person, kickoff: dict) -> None:
+        self._act(
+            person,
+            "pressed Set our goals",
+            lambda: self.driver.click(person.user_id, kickoff, Action.OPEN_GOALS),
+        )
+        modal = self.driver.last_view_opened(person.user_id)
+        values: dict[str, dict[str, Any]] = {
+            Block.AGREE_CADENCE: {"value": Input.static_select("weekly")},
+            Block.AGREE_CONTACT: {"value": Input.plain_text(AGREEMENT[0])},
+            Block.AGREE_CONFIDENTIAL: {"value": Input.plain_text(AGREEMENT[1])},
+        }
+        for (what, why, weeks), blocks in zip(GOALS, GOAL_BLOCKS, strict=False):
+            by = (self.clock.now + timedelta(weeks=weeks)).date().isoformat()
+            values[blocks[0]] = {"value": Input.plain_text(what)}
+            values[blocks[1]] = {"value": Input.plain_text(why)}
+            values[blocks[2]] = {"value": Input.date(by)}
+        self._act(
+            person,
+            "saved two goals and the agreement",
+            lambda: self.driver.submit_view(person.user_id, modal, values),
+        )
 
     def _first_meeting_time(self) -> datetime:
         """Wednesday, at a time both can make: early morning in LA, evening in Kolkata."""
@@ -288,6 +345,24 @@ class Demo:
             lambda: self.driver.click(person.user_id, message, f"{Action.FEEDBACK_HAPPENED}:yes"),
         )
         score = self.random.choice([4, 4, 5, 3])
+        current = self.slack.message(message["ts"]) or message
+        rows = [
+            block["block_id"]
+            for block in current.get("blocks", [])
+            if block.get("type") == "actions" and block.get("block_id", "").startswith("goal:")
+        ]
+        for number, block_id in enumerate(rows):
+            progress = "done" if number == 0 else "some"
+            self._act(
+                person,
+                f"marked goal {number + 1}: {progress}",
+                lambda b=block_id, p=progress: self.driver.click(
+                    person.user_id,
+                    self.slack.message(message["ts"]) or message,
+                    f"{Action.GOAL_PROGRESS}:{p}",
+                    block_id=b,
+                ),
+            )
         current = self.slack.message(message["ts"]) or message
         self._act(
             person,
@@ -368,6 +443,14 @@ class Demo:
             kind = "group" if len(readers) > 1 else "dm"
             prefix = "updated: " if call.method == "chat.update" else ""
             return [Event(now, r, kind, prefix + _summary(message), message) for r in readers]
+        if call.method == "files.completeUploadExternal":
+            channel = args.get("channel_id")
+            files = call.response.get("files") or []
+            names = ", ".join(str(f.get("name")) for f in files)
+            message = {"text": args.get("initial_comment") or "", "blocks": [], "files": files}
+            readers = self._readers(channel)
+            kind = "group" if len(readers) > 1 else "dm"
+            return [Event(now, r, kind, f"shared files: {names}", message) for r in readers]
         if call.method == "response_url":
             user = self._user_of_response(args)
             if user and not args.get("delete_original"):

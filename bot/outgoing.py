@@ -15,9 +15,10 @@ the channel at send time, so no row ever falls back to someone's DM.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.store.outbox import PlannedMessage
@@ -55,6 +56,8 @@ NOTICE = "notice"  # a plain DM
 RESPOND = "respond"  # an ephemeral answer through a stored response_url (30 minutes)
 VIEW_UPDATE = "view_update"  # views.update of a modal still open (its view id)
 AS_COORDINATOR = "as_coordinator"  # a coordinator's request, checked with users.info first
+CALENDAR_FILE = "calendar_file"  # the .ics of meetings set, moved or cancelled (a file upload)
+GOAL_CARD = "goal_card"  # the pair's goals: posted in its group DM once, then chat.update
 
 # Kinds whose delivery is retried until it succeeds: a pair without its group DM
 # is not finished, so its kickoff never fails for good on Slack's transient errors.
@@ -302,3 +305,173 @@ def as_coordinator(
     if view_id:
         payload["view_id"] = view_id
     return to_person(AS_COORDINATOR, team_id=team_id, user_id=by, now=now, payload=payload)
+
+
+def goal_card(*, team_id: str, pair_id: int, now: datetime) -> PlannedMessage:
+    """The pair's goal card, brought up to date. It carries no words: its delivery reads
+    the goals and agreement as they are then, and posts the card in the group DM the
+    first time, ``chat.update``s it afterwards."""
+    return to_group(GOAL_CARD, team_id=team_id, pair_id=pair_id, now=now, payload={})
+
+
+# ---------------------------------------------------------------- care before a pair fails
+# (bot.services.care). Planned by the scheduler pass, each once: the key is the marker.
+CARE_NUDGE = "care_nudge"  # the pair's group DM: kindly, with one button to schedule
+CHECKIN = "checkin"  # the private 30-day match check-in, to each member
+CHECKIN_UPDATE = "checkin_update"  # chat.update: the check-in shows the answer
+EXIT_OFFER = "exit_offer"  # after "this isn't working for me"
+EXIT_ANSWERED = "exit_answered"  # chat.update of the offer (a DM when it can't be found)
+EXIT_PARTNER = "exit_partner"  # the partner, told kindly, never why; the way back to the pool
+EXIT_COORDINATOR = "exit_coordinator"  # a coordinator's DM, once Slack says they are one here
+
+
+def care_nudge(
+    *,
+    team_id: str,
+    pair_id: int,
+    reason: str,
+    since: datetime,
+    mentor_id: str,
+    mentee_id: str,
+    now: datetime,
+) -> PlannedMessage:
+    """One nudge per reason and episode (``since``: when the reason began to hold), so
+    every pass, in every process, plans the same row and only the first one counts."""
+    return _row(
+        CARE_NUDGE,
+        team_id=team_id,
+        recipient=pair_recipient(pair_id),
+        now=now,
+        key=f"{pair_id}:{reason}:{since.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}",
+        pair_id=pair_id,
+        payload={
+            "pair_id": pair_id,
+            "reason": reason,
+            "mentor_id": mentor_id,
+            "mentee_id": mentee_id,
+        },
+    )
+
+
+def checkin(
+    *, team_id: str, pair_id: int, user_id: str, partner_id: str, now: datetime
+) -> PlannedMessage:
+    """The 30-day check-in: once per member of a pair."""
+    return _row(
+        CHECKIN,
+        team_id=team_id,
+        recipient=user_id,
+        now=now,
+        key=f"{pair_id}:{user_id}",
+        pair_id=pair_id,
+        payload={"pair_id": pair_id, "partner_id": partner_id},
+    )
+
+
+def exit_offer(
+    *, team_id: str, pair_id: int, user_id: str, partner_id: str, now: datetime
+) -> PlannedMessage:
+    """The blame-free way out, once per member of a pair."""
+    return _row(
+        EXIT_OFFER,
+        team_id=team_id,
+        recipient=user_id,
+        now=now,
+        key=f"{pair_id}:{user_id}",
+        pair_id=pair_id,
+        payload={"pair_id": pair_id, "partner_id": partner_id},
+    )
+
+
+# ---------------------------------------------------------------- calendars
+
+CALENDAR_KEY_ROOM = 120
+# Files shared in one message at most (Slack's clients attach up to ten to a message).
+CALENDAR_FILES_PER_MESSAGE = 10
+
+
+def calendar_entry(
+    *, meeting_id: int, starts_at: datetime, minutes: int, sequence: int, cancelled: bool = False
+) -> dict[str, Any]:
+    """One meeting's version in a calendar file's payload (its .ics is built at send time)."""
+    return {
+        "meeting_id": meeting_id,
+        "starts_at": starts_at.isoformat(),
+        "minutes": minutes,
+        "sequence": sequence,
+        "cancelled": cancelled,
+    }
+
+
+def calendar_file(
+    *, team_id: str, pair_id: int, events: Sequence[dict[str, Any]], now: datetime
+) -> PlannedMessage:
+    """The ``.ics`` files of these meeting versions (``calendar_entry``), shared in the
+    pair's group DM as one message. Keyed by meeting and SEQUENCE, so one version is
+    never planned twice; a row for one meeting that still stands names that meeting, so
+    a cancellation before it goes out skips it (the cancellation's file follows)."""
+    cancelled = any(e["cancelled"] for e in events)
+    versions = ",".join(f"{e['meeting_id']}.{e['sequence']}" for e in events)
+    versions += ":cancel" if cancelled else ""
+    if len(versions) > CALENDAR_KEY_ROOM:  # the key column holds 200 characters
+        versions = hashlib.sha256(versions.encode()).hexdigest()
+    single = len(events) == 1 and not cancelled
+    return _row(
+        CALENDAR_FILE,
+        team_id=team_id,
+        recipient=pair_recipient(pair_id),
+        now=now,
+        key=f"{team_id}:{versions}",
+        pair_id=pair_id,
+        meeting_id=events[0]["meeting_id"] if single else None,
+        payload={"pair_id": pair_id, "events": list(events)},
+    )
+
+
+# ---------------------------------------------------------------- what a person is looking at
+# (views and answers that used to be Slack calls of the listener after its ack).
+HOME_REFRESH = "home_refresh"  # views.publish of the person's App Home, built at send time
+MATCH_REVIEW = "match_review"  # views.update of the "Proposed matches" modal: the proposal
+FORGOTTEN = "forgotten"  # forget-me's confirmation as a DM (no response_url); row deleted
+
+
+def home_refresh(*, team_id: str, user_id: str, listed: bool, now: datetime) -> PlannedMessage:
+    """Publish the person's Home as the database holds it when the row is sent. One key
+    per person: a burst of changes while a refresh is waiting plans nothing more, and the
+    one refresh shows them all (its delivery frees the key before it reads, so a change
+    made meanwhile plans a refresh of its own). ``listed``: in ``MENTOR_ADMINS``."""
+    return _row(
+        HOME_REFRESH,
+        team_id=team_id,
+        recipient=user_id,
+        now=now,
+        key=f"{team_id}:{user_id}",
+        payload={"listed": listed},
+    )
+
+
+def match_review(
+    *, team_id: str, user_id: str, view_id: str, proposal_id: int, pool_size: int, now: datetime
+) -> PlannedMessage:
+    """The proposal, shown in the modal ``/mentor match`` opened (built at send time)."""
+    return to_person(
+        MATCH_REVIEW,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        payload={"view_id": view_id, "proposal_id": proposal_id, "pool_size": pool_size},
+    )
+
+
+def forgotten(
+    *, team_id: str, user_id: str, text: str, blocks: list[dict[str, Any]], now: datetime
+) -> PlannedMessage:
+    """forget-me's answer when it has no response_url to answer on: a DM, whose row is
+    deleted once sent (no row may name a forgotten person)."""
+    return to_person(
+        FORGOTTEN,
+        team_id=team_id,
+        user_id=user_id,
+        now=now,
+        payload={"text": text, "blocks": blocks},
+    )

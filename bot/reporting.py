@@ -18,6 +18,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from bot.content import Content
 from bot.services.insights import COUNT_METRICS, SPLIT_METRICS, ProgramReport, Split
 from bot.services.outcomes import OutcomeReport
 from bot.views.insights import outcome_lines
@@ -316,11 +317,11 @@ def outcomes_dict(report: OutcomeReport) -> dict[str, Any]:
     return data
 
 
-def format_outcomes(report: OutcomeReport, fmt: str) -> str:
+def format_outcomes(content: Content, report: OutcomeReport, fmt: str) -> str:
     """``table`` (label and value per whole-program figure), ``csv`` or ``json``."""
     if fmt == "json":
         return json.dumps(outcomes_dict(report), indent=2, ensure_ascii=False) + "\n"
-    lines = outcome_lines(report)
+    lines = outcome_lines(content, report)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

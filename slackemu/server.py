@@ -155,6 +155,8 @@ class _Fault:
     retry_after: int
     remaining: int
     drop_connection: bool
+    # Only calls whose arguments it accepts fail (e.g. one channel); None: every call.
+    when: Callable[[dict], bool] | None = None
 
 
 class _Bucket:
@@ -208,9 +210,12 @@ def _basic_auth(header: str) -> dict[str, str]:
 
 
 def _mimetype(name: str) -> str:
-    return {"png": "image/png", "csv": "text/csv", "json": "application/json"}.get(
-        name.rsplit(".", 1)[-1].lower(), "application/octet-stream"
-    )
+    return {
+        "png": "image/png",
+        "csv": "text/csv",
+        "json": "application/json",
+        "ics": "text/calendar",  # RFC 5545 §8.1
+    }.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
 @dataclass
@@ -840,11 +845,14 @@ class SlackEmulator:
         retry_after: int = 1,
         times: int = 1,
         drop_connection: bool = False,
+        when: Callable[[dict], bool] | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail (``"response_url"`` too)."""
+        """Make the next ``times`` calls of ``method`` fail (``"response_url"`` too);
+        ``when``: only calls whose arguments it accepts (``when=lambda args:
+        args.get("channel") == group``), the others pass untouched."""
         if status == 200 and error is None and not drop_connection:
             raise ValueError("a 200 fault needs an error code, e.g. error='user_not_found'")
-        fault = _Fault(status, error, retry_after, times, drop_connection)
+        fault = _Fault(status, error, retry_after, times, drop_connection, when)
         with self._lock:
             self._faults.setdefault(method, deque()).append(fault)
 
@@ -852,11 +860,13 @@ class SlackEmulator:
         with self._lock:
             self._faults.clear()
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, args: dict | None = None) -> _Fault | None:
         queue = self._faults.get(method)
         if not queue:
             return None
         fault = queue[0]
+        if fault.when is not None and not fault.when(args or {}):
+            return None
         fault.remaining -= 1
         if fault.remaining <= 0:
             queue.popleft()
@@ -1022,7 +1032,7 @@ class SlackEmulator:
         if self.latency:
             await asyncio.sleep(self.latency)
         with self._lock:
-            fault = self._take_fault(method)
+            fault = self._take_fault(method, args)
             if fault is not None:
                 return self._fault_response(request, method, args, fault)
             try:

@@ -34,6 +34,9 @@ QUIET_AFTER = timedelta(days=30)
 MISSED_IN_A_ROW = 2
 ESCALATE_AFTER = timedelta(days=7)
 CHECKIN_AFTER = timedelta(days=30)
+# A check-in not planned within this long of its day is not sent at all: "a month in"
+# read two months in is wrong, and a pair that existed before this feature gets none.
+CHECKIN_LATE_BY = timedelta(days=14)
 
 # Why a pair needs care.
 NO_FIRST_MEETING = "no_first_meeting"
@@ -102,10 +105,15 @@ def _reasons(facts: PairFacts, now: datetime) -> list[tuple[datetime, str]]:
 
 
 def _changed_since(facts: PairFacts, when: datetime, now: datetime) -> bool:
-    """Something the pair did after ``when``: set a meeting, or held one."""
+    """Something the pair did after ``when`` that still stands: a meeting set since that
+    is still ahead, or one held since. A meeting set after the nudge that then did not
+    happen is no change, or a pair could stay "nudged" for ever without a meeting."""
     return any(
         not m.cancelled
-        and (m.created_at > when or (when < m.starts_at <= now and m.outcome != MISSED))
+        and (
+            (m.created_at > when and m.starts_at > now)
+            or (when < m.starts_at <= now and m.outcome != MISSED)
+        )
         for m in facts.meetings
     )
 
@@ -146,8 +154,12 @@ def checkin_due_at(kickoff: datetime) -> datetime:
 
 
 def checkin_due(*, kickoff: datetime | None, pair_status: str, now: datetime) -> bool:
-    """Each member of an active pair is asked once, 30 days after kickoff."""
-    return pair_status == "active" and kickoff is not None and now >= checkin_due_at(kickoff)
+    """Each member of an active pair is asked once, 30 days after kickoff (and not when
+    that day is more than ``CHECKIN_LATE_BY`` gone)."""
+    if pair_status != "active" or kickoff is None:
+        return False
+    due = checkin_due_at(kickoff)
+    return due <= now < due + CHECKIN_LATE_BY
 
 
 def check_score(score: object) -> int:

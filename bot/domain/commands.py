@@ -84,6 +84,17 @@ class MyData:
     pass
 
 
+@dataclass(frozen=True)
+class Ask:
+    """``/mentor ask [@partner] <question>``: a question parked for the next meeting.
+    ``question`` is everything typed; ``partner``/``rest``: a leading mention and what
+    follows it, used when the caller is in several pairs (the service decides)."""
+
+    question: str
+    partner: str | None = None
+    rest: str = ""
+
+
 Command = (
     Help
     | Start
@@ -98,6 +109,7 @@ Command = (
     | Exclude
     | ForgetMe
     | MyData
+    | Ask
 )
 
 SUBCOMMANDS = (
@@ -114,6 +126,7 @@ SUBCOMMANDS = (
     "exclude",
     "my-data",
     "forget-me",
+    "ask",
 )
 _DURATION = re.compile(r"^(\d{1,2})([dw])$")
 MAX_PAUSE_DAYS = 90
@@ -149,6 +162,8 @@ def parse_command(text: str | None) -> Command:
         return _parse_pause(rest)
     if verb == "exclude":
         return _parse_exclude(rest)
+    if verb == "ask":
+        return _parse_ask((text or "").strip()[len(words[0]) :].strip())
     raise UserError(
         f"I don't know `/mentor {words[0]}`. Try `/mentor help` to see what I can do: "
         + ", ".join(f"`{s}`" for s in SUBCOMMANDS)
@@ -176,6 +191,38 @@ def _parse_start(rest: list[str]) -> Start:
         f"I didn't understand `{' '.join(rest[1:])}`. "
         f"Add `as mentee` or `as mentor` after the person, e.g. {USAGE_START}."
     )
+
+
+# Slack's markup in a command's text (``should_escape``): a mention, a channel, a
+# broadcast or a link, with its label when it has one.
+_MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """A command's text as the person typed it: Slack's markup back to what it shows
+    (``<@U1|ana>`` → ``@ana``, ``<!channel>`` → ``@channel``, ``<https://x|x>`` → the
+    link) and its ``&amp;``/``&lt;``/``&gt;`` back to characters. Stored so, it is
+    escaped again wherever it is shown, never live."""
+
+    def shown(match: re.Match[str]) -> str:
+        sigil, target, label = match.group(1), match.group(2), match.group(3)
+        if sigil == "!":
+            return "@" + (label or target.split("^")[0]).lstrip("@")
+        if sigil in ("@", "#"):
+            return sigil + (label or target).lstrip(sigil)
+        return label if label and label != target else target
+
+    text = _MARKUP.sub(shown, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _parse_ask(typed: str) -> Ask:
+    """The question as typed (its length and emptiness are checked where it is saved)."""
+    first, tail = [*typed.split(None, 1), "", ""][:2]
+    mention = _MENTION.match(first)
+    if mention is None:
+        return Ask(question=plain_text(typed))
+    return Ask(question=plain_text(typed), partner=mention.group(1), rest=plain_text(tail))
 
 
 def _parse_tips(rest: list[str]) -> Tips:

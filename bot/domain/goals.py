@@ -7,7 +7,7 @@ Slack, no clock: ``today`` is the submitter's local date, passed in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -96,10 +96,14 @@ def check_plan(
     agreement: Agreement,
     *,
     today: date,
+    saved_dates: Mapping[int, date] | None = None,
 ) -> tuple[Plan | None, dict[tuple[int, str] | str, str]]:
     """The plan to save, or the problems: ``(position, field)`` for a goal group,
     ``"cadence"``/``"contact"``/``"confidential"`` for the agreement, ``"goals"`` for
-    the form as a whole. Empty groups are dropped; the others keep their position."""
+    the form as a whole. Empty groups are dropped; the others keep their position.
+    ``saved_dates`` (position → the saved goal's date): a date left as it was may have
+    passed, so a pair can still edit the rest of the form after a goal's date."""
+    saved_dates = saved_dates or {}
     problems: dict[tuple[int, str] | str, str] = {}
     if len(goals) > MAX_GOALS:
         problems["goals"] = f"A pair keeps at most {MAX_GOALS} goals at a time."
@@ -118,7 +122,7 @@ def check_plan(
             problems[(position, WHY)] = problem
         if raw.by_when is None:
             problems[(position, BY_WHEN)] = "Pick the date you'd like to reach it by."
-        elif raw.by_when <= today:
+        elif raw.by_when <= today and saved_dates.get(position) != raw.by_when:
             problems[(position, BY_WHEN)] = "Pick a date that is still ahead."
         elif raw.by_when > last:
             problems[(position, BY_WHEN)] = (

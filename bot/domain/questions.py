@@ -64,7 +64,8 @@ def for_prep(questions: Sequence[Question], *, limit: int = PREP_SHOWN) -> PrepQ
     return PrepQuestions(tuple(ordered[:limit]), max(len(ordered) - limit, 0))
 
 
-def cleared_by(questions: Sequence[Question], *, meeting_starts_at: datetime) -> list[Question]:
-    """The questions a held meeting clears: those parked before it started. One parked
-    during or after it waits for the next meeting."""
-    return [q for q in questions if q.asked_at < meeting_starts_at]
+def cleared_by(questions: Sequence[Question], *, prep_sent_at: datetime) -> list[Question]:
+    """The questions a held meeting clears: those its prep prompt listed, i.e. the
+    oldest ``PREP_SHOWN`` of those parked before the prompt went out. One parked after
+    it, or beyond what it showed, waits for the next meeting's prep."""
+    return list(for_prep([q for q in questions if q.asked_at < prep_sent_at]).shown)

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import (
     button_int,
+    parse_calendar_link,
     parse_meeting,
     parse_meeting_choice,
     parse_pair,
@@ -26,13 +27,11 @@ from bot.deps import Deps
 from bot.ids import Action
 from bot.listeners.common import (
     open_modal_after_ack,
-    report_to,
     surface_of,
     team_of,
-    tell,
 )
-from bot.listeners.home import publish_home
-from bot.services import coaching, pairing, tips
+from bot.listeners.home import home_of
+from bot.services import answers, calendar, coaching, pairing, tips
 from bot.views.coaching import feedback_details_modal, move_meeting_modal, prep_modal
 
 
@@ -79,6 +78,7 @@ def register_coaching(app: AsyncApp) -> None:
     app.action(Action.END_CONFIRM)(handle_end_confirm)
     app.action(Action.END_CANCEL)(handle_end_cancel)
     app.action(Action.HOME_TIPS_TOGGLE)(handle_home_tips_toggle)
+    app.action(re.compile(f"^{Action.CALENDAR_LINK}:"))(handle_calendar_link)
 
 
 async def handle_open_schedule(
@@ -99,9 +99,8 @@ async def handle_open_schedule(
     await ack()
     from bot.listeners.commands import open_schedule_modal
 
-    open_modal_after_ack(
-        deps, open_schedule_modal(deps, client, body["trigger_id"], pair.id), client, body, respond
-    )
+    opening = open_schedule_modal(deps, client, body["trigger_id"], pair.id, pair.team_id)
+    open_modal_after_ack(deps, opening, client, body, respond)
 
 
 async def handle_meeting_menu(
@@ -128,9 +127,12 @@ async def handle_meeting_menu(
         opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
         open_modal_after_ack(deps, opening, client, body, respond)
         return
-    # Cancelled, with its prompts, and the pair told in its group DM: one transaction.
+    # Cancelled, with its prompts, and the pair told in its group DM: one transaction,
+    # which also refreshes the Home they pressed it in (it shows the meeting gone).
     await deps.db.run(
+        answers.and_refresh_home,
         coaching.cancel_meeting,
+        home=home_of(deps, team_id, user_id) if surface_of(body) == "home" else None,
         team_id=team_id,
         meeting_id=choice.meeting_id,
         user_id=user_id,
@@ -139,11 +141,6 @@ async def handle_meeting_menu(
     )
     await ack()
     deps.wake_scheduler()
-    if surface_of(body) == "home":  # the Home they pressed it in shows it gone
-        deps.background.spawn(
-            publish_home(deps, client, team_id, user_id),
-            on_error=report_to(deps, client, body, respond),
-        )
 
 
 async def handle_open_prep(
@@ -261,22 +258,22 @@ async def handle_end_confirm(
     deps.wake_scheduler()
 
 
-async def handle_end_cancel(
-    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, deps: Deps
-) -> None:
+async def handle_end_cancel(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
+    await never_mind(ack, body, context, deps)
+
+
+async def never_mind(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
+    """A Cancel button: its ephemeral question goes away (an outbox row for its
+    response_url); pressed anywhere else, the person is told that nothing changed."""
+    await deps.db.run(
+        answers.never_mind,
+        team_id=team_of(body, context),
+        user_id=body["user"]["id"],
+        response_url=body.get("response_url"),
+        now=deps.clock(),
+    )
     await ack()
-    deps.background.spawn(never_mind(deps, client, body, respond))
-
-
-async def never_mind(
-    deps: Deps, client: AsyncWebClient, body: dict[str, Any], respond: Any
-) -> None:
-    """A Cancel button: its ephemeral question goes away; pressed anywhere else (no
-    response_url), the person is told that nothing changed."""
-    if respond is not None:
-        await respond(delete_original=True)
-    else:
-        await tell(deps, client, body, None, "Okay, I left everything as it was.")
+    deps.wake_scheduler()
 
 
 async def handle_home_tips_toggle(
@@ -289,7 +286,9 @@ async def handle_home_tips_toggle(
 ) -> None:
     team_id, user_id = team_of(body, context), body["user"]["id"]
     await deps.db.run(
+        answers.and_refresh_home,
         tips.set_tips,
+        home=home_of(deps, team_id, user_id),
         team_id=team_id,
         user_id=user_id,
         enabled=parse_tips_toggle(action.get("value")),
@@ -297,4 +296,24 @@ async def handle_home_tips_toggle(
         now=deps.clock(),
     )
     await ack()
-    deps.background.spawn(publish_home(deps, client, team_id, user_id))
+    deps.wake_scheduler()
+
+
+async def handle_calendar_link(
+    ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, deps: Deps
+) -> None:
+    """The "Add to Google Calendar" / "Add to Outlook" link buttons. Slack opens the link
+    in the reader's browser and still sends a block_actions payload, which must be
+    acknowledged (or the reader sees a warning). Nothing changes: a member whose link
+    is current is told nothing; anyone else, or a press on the link of a meeting that
+    has moved or been cancelled since, hears why (the app's error handler)."""
+    link = parse_calendar_link(action.get("value"))
+    await deps.db.run(
+        calendar.check_link,
+        team_id=team_of(body, context),
+        user_id=body["user"]["id"],
+        meeting_id=link.meeting_id,
+        sequence=link.sequence,
+        content=deps.content,
+    )
+    await ack()

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.domain.commands import (
+    Ask,
     End,
     Exclude,
     ForgetMe,
@@ -26,11 +27,13 @@ from bot.domain.commands import (
 )
 from bot.listeners.common import open_modal_after_ack, team_of
 from bot.listeners.program import handle_program_command
-from bot.services import coaching, pairing, tips
+from bot.services import calendar, coaching, goals, pairing, tips
 from bot.services.overview import overview
+from bot.views.calendar import slot_blocks
 from bot.views.coaching import end_confirmation, schedule_modal
 from bot.views.common import as_dicts
 from bot.views.pairing import help_payload, status_blocks
+from bot.views.questions import question_parked
 
 
 def register(app: AsyncApp) -> None:
@@ -69,7 +72,7 @@ async def handle_mentor(
     elif isinstance(command, Schedule):
         pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)
         await ack()
-        opening = open_schedule_modal(deps, client, body["trigger_id"], pair.id)
+        opening = open_schedule_modal(deps, client, body["trigger_id"], pair.id, team_id)
         open_modal_after_ack(deps, opening, client, body, respond)
     elif isinstance(command, Tips):
         await deps.db.run(
@@ -83,12 +86,30 @@ async def handle_mentor(
         await _status(ack, deps, team_id, user_id)
     elif isinstance(command, (Join, Leave, Pause, Match, Exclude, ForgetMe, MyData)):
         await handle_program_command(command, ack, body, respond, client, deps, team_id)
+    elif isinstance(command, Ask):
+        await _ask(ack, deps, team_id, user_id, command)
     elif isinstance(command, End):
         pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)
         blocks = end_confirmation(
             deps.content, pair_id=pair.id, partner_id=pair.partner_of(user_id)
         )
         await ack(response_type="ephemeral", blocks=as_dicts(blocks), text="End this pairing?")
+
+
+async def _ask(ack: Any, deps: Deps, team_id: str, user_id: str, command: Ask) -> None:
+    """``/mentor ask``: parked for the pair's next meeting, or refused (empty, too long,
+    too many waiting, which pair?) with nothing saved; the answer never repeats it."""
+    await deps.db.run(
+        goals.ask,
+        team_id=team_id,
+        user_id=user_id,
+        question=command.question,
+        partner_id=command.partner,
+        rest=command.rest,
+        now=deps.clock(),
+    )
+    parked = question_parked(deps.content)
+    await ack(response_type="ephemeral", blocks=as_dicts(parked.blocks), text=parked.text)
 
 
 async def _status(ack: Any, deps: Deps, team_id: str, user_id: str) -> None:
@@ -109,11 +130,20 @@ async def _status(ack: Any, deps: Deps, team_id: str, user_id: str) -> None:
 
 
 async def open_schedule_modal(
-    deps: Deps, client: AsyncWebClient, trigger_id: str, pair_id: int
+    deps: Deps, client: AsyncWebClient, trigger_id: str, pair_id: int, team_id: str
 ) -> None:
+    """After the ack: three times that fit both members (read from the store, computed in
+    ``bot.domain.slots``), shown and filled in, then ``views.open``."""
+    now = deps.clock()
+    minutes = deps.content.settings.default_meeting_minutes
+    suggested = await deps.db.run(
+        calendar.suggested_times, team_id=team_id, pair_id=pair_id, minutes=minutes, now=now
+    )
     view = schedule_modal(
         pair_id=pair_id,
-        default_minutes=deps.content.settings.default_meeting_minutes,
-        now=deps.clock(),
+        default_minutes=minutes,
+        now=now,
+        suggested=suggested,
+        notes=slot_blocks(deps.content, suggested),
     )
     await client.views_open(trigger_id=trigger_id, view=view.to_dict())

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.listeners.common import team_of
-from bot.listeners.home import publish_home
+from bot.listeners.home import home_of
+from bot.services import answers
 
 
 def register(app: AsyncApp) -> None:
@@ -20,11 +20,17 @@ async def handle_home_opened(
     ack: Any,
     body: dict[str, Any],
     event: dict[str, Any],
-    client: AsyncWebClient,
+    client: Any,
     context: Any,
     deps: Deps,
 ) -> None:
-    await ack()
     if event.get("tab", "home") != "home":
+        await ack()
         return
-    deps.background.spawn(publish_home(deps, client, team_of(body, context), event["user"]))
+    # Held messages resume (they are talking to us) and the Home is published by the
+    # sender, from an outbox row written in the same transaction.
+    await deps.db.run(
+        answers.home_opened, home_of(deps, team_of(body, context), event["user"]), now=deps.clock()
+    )
+    await ack()
+    deps.wake_scheduler()

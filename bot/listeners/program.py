@@ -16,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.buttons import id_or_none, parse_pair, parse_proposal_lines
 from bot.deps import Deps
 from bot.domain.commands import Exclude, ForgetMe, Join, Leave, Match, MyData, Pause
-from bot.domain.errors import NotAllowed
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX, Action, Block, View
 from bot.listeners.common import (
     input_value,
@@ -25,10 +24,9 @@ from bot.listeners.common import (
     report_to,
     team_of,
 )
-from bot.listeners.home import is_coordinator_user
-from bot.services import coordinators, matching, pool, privacy
+from bot.services import coordinators, pool, privacy
 from bot.views.common import as_dicts, section
-from bot.views.pool import join_modal, match_review_modal
+from bot.views.pool import join_modal
 from bot.views.privacy import forget_confirmation_blocks, forgotten_message
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -115,32 +113,30 @@ async def handle_program_command(
 async def _match(
     deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, trigger_id: str
 ) -> None:
-    if not await is_coordinator_user(deps, client, team_id, user_id):
-        raise NotAllowed(
-            "Only program coordinators can match the pool. Ask one of them, or use "
-            "`/mentor start @person` to pair up directly."
-        )
-    # Opening first keeps the trigger inside Slack's 3 s; a large pool then fills it in.
+    """The modal opens at once (the trigger_id is good for 3 s: the one Slack call a
+    listener makes itself); the request is then written against the modal's id, and its
+    delivery asks Slack whether they coordinate this workspace, computes the proposal
+    and shows it in the modal (or the refusal)."""
     opened = await client.views_open(
         trigger_id=trigger_id,
         view={
             "type": "modal",
-            "title": {"type": "plain_text", "text": "Proposed matches"},
+            "title": {"type": "plain_text", "text": coordinators.MATCHES_TITLE},
             "close": {"type": "plain_text", "text": "Close"},
             "blocks": [section("Matching the pool… this takes a few seconds.").to_dict()],
         },
     )
-    proposal = await deps.db.run(
-        matching.compute_proposal,
+    await deps.db.run(
+        coordinators.ask,
+        coordinators.MATCH,
         team_id=team_id,
         by=user_id,
+        admins=deps.settings.admins,
         now=deps.clock(),
-        topic_labels={t.id: t.label for t in deps.content.topics},
+        args={"topic_labels": {t.id: t.label for t in deps.content.topics}},
+        view_id=opened["view"]["id"],
     )
-    # The options name people with mentions, which Slack renders: no users.info per person.
-    await client.views_update(
-        view_id=opened["view"]["id"], view=match_review_modal(proposal).to_dict()
-    )
+    deps.wake_scheduler()
 
 
 async def handle_match_submit(
@@ -294,20 +290,12 @@ async def handle_forget_confirm(
     )
     await ack()
     deps.wake_scheduler()
-    if not body.get("response_url"):  # not from the ephemeral question: answer in a DM
-        deps.background.spawn(
-            client.chat_postMessage(channel=user_id, text=text, blocks=as_dicts(blocks)),
-            on_error=report_to(deps, client, body, respond),
-        )
 
 
-async def handle_forget_cancel(
-    ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, deps: Deps
-) -> None:
+async def handle_forget_cancel(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
     from bot.listeners.actions import never_mind
 
-    await ack()
-    deps.background.spawn(never_mind(deps, client, body, respond))
+    await never_mind(ack, body, context, deps)
 
 
 async def handle_send_chart(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:

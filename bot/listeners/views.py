@@ -23,8 +23,8 @@ from bot.listeners.common import (
     metadata_int,
     team_of,
 )
-from bot.listeners.home import publish_home
-from bot.services import coaching
+from bot.listeners.home import home_of
+from bot.services import answers, coaching
 
 
 def register(app: AsyncApp) -> None:
@@ -89,8 +89,11 @@ async def handle_move_submit(
         await ack(response_action="errors", errors={Block.MEETING_TIME.value: problems[0]})
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
+    # Moved, and the mover's Home refreshed to show the new time: one transaction.
     await deps.db.run(
+        answers.and_refresh_home,
         coaching.move_meeting,
+        home=home_of(deps, team_id, user_id),
         team_id=team_id,
         meeting_id=meeting_id,
         user_id=user_id,
@@ -100,7 +103,6 @@ async def handle_move_submit(
     )
     await ack()
     deps.wake_scheduler()
-    deps.background.spawn(publish_home(deps, client, team_id, user_id))  # shows the new time
 
 
 async def handle_prep_submit(

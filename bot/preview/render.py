@@ -621,6 +621,25 @@ def _attachments(atts: Any, c: _Ctx) -> str:
     return "".join(out)
 
 
+def _files(files: Any) -> str:
+    """Files shared with the message, as Slack lists them: a card per file."""
+    out = []
+    for f in _as_list(files):
+        if not isinstance(f, dict):
+            continue
+        name = str(f.get("title") or f.get("name") or "file")
+        kind = str(f.get("mimetype") or "")
+        label = "Calendar event" if kind == "text/calendar" else (kind or "File")
+        if f.get("name") and f.get("name") != name:
+            label += f" · {f['name']}"
+        out.append(
+            '<div class="sk-file"><span class="sk-file-icon" aria-hidden="true">📎</span>'
+            f'<span class="sk-file-name">{escape(name)}</span>'
+            f'<span class="sk-file-kind">{escape(label)}</span></div>'
+        )
+    return "".join(out)
+
+
 def render_message(
     message: dict,
     *,
@@ -642,6 +661,7 @@ def render_message(
             + "</div>"
         )
     content += _attachments(message.get("attachments"), c)
+    content += _files(message.get("files"))
     when = _ts_time(message.get("ts"), reader_tz)
     time_html = f'<span class="sk-time">{escape(when)}</span>' if when else ""
     edited = ' <span class="sk-edited">(edited)</span>' if message.get("edited") else ""
@@ -815,6 +835,10 @@ body{margin:0;font-family:Lato,"Helvetica Neue",Helvetica,"Segoe UI",Arial,sans-
 .sk-unknown{background:#f0f0f0;border:1px dashed #bbbbbb;border-radius:4px;padding:6px 10px;
  color:#616061;font-size:13px}
 .sk-attachment{border-left:4px solid #dddddd;padding-left:10px;margin:4px 0}
+.sk-file{display:flex;gap:8px;align-items:center;border:1px solid #dddddd;border-radius:8px;
+  padding:8px 10px;margin:4px 0;max-width:360px}
+.sk-file-name{font-weight:700}
+.sk-file-kind{color:#616061;font-size:12px}
 .sk-att-title{font-weight:700}
 .sk-modal{border:1px solid #dddddd;border-radius:8px;box-shadow:0 4px 16px rgba(0,0,0,.12);
  background:#fff;overflow:hidden}

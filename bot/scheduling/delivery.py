@@ -14,7 +14,10 @@ a row's effect is applied at most once even when its message went twice.
   the DM with Accept / Decline; the settle step records where it is, the people's
   time zones, and plans the inviter's confirmation.
 - ``kickoff``: ``conversations.open`` with both members, then the first message;
-  the settle step records the group DM on the pair. It is retried until it exists.
+  the settle step records the group DM on the pair. It is retried until it exists,
+  unless Slack refuses it because of a member (opening it or posting in it:
+  ``user_disabled``, ``is_archived``, ``not_in_channel`` …): then the row fails, the
+  pair ends with what waited for its group DM, and both members are told by DM.
 - Rows to ``pair:<id>`` (the group DM) wait for the kickoff, then go to its channel.
 - ``invitation_closed``, ``poll_update``, ``tip_update``: ``chat.update`` in place.
 - ``respond``: a stored response_url (ephemeral), with a DM when it has expired.
@@ -24,6 +27,21 @@ a row's effect is applied at most once even when its message went twice.
 - ``my_data`` / ``my_data_file``: the export's message, then its file.
 - ``weekly_chart``: a coordinator's PNG, shared in their DM (``conversations.open``).
 - ``view_update``: ``views.update`` of a modal still open.
+- ``home_refresh``: ``users.info``, then ``views.publish`` of the person's App Home as
+  the database holds it then (the row's key freed first, the row deleted after).
+- ``match_review``: ``views.update`` of the modal ``/mentor match`` opened, with the
+  proposal its request computed.
+- ``forgotten``: forget-me's answer as a DM when there was no response_url; deleted.
+- ``checkin_update`` / ``exit_answered``: ``chat.update`` of the check-in or the exit
+  offer; ``exit_coordinator``: ``users.info`` first, sent only to a coordinator of
+  this workspace.
+- ``goal_card``: the pair's goals, posted in the group DM once (its place kept),
+  ``chat.update``d afterwards, built from the goals as they are at send time.
+- ``prep_mentee`` / ``prep_mentor`` / ``feedback`` / ``poll_update``: the pair's goals
+  and parked questions are read at send time and added to the payload in memory.
+- ``calendar_file``: the ``.ics`` of meetings set, moved or cancelled, built now from
+  the row's payload and shared in the pair's group DM (one upload, one message); the
+  settle step records the files, so forget-me deletes them with the group DM's messages.
 """
 
 from __future__ import annotations
@@ -41,14 +59,17 @@ from bot import outgoing
 from bot.content import Content
 from bot.domain.errors import UserError
 from bot.domain.permissions import is_coordinator
+from bot.scheduling.home import home_page
 from bot.scheduling.render import notice_modal, render
 from bot.scheduling.sender import DeliveryError, Posted, SlackSender
-from bot.services import coordinators, pairing
+from bot.services import coordinators, goals, matching, pairing
 from bot.slackapi import user_from_info
 from bot.store import outbox, posted, repo
 from bot.store.db import Database
 from bot.store.outbox import ClaimedMessage
+from bot.views.calendar import calendar_file, event_of
 from bot.views.common import mention, section
+from bot.views.pool import match_review_modal
 from bot.views.privacy import MY_DATA_FILENAME, my_data_file, my_data_fits
 
 logger = logging.getLogger(__name__)
@@ -120,15 +141,98 @@ class Delivery:
             outgoing.MY_DATA_FILE: self._my_data_file,
             outgoing.WEEKLY_CHART: self._weekly_chart,
             outgoing.VIEW_UPDATE: self._view_update,
+            outgoing.CHECKIN_UPDATE: self._update_in_place,
+            outgoing.EXIT_ANSWERED: self._update_or_post,
+            outgoing.EXIT_COORDINATOR: self._to_coordinator,
+            outgoing.GOAL_CARD: self._goal_card,
+            outgoing.HOME_REFRESH: self._home_refresh,
+            outgoing.MATCH_REVIEW: self._match_review,
+            outgoing.FORGOTTEN: self._forgotten,
+            outgoing.CALENDAR_FILE: self._calendar_file,
         }
 
     def send(self, message: ClaimedMessage, now: datetime) -> Done:
         if message.kind == LEGACY_MATCH_INVITE:
             message = _as_invitation(message)
+        message = self._with_goals(message)
         step = self._steps.get(message.kind)
         if step is not None:
             return step(message, now)
         return self._post(message, now)
+
+    # ------------------------------------------------------------ goals and questions
+
+    def _with_goals(self, message: ClaimedMessage) -> ClaimedMessage:
+        """Prep prompts and feedback polls show the pair's goals and parked questions
+        as they are when the message goes out: read now, added to the payload in
+        memory only (the row keeps no words)."""
+        p, team = message.payload, message.team_id
+        if message.kind in (outgoing.PREP_MENTEE, outgoing.PREP_MENTOR) and p.get("pair_id"):
+            extra = self.db.call(goals.prep_extras, team_id=team, pair_id=p["pair_id"])
+        elif message.kind in (outgoing.FEEDBACK, outgoing.POLL_UPDATE) and p.get("meeting_id"):
+            extra = self.db.call(
+                goals.poll_goals,
+                team_id=team,
+                pair_id=p["pair_id"],
+                meeting_id=p["meeting_id"],
+                user_id=message.recipient,
+            )
+        else:
+            return message
+        return replace(message, payload={**p, **extra}) if extra else message
+
+    def _goal_card(self, message: ClaimedMessage, now: datetime) -> Done:
+        """The goal card: posted in the group DM the first time (its place kept on the
+        pair), ``chat.update``d afterwards; built from the goals as they are now."""
+        team, pair_id = message.team_id, message.payload["pair_id"]
+        data = self.db.call(goals.card_data, team_id=team, pair_id=pair_id)
+        if data is None:
+            return self._skip(message, "the pair is gone")
+        if data["channel"] is None:
+            return self._wait_for_group(message, pair_id, now)
+        message = replace(message, payload={**message.payload, **data})
+        text, blocks = self._blocks(message)
+        if data["card"]:
+            channel, ts = data["card"]
+            try:
+                self.sender.update(team, channel, ts, text=text, blocks=blocks)
+            except DeliveryError as error:
+                if error.error not in GONE:
+                    raise
+            else:
+                return Done(
+                    "sent",
+                    settle=lambda s: outbox.mark_sent(
+                        s,
+                        message_id=message.id,
+                        worker=self.worker,
+                        now=now,
+                        channel_id=channel,
+                        ts=ts,
+                    ),
+                )
+        # The first card, or one deleted in Slack since: a new one, remembered.
+        sent = self.sender.post(team, data["channel"], text=text, blocks=blocks)
+
+        def posted_card(session: Session) -> None:
+            if outbox.mark_sent(
+                session,
+                message_id=message.id,
+                worker=self.worker,
+                now=now,
+                channel_id=sent.channel,
+                ts=sent.ts,
+            ):
+                goals.card_posted(
+                    session,
+                    team_id=team,
+                    pair_id=pair_id,
+                    channel_id=sent.channel,
+                    ts=sent.ts,
+                    now=now,
+                )
+
+        return Done("sent", settle=posted_card)
 
     # ------------------------------------------------------------ plain messages
 
@@ -279,12 +383,12 @@ class Delivery:
             return self._skip(message, "the pair is no longer active")
         try:
             channel = self.sender.open_conversation(team, [p["mentor_id"], p["mentee_id"]])
+            text, blocks = self._blocks(message)
+            sent = self.sender.post(team, channel, text=text, blocks=blocks)
         except DeliveryError as error:
-            if error.outcome == "person":  # a member Slack no longer knows: never, not later
-                raise DeliveryError("permanent", error.error) from None
+            if error.outcome == "person":  # because of a member: never, not later
+                return self._kickoff_refused(message, error.error, now)
             raise
-        text, blocks = self._blocks(message)
-        sent = self.sender.post(team, channel, text=text, blocks=blocks)
 
         def opened(session: Session) -> None:
             if outbox.mark_sent(
@@ -300,6 +404,25 @@ class Delivery:
                 )
 
         return Done("sent", settle=opened)
+
+    def _kickoff_refused(self, message: ClaimedMessage, reason: str, now: datetime) -> Done:
+        """Slack refused the group DM for good (opening it, or posting in it, because of
+        a member): the row fails, the pair ends with everything that waited for its
+        group DM, and both members are told in their own DMs, in one transaction."""
+        p, team = message.payload, message.team_id
+        mentor, mentee = p["mentor_id"], p["mentee_id"]
+        tell = {
+            mentor: self.content.message("kickoff_refused", partner=mention(mentee), reason=reason),
+            mentee: self.content.message("kickoff_refused", partner=mention(mentor), reason=reason),
+        }
+
+        def refused(session: Session) -> None:
+            if outbox.mark_failed(session, message_id=message.id, worker=self.worker, error=reason):
+                pairing.kickoff_refused(
+                    session, team_id=team, pair_id=p["pair_id"], tell=tell, now=now
+                )
+
+        return Done("refused", settle=refused)
 
     def _invitation_closed(self, message: ClaimedMessage, now: datetime) -> Done:
         where = self.db.call(
@@ -550,3 +673,130 @@ class Delivery:
                 raise
             return self._discard("skipped", message)  # the modal was closed meanwhile
         return self._discard("sent", message)
+
+    # ------------------------------------------------------------ what a person looks at
+
+    def _home_refresh(self, message: ClaimedMessage, now: datetime) -> Done:
+        """The person's App Home, built from the database as it is now. The row's key is
+        freed first, so a change committed while this one is built plans its own
+        refresh; the row is deleted once Slack has the view."""
+        team, user_id = message.team_id, message.recipient
+        self.db.call(outbox.release_key, message_id=message.id, worker=self.worker)
+        try:
+            user = user_from_info(user_id, self.sender.user_info(team, user_id))
+        except DeliveryError as error:
+            if error.outcome != "person":
+                raise
+            return self._discard("skipped", message)  # not someone Slack knows here
+        view = self.db.call(
+            home_page,
+            content=self.content,
+            team_id=team,
+            user_id=user_id,
+            now=now,
+            slack_user=user,
+            admins=frozenset({user_id}) if message.payload.get("listed") else frozenset(),
+        )
+        try:
+            self.sender.publish_home(team, user_id, view)
+        except DeliveryError as error:
+            if error.outcome in ("retry", "workspace"):
+                raise
+            # Not theirs to pause for: a Home that cannot be shown is only skipped.
+            return self._discard("skipped", message)
+        return self._discard("sent", message)
+
+    def _match_review(self, message: ClaimedMessage, now: datetime) -> Done:
+        """The proposal in the modal ``/mentor match`` opened; a closed modal: skipped."""
+        p = message.payload
+        proposal = self.db.call(
+            matching.get_proposal, team_id=message.team_id, proposal_id=p["proposal_id"]
+        )
+        view = match_review_modal(replace(proposal, pool_size=int(p.get("pool_size") or 0)))
+        try:
+            self.sender.update_view(message.team_id, p["view_id"], view.to_dict())
+        except DeliveryError as error:
+            if error.outcome == "workspace" or error.error not in GONE:
+                raise
+            return self._discard("skipped", message)
+        return self._discard("sent", message)
+
+    def _forgotten(self, message: ClaimedMessage, now: datetime) -> Done:
+        """forget-me's answer as a DM; the row goes once sent: none may name them."""
+        p = message.payload
+        try:
+            self.sender.post(message.team_id, message.recipient, text=p["text"], blocks=p["blocks"])
+        except DeliveryError as error:
+            if error.outcome in ("retry", "workspace"):
+                raise
+            return self._discard("skipped", message)  # never kept paused: it names them
+        return self._discard("sent", message)
+
+    # ------------------------------------------------------------ care before a pair fails
+
+    def _update_or_post(self, message: ClaimedMessage, now: datetime) -> Done:
+        """In place when the row names the message it answers, else a DM of its own."""
+        p = message.payload
+        if p.get("channel") and p.get("ts"):
+            return self._update(message, now, p["channel"], p["ts"])
+        return self._post(message, now)
+
+    def _to_coordinator(self, message: ClaimedMessage, now: datetime) -> Done:
+        """A private note for a coordinator: sent only once ``users.info`` says the
+        listed person coordinates this workspace (a member of it), else dropped."""
+        team, user_id = message.team_id, message.recipient
+        try:
+            user = user_from_info(user_id, self.sender.user_info(team, user_id))
+        except DeliveryError as error:
+            if error.outcome != "person":
+                raise
+            user = None
+        if (
+            user is None
+            or user.is_bot
+            or not is_coordinator(
+                user_id,
+                admins=frozenset({user_id}),
+                slack_admin=user.is_admin,
+                member=user.member_of(team),
+            )
+        ):
+            return self._discard("skipped", message)
+        return self._post(message, now)
+
+    # ------------------------------------------------------------ calendars
+
+    def _calendar_file(self, message: ClaimedMessage, now: datetime) -> Done:
+        """One Slack call anyone sees (``files.completeUploadExternal``): the message with
+        the links went as a row of its own, so a retry here repeats nothing else."""
+        team = message.team_id
+        pair_id = outgoing.group_pair_id(message.recipient)
+        if pair_id is None:
+            return self._skip(message, "not a pair's group DM")
+        channel = self.db.call(repo.pair_channel, team_id=team, pair_id=pair_id)
+        if channel is None:
+            return self._wait_for_group(message, pair_id, now)
+        uploads = [
+            calendar_file(self.content, event_of(self.content, team, entry), stamp=now)
+            for entry in message.payload.get("events") or []
+        ]
+        if not uploads:
+            return self._skip(message, "no meetings")
+        files = self.sender.upload_files(
+            team, channel, [(f.content, f.filename, f.title) for f in uploads]
+        )
+
+        def shared(session: Session) -> None:
+            if not outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+                return
+            for file_id in files:
+                posted.keep(
+                    session,
+                    team_id=team,
+                    kind=posted.CALENDAR_FILE,
+                    channel_id=channel,
+                    file_id=file_id,
+                    now=now,
+                )
+
+        return Done("sent", settle=shared)

@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.content import Content
@@ -36,10 +35,10 @@ from bot.scheduling.pacing import Gate, Interrupted, Pacer
 from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
 from bot.scheduling.sender import DeliveryError, SlackSender
+from bot.services import care
 from bot.services.privacy import SLACK_DELETE
-from bot.store import installations, outbox, repo, workers, workspaces
+from bot.store import installations, meetings, outbox, repo, workers, workspaces
 from bot.store.db import Database
-from bot.store.models import Meeting, Workspace
 from bot.store.outbox import ClaimedMessage
 
 logger = logging.getLogger(__name__)
@@ -64,6 +63,11 @@ TZ_REFRESH_PER_PASS = 50
 DEFAULT_RETENTION = timedelta(days=30)
 # Matches bot.runtime.REFRESH_BEFORE: the sender refreshes a token this close to expiry.
 TOKEN_REFRESH_AHEAD = timedelta(minutes=120)
+# The care pass (nudges, 30-day check-ins) looks at every active pair: once in this long
+# per process is plenty for rules counted in days. Its rows are planned once whatever
+# process plans them first (their keys), so a restart or a second process only repeats
+# the looking.
+CARE_EVERY = timedelta(minutes=15)
 
 
 def worker_name() -> str:
@@ -139,6 +143,8 @@ class Engine:
         # Workspaces whose token Slack refused during this pass: the rest of what was
         # claimed for them is held without asking Slack again.
         self._dead_teams: set[str] = set()
+        # When this process last ran the care pass (``_plan_care``).
+        self._care_at: datetime | None = None
 
     def run_pass(self, now: datetime, *, deliver: bool = True) -> PassReport:
         """Plan what became plannable, then (``deliver``) send everything due at ``now``."""
@@ -151,10 +157,26 @@ class Engine:
             report.planned += planned
             if people < PLAN_BATCH:
                 break
+        self._plan_care(now, report)
         self._refresh_time_zones(now)
         if deliver:
             self.deliver_due(now, report)
         return report
+
+    def _plan_care(self, now: datetime, report: PassReport) -> None:
+        """Care before a pair fails (``bot.services.care``): the kind nudges and the
+        30-day check-ins that are due, each workspace in its own transaction. One
+        workspace's failure is logged and leaves the others (and delivery) to go on."""
+        if self._care_at is not None and self._care_at <= now < self._care_at + CARE_EVERY:
+            return
+        self._care_at = now
+        for team_id in self.db.read(care.care_teams):
+            if self.stopping.is_set():
+                return
+            try:
+                report.planned += self.db.call(care.plan_care, team_id=team_id, now=now)
+            except Exception:  # noqa: BLE001 - retried by the next pass
+                logger.exception("care pass of workspace %s failed", team_id)
 
     def deliver_due(self, now: datetime, report: PassReport | None = None) -> PassReport:
         """Claim, send and settle everything due at ``now`` until none is left (or the
@@ -413,7 +435,9 @@ def _guard_in_database(session: Session, *, message: ClaimedMessage, now: dateti
             session, team_id=message.team_id, pair_id=message.pair_id, now=now
         )
     if message.meeting_id is not None and message.kind != "feedback":
-        meeting = session.get(Meeting, message.meeting_id)
+        meeting = meetings.get_meeting(
+            session, team_id=message.team_id, meeting_id=message.meeting_id
+        )
         return meeting is not None and meeting.status == "scheduled"
     return True
 
@@ -445,15 +469,4 @@ def _pause_person(
 
 
 def _stale_time_zones(session: Session, *, now: datetime) -> list[tuple[str, str]]:
-    from bot.store.models import Person
-
-    rows = session.execute(
-        select(Person.team_id, Person.user_id)
-        .where(
-            Person.tips_planned_until.is_not(None),
-            Person.tz_checked_at < now - repo.TZ_FRESH_FOR,
-            ~exists().where(Workspace.team_id == Person.team_id),
-        )
-        .limit(TZ_REFRESH_PER_PASS)
-    )
-    return [(team, user) for team, user in rows]
+    return repo.stale_time_zones(session, now=now, limit=TZ_REFRESH_PER_PASS)

@@ -12,13 +12,19 @@ from typing import Any
 
 from bot import outgoing
 from bot.content import Content
+from bot.domain.goals import Agreement, GoalState
+from bot.domain.questions import PrepQuestions, Question
 from bot.store.outbox import ClaimedMessage
+from bot.views import calendar as calendar_views
+from bot.views import care as care_views
 from bot.views import coaching
+from bot.views import goals as goal_views
 from bot.views.coaching import Outgoing
-from bot.views.common import mention, section
+from bot.views.common import context, mention, section
 from bot.views.insights import nudge_message
 from bot.views.pairing import invitation_answered_blocks, invitation_blocks, kickoff_blocks
 from bot.views.privacy import my_data_message
+from bot.views.questions import prep_question_blocks
 
 # Mentor practices that suit a meeting's preparation, when content marks none.
 PREP_PRACTICES_FALLBACK = 3
@@ -49,11 +55,64 @@ def _prep_mentor(content: Content, m: ClaimedMessage) -> Outgoing:
     fitting = [p for p in content.mentor_practices if p.prep] or list(
         content.mentor_practices[:PREP_PRACTICES_FALLBACK]
     )
-    return coaching.prep_for_mentor(content, m.payload, fitting)
+    return coaching.prep_for_mentor(content, m.payload, fitting, _prep_extra(content, m))
+
+
+def _prep_mentee(content: Content, m: ClaimedMessage) -> Outgoing:
+    return coaching.prep_for_mentee(content, m.payload, _prep_extra(content, m))
+
+
+def _prep_extra(content: Content, m: ClaimedMessage) -> list[Any]:
+    """The pair's open goals and parked questions, which delivery read at send time."""
+    p = m.payload
+    goals = [GoalState.from_payload(g) for g in p.get("goals") or ()]
+    questions = tuple(
+        Question(q["id"], q["asked_by"], q["text"], datetime.fromisoformat(q["asked_at"]))
+        for q in p.get("questions") or ()
+    )
+    return [
+        *goal_views.prep_goal_lines(content, goals),
+        *prep_question_blocks(content, PrepQuestions(questions, int(p.get("questions_more") or 0))),
+    ]
+
+
+def _with_goal_progress(content: Content, m: ClaimedMessage, out: Outgoing) -> Outgoing:
+    """The mentee's every second poll: one tap of progress per goal (delivery read them)."""
+    p = m.payload
+    if not p.get("goals"):
+        return out
+    chosen = {int(k): v for k, v in (p.get("goals_chosen") or {}).items()}
+    blocks = goal_views.goal_progress_blocks(
+        content,
+        pair_id=p["pair_id"],
+        meeting_id=p.get("meeting_id"),
+        goals=[GoalState.from_payload(g) for g in p["goals"]],
+        chosen=chosen,
+    )
+    return Outgoing(text=out.text, blocks=[*out.blocks, *blocks])
+
+
+def _goal_card(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    agreed = p.get("agreement") or {}
+    return goal_views.goal_card(
+        content,
+        pair_id=p["pair_id"],
+        mentor_id=p["mentor_id"],
+        mentee_id=p["mentee_id"],
+        goals=[GoalState.from_payload(g) for g in p.get("goals") or ()],
+        agreement=Agreement(
+            agreed.get("cadence"), agreed.get("contact") or "", agreed.get("confidential") or ""
+        ),
+    )
 
 
 def _feedback(content: Content, m: ClaimedMessage) -> Outgoing:
     p = m.payload
+    return _with_goal_progress(content, m, _feedback_poll(content, p))
+
+
+def _feedback_poll(content: Content, p: dict[str, Any]) -> Outgoing:
     return coaching.feedback_poll(
         content,
         pair_id=p["pair_id"],
@@ -130,14 +189,42 @@ def _schedule_confirmed(content: Content, m: ClaimedMessage) -> Outgoing:
         (meeting_id, number, datetime.fromisoformat(starts), minutes)
         for meeting_id, number, starts, minutes in m.payload["meetings"]
     ]
-    return coaching.schedule_confirmation(content, meetings)
+    # Each meeting's "add to calendar" links; its .ics follows (outgoing.CALENDAR_FILE).
+    links = {
+        meeting_id: calendar_views.calendar_links(
+            content,
+            calendar_views.calendar_event(
+                content, team_id=m.team_id, meeting_id=meeting_id, starts_at=starts, minutes=minutes
+            ),
+        )
+        for meeting_id, _number, starts, minutes in meetings
+    }
+    return coaching.schedule_confirmation(
+        content,
+        meetings,
+        links=links,
+        notes=[context(content.message("calendar_files_note"))],
+    )
 
 
 def _meeting_changed(content: Content, m: ClaimedMessage) -> Outgoing:
     p = m.payload
-    return coaching.meeting_changed(
+    out = coaching.meeting_changed(
         starts_at=datetime.fromisoformat(p["starts_at"]), cancelled=p["cancelled"], by=p["by"]
     )
+    if p.get("meeting_id") is None:  # planned before meetings came with calendar files
+        return out
+    event = calendar_views.calendar_event(
+        content,
+        team_id=m.team_id,
+        meeting_id=p["meeting_id"],
+        starts_at=datetime.fromisoformat(p["starts_at"]),
+        minutes=p["minutes"],
+        sequence=p.get("sequence") or 0,
+        cancelled=p["cancelled"],
+    )
+    calendar = calendar_views.calendar_message(content, event, moved=True)
+    return Outgoing(text=out.text, blocks=[*out.blocks, *calendar.blocks])
 
 
 def _prep_shared(content: Content, m: ClaimedMessage) -> Outgoing:
@@ -152,7 +239,10 @@ def _prep_shared(content: Content, m: ClaimedMessage) -> Outgoing:
 
 
 def _poll_update(content: Content, m: ClaimedMessage) -> Outgoing:
-    p = m.payload
+    return _with_goal_progress(content, m, _poll_redrawn(content, m.payload))
+
+
+def _poll_redrawn(content: Content, p: dict[str, Any]) -> Outgoing:
     return coaching.feedback_poll(
         content,
         pair_id=p["pair_id"],
@@ -224,7 +314,7 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
 
 RENDERERS: dict[str, Renderer] = {
     outgoing.TIP: _tip,
-    outgoing.PREP_MENTEE: lambda content, m: coaching.prep_for_mentee(content, m.payload),
+    outgoing.PREP_MENTEE: _prep_mentee,
     outgoing.PREP_MENTOR: _prep_mentor,
     outgoing.FEEDBACK: _feedback,
     outgoing.CLOSING_POLL: _closing_poll,
@@ -253,4 +343,63 @@ RENDERERS: dict[str, Renderer] = {
     outgoing.JOIN_CONFIRMED: _join_confirmed,
     outgoing.MY_DATA: _my_data,
     outgoing.NOTICE: _notice,
+    outgoing.GOAL_CARD: _goal_card,
 }
+
+
+# ---------------------------------------------------------------- care before a pair fails
+
+
+def _care_nudge(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return care_views.care_nudge(
+        content,
+        pair_id=p["pair_id"],
+        reason=p["reason"],
+        mentor_id=p["mentor_id"],
+        mentee_id=p["mentee_id"],
+    )
+
+
+def _checkin(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return care_views.checkin_message(
+        content,
+        pair_id=p["pair_id"],
+        partner_id=p["partner_id"],
+        score=p.get("score"),
+        not_working=bool(p.get("not_working")),
+    )
+
+
+def _exit_coordinator(content: Content, m: ClaimedMessage) -> Outgoing:
+    p = m.payload
+    return care_views.coordinator_exit_notice(
+        content,
+        mentor_id=p["mentor_id"],
+        mentee_id=p["mentee_id"],
+        ended_by=p["ended_by"],
+        rematch=bool(p.get("rematch")),
+    )
+
+
+RENDERERS.update(
+    {
+        outgoing.CARE_NUDGE: _care_nudge,
+        outgoing.CHECKIN: _checkin,
+        outgoing.CHECKIN_UPDATE: _checkin,
+        outgoing.EXIT_OFFER: lambda content, m: care_views.exit_offer(
+            content, pair_id=m.payload["pair_id"], partner_id=m.payload["partner_id"]
+        ),
+        outgoing.EXIT_ANSWERED: lambda content, m: care_views.exit_answered(
+            content,
+            partner_id=m.payload["partner_id"],
+            choice=m.payload["choice"],
+            pair_id=m.payload.get("pair_id"),
+        ),
+        outgoing.EXIT_PARTNER: lambda content, m: care_views.partner_exit_notice(
+            content, pair_id=m.payload["pair_id"], ended_by=m.payload["ended_by"]
+        ),
+        outgoing.EXIT_COORDINATOR: _exit_coordinator,
+    }
+)

@@ -198,9 +198,32 @@ class SlackSender:
         files = response.get("files") or [response.get("file") or {}]
         return [str(f["id"]) for f in files if isinstance(f, dict) and f.get("id")]
 
+    def upload_files(
+        self, team_id: str, channel: str, files: list[tuple[bytes, str, str]]
+    ) -> list[str]:
+        """Share several files into a conversation as one message (``files.uploadV2``:
+        ``files.getUploadURLExternal`` and an upload per file, then one
+        ``files.completeUploadExternal``, the only call anyone sees); (content, filename,
+        title) each; the ids of the files."""
+        response = self._call(
+            team_id,
+            "files_upload_v2",
+            channel=channel,
+            file_uploads=[
+                {"content": content, "filename": filename, "title": title}
+                for content, filename, title in files
+            ],
+        )
+        shared = response.get("files") or [response.get("file") or {}]
+        return [str(f["id"]) for f in shared if isinstance(f, dict) and f.get("id")]
+
     def update_view(self, team_id: str, view_id: str, view: dict[str, Any]) -> None:
         """``views.update`` of a modal still open, by its id."""
         self._call(team_id, "views_update", view_id=view_id, view=view)
+
+    def publish_home(self, team_id: str, user_id: str, view: dict[str, Any]) -> None:
+        """``views.publish`` of the person's App Home."""
+        self._call(team_id, "views_publish", user_id=user_id, view=view)
 
     def respond(self, url: str, body: dict[str, Any]) -> None:
         """POST an answer to a request's response_url (no token: the URL is the key).

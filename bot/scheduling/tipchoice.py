@@ -15,27 +15,12 @@ active pairs with any recent low ratings), never one per row.
 
 from __future__ import annotations
 
-import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Insert,
-    Integer,
-    String,
-    and_,
-    bindparam,
-    false,
-    literal,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from bot.content import Content
@@ -51,18 +36,14 @@ from bot.domain.tips import (
     choose_tip,
     tip_list_role,
 )
-from bot.store import outbox, received
-from bot.store.models import Feedback, Pair, ScheduledMessage, TipReceived
+from bot.store import outbox
+from bot.store import tipchoice as store
 from bot.store.outbox import ClaimedMessage
 
-_Person = tuple[str, str]  # (team_id, user_id)
+# Recording a sent tip as received is pure persistence: the store's, used as is.
+mark_sent = store.mark_sent
 
-_outbox = ScheduledMessage.__table__
-_SET_PAYLOAD = (
-    update(_outbox)
-    .where(_outbox.c.id == bindparam("row_id"))
-    .values(payload=bindparam("new_payload", type_=_outbox.c.payload.type))
-)
+_Person = tuple[str, str]  # (team_id, user_id)
 
 
 def tip_options(content: Content, list_role: str) -> list[TipOption]:
@@ -94,8 +75,7 @@ def claim_due(
         for m in tips
         if payloads[m.id].get("tip_id") is not None and payloads[m.id] != m.payload
     ]
-    if changed:
-        session.execute(_SET_PAYLOAD, changed)  # one executemany
+    store.set_payloads(session, changed)  # one executemany
     return [replace(m, payload=payloads[m.id]) if m.id in payloads else m for m in batch]
 
 
@@ -154,42 +134,15 @@ def _histories(
     teams = {team for team, _ in people}
     users = {user for _, user in people}
     history: dict[_Person, dict[str, Received]] = defaultdict(dict)
-    for team, user, practice, cycle, last_sent_at, disliked in session.execute(
-        select(
-            TipReceived.team_id,
-            TipReceived.user_id,
-            TipReceived.practice_id,
-            TipReceived.cycle,
-            TipReceived.last_sent_at,
-            TipReceived.disliked,
-        ).where(TipReceived.team_id.in_(teams), TipReceived.user_id.in_(users))
+    for team, user, practice, cycle, last_sent_at, disliked in store.received_of(
+        session, teams=teams, users=users
     ):
         history[(team, user)][practice] = Received(cycle, last_sent_at, disliked)
     # Active pairs, each with any low rating given to it lately (an outer join: one query).
-    low = and_(
-        Feedback.pair_id == Pair.id,
-        Feedback.usefulness <= LOW_RATING_AT_MOST,
-        Feedback.updated_at >= now - LOW_RATING_LASTS,
-    )
     pairings: dict[_Person, set[Pairing]] = defaultdict(set)
     ratings: dict[_Person, set[Rating]] = defaultdict(set)
-    for row in session.execute(
-        select(
-            Pair.team_id,
-            Pair.mentor_id,
-            Pair.mentee_id,
-            Pair.accepted_at,
-            Pair.created_at,
-            Feedback.user_id,
-            Feedback.usefulness,
-            Feedback.updated_at,
-        )
-        .outerjoin(Feedback, low)
-        .where(
-            Pair.status == "active",
-            Pair.team_id.in_(teams),
-            or_(Pair.mentor_id.in_(users), Pair.mentee_id.in_(users)),
-        )
+    for row in store.active_pairs_with_low_ratings(
+        session, teams=teams, users=users, at_most=LOW_RATING_AT_MOST, since=now - LOW_RATING_LASTS
     ):
         since = row.accepted_at or row.created_at
         for role, user in (("mentor", row.mentor_id), ("mentee", row.mentee_id)):
@@ -207,100 +160,3 @@ def _histories(
         )
         for person in people
     }
-
-
-def mark_sent(
-    connection: Connection,
-    *,
-    message: ClaimedMessage,
-    worker: str,
-    now: datetime,
-    channel_id: str,
-    ts: str,
-) -> bool:
-    """``outbox.mark_sent``; for a tip, its practice recorded as received in the same
-    transaction (only if this worker still held the row)."""
-    tip_id = message.payload.get("tip_id")
-    if message.kind != "tip" or tip_id is None:
-        return outbox.mark_sent(
-            connection, message_id=message.id, worker=worker, now=now, channel_id=channel_id, ts=ts
-        )
-    cycle = int(message.payload.get("cycle", 0))
-    if connection.dialect.name == "postgresql":
-        # One round trip for both, as every tip of a 09:00 wave comes through here.
-        row = connection.execute(
-            _sent_and_received(),
-            {
-                "row_id": message.id,
-                "worker": worker,
-                "now": now,
-                "channel_id": channel_id,
-                "ts": ts,
-                "practice_id": tip_id,
-                "cycle": cycle,
-            },
-        ).first()
-        return row is not None
-    settled = outbox.mark_sent(
-        connection, message_id=message.id, worker=worker, now=now, channel_id=channel_id, ts=ts
-    )
-    if settled:
-        received.record(
-            connection,
-            team_id=message.team_id,
-            user_id=message.recipient,
-            practice_id=tip_id,
-            cycle=cycle,
-            now=now,
-        )
-    return settled
-
-
-@functools.cache
-def _sent_and_received() -> Insert:
-    """PostgreSQL: ``outbox.mark_sent`` (the same columns) and ``received.record`` as one
-    statement, the update in a data-modifying CTE; a row comes back only if this worker
-    still held the message."""
-    table = TipReceived.__table__
-    sent = (
-        update(_outbox)
-        .where(
-            _outbox.c.id == bindparam("row_id"),
-            _outbox.c.status == "sending",
-            _outbox.c.claimed_by == bindparam("worker"),
-        )
-        .values(
-            status="sent",
-            sent_at=bindparam("now", type_=_outbox.c.sent_at.type),
-            channel_id=bindparam("channel_id"),
-            message_ts=bindparam("ts"),
-            last_error=None,
-            lease_until=None,
-        )
-        .returning(_outbox.c.team_id, _outbox.c.recipient)
-        .cte("sent")
-    )
-    statement = pg_insert(table).from_select(
-        ["team_id", "user_id", "practice_id", "cycle", "times", "last_sent_at", "disliked"],
-        select(
-            sent.c.team_id,
-            sent.c.recipient,
-            bindparam("practice_id", type_=String),
-            bindparam("cycle", type_=Integer),
-            literal(1),
-            bindparam("now", type_=table.c.last_sent_at.type),
-            false(),
-        ),
-    )
-    return (
-        statement.on_conflict_do_update(
-            index_elements=["team_id", "user_id", "practice_id"],
-            set_={
-                "cycle": statement.excluded.cycle,
-                "times": table.c.times + 1,
-                "last_sent_at": statement.excluded.last_sent_at,
-            },
-        )
-        .returning(table.c.id)
-        .add_cte(sent)
-    )

@@ -19,14 +19,16 @@ from bot.domain.answers import FOCUS_MAX, NOTE_MAX, check_feedback_allowed, chec
 from bot.domain.errors import Conflict, NotFound, UserError
 from bot.domain.meetings import feedback_due, prep_due
 from bot.domain.permissions import require_member
-from bot.services import pairing
+from bot.services import calendar, pairing
 from bot.services.pairing import member_pair
 from bot.services.tips import start_tips
 from bot.store import meetings, outbox, received, repo
+from bot.store import questions as parked_questions
 from bot.store.models import Feedback, Meeting, Pair, PrepAnswer, TipVote
 from bot.store.outbox import PlannedMessage
 
 MEETING_PROMPTS = ("prep_mentee", "prep_mentor", "feedback")
+PREP_KINDS = ("prep_mentee", "prep_mentor")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def schedule_meetings(
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
     count = meetings.count_meetings(session, pair_id=pair.id)
     created = []
+    new_meetings = []
     for offset, starts_at in enumerate(times, start=1):
         meeting = Meeting(
             team_id=team_id,
@@ -77,7 +80,11 @@ def schedule_meetings(
         session.flush()
         _plan_meeting_prompts(session, pair, meeting, content=content, now=now)
         created.append(_info(meeting))
+        new_meetings.append(meeting)
     _replan_schedule_ask(session, pair, content=content, now=now)
+    # Their .ics files first, so the confirmation, which explains them and carries each
+    # meeting's calendar links, is the latest message in the group DM.
+    calendar.send_calendar_files(session, new_meetings, now=now)
     outbox.plan(
         session,
         [
@@ -111,11 +118,18 @@ def move_meeting(
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
     if starts_at <= now:
         raise UserError("That time is in the past. Pick a time that is still ahead.")
-    outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id, kinds=MEETING_PROMPTS)
+    outbox.cancel_pending(
+        session,
+        team_id=team_id,
+        meeting_id=meeting.id,
+        kinds=(*MEETING_PROMPTS, outgoing.CALENDAR_FILE),
+    )
     meeting.starts_at = starts_at
     session.flush()
+    calendar.change_sequence(session, meeting)  # the new .ics replaces the one imported
     _plan_meeting_prompts(session, meeting.pair, meeting, content=content, now=now)
     _replan_schedule_ask(session, meeting.pair, content=content, now=now)
+    calendar.send_calendar_files(session, [meeting], now=now)  # the note below explains it
     _announce_change(session, meeting, by=user_id, cancelled=False, now=now)
     return _info(meeting)
 
@@ -132,7 +146,9 @@ def cancel_meeting(
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
     meeting.status = "cancelled"
     outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id)
+    calendar.change_sequence(session, meeting)  # METHOD:CANCEL at a higher SEQUENCE
     _replan_schedule_ask(session, meeting.pair, content=content, now=now)
+    calendar.send_calendar_files(session, [meeting], cancelled=True, now=now)
     _announce_change(session, meeting, by=user_id, cancelled=True, now=now)
     return _info(meeting)
 
@@ -154,6 +170,10 @@ def _announce_change(
                     "starts_at": meeting.starts_at.isoformat(),
                     "cancelled": cancelled,
                     "by": by,
+                    # The meeting's calendar links (a move) and the file's note.
+                    "meeting_id": meeting.id,
+                    "minutes": meeting.minutes,
+                    "sequence": meeting.calendar_sequence or 0,
                 },
             )
         ],
@@ -359,7 +379,7 @@ def record_feedback(
     require_member(user_id, pair.members)
     meeting = None
     if meeting_id is not None:
-        meeting = session.get(Meeting, meeting_id)
+        meeting = meetings.get_meeting(session, team_id=team_id, meeting_id=meeting_id)
         if meeting is None or meeting.pair_id != pair.id:
             raise NotFound("I can't find that meeting any more.")
     check_feedback_allowed(
@@ -378,7 +398,9 @@ def record_feedback(
     row = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
     first = row is None
     if row is None:
-        row = Feedback(team_id=team_id, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
+        row = Feedback(
+            team_id=team_id, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id, updated_at=now
+        )
         session.add(row)
     if happened is not None:
         row.happened = happened
@@ -389,6 +411,15 @@ def record_feedback(
     if change is not None:
         row.change = change.strip() or None
     row.updated_at = now
+    if happened == "yes" and meeting is not None:
+        # Held: the questions its prep prompt listed were for it (parking lot).
+        shown_at = outbox.first_sent(
+            session, team_id=team_id, meeting_id=meeting.id, kinds=PREP_KINDS
+        )
+        if shown_at is not None:
+            parked_questions.clear_for_meeting(
+                session, team_id=team_id, pair_id=pair.id, prep_sent_at=shown_at
+            )
     if meeting_id is not None:
         outbox.mark_answered(
             session, team_id=team_id, meeting_id=meeting_id, user_id=user_id, kind="feedback"

@@ -1,6 +1,7 @@
 """What only a coordinator may do, when only Slack can tell who coordinates.
 
-Exclusions, approving matches, nudging a pair and the weekly chart. A
+Matching the pool, exclusions, approving matches, nudging a pair and the weekly
+chart. A
 coordinator is listed in ``MENTOR_ADMINS`` or is a Slack admin or owner, and
 either way a member of the workspace (``bot.domain.permissions.is_coordinator``).
 Membership and admin rights come from ``users.info``, a Slack call that may not
@@ -28,12 +29,15 @@ from bot.store import outbox, repo
 from bot.store.outbox import PlannedMessage
 
 EXCLUDE, NUDGE, APPROVE, CHART = "exclude", "nudge", "approve", "chart"
+MATCH = "match"  # /mentor match: the proposal, shown in the modal the command opened
 
 REFUSALS = {
     EXCLUDE: "Only program coordinators can set matching exclusions.",
     NUDGE: "Only program coordinators can nudge pairs.",
     APPROVE: "Only program coordinators can approve matches.",
     CHART: "Only program coordinators can see the program's charts.",
+    MATCH: "Only program coordinators can match the pool. Ask one of them, or use "
+    "`/mentor start @person` to pair up directly.",
 }
 MATCHES_TITLE = "Proposed matches"
 
@@ -126,6 +130,20 @@ def carry_out(session: Session, *, team_id: str, payload: dict[str, Any], now: d
                     now=now,
                 )
             )
+    elif request == MATCH:
+        proposal = matching.compute_proposal(
+            session, team_id=team_id, by=by, now=now, topic_labels=args.get("topic_labels") or {}
+        )
+        planned.append(
+            outgoing.match_review(
+                team_id=team_id,
+                user_id=by,
+                view_id=payload["view_id"],
+                proposal_id=proposal.id,
+                pool_size=proposal.pool_size,
+                now=now,
+            )
+        )
     elif request == CHART:
         report = program_report(
             session,

@@ -25,8 +25,11 @@ The privacy rule (README, "Privacy") is enforced here and nowhere else:
   hidden whole (both sides), so neither side can be found from the other.
 * **Totals are sums of shown cells** (``total``, ``pooled``), so a total never gives
   away a hidden week.
-* **Pairs at risk rest on meetings, never on ratings:** no meeting in three weeks, or
-  repeated "didn't happen" (a fact about the pair's meetings that both members share).
+* **Pairs at risk rest on meetings, never on ratings:** no first meeting 21 days after
+  kickoff, no meeting in 30 days, or two "didn't happen" in a row (a fact about the
+  pair's meetings that both members share); and only once the pair itself was nudged
+  and nothing changed for a week. The rule is ``bot.domain.care``'s, the one the care
+  pass nudges by.
 
 Program state — pairs, open invitations, meetings ahead, and per closed week the tips
 sent and the pairs formed — is nobody's answer and is counted as it is.
@@ -40,34 +43,29 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from bot.store.models import (
-    Feedback,
-    InsightPerson,
-    InsightWeek,
-    Meeting,
-    Pair,
-    PrepAnswer,
-    ScheduledMessage,
-    TipVote,
-)
+from bot.domain import care
+from bot.outgoing import CARE_NUDGE
+from bot.store import care as care_store
+from bot.store import insights as store
+from bot.store.models import InsightPerson, InsightWeek
 
 T = TypeVar("T")
 
 MINIMUM_PEOPLE = 3  # K: the floor; content may raise it, never lower it
-QUIET_PERIOD = timedelta(weeks=3)
-RECENT_MEETINGS = 3  # how many of a pair's last past meetings the "didn't happen" rule reads
-MISSED_FOR_RISK = 2
 USEFUL_FROM = 4  # a person's average rating in a week at or above this: "found it useful"
 
-RISK_QUIET = "no meeting in three weeks"
-RISK_MISSED = "repeated 'didn't happen'"
-
-HELD, MISSED, UNKNOWN = "held", "missed", "unknown"
-DIDNT_HAPPEN = ("no", "rescheduled")
+# Why a pair is at risk (``bot.domain.care``'s reasons), as coordinators read it.
+RISK_NO_FIRST_MEETING = "no first meeting three weeks after kickoff"
+RISK_QUIET = "no meeting in 30 days"
+RISK_MISSED = "two meetings in a row didn't happen"
+RISK_REASONS = {
+    care.NO_FIRST_MEETING: RISK_NO_FIRST_MEETING,
+    care.QUIET: RISK_QUIET,
+    care.MISSED_TWICE: RISK_MISSED,
+}
 
 
 def suppress_small(count: int, value: T, minimum: int = MINIMUM_PEOPLE) -> T | None:
@@ -198,47 +196,22 @@ def program_report(
         raise ValueError(f"minimum must be at least {MINIMUM_PEOPLE} people")
     now = now.astimezone(UTC)
 
-    pairs = session.execute(
-        select(
-            Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.status, Pair.accepted_at, Pair.created_at
-        )
-        .where(Pair.team_id == team_id)
-        .order_by(Pair.id)
-    ).all()
+    pairs = store.pairs(session, team_id=team_id)
     status_count: dict[str, int] = defaultdict(int)
     for pair in pairs:
         status_count[pair.status] += 1
 
-    meetings = session.execute(
-        select(Meeting.id, Meeting.pair_id, Meeting.starts_at)
-        .where(Meeting.team_id == team_id, Meeting.status == "scheduled")
-        .order_by(Meeting.starts_at, Meeting.id)
-    ).all()
+    meetings = store.scheduled_meetings(session, team_id=team_id)
     at_risk = _at_risk(
-        session,
-        team_id=team_id,
-        pairs=[p for p in pairs if p.status == "active"],
-        meetings=meetings,
-        now=now,
+        session, team_id=team_id, pairs=[p for p in pairs if p.status == "active"], now=now
     )
 
     last_closed = week_start(now) - timedelta(weeks=1)
     shown = [last_closed - timedelta(weeks=n) for n in reversed(range(weeks))]
     freeze_weeks(session, team_id=team_id, weeks=shown, now=now)
-    frozen = {
-        row.week_start: row
-        for row in session.scalars(
-            select(InsightWeek).where(
-                InsightWeek.team_id == team_id, InsightWeek.week_start.in_(shown)
-            )
-        )
-    }
+    frozen = store.frozen_weeks(session, team_id=team_id, weeks=shown)
     people: dict[date, list[InsightPerson]] = defaultdict(list)
-    for person in session.scalars(
-        select(InsightPerson).where(
-            InsightPerson.team_id == team_id, InsightPerson.week_start.in_(shown)
-        )
-    ):
+    for person in store.frozen_people(session, team_id=team_id, weeks=shown):
         if viewer is None or person.user_id != viewer:
             people[person.week_start].append(person)
 
@@ -286,13 +259,7 @@ def freeze_weeks(session: Session, *, team_id: str, weeks: Iterable[date], now: 
     other keeps the winner's rows (its own attempt is rolled back to a savepoint).
     """
     wanted = sorted(set(weeks))
-    done = set(
-        session.scalars(
-            select(InsightWeek.week_start).where(
-                InsightWeek.team_id == team_id, InsightWeek.week_start.in_(wanted)
-            )
-        )
-    )
+    done = set(store.frozen_weeks(session, team_id=team_id, weeks=wanted))
     frozen = 0
     for week in wanted:
         start, end = _bounds(week)
@@ -300,26 +267,17 @@ def freeze_weeks(session: Session, *, team_id: str, weeks: Iterable[date], now: 
             continue
         parts = _parts_of_week(session, team_id=team_id, start=start, end=end)
         tips_sent, new_pairs = _state_of_week(session, team_id=team_id, start=start, end=end)
-        try:
-            with session.begin_nested():
-                session.add(
-                    InsightWeek(
-                        team_id=team_id,
-                        week_start=week,
-                        frozen_at=now,
-                        tips_sent=tips_sent,
-                        new_pairs=new_pairs,
-                    )
-                )
-                session.flush()
-                session.add_all(
-                    InsightPerson(team_id=team_id, week_start=week, user_id=user_id, **part)
-                    for user_id, part in sorted(parts.items())
-                )
-                session.flush()
-        except IntegrityError:
-            continue  # frozen meanwhile by another process; its figures stand
-        frozen += 1
+        if store.freeze_week(
+            session,
+            team_id=team_id,
+            week=week,
+            now=now,
+            tips_sent=tips_sent,
+            new_pairs=new_pairs,
+            parts=parts,
+        ):
+            frozen += 1
+        # else frozen meanwhile by another process; its figures stand
     return frozen
 
 
@@ -330,10 +288,8 @@ def _parts_of_week(
     happened: dict[str, list[str]] = defaultdict(list)
     ratings: dict[str, list[int]] = defaultdict(list)
     answered: set[str] = set()
-    for user_id, said, rating in session.execute(
-        select(Feedback.user_id, Feedback.happened, Feedback.usefulness).where(
-            Feedback.team_id == team_id, Feedback.updated_at >= start, Feedback.updated_at < end
-        )
+    for user_id, said, rating in store.answers_between(
+        session, team_id=team_id, start=start, end=end
     ):
         if said is not None:
             happened[user_id].append(said)
@@ -343,38 +299,19 @@ def _parts_of_week(
             answered.add(user_id)
 
     # Mentees prompted for a meeting of this week, and whether they sent their prep.
-    prompted = session.execute(
-        select(ScheduledMessage.recipient, ScheduledMessage.meeting_id)
-        .join(Meeting, Meeting.id == ScheduledMessage.meeting_id)
-        .where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.kind == "prep_mentee",
-            ScheduledMessage.status == "sent",
-            Meeting.status == "scheduled",
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
-        )
-    ).all()
-    sent_prep = {
-        (user_id, meeting_id)
-        for user_id, meeting_id in session.execute(
-            select(PrepAnswer.user_id, PrepAnswer.meeting_id).where(
-                PrepAnswer.team_id == team_id,
-                PrepAnswer.meeting_id.in_(sorted({meeting_id for _, meeting_id in prompted})),
-                PrepAnswer.answered_at < end,
-            )
-        )
-    }
+    prompted = store.mentees_prompted(session, team_id=team_id, start=start, end=end)
+    sent_prep = store.prep_sent(
+        session,
+        team_id=team_id,
+        meeting_ids={meeting_id for _, meeting_id in prompted},
+        before=end,
+    )
     prepared: dict[str, bool] = {}
     for user_id, meeting_id in prompted:
         prepared[user_id] = prepared.get(user_id, False) or (user_id, meeting_id) in sent_prep
 
     votes: dict[str, list[int]] = defaultdict(list)
-    for user_id, vote in session.execute(
-        select(TipVote.user_id, TipVote.vote).where(
-            TipVote.team_id == team_id, TipVote.voted_at >= start, TipVote.voted_at < end
-        )
-    ):
+    for user_id, vote in store.votes_between(session, team_id=team_id, start=start, end=end):
         votes[user_id].append(vote)
 
     parts: dict[str, dict[str, Any]] = {}
@@ -395,35 +332,13 @@ def _parts_of_week(
 def _state_of_week(
     session: Session, *, team_id: str, start: datetime, end: datetime
 ) -> tuple[int, int]:
-    tips_sent = session.scalar(
-        select(func.count())
-        .select_from(ScheduledMessage)
-        .where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.kind == "tip",
-            ScheduledMessage.status == "sent",
-            ScheduledMessage.sent_at >= start,
-            ScheduledMessage.sent_at < end,
-        )
+    return (
+        store.tips_sent_between(session, team_id=team_id, start=start, end=end),
+        store.pairs_accepted_between(session, team_id=team_id, start=start, end=end),
     )
-    new_pairs = session.scalar(
-        select(func.count())
-        .select_from(Pair)
-        .where(Pair.team_id == team_id, Pair.accepted_at >= start, Pair.accepted_at < end)
-    )
-    return int(tips_sent or 0), int(new_pairs or 0)
 
 
 # ---------------------------------------------------------------- pairs at risk
-
-
-def _outcome(answers: Iterable[str]) -> str:
-    answers = set(answers)
-    if "yes" in answers:
-        return HELD
-    if answers & set(DIDNT_HAPPEN):
-        return MISSED
-    return UNKNOWN
 
 
 def _at_risk(
@@ -431,46 +346,25 @@ def _at_risk(
     *,
     team_id: str,
     pairs: Sequence[Row[Any]],
-    meetings: Sequence[Row[Any]],
     now: datetime,
 ) -> tuple[AtRiskPair, ...]:
-    """Active pairs that no longer meet: nothing here reads a rating."""
-    said: dict[int, list[str]] = defaultdict(list)
-    for meeting_id, happened in session.execute(
-        select(Feedback.meeting_id, Feedback.happened).where(
-            Feedback.team_id == team_id,
-            Feedback.meeting_id.is_not(None),
-            Feedback.happened.is_not(None),
+    """The pairs the one care rule (``bot.domain.care.at_risk``) shows: a reason held
+    (no first meeting 21 days after kickoff, no meeting in 30 days, two "didn't
+    happen" in a row), the pair was nudged kindly, and nothing changed for a week
+    since. It reads kickoffs, meetings and whether they happened: never a rating."""
+    facts = care_store.pair_facts(
+        session,
+        team_id=team_id,
+        nudged_at=care_store.last_sent(session, team_id=team_id, kind=CARE_NUDGE),
+    )
+    named = {pair.id: pair for pair in pairs}
+    return tuple(
+        AtRiskPair(
+            pair_id=risk.pair_id,
+            mentor_id=named[risk.pair_id].mentor_id,
+            mentee_id=named[risk.pair_id].mentee_id,
+            reasons=(RISK_REASONS[risk.reason or ""],),
         )
-    ):
-        said[meeting_id].append(happened)
-    meetings_by_pair: dict[int, list[Row[Any]]] = defaultdict(list)
-    for meeting in meetings:  # already in start order
-        meetings_by_pair[meeting.pair_id].append(meeting)
-
-    quiet_since = now - QUIET_PERIOD
-    result = []
-    for pair in pairs:
-        reasons: list[str] = []
-        own = meetings_by_pair.get(pair.id, [])
-        past = [m for m in own if m.starts_at <= now]
-        outcome = {m.id: _outcome(said.get(m.id, ())) for m in past}
-        ahead = any(m.starts_at > now for m in own)
-        # A pair only just formed has not had three weeks to meet yet.
-        active_since = pair.accepted_at or pair.created_at
-        recent = any(m.starts_at > quiet_since and outcome[m.id] != MISSED for m in past)
-        if not ahead and not recent and active_since <= quiet_since:
-            reasons.append(RISK_QUIET)
-        last = past[-RECENT_MEETINGS:]
-        if sum(1 for m in last if outcome[m.id] == MISSED) >= MISSED_FOR_RISK:
-            reasons.append(RISK_MISSED)
-        if reasons:
-            result.append(
-                AtRiskPair(
-                    pair_id=pair.id,
-                    mentor_id=pair.mentor_id,
-                    mentee_id=pair.mentee_id,
-                    reasons=tuple(reasons),
-                )
-            )
-    return tuple(result)
+        for risk in care.at_risk(facts, now=now)
+        if risk.pair_id in named
+    )

@@ -35,12 +35,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.care import MISSED, outcome_of
 from bot.services.insights import MINIMUM_PEOPLE, Split, split, suppress_small, week_start
-from bot.store.models import Feedback, Meeting, Pair, PairGoal
+from bot.store import outcomes as outcome_store
 
 FIRST_MEETING_DAYS = 30  # horizon of "days to first meeting": later is "more than 30"
 GAP_DAYS = 90  # the window whose meetings make "days between meetings"
@@ -300,51 +299,24 @@ def outcome_report(
     minimum: int = MINIMUM_PEOPLE,
 ) -> OutcomeReport:
     """One workspace's outcome figures (reads only: dates, statuses, "did it happen")."""
-    pairs = session.execute(
-        select(Pair.id, Pair.mentor_id, Pair.mentee_id, Pair.accepted_at, Pair.ended_at)
-        .where(
-            Pair.team_id == team_id,
-            Pair.status.in_(("active", "ended")),
-            Pair.accepted_at.is_not(None),
-        )
-        .order_by(Pair.id)
-    ).all()
-    answers: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    for meeting_id, happened, at in session.execute(
-        select(Feedback.meeting_id, Feedback.happened, Feedback.updated_at).where(
-            Feedback.team_id == team_id,
-            Feedback.meeting_id.is_not(None),
-            Feedback.happened.is_not(None),
-        )
-    ):
-        answers[meeting_id].append((happened, at))
-    meetings: dict[int, list[MeetingRecord]] = defaultdict(list)
-    for meeting_id, pair_id, starts_at, status in session.execute(
-        select(Meeting.id, Meeting.pair_id, Meeting.starts_at, Meeting.status).where(
-            Meeting.team_id == team_id
-        )
-    ):
-        meetings[pair_id].append(
-            MeetingRecord(starts_at, status == "cancelled", tuple(answers.get(meeting_id, ())))
-        )
-    goals: dict[int, list[GoalRecord]] = defaultdict(list)
-    for pair_id, created_at, done_at in session.execute(
-        select(PairGoal.pair_id, PairGoal.created_at, PairGoal.done_at).where(
-            PairGoal.team_id == team_id
-        )
-    ):
-        goals[pair_id].append(GoalRecord(created_at, done_at))
+    history = outcome_store.pair_histories(session, team_id=team_id)
     records = [
         PairRecord(
-            pair_id=row.id,
-            mentor_id=row.mentor_id,
-            mentee_id=row.mentee_id,
-            kickoff=row.accepted_at,
-            ended_at=row.ended_at,
-            meetings=tuple(meetings.get(row.id, ())),
-            goals=tuple(goals.get(row.id, ())),
+            pair_id=pair.pair_id,
+            mentor_id=pair.mentor_id,
+            mentee_id=pair.mentee_id,
+            kickoff=pair.kickoff,
+            ended_at=pair.ended_at,
+            meetings=tuple(
+                MeetingRecord(m.starts_at, m.cancelled, m.answers)
+                for m in history.meetings.get(pair.pair_id, ())
+            ),
+            goals=tuple(
+                GoalRecord(created_at, done_at)
+                for created_at, done_at in history.goals.get(pair.pair_id, ())
+            ),
         )
-        for row in pairs
+        for pair in history.pairs
     ]
     return compute_outcomes(records, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot import outgoing
 from bot.domain.errors import Conflict, NotFound, UserError
 from bot.domain.permissions import require_invitee, require_member
+from bot.services import calendar
 from bot.services.tips import start_tips, stop_tips_unless_paired
 from bot.store import outbox, repo
 from bot.store.models import Pair
@@ -137,7 +138,8 @@ def create_pair(
 ) -> Pair:
     """The one way a pair comes to be: ``invited``, with the invitation to the invitee
     planned in the same transaction (``/mentor start`` and approved matches alike)."""
-    pair = Pair(
+    pair = repo.add_pair(
+        session,
         team_id=team_id,
         mentor_id=mentor_id,
         mentee_id=mentee_id,
@@ -145,8 +147,6 @@ def create_pair(
         status="invited",
         created_at=now,
     )
-    session.add(pair)
-    session.flush()
     invitee_id = pair.partner_of(inviter_id)
     outbox.plan(
         session,
@@ -217,7 +217,7 @@ def withdraw_invitation(session: Session, *, team_id: str, pair_id: int) -> None
     pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
     if pair is not None and pair.status == "invited":
         outbox.cancel_pending(session, team_id=team_id, pair_id=pair_id)
-        session.delete(pair)
+        repo.delete_pair(session, pair)
 
 
 def answer_invitation(
@@ -292,6 +292,37 @@ def kickoff_delivered(session: Session, *, team_id: str, pair_id: int, channel_i
         pair.channel_id = channel_id
 
 
+# ``ended_by`` of a pair whose group DM Slack refused for good: nobody ended it.
+ENDED_BY_SLACK = "slack"
+
+
+def kickoff_refused(
+    session: Session, *, team_id: str, pair_id: int, tell: dict[str, str], now: datetime
+) -> bool:
+    """Settle step of a kickoff Slack refused for good, because of a member (the group
+    DM could not be opened, or it was and refuses the kickoff: ``user_disabled``,
+    ``is_archived``, ``not_in_channel`` …). A pair is not finished without its group DM,
+    so it ends, as any pair ends (its waiting messages, the group DM's included,
+    cancelled; tips stopped for a member left with no pair), ``ended_by`` saying Slack;
+    and each member hears why in their DM (``tell``: member -> text). False when the
+    pair was no longer active."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
+    if pair is None or pair.status != "active":
+        return False
+    end_pair(session, pair=pair, ended_by=ENDED_BY_SLACK, now=now)
+    pair.channel_id = None
+    outbox.plan(
+        session,
+        [
+            outgoing.notice(team_id=team_id, user_id=member, text=text, now=now)
+            for member, text in sorted(tell.items())
+            if member in pair.members
+        ],
+        now=now,
+    )
+    return True
+
+
 @dataclass(frozen=True)
 class Ended:
     """What ending a pair changed (forget-me reports these counts)."""
@@ -308,12 +339,16 @@ def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> E
     pair.ended_at = now
     pair.ended_by = ended_by
     cancelled = outbox.cancel_pending(session, team_id=pair.team_id, pair_id=pair.id)
-    meetings = 0
-    for meeting in pair.meetings:
-        if meeting.status == "scheduled" and meeting.starts_at > now:
-            meeting.status = "cancelled"
-            meetings += 1
+    ahead = [m for m in pair.meetings if m.status == "scheduled" and m.starts_at > now]
+    for meeting in ahead:
+        meeting.status = "cancelled"
     session.flush()
+    # The meetings it called off leave the calendars they were added to, whoever ended
+    # it (``/mentor end``, a check-in's exit, forget-me).
+    for meeting in ahead:
+        calendar.change_sequence(session, meeting)
+    calendar.send_calendar_files(session, ahead, cancelled=True, now=now)
+    meetings = len(ahead)
     for member in pair.members:
         cancelled += stop_tips_unless_paired(session, team_id=pair.team_id, user_id=member)
     return Ended(messages_cancelled=cancelled, meetings_cancelled=meetings)

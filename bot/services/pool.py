@@ -15,6 +15,7 @@ from bot.store import pool as pool_store
 from bot.store.models import MatchExclusion, PoolMember
 
 ROLES = ("mentor", "mentee", "both")
+DEFAULT_WORK_START, DEFAULT_WORK_END = 9 * 60, 17 * 60  # 09:00–17:00, as the sign-up form
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,11 @@ def join(
     signup: Signup,
     now: datetime,
     tz: str | None = None,
+    confirm: bool = True,
 ) -> PoolMember:
-    """Join (or update) the pool, with the confirmation DM planned. Matching needs the
-    person's time zone: the confirmation's delivery asks Slack for it (users.info)."""
+    """Join (or update) the pool, with the confirmation DM planned (unless the caller
+    says it already). Matching needs the person's time zone: the confirmation's delivery
+    asks Slack for it (users.info)."""
     repo.ensure_person(
         session, team_id=team_id, user_id=user_id, tz=tz, checked_at=now if tz else None
     )
@@ -72,6 +75,8 @@ def join(
     member.work_start, member.work_end = signup.work_start, signup.work_end
     member.updated_at = now
     session.flush()
+    if not confirm:
+        return member
     role = {"both": "a mentor and a mentee"}.get(signup.roles, f"a {signup.roles}")
     outbox.plan(
         session,
@@ -91,6 +96,32 @@ def join(
 
 def get_member(session: Session, *, team_id: str, user_id: str) -> PoolMember | None:
     return pool_store.get_member(session, team_id=team_id, user_id=user_id)
+
+
+def rejoin(
+    session: Session, *, team_id: str, user_id: str, role: str, now: datetime, confirm: bool = True
+) -> bool:
+    """Back into the pool after a pairing ended (the care check-in's way out): a sign-up
+    they still have stays as it is; without one, one is made from ``role`` (no topics,
+    the default working hours), which `/mentor join` can complete. True if it was new."""
+    if get_member(session, team_id=team_id, user_id=user_id) is not None:
+        return False
+    join(
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        signup=Signup(
+            roles=role,
+            topics=(),
+            goals="",
+            capacity=1,
+            work_start=DEFAULT_WORK_START,
+            work_end=DEFAULT_WORK_END,
+        ),
+        now=now,
+        confirm=confirm,
+    )
+    return True
 
 
 def leave(session: Session, *, team_id: str, user_id: str) -> None:

@@ -31,23 +31,22 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from bot import outgoing
-from bot.services.pairing import end_pair
-from bot.store import outbox, posted, received, repo
+from bot.services.pairing import ENDED_BY_SLACK, end_pair
+from bot.store import checkins, export, forget, goals, outbox, posted, questions, received, repo
+from bot.store import pool as pool_store
+from bot.store.forget import ANONYMISE, DELETE, Step
 from bot.store.models import (
     Feedback,
     InsightPerson,
     MatchExclusion,
-    MatchProposal,
-    Pair,
+    PairAgreement,
+    PairGoal,
     Person,
     PoolMember,
-    PostedMessage,
     PrepAnswer,
-    ScheduledMessage,
     TipReceived,
     TipVote,
 )
@@ -79,6 +78,9 @@ class ForgetReport:
     scheduled_messages_cancelled: int = 0
     scheduled_messages_deleted: int = 0
     scheduled_messages_anonymised: int = 0
+    parked_questions_deleted: int = 0
+    match_checkins_deleted: int = 0  # 30-day check-in answers: tied to a named partner
+    goal_words_forgotten: int = 0  # goal and agreement rows of their pairs emptied
     mentions_scrubbed: int = 0  # their ID quoted in other people's free text
     posted_messages_deleted: int = 0
     slack_deletions_planned: int = 0
@@ -120,9 +122,39 @@ def _mentions(value: Any, user_id: str) -> bool:
     return False
 
 
-def _json_contains(column: InstrumentedAttribute[Any], user_id: str) -> Any:
-    """A coarse SQL pre-filter: the JSON's text mentions the ID (checked exactly in Python)."""
-    return cast(column, Text).contains(user_id, autoescape=True)
+# What goes and what stays, table by table (run in this order, after the pairs).
+# Feedback: their answers go, ratings and words alike. A row kept under a tombstone
+# would still tie a rating to a named partner and a meeting; what coordinators were
+# shown is frozen per closed week (insight_people, anonymised), so deleting the
+# answers moves no published figure. Frozen weekly figures keep their part (yes/no per
+# question, no rating, no words) under the tombstone: deleting it would move a
+# published figure by exactly them. Match exclusions about them have no one left to
+# protect; ones they set stay, anonymously.
+STEPS: tuple[Step, ...] = (
+    Step("feedback_deleted", Feedback, ("user_id",), DELETE),
+    Step("prep_answers_deleted", PrepAnswer, ("user_id",), DELETE),
+    Step("tip_votes_anonymised", TipVote, ("user_id",), ANONYMISE),
+    Step("tips_received_deleted", TipReceived, ("user_id",), DELETE),
+    Step("insight_people_anonymised", InsightPerson, ("user_id",), ANONYMISE),
+    Step("people_deleted", Person, ("user_id",), DELETE),
+    Step("pool_members_deleted", PoolMember, ("user_id",), DELETE),
+    Step("match_exclusions_deleted", MatchExclusion, ("user_a", "user_b"), DELETE),
+    Step("match_exclusions_anonymised", MatchExclusion, ("created_by",), ANONYMISE),
+)
+
+# Others' free text that may quote their ID (e.g. "<@U123>"): it loses just the ID.
+# (Parked questions: ``bot.store.questions.forget`` does the same.)
+MENTION_COLUMNS = (
+    Feedback.helped,
+    Feedback.change,
+    PrepAnswer.focus,
+    PrepAnswer.questions,
+    PoolMember.goals,
+    PairGoal.what,
+    PairGoal.why,
+    PairAgreement.contact,
+    PairAgreement.confidential,
+)
 
 
 def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> ForgetReport:
@@ -139,22 +171,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         counts[name] = counts.get(name, 0) + by
 
     # Pairs: open ones end; every row naming them keeps its shape with the tombstone.
-    pairs = list(
-        session.scalars(
-            select(Pair)
-            .where(
-                Pair.team_id == team_id,
-                or_(
-                    Pair.mentor_id == user_id,
-                    Pair.mentee_id == user_id,
-                    Pair.inviter_id == user_id,
-                    Pair.ended_by == user_id,
-                ),
-            )
-            .order_by(Pair.id)
-            .with_for_update()
-        )
-    )
+    pairs = forget.pairs_naming(session, team_id=team_id, user_id=user_id)
     their_pairs: set[int] = set()
     group_dms: set[str] = set()
     for pair in pairs:
@@ -182,107 +199,31 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         bump("pairs_anonymised")
     session.flush()
 
-    # Feedback: their answers go, ratings and words alike. A row kept under a tombstone
-    # would still tie a rating to a named partner and a meeting; what coordinators were
-    # shown is frozen per closed week (insight_people, anonymised below), so deleting
-    # the answers moves no published figure.
-    bump(
-        "feedback_deleted",
-        session.execute(
-            delete(Feedback)
-            .where(Feedback.team_id == team_id, Feedback.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    bump(
-        "prep_answers_deleted",
-        session.execute(
-            delete(PrepAnswer)
-            .where(PrepAnswer.team_id == team_id, PrepAnswer.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    bump(
-        "tip_votes_anonymised",
-        session.execute(
-            update(TipVote)
-            .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
-            .values(user_id=tombstone)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    bump(
-        "tips_received_deleted",
-        session.execute(
-            delete(TipReceived)
-            .where(TipReceived.team_id == team_id, TipReceived.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    # Frozen weekly figures keep their part (yes/no per question, no rating, no words)
-    # under the tombstone: deleting it would move a published figure by exactly them.
-    bump(
-        "insight_people_anonymised",
-        session.execute(
-            update(InsightPerson)
-            .where(InsightPerson.team_id == team_id, InsightPerson.user_id == user_id)
-            .values(user_id=tombstone)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    bump(
-        "people_deleted",
-        session.execute(
-            delete(Person)
-            .where(Person.team_id == team_id, Person.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
-    bump(
-        "pool_members_deleted",
-        session.execute(
-            delete(PoolMember)
-            .where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
+    for name, touched in forget.apply(
+        session, STEPS, team_id=team_id, user_id=user_id, tombstone=tombstone
+    ).items():
+        bump(name, touched)
 
-    # Match exclusions about them have no one left to protect; ones they set stay.
+    # Coaching. Their parked questions and check-in answers go. A pair's goals and
+    # agreement are the pair's own words, which either member may have typed: so
+    # forgetting either member empties them, keeping dates, statuses and taps as
+    # anonymous program figures (goal counts); the goal card goes from Slack.
     bump(
-        "match_exclusions_deleted",
-        session.execute(
-            delete(MatchExclusion)
-            .where(
-                MatchExclusion.team_id == team_id,
-                or_(MatchExclusion.user_a == user_id, MatchExclusion.user_b == user_id),
-            )
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
+        "parked_questions_deleted",
+        questions.forget(session, team_id=team_id, user_id=user_id, tombstone=tombstone),
     )
-    bump(
-        "match_exclusions_anonymised",
-        session.execute(
-            update(MatchExclusion)
-            .where(MatchExclusion.team_id == team_id, MatchExclusion.created_by == user_id)
-            .values(created_by=tombstone)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount,
-    )
+    bump("match_checkins_deleted", checkins.forget(session, team_id=team_id, user_id=user_id))
+    emptied, cards = goals.forget_words(session, team_id=team_id, pair_ids=sorted(their_pairs))
+    bump("goal_words_forgotten", emptied)
+    for channel, ts in cards:
+        deletions.add(channel=channel, ts=ts)
 
     # Match proposals: an open one naming them is stale, so it goes; a closed one is
     # history and keeps its shape with the tombstone.
-    for proposal in session.scalars(
-        select(MatchProposal).where(
-            MatchProposal.team_id == team_id,
-            or_(
-                MatchProposal.created_by == user_id,
-                _json_contains(MatchProposal.data, user_id),
-            ),
-        )
-    ):
+    for proposal in forget.proposals_naming(session, team_id=team_id, user_id=user_id):
         names_them = _mentions(proposal.data, user_id)
         if names_them and proposal.status == "open":
-            session.delete(proposal)
+            forget.remove(session, proposal)
             bump("match_proposals_deleted")
             continue
         if names_them:
@@ -297,19 +238,13 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     # prompt, match notice) are deleted in Slack and rewritten here.
     group_recipients = {outgoing.pair_recipient(pair_id) for pair_id in their_pairs}
     their_dms: set[str] = set()
-    outbox_rows = session.scalars(
-        select(ScheduledMessage).where(
-            ScheduledMessage.team_id == team_id,
-            or_(
-                ScheduledMessage.recipient == user_id,
-                ScheduledMessage.recipient.in_(sorted(group_dms)),
-                ScheduledMessage.pair_id.in_(sorted(their_pairs)),
-                _json_contains(ScheduledMessage.payload, user_id),
-                ScheduledMessage.key.contains(user_id, autoescape=True),
-                ScheduledMessage.last_error.contains(user_id, autoescape=True),
-            ),
-        )
-    ).all()
+    outbox_rows = forget.messages_about(
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        channels=sorted(group_dms),
+        pair_ids=sorted(their_pairs),
+    )
     for message in outbox_rows:
         if message.recipient == user_id and message.channel_id:
             their_dms.add(message.channel_id)
@@ -321,7 +256,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             or message.recipient in group_recipients
             or (author is not None and (message.payload or {}).get(author) == user_id)
         ):
-            session.delete(message)
+            forget.remove(session, message)
             bump("scheduled_messages_deleted")
             continue
         message.payload = _scrub(message.payload, user_id, tombstone)
@@ -336,27 +271,15 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
         session, team_id=team_id, user_id=user_id, channels=group_dms | their_dms
     ):
         deletions.add(channel=entry.channel_id, ts=entry.ts, file=entry.file_id)
-        session.delete(entry)
+        forget.remove(session, entry)
         bump("posted_messages_deleted")
 
-    # Others' free text that quotes their ID (e.g. "<@U123>") loses just the ID.
-    for column in (
-        Feedback.helped,
-        Feedback.change,
-        PrepAnswer.focus,
-        PrepAnswer.questions,
-        PoolMember.goals,
-    ):
-        table = column.class_
-        bump(
-            "mentions_scrubbed",
-            session.execute(
-                update(table)
-                .where(table.team_id == team_id, column.contains(user_id, autoescape=True))
-                .values({column.key: func.replace(column, user_id, tombstone)})
-                .execution_options(synchronize_session="fetch")
-            ).rowcount,
-        )
+    bump(
+        "mentions_scrubbed",
+        forget.scrub_mentions(
+            session, MENTION_COLUMNS, team_id=team_id, user_id=user_id, tombstone=tombstone
+        ),
+    )
     session.flush()
     bump("slack_deletions_planned", deletions.plan(session, team_id=team_id, now=now))
     return ForgetReport(**counts)
@@ -408,19 +331,8 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
     partners' never are.
     """
     person = repo.get_person(session, team_id=team_id, user_id=user_id)
-    pool = session.scalars(
-        select(PoolMember).where(PoolMember.team_id == team_id, PoolMember.user_id == user_id)
-    ).first()
-    pairs = list(
-        session.scalars(
-            select(Pair)
-            .where(
-                Pair.team_id == team_id,
-                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
-            )
-            .order_by(Pair.created_at, Pair.id)
-        )
-    )
+    pool = pool_store.get_member(session, team_id=team_id, user_id=user_id)
+    pairs = export.pairs_of(session, team_id=team_id, user_id=user_id)
     pair_of_meeting: dict[int, int] = {}
     pair_rows = []
     for pair in pairs:
@@ -451,6 +363,8 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
                     if pair.ended_by is None
                     else "you"
                     if pair.ended_by == user_id
+                    else "slack"
+                    if pair.ended_by == ENDED_BY_SLACK
                     else "partner"
                 ),
                 "meetings": meetings,
@@ -465,11 +379,7 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             "questions": answer.questions,
             "answered_at": _iso(answer.answered_at),
         }
-        for answer in session.scalars(
-            select(PrepAnswer)
-            .where(PrepAnswer.team_id == team_id, PrepAnswer.user_id == user_id)
-            .order_by(PrepAnswer.answered_at, PrepAnswer.id)
-        )
+        for answer in export.prep_answers(session, team_id=team_id, user_id=user_id)
     ]
     feedback = [
         {
@@ -481,71 +391,31 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             "change": row.change,
             "updated_at": _iso(row.updated_at),
         }
-        for row in session.scalars(
-            select(Feedback)
-            .where(Feedback.team_id == team_id, Feedback.user_id == user_id)
-            .order_by(Feedback.updated_at, Feedback.id)
-        )
+        for row in export.feedback(session, team_id=team_id, user_id=user_id)
     ]
     votes = [
         {"tip_id": vote.tip_id, "vote": vote.vote, "voted_at": _iso(vote.voted_at)}
-        for vote in session.scalars(
-            select(TipVote)
-            .where(TipVote.team_id == team_id, TipVote.user_id == user_id)
-            .order_by(TipVote.voted_at, TipVote.id)
-        )
+        for vote in export.tip_votes(session, team_id=team_id, user_id=user_id)
     ]
     tips_received = [
         {"tip_id": (row.payload or {}).get("tip_id"), "sent_at": _iso(row.sent_at)}
-        for row in session.scalars(
-            select(ScheduledMessage)
-            .where(
-                ScheduledMessage.team_id == team_id,
-                ScheduledMessage.recipient == user_id,
-                ScheduledMessage.kind == "tip",
-                ScheduledMessage.status == "sent",
-            )
-            .order_by(ScheduledMessage.sent_at, ScheduledMessage.id)
-        )
+        for row in export.tips_sent(session, team_id=team_id, user_id=user_id)
     ]
-    messages = {
-        status: int(count)
-        for status, count in session.execute(
-            select(ScheduledMessage.status, func.count())
-            .where(ScheduledMessage.team_id == team_id, ScheduledMessage.recipient == user_id)
-            .group_by(ScheduledMessage.status)
-            .order_by(ScheduledMessage.status)
-        )
-    }
+    messages = export.message_counts(session, team_id=team_id, user_id=user_id)
     exclusions = [
         {
             "never_matched_with": row.user_b if row.user_a == user_id else row.user_a,
             "set_by": "you" if row.created_by == user_id else "a coordinator",
             "created_at": _iso(row.created_at),
         }
-        for row in session.scalars(
-            select(MatchExclusion)
-            .where(
-                MatchExclusion.team_id == team_id,
-                or_(MatchExclusion.user_a == user_id, MatchExclusion.user_b == user_id),
-            )
-            .order_by(MatchExclusion.created_at, MatchExclusion.id)
-        )
+        for row in export.exclusions_about(session, team_id=team_id, user_id=user_id)
     ]
     exclusions_set = [
         {"between": [row.user_a, row.user_b], "created_at": _iso(row.created_at)}
-        for row in session.scalars(
-            select(MatchExclusion)
-            .where(MatchExclusion.team_id == team_id, MatchExclusion.created_by == user_id)
-            .order_by(MatchExclusion.created_at, MatchExclusion.id)
-        )
+        for row in export.exclusions_set_by(session, team_id=team_id, user_id=user_id)
     ]
     proposals = []
-    for proposal in session.scalars(
-        select(MatchProposal)
-        .where(MatchProposal.team_id == team_id, _json_contains(MatchProposal.data, user_id))
-        .order_by(MatchProposal.created_at, MatchProposal.id)
-    ):
+    for proposal in export.proposals_mentioning(session, team_id=team_id, user_id=user_id):
         data = proposal.data or {}
         lines = [
             {
@@ -570,11 +440,7 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             )
     copies = [
         {"kind": row.kind, "posted_at": _iso(row.posted_at)}
-        for row in session.scalars(
-            select(PostedMessage)
-            .where(PostedMessage.team_id == team_id, PostedMessage.user_id == user_id)
-            .order_by(PostedMessage.posted_at, PostedMessage.id)
-        )
+        for row in export.kept_messages(session, team_id=team_id, user_id=user_id)
     ]
     return {
         "team_id": team_id,
@@ -619,11 +485,7 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
                 "prepared": row.prepared,
                 "liked_tips": row.liked_tips,
             }
-            for row in session.scalars(
-                select(InsightPerson)
-                .where(InsightPerson.team_id == team_id, InsightPerson.user_id == user_id)
-                .order_by(InsightPerson.week_start)
-            )
+            for row in export.weekly_parts(session, team_id=team_id, user_id=user_id)
         ],
         "tips_received": tips_received,
         # What orders their next tips: each practice's turn, how often, and a 👎.
@@ -642,6 +504,11 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
         "match_exclusions_you_set": exclusions_set,
         "match_proposals": proposals,
         "messages_kept_for_deletion": copies,
+        # Coaching: the goals and agreement of their pairs (the pair's own words, which
+        # either member may have typed), the questions they parked, their check-ins.
+        "goals": goals.plans_data(session, team_id=team_id, pair_ids=[p.id for p in pairs]),
+        "parked_questions": questions.questions_by(session, team_id=team_id, user_id=user_id),
+        "match_checkins": checkins.answers_of(session, team_id=team_id, user_id=user_id),
     }
 
 
@@ -672,6 +539,16 @@ def forget_me(
                     replace_original=True,
                     # Nothing new in their DM after they asked to be forgotten.
                     dm_fallback=False,
+                )
+            ],
+            now=now,
+        )
+    else:  # not from the ephemeral question: the answer comes as a DM, its row deleted
+        outbox.plan(
+            session,
+            [
+                outgoing.forgotten(
+                    team_id=team_id, user_id=user_id, text=text, blocks=blocks, now=now
                 )
             ],
             now=now,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.services.insights import MINIMUM_PEOPLE, ProgramReport, program_report
+from bot.services.outcomes import OutcomeReport, outcome_report
 from bot.store import meetings, outbox, repo
 
 
@@ -33,6 +34,16 @@ def program_figures(session: Session, *, team_id: str, now: datetime) -> Program
     )
 
 
+@dataclass(frozen=True)
+class CoordinatorOverview:
+    """Everything coordinators' App Home shows: live program state, the closed weeks'
+    figures, and the outcome figures of whole kickoff cohorts."""
+
+    figures: ProgramFigures
+    report: ProgramReport
+    outcomes: OutcomeReport
+
+
 def coordinator_overview(
     session: Session,
     *,
@@ -40,10 +51,10 @@ def coordinator_overview(
     now: datetime,
     viewer: str,
     minimum: int = MINIMUM_PEOPLE,
-) -> tuple[ProgramFigures, ProgramReport]:
+) -> CoordinatorOverview:
     """Everything coordinators' App Home shows, in one unit of work; the pair counts
-    come from the report rather than being counted twice. ``viewer``'s own answers are
-    left out of the report's figures (README, "Privacy")."""
+    come from the report rather than being counted twice. ``viewer``'s own answers and
+    pairs are left out of the figures (README, "Privacy")."""
     report = program_report(session, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
     figures = _figures(
         session,
@@ -52,7 +63,8 @@ def coordinator_overview(
         active=report.active_pairs,
         invited=report.open_invitations,
     )
-    return figures, report
+    outcomes = outcome_report(session, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
+    return CoordinatorOverview(figures, report, outcomes)
 
 
 def _figures(

@@ -2,8 +2,9 @@
 
 A person gets tips while they are in an active pair and have tips on; the
 scheduler pass plans the next one once ``tips_planned_until`` has passed (NULL:
-no tips). Stopping cancels the tips already planned, in the caller's
-transaction, so a stopped person is never sent one.
+no tips). Stopping deletes the tips already planned, in the caller's
+transaction, so a stopped person is never sent one, and a tip planned again for
+the same day (tips off, then on before it was due) is not taken for a duplicate.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ def stop_tips(
     session: Session, *, team_id: str, user_id: str, resume_at: datetime | None = None
 ) -> int:
     """No more tips for this person: planned ones are cancelled. With ``resume_at``
-    (a pause), tips that were on come back then. Returns the tips cancelled."""
-    cancelled = outbox.cancel_pending(session, team_id=team_id, recipient=user_id, kinds=TIP_KINDS)
+    (a pause), tips that were on come back then. Returns the tips dropped."""
+    dropped = outbox.drop_pending(session, team_id=team_id, recipient=user_id, kinds=TIP_KINDS)
     person = repo.get_person(session, team_id=team_id, user_id=user_id)
     if person is not None:
         was_on = person.tips_planned_until is not None
         person.tips_planned_until = resume_at if (resume_at is not None and was_on) else None
-    return cancelled
+    return dropped
 
 
 def stop_tips_unless_paired(session: Session, *, team_id: str, user_id: str) -> int:

@@ -5,14 +5,14 @@ rating or a word."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain.care import MeetingFact, PairFacts, outcome_of
-from bot.store.models import Feedback, Meeting, Pair
+from bot.store.models import Feedback, Meeting, Pair, ScheduledMessage, Workspace
 
 
 def pair_facts(
@@ -67,3 +67,91 @@ def pair_facts(
         )
         for p in pairs
     ]
+
+
+def teams_with_active_pairs(session: Session) -> list[str]:
+    """Workspaces that have an active pair and are neither paused nor uninstalled."""
+    return list(
+        session.scalars(
+            select(Pair.team_id)
+            .where(Pair.status == "active", ~exists().where(Workspace.team_id == Pair.team_id))
+            .distinct()
+            .order_by(Pair.team_id)
+        )
+    )
+
+
+def last_sent(session: Session, *, team_id: str, kind: str) -> dict[int, datetime]:
+    """When a message of ``kind`` last reached each pair (the care nudges are their own
+    durable marker: the outbox keeps sent rows). A nudge planned but never delivered
+    (failed, held, cancelled) does not count: the week before coordinators see the
+    pair starts when the pair was told, and the row's key still stops a second one."""
+    return {
+        pair_id: when
+        for pair_id, when in session.execute(
+            select(ScheduledMessage.pair_id, func.max(ScheduledMessage.sent_at))
+            .where(
+                ScheduledMessage.team_id == team_id,
+                ScheduledMessage.kind == kind,
+                ScheduledMessage.status == "sent",
+                ScheduledMessage.pair_id.is_not(None),
+            )
+            .group_by(ScheduledMessage.pair_id)
+        )
+        if pair_id is not None and when is not None
+    }
+
+
+def planned_to(
+    session: Session, *, team_id: str, kind: str, pair_ids: Collection[int]
+) -> set[tuple[int, str]]:
+    """(pair, recipient) of every message of ``kind`` ever planned for these pairs."""
+    if not pair_ids:
+        return set()
+    return {
+        (pair_id, recipient)
+        for pair_id, recipient in session.execute(
+            select(ScheduledMessage.pair_id, ScheduledMessage.recipient).where(
+                ScheduledMessage.team_id == team_id,
+                ScheduledMessage.kind == kind,
+                ScheduledMessage.pair_id.in_(sorted(pair_ids)),
+            )
+        )
+    }
+
+
+def members(
+    session: Session, *, team_id: str, pair_ids: Collection[int]
+) -> dict[int, tuple[str, str]]:
+    """(mentor, mentee) of each pair."""
+    if not pair_ids:
+        return {}
+    return {
+        pair_id: (mentor, mentee)
+        for pair_id, mentor, mentee in session.execute(
+            select(Pair.id, Pair.mentor_id, Pair.mentee_id).where(
+                Pair.team_id == team_id, Pair.id.in_(sorted(pair_ids))
+            )
+        )
+    }
+
+
+def sent_message(
+    session: Session, *, team_id: str, user_id: str, pair_id: int, kind: str
+) -> tuple[str, str] | None:
+    """Where the bot posted this person's message of ``kind`` about this pair (the
+    check-in, the exit offer): the only message a press on it may update in place."""
+    row = session.execute(
+        select(ScheduledMessage.channel_id, ScheduledMessage.message_ts)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.recipient == user_id,
+            ScheduledMessage.pair_id == pair_id,
+            ScheduledMessage.kind == kind,
+            ScheduledMessage.status == "sent",
+            ScheduledMessage.message_ts.is_not(None),
+        )
+        .order_by(ScheduledMessage.id.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None and row[0] else None

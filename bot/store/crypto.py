@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Sequence
+from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+# ``cryptography`` (about 7 MB resident) is imported when a key is used, not when this
+# module is: a process without MENTOR_ENCRYPTION_KEY never loads it.
 
 PREFIX = "fernet:"
 
@@ -29,6 +31,8 @@ def parse_keys(text: str | None) -> tuple[str, ...]:
     """The comma-separated keys of ``MENTOR_ENCRYPTION_KEY``; ValueError names the bad one
     by position, never by value."""
     keys = tuple(k.strip() for k in (text or "").split(",") if k.strip())
+    if keys:
+        from cryptography.fernet import Fernet
     for position, key in enumerate(keys, start=1):
         try:
             Fernet(key.encode())
@@ -47,6 +51,8 @@ class TokenCipher:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("a TokenCipher needs at least one key")
+        from cryptography.fernet import Fernet, MultiFernet
+
         self._fernet = MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
 
     def seal(self, value: str | None) -> str | None:
@@ -59,7 +65,7 @@ class TokenCipher:
             return stored
         try:
             return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
-        except InvalidToken:
+        except _invalid_token():
             raise SealedTokenError(
                 "a stored bot token was encrypted with a key that is not in "
                 "MENTOR_ENCRYPTION_KEY; add that key back (after the current one)"
@@ -73,11 +79,17 @@ class TokenCipher:
             return self.seal(stored)
         try:
             return PREFIX + self._fernet.rotate(stored[len(PREFIX) :].encode()).decode()
-        except InvalidToken:
+        except _invalid_token():
             raise SealedTokenError(
                 "a stored bot token was encrypted with a key that is not in "
                 "MENTOR_ENCRYPTION_KEY; add that key back (after the current one)"
             ) from None
+
+
+def _invalid_token() -> Any:
+    from cryptography.fernet import InvalidToken
+
+    return InvalidToken
 
 
 def seal(cipher: TokenCipher | None, value: str | None) -> str | None:

@@ -66,3 +66,21 @@ def tip_vote(session: Session, *, outbox_id: int, user_id: str) -> TipVote | Non
     return session.scalars(
         select(TipVote).where(TipVote.outbox_id == outbox_id, TipVote.user_id == user_id)
     ).first()
+
+
+def poll_number(session: Session, *, meeting: Meeting) -> int:
+    """Which feedback poll of the pair a meeting's is: its place among the pair's
+    meetings not cancelled (a cancelled meeting has no poll)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Meeting)
+            .where(
+                Meeting.team_id == meeting.team_id,
+                Meeting.pair_id == meeting.pair_id,
+                Meeting.status != "cancelled",
+                Meeting.starts_at <= meeting.starts_at,
+            )
+        )
+        or 0
+    )

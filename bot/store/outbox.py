@@ -8,6 +8,7 @@ runs inside ``BEGIN IMMEDIATE``, so claims are serialised and just as atomic.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     and_,
-    bindparam,
     case,
     delete,
     exists,
@@ -25,11 +25,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.store import workers
+from bot.store.db import execute_arrays
 from bot.store.models import ScheduledMessage, Workspace
 
 # How long a claimed row belongs to its worker before another may take it over.
@@ -83,28 +83,56 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
     if not rows:
         return 0
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    # One cached statement run as executemany: building a VALUES list per chunk
-    # defeats SQLAlchemy's statement cache and costs more than the database does.
-    statement = (pg_insert if postgres else sqlite_insert)(ScheduledMessage.__table__)
-    statement = statement.on_conflict_do_nothing(index_elements=["key"])
-    if not postgres:
+    if connection.dialect.name != "postgresql":
+        # One cached statement run as executemany: building a VALUES list per chunk
+        # defeats SQLAlchemy's statement cache and costs more than the database does.
+        statement = sqlite_insert(ScheduledMessage.__table__).on_conflict_do_nothing(
+            index_elements=["key"]
+        )
         return connection.execute(statement, rows).rowcount
-    # psycopg reports no row count for a batched insert, and RETURNING would more
-    # than double its cost; the keys that already exist tell the same thing.
-    keys = [row["key"] for row in rows]
-    existing = connection.scalar(
-        select(func.count())
-        .where(ScheduledMessage.key == func.any(bindparam("keys")))
-        .select_from(ScheduledMessage),
-        {"keys": keys},
-    )
-    connection.execute(statement, rows)
-    new = len(rows) - int(existing or 0)
+    # One statement over arrays, one round trip however many rows (a planning wave
+    # of thousands, or a request's one), and its row count says how many were new.
+    new = execute_arrays(connection, _PG_PLAN_MANY, _as_arrays(rows))
     if new and any(row["due_at"] <= now for row in rows):
         # Due now: listening workers are told when this transaction commits.
         workers.notify(connection)
     return new
+
+
+# PostgreSQL's many-row plan: the columns as arrays, unnested into rows. ``payload`` is
+# sent as JSON text and cast, so psycopg adapts nine plain arrays.
+_PG_PLAN_MANY = (
+    "INSERT INTO scheduled_messages (team_id, key, kind, recipient, due_at, pair_id, "
+    "meeting_id, payload, status, attempts, created_at) "
+    "SELECT v.team_id, v.key, v.kind, v.recipient, v.due_at, v.pair_id, v.meeting_id, "
+    "CAST(v.payload AS json), 'pending', 0, v.created_at FROM unnest("
+    "CAST(%(team_id)b AS text[]), CAST(%(key)b AS text[]), CAST(%(kind)b AS text[]), "
+    "CAST(%(recipient)b AS text[]), CAST(%(due_at)b AS timestamptz[]), "
+    "CAST(%(pair_id)b AS integer[]), CAST(%(meeting_id)b AS integer[]), "
+    "CAST(%(payload)b AS text[]), CAST(%(created_at)b AS timestamptz[])) "
+    "AS v(team_id, key, kind, recipient, due_at, pair_id, meeting_id, payload, created_at) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+_PLAN_COLUMNS = (
+    "team_id",
+    "key",
+    "kind",
+    "recipient",
+    "due_at",
+    "pair_id",
+    "meeting_id",
+    "created_at",
+)
+
+
+def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    arrays: dict[str, list[Any]] = {c: [row[c] for row in rows] for c in _PLAN_COLUMNS}
+    arrays["payload"] = [json.dumps(row["payload"]) for row in rows]
+    for column in ("due_at", "created_at"):
+        for value in arrays[column]:
+            if value.tzinfo is None:  # as UTCDateTime refuses them
+                raise ValueError("naive datetime stored; pass an aware UTC datetime")
+    return arrays
 
 
 def _claimable(now: datetime) -> Any:
@@ -298,6 +326,25 @@ def discard(session: Session, *, message_id: int, worker: str) -> bool:
     return result.rowcount == 1
 
 
+def release_key(session: Session | Connection, *, message_id: int, worker: str) -> bool:
+    """Give up the dedupe key of a row this worker holds, keeping the row claimed: a
+    message built from the state at send time (an App Home refresh) frees its key before
+    reading, so a change committed meanwhile plans a new row instead of being lost
+    against this one. The row keeps a key of its own (``<key>#<id>``)."""
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.id == message_id,
+            ScheduledMessage.status == "sending",
+            ScheduledMessage.claimed_by == worker,
+            ~ScheduledMessage.key.contains("#"),
+        )
+        .values(key=ScheduledMessage.key + f"#{message_id}")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def mark_retry(
     session: Session, *, message_id: int, worker: str, due_at: datetime, error: str
 ) -> bool:
@@ -389,6 +436,39 @@ def resume_recipient(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def first_sent(
+    session: Session, *, team_id: str, meeting_id: int, kinds: Sequence[str]
+) -> datetime | None:
+    """When the first message of ``kinds`` about ``meeting_id`` was sent, if one was."""
+    return session.scalar(
+        select(func.min(ScheduledMessage.sent_at)).where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.meeting_id == meeting_id,
+            ScheduledMessage.kind.in_(kinds),
+            ScheduledMessage.status == "sent",
+        )
+    )
+
+
+def drop_pending(
+    session: Session, *, team_id: str, recipient: str, kinds: Sequence[str]
+) -> int:
+    """Delete rows of ``kinds`` to ``recipient`` not yet sent. Unlike cancelling, this
+    frees their keys: a tip planned again for the same day (tips off, then on before
+    it was due) is a new row, not a duplicate of a cancelled one."""
+    result = session.execute(
+        delete(ScheduledMessage)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.recipient == recipient,
+            ScheduledMessage.kind.in_(kinds),
+            ScheduledMessage.status.in_(("pending", "paused")),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def cancel_pending(

@@ -28,6 +28,7 @@ PREP_SHARED = "prep_shared"
 GROUP_DM = "group_dm"
 NAMES_THEM = "names_them"  # a notice in someone else's DM that names the person
 DM = "dm"  # a message in the person's own DM with the bot
+CALENDAR_FILE = "calendar_file"  # a meeting's .ics, shared in the pair's group DM
 
 
 def keep(

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain.questions import Question, check_question
+from bot.domain.questions import Question, check_question, cleared_by
 from bot.store.models import Pair, ParkedQuestion
 
 
@@ -48,16 +48,21 @@ def park(
 
 
 def clear_for_meeting(
-    session: Session, *, team_id: str, pair_id: int, meeting_starts_at: datetime
+    session: Session, *, team_id: str, pair_id: int, prep_sent_at: datetime
 ) -> int:
-    """A meeting was held: the questions parked before it started are done with, and go
-    (``bot.domain.questions.cleared_by``). Returns how many."""
+    """A meeting was held: the questions its prep prompt (first sent at ``prep_sent_at``)
+    listed are done with, and go (``bot.domain.questions.cleared_by``). Returns how many."""
+    done = cleared_by(
+        open_questions(session, team_id=team_id, pair_id=pair_id), prep_sent_at=prep_sent_at
+    )
+    if not done:
+        return 0
     return session.execute(
         delete(ParkedQuestion)
         .where(
             ParkedQuestion.team_id == team_id,
             ParkedQuestion.pair_id == pair_id,
-            ParkedQuestion.asked_at < meeting_starts_at,
+            ParkedQuestion.id.in_([q.id for q in done]),
         )
         .execution_options(synchronize_session="fetch")
     ).rowcount

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import Meeting, Pair, Person, ProcessedEvent
+from bot.store.models import Meeting, Pair, Person, ProcessedEvent, Workspace
 
 OPEN_PAIR_STATUSES = ("invited", "active")
 
@@ -60,7 +60,8 @@ def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
     """The pairs of ``a`` and ``b``, in one query: an open one, and the last declines."""
     open_status = None
     declined: dict[str, datetime] = {}
-    for status, inviter, ended_at in session.execute(
+    # On the session's connection: a plain Core statement, none of the ORM's handling.
+    for status, inviter, ended_at in session.connection().execute(
         _BETWEEN, {"team_id": team_id, "a": a, "b": b}
     ):
         if status in OPEN_PAIR_STATUSES:
@@ -208,3 +209,60 @@ def remember_event(session: Session, *, team_id: str, event_id: str, now: dateti
         return True
     except IntegrityError:
         return False
+
+
+def add_pair(
+    session: Session,
+    *,
+    team_id: str,
+    mentor_id: str,
+    mentee_id: str,
+    inviter_id: str,
+    status: str,
+    created_at: datetime,
+) -> Pair:
+    """A new pair, inserted at once (one statement, not the ORM's flush: this is the hot
+    write of `/mentor start`), returned as a persistent object of the session like any
+    loaded pair."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import make_transient_to_detached
+
+    values = {
+        "team_id": team_id,
+        "mentor_id": mentor_id,
+        "mentee_id": mentee_id,
+        "inviter_id": inviter_id,
+        "status": status,
+        "channel_id": None,
+        "invite_channel_id": None,
+        "invite_ts": None,
+        "created_at": created_at,
+        "accepted_at": None,
+        "ended_at": None,
+        "ended_by": None,
+    }
+    pair_id = session.connection().execute(insert(Pair).returning(Pair.id), values).scalar_one()
+    pair = Pair(id=pair_id, **values)
+    make_transient_to_detached(pair)
+    session.add(pair)  # persistent under its id: no second INSERT
+    return pair
+
+
+def delete_pair(session: Session, pair: Pair) -> None:
+    """Delete a pair (an invitation withdrawn before anyone saw it); its rows go with it."""
+    session.delete(pair)
+
+
+def stale_time_zones(session: Session, *, now: datetime, limit: int) -> list[tuple[str, str]]:
+    """(team, user) of people who get tips and whose time zone was last read from Slack
+    over ``TZ_FRESH_FOR`` ago, in workspaces that are not paused: at most ``limit``."""
+    rows = session.execute(
+        select(Person.team_id, Person.user_id)
+        .where(
+            Person.tips_planned_until.is_not(None),
+            Person.tz_checked_at < now - TZ_FRESH_FOR,
+            ~exists().where(Workspace.team_id == Person.team_id),
+        )
+        .limit(limit)
+    )
+    return [(team, user) for team, user in rows]

@@ -126,10 +126,16 @@ def exit_offer(content: Content, *, pair_id: int, partner_id: str) -> Outgoing:
     )
 
 
-def exit_answered(content: Content, *, partner_id: str, choice: str) -> Outgoing:
-    """What the one who answered the exit offer reads (replacing the offer)."""
+def exit_answered(
+    content: Content, *, partner_id: str, choice: str, pair_id: int | None = None
+) -> Outgoing:
+    """What the one who answered the exit offer reads (replacing the offer). "Keep
+    going" keeps the offer's buttons (with ``pair_id``), as its copy promises."""
     if choice == STAY:
         text = content.message("exit_stayed")
+        if pair_id is not None:
+            offer = exit_offer(content, pair_id=pair_id, partner_id=partner_id)
+            return Outgoing(text=offer.text, blocks=[*offer.blocks, context(text)])
     elif choice == REMATCH:
         text = content.message("exit_done_rematch", partner=mention(partner_id))
     else:

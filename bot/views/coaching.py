@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,11 +64,14 @@ def schedule_modal(
     default_minutes: int,
     now: datetime,
     suggested: Sequence[datetime] = (),
+    notes: Sequence[Block] = (),
 ) -> View:
     """``suggested``: times that fit both people (``bot.domain.slots.suggest_slots``),
-    filled in so that the pair can save them as they are or change any."""
+    filled in so that the pair can save them as they are or change any; ``notes``:
+    blocks shown above the pickers (what the suggestions are, ``bot.views.calendar``)."""
     blocks: list[Block] = [
         section("Pick the next three meetings. Each of you will see them in your own time zone."),
+        *notes,
     ]
     for number, block_id in enumerate(MEETING_BLOCKS, start=1):
         initial = suggested[number - 1] if number <= len(suggested) else None
@@ -150,8 +153,13 @@ def _meeting_overflow(meeting_id: int) -> Any:
 
 
 def schedule_confirmation(
-    content: Content, meetings: Sequence[tuple[int, int, datetime, int]]
+    content: Content,
+    meetings: Sequence[tuple[int, int, datetime, int]],
+    links: Mapping[int, Block] | None = None,
+    notes: Sequence[Block] = (),
 ) -> Outgoing:
+    """``links``: per meeting id, the block under its line (its "add to calendar"
+    buttons, ``bot.views.calendar``); ``notes``: blocks at the end."""
     lines = "\n".join(
         f"• {slack_date(starts)} ({minutes} min)" for _, _, starts, minutes in meetings
     )
@@ -160,7 +168,10 @@ def schedule_confirmation(
         blocks += meeting_line(
             meeting_id=meeting_id, number=number, starts_at=starts, minutes=minutes
         )
+        if links and meeting_id in links:
+            blocks.append(links[meeting_id])
     blocks.append(context("Use ⋯ beside a meeting to move or cancel it; its prompts move with it."))
+    blocks += notes
     return Outgoing(text="Your next meetings are set", blocks=blocks)
 
 
@@ -194,12 +205,16 @@ def schedule_ask(content: Content, *, pair_id: int) -> Outgoing:
 # ---------------------------------------------------------------- prep
 
 
-def prep_for_mentee(content: Content, payload: dict[str, Any]) -> Outgoing:
+def prep_for_mentee(
+    content: Content, payload: dict[str, Any], extra: Sequence[Block] = ()
+) -> Outgoing:
+    """``extra``: the pair's goals and parked questions, read when it is sent."""
     when = slack_date(datetime.fromisoformat(payload["starts_at"]))
     blocks: list[Block] = [
         HeaderBlock(text="Prepare for your mentoring meeting"),
         section(content.message("prep_mentee", when=when)),
         _meeting_guidance(content, first=payload.get("number") == 1),
+        *extra,
         ActionsBlock(
             elements=[
                 ButtonElement(
@@ -215,7 +230,10 @@ def prep_for_mentee(content: Content, payload: dict[str, Any]) -> Outgoing:
 
 
 def prep_for_mentor(
-    content: Content, payload: dict[str, Any], practices: Sequence[Practice]
+    content: Content,
+    payload: dict[str, Any],
+    practices: Sequence[Practice],
+    extra: Sequence[Block] = (),
 ) -> Outgoing:
     when = slack_date(datetime.fromisoformat(payload["starts_at"]))
     fitting = "\n".join(
@@ -225,6 +243,7 @@ def prep_for_mentor(
         HeaderBlock(text="Prepare for your mentoring meeting"),
         section(content.message("prep_mentor", when=when, mentee=mention(payload["mentee_id"]))),
         _meeting_guidance(content, first=payload.get("number") == 1),
+        *extra,
     ]
     if fitting:
         blocks.append(section("*Practices for this meeting*\n" + fitting))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
 from bot.buttons import pair_value, tips_toggle_value
+from bot.content import Content
+from bot.domain.goals import GoalState
 from bot.ids import Action
-from bot.services.insights import ProgramReport
 from bot.services.overview import Overview
-from bot.services.program import ProgramFigures
+from bot.services.program import CoordinatorOverview
 from bot.views.coaching import meeting_line
 from bot.views.common import context, mention, section, slack_date
-from bot.views.insights import insights_blocks
+from bot.views.goals import goals_home_blocks
+from bot.views.insights import insights_blocks, outcomes_blocks
 from bot.views.pairing import pair_summary, tips_summary
 
 HOME_BLOCK_LIMIT = 100
@@ -21,10 +25,12 @@ HOME_BLOCK_LIMIT = 100
 def home_view(
     overview: Overview,
     *,
-    figures: ProgramFigures | None = None,
-    report: ProgramReport | None = None,
+    program: CoordinatorOverview | None = None,
     notice: str | None = None,
+    goals: Mapping[int, Sequence[GoalState]] | None = None,
+    content: Content | None = None,
 ) -> View:
+    """``goals`` (with ``content``): each active pair's goals, compact."""
     blocks: list[Block] = [HeaderBlock(text="Mentor Bot")]
     if notice:
         blocks.append(section(f":warning: {notice}"))
@@ -77,6 +83,10 @@ def home_view(
                     ],
                 )
             )
+            if goals is not None and content is not None:
+                blocks += goals_home_blocks(
+                    content, pair_id=line.pair_id, goals=goals.get(line.pair_id, ())
+                )
     if overview.pending:
         lines = "\n".join(
             f"• {'Prep' if p.kind == 'prep' else 'Feedback'} for the meeting on "
@@ -95,7 +105,8 @@ def home_view(
             ),
         ),
     ]
-    if figures is not None:
+    if program is not None:
+        figures = program.figures
         blocks += [
             DividerBlock(),
             section(
@@ -113,10 +124,11 @@ def home_view(
         )
     )
     footer = context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
-    if report is not None:
-        room = HOME_BLOCK_LIMIT - len(blocks) - 2
+    if program is not None:
+        outcomes = outcomes_blocks(content, program.outcomes) if content is not None else []
+        room = HOME_BLOCK_LIMIT - len(blocks) - 2 - len(outcomes)
         # The insights section opens with its own divider.
-        blocks += insights_blocks(report, nudge_action_id=Action.NUDGE_PAIR)[: room - 1]
+        blocks += insights_blocks(program.report, nudge_action_id=Action.NUDGE_PAIR)[: room - 1]
         blocks.append(
             ActionsBlock(
                 block_id="insights_chart",
@@ -125,4 +137,5 @@ def home_view(
                 ],
             )
         )
+        blocks += outcomes
     return View(type="home", blocks=[*blocks[: HOME_BLOCK_LIMIT - 1], footer])

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.buttons import pair_value
+from bot.content import Content
 from bot.ids import Action
 from bot.services.insights import ProgramReport, Split
 from bot.services.outcomes import (
@@ -220,65 +221,70 @@ def nudge_message(*, pair_id: int, mentor_id: str, mentee_id: str) -> tuple[str,
 # ---------------------------------------------------------------- outcomes
 
 
-def median_text(figure: Median, minimum: int, horizon: int | None = None) -> str:
+def median_text(content: Content, figure: Median, minimum: int, horizon: int | None = None) -> str:
     """``12.5 days (7 pairs)``, ``more than 30 days (7 pairs)``, or why it is hidden."""
     if figure.days is None or figure.pairs is None:
-        return f"hidden (fewer than {minimum} pairs)"
+        return content.message("outcome_hidden", k=minimum)
     if figure.days == float("inf"):
-        return f"more than {horizon} days ({figure.pairs} pairs)"
-    return f"{figure.days:g} days ({figure.pairs} pairs)"
+        return content.message("outcome_more_than", days=horizon, pairs=figure.pairs)
+    return content.message("outcome_days", days=f"{figure.days:g}", pairs=figure.pairs)
 
 
-def pairs_split_text(figure: Split, minimum: int) -> str:
+def pairs_split_text(content: Content, figure: Split, minimum: int) -> str:
     """Like ``split_text``, counted in pairs."""
     if figure.people is None or figure.yes is None or figure.share is None:
-        return f"hidden (fewer than {minimum} pairs on one side)"
-    return f"{round(figure.share * 100)}% ({figure.yes} of {figure.people} pairs)"
+        return content.message("outcome_hidden_split", k=minimum)
+    return content.message(
+        "outcome_share", percent=round(figure.share * 100), yes=figure.yes, pairs=figure.people
+    )
 
 
-def outcome_lines(report: OutcomeReport) -> list[tuple[str, str]]:
+def outcome_lines(content: Content, report: OutcomeReport) -> list[tuple[str, str]]:
     """(label, value) for each whole-program outcome figure."""
     k = report.minimum
     goals = report.goals
+    say = content.message
     lines = [
         (
-            "Days from kickoff to first meeting (median)",
-            median_text(report.first_meeting, k, FIRST_MEETING_DAYS),
+            say("outcome_first_meeting"),
+            median_text(content, report.first_meeting, k, FIRST_MEETING_DAYS),
         ),
-        ("Days between meetings (median)", median_text(report.gap, k)),
+        (say("outcome_gap"), median_text(content, report.gap, k)),
         *(
-            (f"Still meeting at {days} days", pairs_split_text(report.still_meeting[days], k))
+            (
+                say("outcome_still_meeting", days=days),
+                pairs_split_text(content, report.still_meeting[days], k),
+            )
             for days in STILL_MEETING_DAYS
         ),
         (
-            f"Goals set in the first {GOAL_DAYS} days",
-            f"hidden (fewer than {k} pairs)"
+            say("outcome_goals_set", days=GOAL_DAYS),
+            say("outcome_hidden", k=k)
             if goals.pairs_with_goals is None
-            else f"{goals.goals_set} goals by {goals.pairs_with_goals} pairs",
+            else say("outcome_goals", goals=goals.goals_set, pairs=goals.pairs_with_goals),
         ),
         (
-            "Pairs that marked a goal done",
-            pairs_split_text(goals.done, k)
-            + ("" if goals.goals_done is None else f" · {goals.goals_done} goals done"),
+            say("outcome_goals_done"),
+            pairs_split_text(content, goals.done, k)
+            + (
+                ""
+                if goals.goals_done is None
+                else say("outcome_goals_done_count", goals=goals.goals_done)
+            ),
         ),
     ]
     return lines
 
 
-def outcomes_blocks(report: OutcomeReport) -> list[Block]:
+def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
     """Coordinators' outcome figures for App Home: pooled over the kickoff months whose
     figures are complete, each resting on at least K pairs (``bot.services.outcomes``)."""
-    k = report.minimum
-    who = "pairs other than your own" if report.viewer else "pairs"
+    who = content.message("outcomes_who_viewer" if report.viewer else "outcomes_who_all")
     return [
         SectionBlock(
             block_id="insights_outcomes",
-            text=MarkdownTextObject(text="*Outcomes* (pairs grouped by the month they started)"),
-            fields=[_field(label, value) for label, value in outcome_lines(report)],
+            text=MarkdownTextObject(text=content.message("outcomes_title")),
+            fields=[_field(label, value) for label, value in outcome_lines(content, report)],
         ),
-        context(
-            f"Each figure comes from at least {k} {who}; a share only with at least {k} "
-            "on each side. A month's pairs count once all of them have passed that mark, "
-            "so figures change at most once a week and never by one pair."
-        ),
+        context(content.message("outcomes_rule", k=report.minimum, who=who)),
     ]

@@ -16,6 +16,7 @@ from bot.domain.commands import format_minute
 from bot.ids import Action
 from bot.services.overview import Overview, PairLine
 from bot.views.common import context, mention, numbered, section, slack_date
+from bot.views.goals import goals_button
 
 
 def help_blocks(content: Content) -> list[Block]:
@@ -95,7 +96,8 @@ def kickoff_blocks(
                     action_id=Action.OPEN_SCHEDULE,
                     value=pair_value(pair_id),
                     style="primary",
-                )
+                ),
+                goals_button(content, pair_id=pair_id, has_goals=False),
             ]
         ),
     ]

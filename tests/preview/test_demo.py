@@ -42,6 +42,15 @@ def test_demo_runs_the_whole_program_quickly(demo_out: tuple[Path, str, float]) 
         "mentoring tip",
         "/mentor status",
         "pressed End pairing",
+        # Coaching that adapts: goals and the agreement, a parked question, progress
+        # taps on the second poll, and the quiet pair nudged three weeks in.
+        "saved two goals and the agreement",
+        ":dart: Our goals · 2 open, 0 done",
+        "/mentor ask",
+        "marked goal 1: done",
+        "updated: :dart: Our goals · 1 open, 1 done",
+        "three weeks since you paired up",
+        "shared files: mentoring-meeting-1.ics",
     ):
         assert step in transcript, step
     # Each person reads times in their own zone: the first meeting is 07:30 in LA, 21:00 in Kolkata.
@@ -138,6 +147,11 @@ def test_demo_page_shows_what_slack_would(demo_out: tuple[Path, str, float]) -> 
         # Mentions are names, never raw IDs; date tokens are rendered.
         assert "<@U0" not in visible and "<!date" not in visible
         assert "@Ravi Kumar" in visible
+        # The parked question in the prep prompt, the goals in the pair's group DM.
+        assert "How did you decide when to stop doing hands-on work?" in visible
+        assert "Run a design review on my own" in visible
+        # Each confirmed meeting as a calendar file in the group DM.
+        assert "mentoring-meeting-1.ics" in visible and "Calendar event" in visible
         browser.save_screenshot(str(out / "demo.png"))
     finally:
         browser.quit()

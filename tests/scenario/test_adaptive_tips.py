@@ -124,6 +124,9 @@ def test_skipped_late_and_paused_tips_cost_no_place_in_the_rotation(
 
 POLL_TEXT = "How did your mentoring meeting go?"
 ADDED = "mentee-reflect-weekly"
+# Meeting days chosen so that a low rating after one of them makes a difference to
+# what comes next (the test checks that it does, and fails if no meeting qualifies).
+MEETING_DAYS = (15, 30, 39)
 
 
 class Journal:
@@ -234,7 +237,7 @@ def test_eight_weeks_of_tips_that_adapt(harness: Harness, content: Content, tmp_
     h = harness
     log = Journal(h, content, (MENTOR, MENTEE))
     pair_up(h)
-    meetings = [day(n, 12) for n in (15, 29, 38)]  # 17:30 in Kolkata
+    meetings = [day(n, 12) for n in MEETING_DAYS]  # 17:30 in Kolkata
     schedule_meetings(h, meetings)
     mentee_list = [p.id for p in content.mentee_practices]
 
@@ -362,3 +365,24 @@ def test_a_new_role_joins_the_rotation_with_its_own_relationship_tips(
     # yet sent in it, and all the mentee practices.
     left = set(both) - set(current_turn(received[:joined]))
     assert set(received[joined : joined + len(left)]) == left
+
+
+def test_tips_off_and_on_before_the_tip_time_keeps_that_days_tip(harness: Harness) -> None:
+    h = harness
+    pair_up(h)
+    tick(h, day(1, 1))  # plans Tuesday's tip for the mentee's 09:00 (03:30 UTC)
+    with h.db.session() as session:
+        planned = session.scalars(
+            select(ScheduledMessage).where(
+                ScheduledMessage.kind == "tip", ScheduledMessage.recipient == MENTEE
+            )
+        ).all()
+    assert [m.status for m in planned] == ["pending"]
+    h.clock.set(day(1, 2))
+    h.slash(MENTEE, "tips off")
+    h.slash(MENTEE, "tips on")  # changed their mind before the tip was due
+    tick(h, day(1, 2, 30))  # a pass plans it again (serve runs one every minute)
+    tick(h, day(1, MORNING))
+    assert len(tip_messages(h, MENTEE)) == 1
+    tick(h, day(2, MORNING))
+    assert len(tip_messages(h, MENTEE)) == 2

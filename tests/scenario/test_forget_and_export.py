@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 import bot.views.privacy
 from bot.ids import Action, Block
-from bot.store.models import Base, ScheduledMessage
+from bot.store import checkins
+from bot.store.models import Base, Pair, ScheduledMessage
 from slackemu import Input
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
 from tests.scenario.test_coaching import pair_up, schedule
@@ -78,6 +79,36 @@ def _program(h: Harness) -> dict[str, Any]:
     h.click(MENTEE, tip, Action.TIP_UP)
     h.slash(COORDINATOR, f"exclude <@{MENTEE}|bob> <@{STRANGER}|dave>")
     return {"group": group, "mentee_dm": h.slack.dm_channel(MENTEE)}
+
+
+# The coaching tables (migration 0007): goals and agreement the mentee typed for the
+# pair, a question they parked, and their 30-day check-in answer.
+COACHING_WORDS = ("mentee-goalwhat-words", "mentee-contact-words", "mentee-parked-words")
+
+
+def _coaching(h: Harness, group: str) -> None:
+    from tests.scenario.test_goals import goal_values, kickoff, open_goals
+
+    view = open_goals(h, MENTEE, kickoff(h, group))
+    values = {
+        **goal_values("mentee-goalwhat-words", "", h.clock.now.date() + timedelta(days=60)),
+        Block.AGREE_CADENCE: {"value": Input.static_select("weekly")},
+        Block.AGREE_CONTACT: {"value": Input.plain_text("mentee-contact-words")},
+    }
+    assert h.submit(MENTEE, view, values).status == 200
+    h.slash(MENTEE, "ask mentee-parked-words")
+    h.slash(MENTOR, "ask mentor-parked-words")
+    with h.db.session() as session:
+        pair = session.scalars(select(Pair)).one()
+        checkins.record_score(
+            session,
+            team_id=pair.team_id,
+            pair_id=pair.id,
+            user_id=MENTEE,
+            score=2,
+            now=h.clock.now,
+        )
+    assert _rows_with(h, (MENTEE,))
 
 
 def _my_data(h: Harness) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -154,9 +185,21 @@ def test_my_data_is_complete_and_holds_nothing_of_anyone_elses(
 def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(harness: Harness) -> None:
     h = harness
     ids = _program(h)
-    _my_data(h)
     mentee_dm, group = ids["mentee_dm"], ids["group"]
-    needles = (MENTEE, "BOBBY0002", "Bob Mentee", "Kolkata", mentee_dm, group, *MENTEE_WORDS)
+    _coaching(h, group)
+    _my_data(h)
+    needles = (
+        MENTEE,
+        "BOBBY0002",
+        "Bob Mentee",
+        "Kolkata",
+        mentee_dm,
+        group,
+        *MENTEE_WORDS,
+        *COACHING_WORDS,
+    )
+    for words in COACHING_WORDS:  # the new tables hold them before
+        assert _rows_with(h, (words,)), words
     assert len(_rows_with(h, needles)) > 10
     channels = [mentee_dm, h.slack.dm_channel(MENTOR), h.slack.dm_channel(COORDINATOR), group]
     assert _messages_with(h, channels, (MENTEE, *MENTEE_WORDS))
@@ -197,6 +240,8 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(harness: Harness)
     # the mentor's own feedback stays in the database.
     assert [m["text"] for m in h.slack.messages_in(group)] == []
     assert _rows_with(h, ("mentor-helped-words",))
+    assert _rows_with(h, ("mentor-parked-words",))  # the partner's question stays
+    assert _messages_with(h, channels, COACHING_WORDS) == []
 
 
 def _pending_deletions(h: Harness) -> list[ScheduledMessage]:

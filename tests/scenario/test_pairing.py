@@ -67,7 +67,10 @@ def test_invite_accept_kickoff(harness: Harness) -> None:
     buttons = [
         e for b in kickoff["blocks"] for e in b.get("elements", []) if e.get("type") == "button"
     ]
-    assert [b["text"]["text"] for b in buttons] == ["Schedule our next 3 meetings"]
+    assert [b["text"]["text"] for b in buttons] == [
+        "Schedule our next 3 meetings",
+        "Set our goals",
+    ]
     # The invitation now shows the answer instead of buttons, and the inviter hears of it.
     updated = h.slack.message(invitation["ts"])
     assert "accepted" in all_text(updated) and not any(

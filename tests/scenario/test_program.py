@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot.ids import Action, Block
-from bot.store.models import Base, Feedback, MatchExclusion, Pair, PoolMember
+from bot.store.models import Base, Feedback, MatchExclusion, MatchProposal, Pair, PoolMember
 from slackemu import Input
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
 
@@ -82,9 +82,15 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     join(h, MENTEE, "mentee", ["leadership"], goals="I want to grow in leadership")
     join(h, EXTRA_MENTEE, "mentee", ["writing"])
 
+    # The modal opens at once (the trigger lasts 3 s); whether they coordinate this
+    # workspace is asked by the request's delivery, whose refusal the modal then shows.
     response = h.slash(STRANGER, "match")
-    refusal = h.slack.wait_for("response_url", after=response.mark)
-    assert "Only program coordinators" in refusal.args["text"]
+    opened = h.slack.wait_for("views.open", after=response.mark)
+    refusal = h.slack.wait_for("views.update", after=response.mark)
+    assert refusal.args["view_id"] == opened.response["view"]["id"]
+    assert "Only program coordinators" in all_text(h.slack.view(refusal.args["view_id"]))
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MatchProposal)) == 0
 
     h.slash(COORDINATOR, "match")
     review = h.driver.last_view_opened(COORDINATOR)
@@ -126,7 +132,10 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
     h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
     group = h.slack.wait_for("conversations.open").response["channel"]["id"]
-    h.clock.advance(days=25)
+    # No first meeting: the pair is nudged at 21 days, and shows at risk to coordinators
+    # once a week has passed with nothing changed.
+    h.tick(h.clock.now + timedelta(days=21, hours=1))
+    h.clock.advance(days=8)
     h.driver.app_home_opened(COORDINATOR)
     h.app.drain()
     home = h.slack.home_view(COORDINATOR)

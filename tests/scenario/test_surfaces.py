@@ -183,7 +183,10 @@ def test_a_slack_failure_after_the_ack_delays_the_announcement_and_loses_nothing
 def test_a_coordinator_check_that_needs_slack_happens_after_the_ack(harness: Harness) -> None:
     h = harness
     pair_up(h)
-    h.clock.advance(days=25)
+    # No first meeting: the pair is nudged at 21 days, and shows at risk to coordinators
+    # once a week has passed with nothing changed.
+    h.tick(h.clock.now + timedelta(days=21, hours=1))
+    h.clock.advance(days=8)
     home = home_of(h, COORDINATOR)
     # Someone who is not in MENTOR_ADMINS: only users.info can tell whether they
     # are a workspace admin, so the answer is 200 at once and the refusal follows.

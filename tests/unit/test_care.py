@@ -132,6 +132,14 @@ def test_any_change_after_the_nudge_keeps_them_off_the_list():
     assert assess(rescheduled, now=day(40)).action == WAIT
 
 
+def test_a_meeting_set_after_the_nudge_that_did_not_happen_is_no_change():
+    # Nudged on day 21, they set a meeting for day 25 on day 22, and it didn't happen.
+    pair = facts(meeting(25, MISSED, created=22), nudged=21)
+    assert assess(pair, now=day(24)).action != AT_RISK  # still ahead: their chance
+    assert assess(pair, now=day(28.5)).action == AT_RISK
+    assert [c.pair_id for c in care.at_risk([pair], now=day(60))] == [1]
+
+
 def test_a_new_episode_after_a_nudge_is_nudged_again():
     # Nudged for "no first meeting" on day 21, they met on day 25, then went quiet.
     pair = facts(meeting(25, HELD, created=22), nudged=21)
@@ -354,3 +362,92 @@ def test_pair_facts_from_the_store_feed_the_rules(db: Database):
     assert [m.outcome for m in found[1].meetings] == [MISSED, MISSED]
     assert assess(found[1], now=day(13)).reason == MISSED_TWICE
     assert assess(found[0], now=day(41)).action == AT_RISK  # quiet since day 33, nudged 34
+
+
+def test_a_checkin_long_overdue_is_not_sent():
+    # Two weeks past its day (a pass that did not run, a pair older than the feature),
+    # "you've been paired for a month" would be wrong: no check-in then.
+    assert checkin_due(kickoff=KICKOFF, pair_status="active", now=day(43.9))
+    assert not checkin_due(kickoff=KICKOFF, pair_status="active", now=day(44))
+
+
+def test_keep_going_keeps_the_way_out(content):
+    kept = as_dicts(exit_answered(content, partner_id="UA", choice=STAY, pair_id=5).blocks)
+    assert validate_message_blocks(kept) == []
+    assert [parse_exit_value(e["value"]) for e in kept[1]["elements"]] == [
+        (5, REMATCH),
+        (5, END),
+        (5, STAY),
+    ]
+    assert "carries on" in all_text(kept)
+    ended = as_dicts(exit_answered(content, partner_id="UA", choice=END, pair_id=5).blocks)
+    assert "elements" not in str(ended)
+
+
+def test_the_care_pass_plans_each_nudge_and_checkin_once(db: Database):
+    """Two passes (two processes) at the same instant, and later ones: one nudge per
+    episode, one check-in per member; a new episode is nudged again."""
+    from sqlalchemy import select
+
+    from bot import outgoing
+    from bot.services.care import care_teams, plan_care
+    from bot.store.models import Meeting, ScheduledMessage, Workspace
+
+    with db.session() as session:
+        pair = Pair(
+            team_id="T1",
+            mentor_id="UA",
+            mentee_id="UB",
+            inviter_id="UA",
+            status="active",
+            created_at=KICKOFF,
+            accepted_at=KICKOFF,
+        )
+        paused = Pair(
+            team_id="T2",
+            mentor_id="UC",
+            mentee_id="UD",
+            inviter_id="UC",
+            status="active",
+            created_at=KICKOFF,
+            accepted_at=KICKOFF,
+        )
+        session.add_all([pair, paused])
+        session.add(Workspace(team_id="T2", status="paused", reason="token_revoked", since=KICKOFF))
+        session.flush()
+        pair_id = pair.id
+
+    def planned() -> list[tuple[str, str, str]]:
+        with db.session() as session:
+            return [
+                (row.kind, row.recipient, row.payload.get("reason", ""))
+                for row in session.scalars(select(ScheduledMessage).order_by(ScheduledMessage.id))
+            ]
+
+    with db.session() as session:
+        assert care_teams(session) == ["T1"]  # a paused workspace is left alone
+    for now in (day(20), day(21), day(21), day(22), day(30), day(30.5), day(35)):
+        with db.session() as session:
+            plan_care(session, team_id="T1", now=now)
+    group = outgoing.pair_recipient(pair_id)
+    assert planned() == [
+        (outgoing.CARE_NUDGE, group, NO_FIRST_MEETING),
+        (outgoing.CHECKIN, "UA", ""),
+        (outgoing.CHECKIN, "UB", ""),
+    ]
+    # They met on day 36 and then went quiet: a new episode, a new nudge.
+    with db.session() as session:
+        session.add(
+            Meeting(
+                team_id="T1",
+                pair_id=pair_id,
+                starts_at=day(36),
+                minutes=45,
+                number=1,
+                created_at=day(35),
+            )
+        )
+    for now in (day(60), day(66), day(66.1)):
+        with db.session() as session:
+            plan_care(session, team_id="T1", now=now)
+    assert planned()[3:] == [(outgoing.CARE_NUDGE, group, QUIET)]

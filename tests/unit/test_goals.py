@@ -121,6 +121,24 @@ def test_lengths_at_the_limit_pass():
     assert problems == {} and len(plan.goals) == 1
 
 
+def test_a_saved_date_that_has_passed_may_stay_but_not_be_set():
+    passed = TODAY - timedelta(days=3)
+    plan, problems = check_plan(
+        [goal(1, by_when=passed), goal(2)],
+        Agreement("weekly"),
+        today=TODAY,
+        saved_dates={1: passed},
+    )
+    assert problems == {} and plan.goals[0].by_when == passed
+    plan, problems = check_plan(
+        [goal(1, by_when=passed - timedelta(days=1))],
+        Agreement(),
+        today=TODAY,
+        saved_dates={1: passed},
+    )
+    assert plan is None and "still ahead" in problems[(1, BY_WHEN)]
+
+
 def test_two_years_from_a_leap_day():
     assert latest_by_when(date(2028, 2, 29)) == date(2030, 2, 28)
 

@@ -17,12 +17,14 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from bot import outgoing
 from bot.ids import Action
 from bot.reporting import format_report, weekly_chart_png
 from bot.services import insights
 from bot.services.insights import (
     COUNT_METRICS,
     RISK_MISSED,
+    RISK_NO_FIRST_MEETING,
     RISK_QUIET,
     SPLIT_METRICS,
     ProgramReport,
@@ -83,7 +85,9 @@ class Builder:
         self.session.flush()
         return pair
 
-    def meeting(self, pair: Pair, day: str, status: str = "scheduled") -> Meeting:
+    def meeting(
+        self, pair: Pair, day: str, status: str = "scheduled", created: str = "2026-01-01"
+    ) -> Meeting:
         meeting = Meeting(
             team_id=self.team_id,
             pair_id=pair.id,
@@ -91,7 +95,7 @@ class Builder:
             minutes=45,
             status=status,
             number=len(pair.meetings) + 1,
-            created_at=at("2026-01-01"),
+            created_at=at(created, 9),
         )
         self.session.add(meeting)
         self.session.flush()
@@ -163,6 +167,23 @@ class Builder:
         )
         self.session.flush()
 
+    def nudge(self, pair: Pair, day: str) -> None:
+        """The care pass's kind nudge to the pair (its outbox row is the marker)."""
+        self.session.add(
+            ScheduledMessage(
+                team_id=self.team_id,
+                key=f"{self.team_id}:care_nudge:{next(self.keys)}",
+                kind=outgoing.CARE_NUDGE,
+                recipient=outgoing.pair_recipient(pair.id),
+                due_at=at(day, 6),
+                status="sent",
+                pair_id=pair.id,
+                sent_at=at(day, 6),
+                created_at=at(day, 6),
+            )
+        )
+        self.session.flush()
+
     def vote(self, vote: int, *, user: str | None = None, when: datetime | None = None) -> None:
         n = next(self.keys)
         self.session.add(
@@ -187,13 +208,14 @@ def build_program(session: Session) -> dict[str, Pair]:
     b.feedback(p1, m1a, "mentee", happened="no")
     m1b = b.meeting(p1, "2026-03-27")
     b.meeting(p1, "2026-03-12", status="cancelled")
-    # p2: two of its last three meetings didn't happen, and nothing since early March.
+    # p2: two meetings in a row didn't happen; nudged on 10 March, nothing changed since.
     p2 = b.pair(accepted="2026-01-05")
     m2a = b.meeting(p2, "2026-02-16")
     b.feedback(p2, m2a, "mentee", happened="no")
     m2b = b.meeting(p2, "2026-02-23")
     b.feedback(p2, m2b, "mentor", happened="rescheduled")
     m2c = b.meeting(p2, "2026-03-02")
+    b.nudge(p2, "2026-03-10")
     # p3: meets, but rates it poorly: 1, 2, 2 over three answers.
     p3 = b.pair(accepted="2026-03-01")
     m3a = b.meeting(p3, "2026-03-16")
@@ -377,7 +399,7 @@ def test_at_risk_rules(report_and_pairs) -> None:
     risks = {item.pair_id: item for item in report.at_risk}
     # p3 rates its meetings poorly: that is a rating, and never flags a pair.
     assert set(risks) == {pairs["p2"].id}
-    assert risks[pairs["p2"].id].reasons == (RISK_QUIET, RISK_MISSED)
+    assert risks[pairs["p2"].id].reasons == (RISK_MISSED,)
     item = risks[pairs["p2"].id]
     assert (item.mentor_id, item.mentee_id) == (pairs["p2"].mentor_id, pairs["p2"].mentee_id)
 
@@ -465,34 +487,48 @@ def test_small_groups_are_hidden_and_flag_nobody(db) -> None:
     assert "hidden" in text
 
 
-def test_quiet_rule_edges(db) -> None:
+def test_at_risk_edges(db) -> None:
+    """The care rule (bot.domain.care): a reason, a nudge to the pair, and a week with
+    nothing changed since; only then do coordinators see the pair."""
     with db.session() as session:
         b = Builder(session)
-        # Met 20 days ago with no answer yet: not quiet.
+        # Met 20 days ago with no answer yet: not quiet (no answer is not a "no").
         recent = b.pair(accepted="2026-01-05")
         b.meeting(recent, "2026-03-05")
-        # Only a cancelled meeting in the window and none ahead: quiet.
+        # Only a cancelled meeting since 1 February and none ahead: quiet since 3 March.
         cancelled = b.pair(accepted="2026-01-05")
         b.meeting(cancelled, "2026-02-01")
         b.meeting(cancelled, "2026-03-20", status="cancelled")
-        # Recent meeting that didn't happen, nothing ahead: quiet (and one miss is not "repeated").
+        # Its only meeting didn't happen: no first meeting, ten weeks after kickoff.
         missed = b.pair(accepted="2026-01-05")
         m = b.meeting(missed, "2026-03-20")
         b.feedback(missed, m, "mentor", happened="no")
         # Nothing recent but a meeting ahead: not quiet.
         ahead = b.pair(accepted="2026-01-05")
         b.meeting(ahead, "2026-04-02")
-        # Both members said no about one meeting: one missed meeting, not "repeated".
+        # Both members said no about one meeting: one missed meeting, not two in a row.
         both = b.pair(accepted="2026-03-10")
         bm = b.meeting(both, "2026-03-12")
         b.feedback(both, bm, "mentor", happened="no")
         b.feedback(both, bm, "mentee", happened="no")
         b.meeting(both, "2026-03-31")
+        # No meeting ever, but set one after the nudge (it is still ahead): not at risk.
+        answered = b.pair(accepted="2026-01-05")
+        b.meeting(answered, "2026-03-26", created="2026-03-12")
+        for pair in (recent, cancelled, missed, ahead, both, answered):
+            b.nudge(pair, "2026-03-10")
+        # No meeting ever, but never nudged yet: the pair hears first, not coordinators.
+        b.pair(accepted="2026-01-05")
+        # Nudged five days ago: it has a week to answer.
+        b.nudge(b.pair(accepted="2026-01-05"), "2026-03-20")
         ids = {"cancelled": cancelled.id, "missed": missed.id}
     with db.session() as session:
         report = program_report(session, team_id=TEAM, now=NOW)
     risks = {item.pair_id: item.reasons for item in report.at_risk}
-    assert risks == {ids["cancelled"]: (RISK_QUIET,), ids["missed"]: (RISK_QUIET,)}
+    assert risks == {
+        ids["cancelled"]: (RISK_QUIET,),
+        ids["missed"]: (RISK_NO_FIRST_MEETING,),
+    }
 
 
 def test_free_text_never_reaches_outputs(db) -> None:
@@ -531,7 +567,7 @@ def test_json_format(report_and_pairs) -> None:
     assert data["totals"] == {"feedback_people": 0, "tips_sent": 1, "new_pairs": 3}
     assert data["pooled"]["useful"] == hidden
     assert data["at_risk"][0]["pair_id"] == pairs["p2"].id
-    assert data["at_risk"][0]["reasons"] == [RISK_QUIET, RISK_MISSED]
+    assert data["at_risk"][0]["reasons"] == [RISK_MISSED]
     with pytest.raises(ValueError):
         format_report(report, "xml")
 
@@ -602,7 +638,7 @@ def test_insights_blocks_cap_at_risk_list(db) -> None:
     with db.session() as session:
         b = Builder(session)
         for _ in range(25):
-            b.pair(accepted="2026-01-05")
+            b.nudge(b.pair(accepted="2026-01-05"), "2026-03-10")
     with db.session() as session:
         report = program_report(session, team_id=TEAM, now=NOW)
     assert len(report.at_risk) == 25

@@ -153,7 +153,7 @@ def test_median_past_the_horizon_reads_more_than(content):
     pairs = [pair(n, [40]) for n in range(3)] + [pair(3, [10])]
     report = compute_outcomes(pairs, team_id="T1", now=LATE)
     assert report.first_meeting == Median(4, math.inf)
-    lines = dict(outcome_lines(report))
+    lines = dict(outcome_lines(content, report))
     assert lines["Days from kickoff to first meeting (median)"] == "more than 30 days (4 pairs)"
 
 
@@ -243,17 +243,17 @@ def test_loader_reads_meetings_answers_and_goals(db: Database):
 def test_app_home_section_and_report_formats(content):
     pairs = [pair(n, [5 + n, 19 + n, 75], goals=1, done=n % 2) for n in range(6)]
     report = compute_outcomes(pairs, team_id="T1", now=LATE, viewer="UCOORD")
-    blocks = as_dicts(outcomes_blocks(report))
+    blocks = as_dicts(outcomes_blocks(content, report))
     assert validate_view({"type": "home", "blocks": blocks}) == []
     shown = json.dumps(blocks)
     assert "Still meeting at 90 days" in shown and "pairs other than your own" in shown
-    table = format_outcomes(report, "table")
+    table = format_outcomes(content, report, "table")
     assert "Days between meetings (median)" in table
-    csv_text = format_outcomes(report, "csv")
+    csv_text = format_outcomes(content, report, "csv")
     assert csv_text.startswith("figure,value\n")
-    data = json.loads(format_outcomes(report, "json"))
+    data = json.loads(format_outcomes(content, report, "json"))
     assert data["first_meeting"]["pairs"] == 6 and "privacy" in data
     with pytest.raises(ValueError):
-        format_outcomes(report, "xml")
+        format_outcomes(content, report, "xml")
     hidden = compute_outcomes([], team_id="T1", now=LATE)
-    assert all("hidden" in value for _, value in outcome_lines(hidden))
+    assert all("hidden" in value for _, value in outcome_lines(content, hidden))

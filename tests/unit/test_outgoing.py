@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import outgoing
+from bot.domain import care
 from bot.scheduling.render import RENDERERS, render
 from bot.store.outbox import ClaimedMessage, PlannedMessage
 from slackemu import limits
@@ -113,6 +114,87 @@ def planned_of_each_new_kind(content: Any) -> list[PlannedMessage]:
             outgoing.MY_DATA, user_id=MENTEE, payload={"data": {"user_id": MENTEE}}, **common
         ),
         outgoing.notice(user_id=MENTOR, text="Approved: 1 invitations are on their way.", **common),
+        # The goal card's payload as delivery completes it (the row itself carries no words):
+        # three goals and an agreement at their longest, every character one to escape.
+        outgoing.to_group(
+            outgoing.GOAL_CARD,
+            pair_id=1,
+            payload={
+                "mentor_id": MENTOR,
+                "mentee_id": MENTEE,
+                "goals": [
+                    {
+                        "id": n,
+                        "position": n,
+                        "what": "<" * 150,
+                        "why": "&" * 500,
+                        "by_when": "2026-06-01",
+                        "status": "open",
+                        "progress": None,
+                    }
+                    for n in (1, 2, 3)
+                ],
+                "agreement": {"cadence": "weekly", "contact": ">" * 500, "confidential": "<" * 500},
+            },
+            **common,
+        ),
+        # Care before a pair fails (bot.services.care).
+        *(
+            outgoing.care_nudge(
+                pair_id=1,
+                reason=reason,
+                since=NOW,
+                mentor_id=MENTOR,
+                mentee_id=MENTEE,
+                **common,
+            )
+            for reason in care.REASONS
+        ),
+        outgoing.checkin(pair_id=1, user_id=MENTEE, partner_id=MENTOR, **common),
+        outgoing.to_person(
+            outgoing.CHECKIN_UPDATE,
+            user_id=MENTEE,
+            pair_id=1,
+            payload={
+                "channel": "D1",
+                "ts": "1.0",
+                "pair_id": 1,
+                "partner_id": MENTOR,
+                "score": 5,
+                "not_working": True,
+            },
+            **common,
+        ),
+        outgoing.exit_offer(pair_id=1, user_id=MENTEE, partner_id=MENTOR, **common),
+        *(
+            outgoing.to_person(
+                outgoing.EXIT_ANSWERED,
+                user_id=MENTEE,
+                pair_id=1,
+                payload={"pair_id": 1, "partner_id": MENTOR, "choice": choice},
+                **common,
+            )
+            for choice in care.EXIT_CHOICES
+        ),
+        outgoing.to_person(
+            outgoing.EXIT_PARTNER,
+            user_id=MENTOR,
+            pair_id=1,
+            payload={"pair_id": 1, "ended_by": MENTEE},
+            **common,
+        ),
+        outgoing.to_person(
+            outgoing.EXIT_COORDINATOR,
+            user_id="UCOORD",
+            pair_id=1,
+            payload={
+                "mentor_id": MENTOR,
+                "mentee_id": MENTEE,
+                "ended_by": MENTEE,
+                "rematch": True,
+            },
+            **common,
+        ),
     ]
 
 

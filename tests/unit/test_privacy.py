@@ -14,10 +14,15 @@ from bot.store.db import Database
 from bot.store.models import (
     Base,
     Feedback,
+    GoalProgress,
+    MatchCheckin,
     MatchExclusion,
     MatchProposal,
     Meeting,
     Pair,
+    PairAgreement,
+    PairGoal,
+    ParkedQuestion,
     Person,
     PoolMember,
     PostedMessage,
@@ -45,6 +50,13 @@ ERIN = "UERIN00005"  # in the pool, invited by GONE
 COORD = "UCOORD0006"
 
 GONE_DM, PARTNER_DM = "DFORGET001", "DPARTNER02"  # their DMs with the bot
+COACHING_TEXTS = (
+    "gone-parked-words",
+    "gone-goal-what",
+    "gone-goal-why",
+    "gone-contact-words",
+    "gone-confidential-words",
+)
 GONE_TEXTS = ("gone-helped-words", "gone-change-words", "gone-focus-words", "gone-question-words")
 PARTNER_TEXTS = ("partner-helped-words", "partner-change-words", "partner-focus-words")
 
@@ -412,6 +424,96 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
         _posted(team, None, "group_dm", f"G{prefix}PAIR2", "100.9"),
         _posted(team, PARTNER, "my_data", f"{prefix}{PARTNER_DM}", "101.0"),
     )
+    # Coaching (migration 0007): the pair's goals and agreement (the pair's own words),
+    # a tap on a goal, questions parked by each member, and each member's check-in; the
+    # third pair's goal, question and check-in, which stay.
+    goal = PairGoal(
+        team_id=team,
+        pair_id=pair.id,
+        position=1,
+        what=f"{prefix}gone-goal-what",
+        why=f"{prefix}gone-goal-why",
+        by_when=(NOW + timedelta(days=60)).date(),
+        status="open",
+        created_at=NOW - timedelta(days=5),
+        updated_at=NOW - timedelta(days=5),
+    )
+    third_goal = PairGoal(
+        team_id=team,
+        pair_id=third.id,
+        position=1,
+        what="third-goal-what",
+        why="third-goal-why",
+        by_when=(NOW + timedelta(days=60)).date(),
+        status="done",
+        done_at=NOW - timedelta(days=1),
+        created_at=NOW - timedelta(days=5),
+        updated_at=NOW - timedelta(days=1),
+    )
+    _add(session, goal, third_goal)
+    _add(
+        session,
+        GoalProgress(
+            team_id=team, goal_id=goal.id, meeting_id=past.id, progress="some", noted_at=NOW
+        ),
+        PairAgreement(
+            team_id=team,
+            pair_id=pair.id,
+            cadence="weekly",
+            contact=f"{prefix}gone-contact-words",
+            confidential=f"{prefix}gone-confidential-words",
+            card_channel=f"G{prefix}PAIR1",
+            card_ts="101.5",
+            created_at=NOW - timedelta(days=5),
+            updated_at=NOW - timedelta(days=5),
+        ),
+        ParkedQuestion(
+            team_id=team,
+            pair_id=pair.id,
+            asked_by=GONE,
+            text=f"{prefix}gone-parked-words",
+            asked_at=NOW - timedelta(hours=5),
+        ),
+        ParkedQuestion(
+            team_id=team,
+            pair_id=pair.id,
+            asked_by=PARTNER,
+            text=f"{prefix}partner-parked-words for <@{GONE}>",
+            asked_at=NOW - timedelta(hours=4),
+        ),
+        ParkedQuestion(
+            team_id=team,
+            pair_id=third.id,
+            asked_by=FOURTH,
+            text="fourth-parked-words",
+            asked_at=NOW - timedelta(hours=4),
+        ),
+        MatchCheckin(
+            team_id=team,
+            pair_id=pair.id,
+            user_id=GONE,
+            score=2,
+            not_working=True,
+            exit_choice="rematch",
+            answered_at=NOW - timedelta(days=1),
+        ),
+        MatchCheckin(
+            team_id=team,
+            pair_id=pair.id,
+            user_id=PARTNER,
+            score=4,
+            not_working=False,
+            answered_at=NOW - timedelta(days=1),
+        ),
+        MatchCheckin(
+            team_id=team,
+            pair_id=third.id,
+            user_id=FOURTH,
+            score=5,
+            not_working=False,
+            answered_at=NOW - timedelta(days=1),
+        ),
+    )
     return {"pair": pair.id, "third": third.id, "invited": invited.id, "old": old.id}
 
 
@@ -476,6 +578,10 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
     assert leaks == []
     for text in GONE_TEXTS + ("gone-focus-2", "gone-old-change", "gone-goal-words", "ufor"):
         assert not any(text in v.lower() for _, row in _rows(after, TEAM) for v in row.values())
+    # Coaching: their parked question and check-in go; the pair's goal and agreement
+    # words go too (the pair's own, either member may have typed them).
+    for text in COACHING_TEXTS:
+        assert not any(text in v.lower() for _, row in _rows(after, TEAM) for v in row.values())
     # Their DM and their pair's group DM are named only by the pending Slack deletions
     # (which the next pass sends, then deletes); no timestamp of a message about them stays.
     deletions = [row for row in after["scheduled_messages"] if row["kind"] == "slack_delete"]
@@ -511,6 +617,7 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
         ("DPARTNER02", "100.2", ""),
         ("DPARTNER02", "100.6", ""),
         ("GPAIR1", "100.8", ""),
+        ("GPAIR1", "101.5", ""),  # the goal card
     ]
     assert all(
         row["status"] == "pending" and row["due_at"] == NOW.isoformat() and GONE not in row["key"]
@@ -570,6 +677,35 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
         ).one()
         assert partner_pool.goals == f"keep <@{tombstone}> growing"
 
+        # Coaching: the partner's parked question and check-in stay (their ID quoted in
+        # it replaced); the pair's goal keeps its date, status and tap, not its words;
+        # the third pair's goal, question and check-in are untouched.
+        parked = {
+            (q.asked_by, q.text)
+            for q in session.scalars(select(ParkedQuestion).where(ParkedQuestion.team_id == TEAM))
+        }
+        assert parked == {
+            (PARTNER, f"partner-parked-words for <@{tombstone}>"),
+            (FOURTH, "fourth-parked-words"),
+        }
+        checked_in = session.scalars(
+            select(MatchCheckin.user_id).where(MatchCheckin.team_id == TEAM)
+        ).all()
+        assert sorted(checked_in) == sorted([PARTNER, FOURTH])
+        goals = {
+            g.pair_id: (g.what, g.why, g.status)
+            for g in session.scalars(select(PairGoal).where(PairGoal.team_id == TEAM))
+        }
+        assert goals == {
+            ids["pair"]: ("", "", "open"),
+            ids["third"]: ("third-goal-what", "third-goal-why", "done"),
+        }
+        assert session.scalars(select(GoalProgress).where(GoalProgress.team_id == TEAM)).one()
+        agreement = session.scalars(
+            select(PairAgreement).where(PairAgreement.team_id == TEAM)
+        ).one()
+        assert (agreement.cadence, agreement.contact, agreement.card_ts) == ("weekly", "", None)
+
         # The partner's prompts of the ended pair are cancelled and no longer name them.
         partner_messages = session.scalars(
             select(ScheduledMessage).where(
@@ -581,7 +717,8 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
         assert ("feedback", "cancelled") in by_kind
         assert ("feedback", "sent") in by_kind
         # With no active pair left, the partner's tips stop too.
-        assert ("tip", "cancelled") in by_kind and ("tip", "sent") in by_kind
+        # (planned tips are dropped: cancelled or deleted, never left pending)
+        assert ("tip", "pending") not in by_kind and ("tip", "sent") in by_kind
         partner = session.scalars(
             select(Person).where(Person.team_id == TEAM, Person.user_id == PARTNER)
         ).one()
@@ -664,9 +801,12 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
     assert counts["match_proposals_anonymised"] == 1
     assert counts["scheduled_messages_deleted"] == 4  # three to them, one to the group DM
     assert counts["posted_messages_deleted"] == 4
-    assert counts["slack_deletions_planned"] == 8
+    assert counts["slack_deletions_planned"] == 9  # the goal card too
     assert counts["meetings_cancelled"] == 1
     assert counts["mentions_scrubbed"] == 2
+    assert counts["parked_questions_deleted"] == 1
+    assert counts["match_checkins_deleted"] == 1
+    assert counts["goal_words_forgotten"] == 2  # the pair's goal and its agreement
     assert report.total == sum(counts.values())
 
 
@@ -711,6 +851,13 @@ def test_personal_data_has_their_words_not_the_partners(db: Database) -> None:
         {"tip_id": "listen", "vote": 1, "voted_at": (NOW - timedelta(hours=20)).isoformat()}
     ]
     assert data["scheduled_messages"] == {"pending": 2, "sent": 1}
+    # Coaching: the pair's goals and agreement, their own parked question and check-in;
+    # never the partner's question or check-in.
+    assert [g["what"] for p in data["goals"] for g in p["goals"]] == ["gone-goal-what"]
+    assert data["goals"][0]["agreement"]["contact"] == "gone-contact-words"
+    assert [q["question"] for q in data["parked_questions"]] == ["gone-parked-words"]
+    assert [(c["score"], c["exit_choice"]) for c in data["match_checkins"]] == [(2, "rematch")]
+    assert "partner-parked-words" not in dumped and "third-goal" not in dumped
     assert data["match_exclusions"] == [
         {
             "never_matched_with": ERIN,
@@ -728,6 +875,7 @@ def test_personal_data_has_their_words_not_the_partners(db: Database) -> None:
     assert empty["scheduled_messages"] == {}
     assert empty["match_proposals"] == empty["messages_kept_for_deletion"] == []
     assert empty["tips_received"] == empty["match_exclusions"] == []
+    assert empty["goals"] == empty["parked_questions"] == empty["match_checkins"] == []
     assert "o-gone-helped-words" in json.dumps(other)
 
 
@@ -746,6 +894,8 @@ EXPORT_SECTIONS = {
     "match_exclusions": ("match_exclusions", "match_exclusions_you_set"),
     "match_proposals": ("match_proposals",),
     "posted_messages": ("messages_kept_for_deletion",),
+    "parked_questions": ("parked_questions",),
+    "match_checkins": ("match_checkins",),
 }
 
 

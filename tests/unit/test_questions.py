@@ -66,10 +66,14 @@ def test_prep_shows_the_oldest_first_and_counts_the_rest():
     assert for_prep([]).shown == () and for_prep([]).more == 0
 
 
-def test_a_held_meeting_clears_what_was_parked_before_it_started():
-    start = NOW + timedelta(minutes=5)
+def test_a_held_meeting_clears_what_its_prep_listed():
+    sent = NOW + timedelta(minutes=5)
     questions = [q(1, minutes=1), q(2, minutes=5), q(3, minutes=9)]
-    assert [x.id for x in cleared_by(questions, meeting_starts_at=start)] == [1]
+    assert [x.id for x in cleared_by(questions, prep_sent_at=sent)] == [1]
+    # Beyond what the prompt showed ("…and 3 more"), questions wait for the next one.
+    many = [q(n, minutes=n) for n in range(1, PREP_SHOWN + 4)]
+    cleared = cleared_by(many, prep_sent_at=NOW + timedelta(hours=1))
+    assert [x.id for x in cleared] == list(range(1, PREP_SHOWN + 1))
 
 
 # ---------------------------------------------------------------- store
@@ -117,7 +121,7 @@ def test_park_list_and_clear(db: Database):
         ]
         assert (
             store.clear_for_meeting(
-                session, team_id=TEAM, pair_id=pair_id, meeting_starts_at=NOW + timedelta(hours=1)
+                session, team_id=TEAM, pair_id=pair_id, prep_sent_at=NOW + timedelta(hours=1)
             )
             == 1
         )

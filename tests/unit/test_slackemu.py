@@ -634,3 +634,26 @@ def test_bolt_app_round_trip(slack):
         slack.wait_for("response_url", after=mark)
         assert driver.last_message_to("U0BOB")["text"] == "Accepted"
         assert driver.post(b"command=%2Fmentor", bad_signature=True).status == 401
+
+
+def test_files_upload_v2_shares_several_files_in_a_group_dm(slack, client):
+    """slack_sdk's files_upload_v2 with ``channel`` set to a group DM: one
+    getUploadURLExternal and upload per file, one completeUploadExternal, and one
+    message in the group DM holding every file (as the meetings' .ics files go)."""
+    group = client.conversations_open(users="U0ALICE,U0BOB")["channel"]["id"]
+    assert group.startswith("G")
+    ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    response = client.files_upload_v2(
+        channel=group,
+        file_uploads=[
+            {"content": ics, "filename": f"mentoring-meeting-{n}.ics", "title": "Meeting"}
+            for n in (1, 2)
+        ],
+    )
+    assert len(slack.calls_to("files.getUploadURLExternal")) == 2
+    assert slack.calls_to("files.completeUploadExternal")[-1].args["channel_id"] == group
+    [message] = [m for m in slack.messages_in(group) if m.get("files")]
+    assert [f["id"] for f in message["files"]] == [f["id"] for f in response["files"]]
+    assert {f["mimetype"] for f in message["files"]} == {"text/calendar"}
+    assert all(slack.file_content(f["id"]) == ics for f in message["files"])
+    assert message["user"] == slack.bot_user_id and message["text"] == ""

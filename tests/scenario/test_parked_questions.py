@@ -1,0 +1,130 @@
+"""The question parking lot through Slack: `/mentor ask` parks a question for the next
+meeting (bad input refused, nothing saved), the next prep prompt lists the questions to
+both members, escaped, and a meeting held clears the ones parked before it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.domain.questions import OPEN_MAX, QUESTION_MAX
+from bot.ids import Action
+from bot.store.models import ParkedQuestion
+from slackemu import Input
+from tests.conftest import MENTEE, MENTOR, STRANGER, Harness, all_text
+
+PARKED = "Parked for your next meeting"
+
+
+def pair_up(h: Harness, mentor: str = MENTOR, mentee: str = MENTEE) -> str:
+    h.slash(mentor, f"start <@{mentee}|someone>")
+    h.click(mentee, h.last_dm(mentee), Action.ACCEPT_INVITE)
+    return h.slack.calls_to("conversations.open")[-1].response["channel"]["id"]
+
+
+def count(h: Harness) -> int:
+    with h.db.session() as s:
+        return s.scalar(select(func.count()).select_from(ParkedQuestion))
+
+
+def ask(h: Harness, user: str, text: str) -> str:
+    response = h.slash(user, f"ask {text}".rstrip())
+    assert response.status == 200
+    return all_text(response.json)
+
+
+def preps(h: Harness, user: str) -> list[dict]:
+    return [m for m in h.slack.messages_in(user) if "Prepare for" in m.get("text", "")]
+
+
+def schedule(h: Harness, group: str, first_in: timedelta) -> list:
+    kickoff = next(m for m in h.slack.messages_in(group) if "Welcome" in m.get("text", ""))
+    h.click(MENTOR, kickoff, Action.OPEN_SCHEDULE)
+    view = h.driver.last_view_opened(MENTOR)
+    first = h.clock.now + first_in
+    times = [first + timedelta(days=7 * i) for i in range(3)]
+    h.submit(
+        MENTOR,
+        view,
+        {
+            block: {"value": Input.datetime(int(t.timestamp()))}
+            for block, t in zip(("meeting_1", "meeting_2", "meeting_3"), times, strict=True)
+        },
+    )
+    return times
+
+
+def test_bad_questions_are_refused_and_change_nothing(harness: Harness) -> None:
+    h = harness
+    # Not in a pair yet.
+    assert "not in an active mentoring pair" in ask(h, MENTOR, "Anything?")
+    pair_up(h)
+    assert "`/mentor ask <question>`" in all_text(h.slash(MENTEE, "help").json)
+    assert "Add the question after the command" in ask(h, MENTEE, "")
+    assert "Add the question after the command" in ask(h, MENTEE, "   ")
+    too_long = ask(h, MENTEE, "q" * (QUESTION_MAX + 1))
+    assert f"{QUESTION_MAX + 1:,} characters" in too_long and "nothing was saved" in too_long
+    # A stranger with no pair cannot park anything in theirs.
+    assert "not in an active mentoring pair" in ask(h, STRANGER, "Let me in?")
+    assert count(h) == 0
+    # At the limit it is accepted; the answer does not repeat the question.
+    answer = ask(h, MENTEE, "q" * QUESTION_MAX)
+    assert PARKED in answer and "qqqq" not in answer
+    for n in range(OPEN_MAX - 1):
+        assert PARKED in ask(h, MENTOR if n % 2 else MENTEE, f"Question {n}?")
+    assert count(h) == OPEN_MAX
+    assert f"already has {OPEN_MAX} questions" in ask(h, MENTOR, "One more?")
+    assert count(h) == OPEN_MAX
+
+
+def test_several_pairs_name_the_partner(harness: Harness) -> None:
+    h = harness
+    pair_up(h)
+    pair_up(h, mentor=MENTOR, mentee=STRANGER)
+    refusal = ask(h, MENTOR, "Which pair gets this?")
+    assert "more than one pair" in refusal and "@partner" in refusal
+    assert count(h) == 0
+    assert PARKED in ask(h, MENTOR, f"<@{STRANGER}|dave> How do reviews work here?")
+    assert "Add the question" in ask(h, MENTOR, f"<@{STRANGER}|dave>")
+    with h.db.session() as s:
+        [row] = s.scalars(select(ParkedQuestion)).all()
+        assert row.text == "How do reviews work here?"
+    # With one pair, a leading mention of someone else is part of the question.
+    assert PARKED in ask(h, MENTEE, f"<@{STRANGER}|dave> said what about reviews?")
+    with h.db.session() as s:
+        texts = sorted(r.text for r in s.scalars(select(ParkedQuestion)))
+    assert texts == ["@dave said what about reviews?", "How do reviews work here?"]
+
+
+def test_prep_lists_questions_then_a_held_meeting_clears_them(harness: Harness) -> None:
+    h = harness
+    group = pair_up(h)
+    times = schedule(h, group, timedelta(days=3))
+    ask(h, MENTEE, "How do I say no to <!channel> requests & *urgent* asks?")
+    ask(h, MENTOR, "Shall we look at <https://evil.example|your plan>?")
+    h.tick(times[0] - timedelta(hours=24))
+    for user in (MENTEE, MENTOR):
+        shown = all_text(preps(h, user)[-1])
+        assert "Questions you parked for this meeting" in shown, user
+        assert "How do I say no to @channel requests &amp; *urgent* asks?" in shown
+        assert f"(<@{MENTEE}>)" in shown and "your plan" in shown
+        assert "<!channel>" not in shown and "evil.example" not in shown
+    # Questions parked after the prompt went out, even before the meeting, were never
+    # shown: they wait for the next meeting's prep, as does one parked during it.
+    h.clock.set(times[0] - timedelta(hours=2))
+    ask(h, MENTOR, "Parked after the prep prompt")
+    h.clock.set(times[0] + timedelta(minutes=10))
+    ask(h, MENTEE, "Parked during the meeting")
+    h.tick(times[0] + timedelta(hours=2))
+    poll = h.last_dm(MENTOR)
+    # "Didn't happen" clears nothing; "yes, it happened" clears what was parked before it.
+    h.click(MENTOR, poll, "feedback_happened:no")
+    assert count(h) == 4
+    h.click(MENTOR, h.slack.message(poll["ts"]), "feedback_happened:yes")
+    assert count(h) == 2
+    h.tick(times[1] - timedelta(hours=24))
+    shown = all_text(preps(h, MENTEE)[-1])
+    assert "Parked during the meeting" in shown and "say no to" not in shown
+    assert "Parked after the prep prompt" in shown
+    assert "Add focus and questions" in shown  # the prep form's button is still there

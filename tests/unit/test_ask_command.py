@@ -1,0 +1,23 @@
+"""`/mentor ask`: the question as the person typed it, Slack's markup read back."""
+
+from __future__ import annotations
+
+from bot.domain.commands import Ask, parse_command, plain_text
+
+
+def test_ask_keeps_the_question_and_a_leading_partner() -> None:
+    assert parse_command("ask") == Ask(question="")
+    assert parse_command("ASK  How do I  start?") == Ask(question="How do I  start?")
+    assert parse_command("ask <@U123|bob>\n what now?") == Ask(
+        question="@bob\n what now?", partner="U123", rest="what now?"
+    )
+    assert parse_command("ask <@U123>") == Ask(question="@U123", partner="U123", rest="")
+
+
+def test_slack_markup_is_stored_as_it_reads_never_live() -> None:
+    assert plain_text("<!channel> and <!here|here>") == "@channel and @here"
+    assert plain_text("<!subteam^S1|@team> <#C1|general>") == "@team #general"
+    assert plain_text("<https://x.example|click> <https://y.example>") == (
+        "click https://y.example"
+    )
+    assert plain_text("a &lt;b&gt; &amp;amp; c") == "a <b> &amp; c"

@@ -1,0 +1,205 @@
+"""The fast paths the benchmarks asked for keep their meaning: PostgreSQL's array
+statements plan what the executemany planned, a new pair is a pair like any other,
+SQLite's writer serves requests first, and an up-to-date database starts without
+Alembic or cryptography."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.content import Content
+from bot.scheduling.planner import plan_tips
+from bot.services import pairing
+from bot.store import outbox
+from bot.store.db import Database, _WriterLock
+from bot.store.migrate import MIGRATIONS_DIR, head_revision, upgrade
+from bot.store.models import Pair, Person, ScheduledMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
+TEAM = "T0FAST"
+
+
+def _program(db: Database, people: int) -> None:
+    with db.session() as session:
+        for n in range(people):
+            session.add(
+                Person(
+                    team_id=TEAM,
+                    user_id=f"U{n:06d}",
+                    display_name=f"user {n}",
+                    tz=("Europe/Berlin", "Asia/Tokyo", "America/Lima")[n % 3],
+                    tips_enabled=True,
+                    tips_sent=0,
+                    tip_seed=n,
+                    tips_planned_until=MONDAY,
+                )
+            )
+        for n in range(0, people - 1, 2):
+            session.add(
+                Pair(
+                    team_id=TEAM,
+                    mentor_id=f"U{n:06d}",
+                    mentee_id=f"U{n + 1:06d}",
+                    inviter_id=f"U{n:06d}",
+                    status="active",
+                    created_at=MONDAY - timedelta(days=7),
+                    accepted_at=MONDAY - timedelta(days=7),
+                )
+            )
+
+
+def test_a_planning_wave_writes_each_tip_once_with_its_person_moved_on(
+    db: Database, content: Content
+) -> None:
+    _program(db, 40)
+    assert db.call(plan_tips, content=content, now=MONDAY) == (40, 40)
+    with db.session() as session:
+        rows = session.scalars(select(ScheduledMessage).order_by(ScheduledMessage.id)).all()
+        people = session.scalars(select(Person).order_by(Person.user_id)).all()
+    assert len({r.key for r in rows}) == 40
+    assert {r.recipient for r in rows} == {p.user_id for p in people}
+    by_user = {r.recipient: r for r in rows}
+    for person in people:
+        row = by_user[person.user_id]
+        role = "mentor" if int(person.user_id[1:]) % 2 == 0 else "mentee"
+        assert row.payload == {
+            "role": role,
+            "local_day": row.payload["local_day"],
+            "seed": person.tip_seed,
+        }
+        assert (row.kind, row.status, row.attempts) == ("tip", "pending", 0)
+        assert row.pair_id is None and row.meeting_id is None
+        assert row.due_at.tzinfo is not None and row.due_at > MONDAY
+        # The person's next planning is the tip just planned, and it is counted.
+        assert (person.tips_planned_until, person.tips_sent) == (row.due_at, 1)
+    # Nothing is due for planning again at the same instant.
+    assert db.call(plan_tips, content=content, now=MONDAY) == (0, 0)
+
+
+def test_planning_counts_only_the_new_rows_of_a_wave(db: Database) -> None:
+    def message(n: int, due: datetime) -> outbox.PlannedMessage:
+        return outbox.PlannedMessage(
+            team_id=TEAM,
+            key=f"fast:{n}",
+            kind="tip",
+            recipient=f"U{n:06d}",
+            due_at=due,
+            payload={"n": n, "text": 'quotes " and \\ backslashes'},
+        )
+
+    first = [message(n, MONDAY) for n in range(3)]
+    assert db.call(lambda s: outbox.plan(s, first, now=MONDAY)) == 3
+    again = [message(n, MONDAY + timedelta(hours=1)) for n in range(5)]
+    assert db.call(lambda s: outbox.plan(s, again, now=MONDAY)) == 2
+    assert db.call(lambda s: outbox.plan(s, [message(4, MONDAY)], now=MONDAY)) == 0
+    with db.session() as session:
+        rows = session.scalars(select(ScheduledMessage).order_by(ScheduledMessage.key)).all()
+    assert [(r.key, r.due_at) for r in rows] == [
+        ("fast:0", MONDAY),
+        ("fast:1", MONDAY),
+        ("fast:2", MONDAY),
+        ("fast:3", MONDAY + timedelta(hours=1)),
+        ("fast:4", MONDAY + timedelta(hours=1)),
+    ]
+    assert rows[4].payload == {"n": 4, "text": 'quotes " and \\ backslashes'}
+
+
+def test_a_new_pair_is_a_pair_of_the_session_like_any_other(db: Database) -> None:
+    def invite(session):  # type: ignore[no-untyped-def]
+        pair = pairing.invite(
+            session,
+            team_id=TEAM,
+            inviter_id="UMENTOR",
+            invitee_id="UMENTEE",
+            inviter_role="mentor",
+            now=MONDAY,
+        )
+        assert pair in session and session.get(Pair, pair.id) is pair
+        pair.invite_ts = "1.2"  # a change to it is saved like any other
+        return pair.id
+
+    pair_id = db.call(invite)
+    with db.session() as session:
+        pair = session.get(Pair, pair_id)
+        assert pair is not None
+        assert (pair.mentor_id, pair.mentee_id, pair.status, pair.invite_ts) == (
+            "UMENTOR",
+            "UMENTEE",
+            "invited",
+            "1.2",
+        )
+        assert pair.channel_id is None and pair.created_at == MONDAY
+        kinds = session.scalars(
+            select(ScheduledMessage.kind).where(ScheduledMessage.pair_id == pair_id)
+        ).all()
+    assert kinds == ["invitation"]
+
+
+def test_a_request_takes_sqlites_writer_before_the_sender_threads_waiting_for_it() -> None:
+    lock = _WriterLock()
+    order: list[str] = []
+    lock.acquire()
+
+    def take(name: str, first: bool) -> None:
+        lock.acquire(first=first)
+        order.append(name)
+        lock.release()
+
+    def waiting(count: int) -> None:
+        while len(lock._state._waiters) < count:  # type: ignore[attr-defined]
+            time.sleep(0.001)
+
+    sender = threading.Thread(target=take, args=("sender", False))
+    sender.start()
+    waiting(1)
+    request = threading.Thread(target=take, args=("request", True))
+    request.start()
+    waiting(2)
+    lock.release()
+    sender.join(5)
+    request.join(5)
+    assert order == ["request", "sender"]
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert MIGRATIONS_DIR.is_dir()
+    assert head_revision() == script.get_current_head()
+
+
+def test_the_quick_look_at_the_revision_leaves_writes_as_they_were(db: Database) -> None:
+    upgrade(db.engine)  # already at the head: only the quick look runs
+    with db.engine.connect() as connection:
+        assert "write" not in connection.info  # SQLite writes still BEGIN IMMEDIATE
+
+
+def test_an_up_to_date_database_starts_without_alembic_or_cryptography(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/ready.db"
+    db = Database(url)
+    upgrade(db.engine)  # the release phase
+    db.dispose()
+    probe = (
+        "import sys\n"
+        "from bot.store.db import Database\n"
+        "from bot.store.migrate import upgrade\n"
+        "import bot.store.installations, bot.app\n"
+        f"db = Database({url!r})\n"
+        "upgrade(db.engine)\n"
+        "print(sorted(m for m in ('alembic', 'cryptography') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
