@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -72,6 +73,8 @@ class PairRecord:
     ended_at: datetime | None = None
     meetings: tuple[MeetingRecord, ...] = ()
     goals: tuple[GoalRecord, ...] = ()
+    # horizon → the facts frozen for this pair there (``pair_facts``), once shown.
+    frozen: Mapping[int, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,43 @@ def still_meeting(pair: PairRecord, days: int) -> bool:
     return any(when > start for when in _held(pair, horizon=days))
 
 
+def _goal_counts(pair: PairRecord) -> tuple[int, int]:
+    """Goals set in the pair's first ``GOAL_DAYS``, and those marked done by then."""
+    until = pair.kickoff + timedelta(days=GOAL_DAYS)
+    set_ = [g for g in pair.goals if g.created_at <= until]
+    done = [g for g in set_ if g.done_at is not None and g.done_at <= until]
+    return len(set_), len(done)
+
+
+HORIZONS = tuple(sorted({FIRST_MEETING_DAYS, GAP_DAYS, GOAL_DAYS, *STILL_MEETING_DAYS}))
+
+
+def pair_facts(pair: PairRecord, horizon: int) -> dict[str, Any]:
+    """What the figures at ``horizon`` take from one pair: plain numbers, frozen the
+    first time they are shown (``first`` None: no meeting within the horizon)."""
+    facts: dict[str, Any] = {}
+    if horizon == FIRST_MEETING_DAYS:
+        first = first_meeting_days(pair)
+        facts["first"] = None if first == NEVER else first
+    if horizon == GAP_DAYS:
+        facts["gap"] = median_gap_days(pair)
+    if horizon in STILL_MEETING_DAYS:
+        facts["still"] = still_meeting(pair, horizon)
+    if horizon == GOAL_DAYS:
+        facts["goals_set"], facts["goals_done"] = _goal_counts(pair)
+    return facts
+
+
+def _facts(pair: PairRecord, horizon: int) -> Mapping[str, Any]:
+    frozen = pair.frozen.get(horizon)
+    return frozen if frozen is not None else pair_facts(pair, horizon)
+
+
+def _first(pair: PairRecord) -> float:
+    first = _facts(pair, FIRST_MEETING_DAYS)["first"]
+    return NEVER if first is None else float(first)
+
+
 def _median(values: Sequence[float], minimum: int) -> Median:
     if len(values) < minimum:
         return Median()
@@ -182,15 +222,14 @@ def _median(values: Sequence[float], minimum: int) -> Median:
 def _goals(pairs: Sequence[PairRecord], minimum: int) -> GoalFigures:
     with_goals = done_pairs = goals_set = goals_done = 0
     for pair in pairs:
-        until = pair.kickoff + timedelta(days=GOAL_DAYS)
-        set_ = [g for g in pair.goals if g.created_at <= until]
-        done = [g for g in set_ if g.done_at is not None and g.done_at <= until]
+        facts = _facts(pair, GOAL_DAYS)
+        set_, done = int(facts["goals_set"]), int(facts["goals_done"])
         if set_:
             with_goals += 1
-            goals_set += len(set_)
+            goals_set += set_
         if done:
             done_pairs += 1
-            goals_done += len(done)
+            goals_done += done
     shown = suppress_small(with_goals, with_goals, minimum)
     done_split = split(done_pairs, with_goals - done_pairs, minimum)
     return GoalFigures(
@@ -216,6 +255,11 @@ def _pool_goals(cells: Sequence[GoalFigures]) -> GoalFigures:
     )
 
 
+def figures_as_of(now: datetime) -> datetime:
+    """The figures' cut-off: the start (Monday 00:00 UTC) of ``now``'s week."""
+    return datetime.combine(week_start(now), time.min, tzinfo=UTC)
+
+
 def compute_outcomes(
     pairs: Sequence[PairRecord],
     *,
@@ -229,7 +273,7 @@ def compute_outcomes(
         raise ValueError("now must be timezone-aware")
     if minimum < MINIMUM_PEOPLE:
         raise ValueError(f"minimum must be at least {MINIMUM_PEOPLE}")
-    as_of = datetime.combine(week_start(now), datetime.min.time(), tzinfo=UTC)
+    as_of = figures_as_of(now)
     cohorts: dict[date, list[PairRecord]] = defaultdict(list)
     for pair in pairs:
         if viewer is not None and viewer in (pair.mentor_id, pair.mentee_id):
@@ -246,12 +290,12 @@ def compute_outcomes(
         members = cohorts[cohort]
         first = gap = goals = None
         if _closed(cohort, FIRST_MEETING_DAYS, as_of):
-            values = [first_meeting_days(p) for p in members]
+            values = [_first(p) for p in members]
             first = _median(values, minimum)
             if first.days is not None:
                 pooled_first += values
         if _closed(cohort, GAP_DAYS, as_of):
-            gaps = [g for g in (median_gap_days(p) for p in members) if g is not None]
+            gaps = [g for g in (_facts(p, GAP_DAYS)["gap"] for p in members) if g is not None]
             gap = _median(gaps, minimum)
             if gap.days is not None:
                 pooled_gap += gaps
@@ -263,7 +307,7 @@ def compute_outcomes(
             if not _closed(cohort, days, as_of):
                 still[days] = None
                 continue
-            yes = sum(1 for p in members if still_meeting(p, days))
+            yes = sum(1 for p in members if _facts(p, days)["still"])
             still[days] = split(yes, len(members) - yes, minimum)
             if still[days].yes is not None:  # type: ignore[union-attr]
                 pooled_still[days].append(still[days])  # type: ignore[arg-type]
@@ -300,6 +344,7 @@ def outcome_report(
 ) -> OutcomeReport:
     """One workspace's outcome figures (reads only: dates, statuses, "did it happen")."""
     history = outcome_store.pair_histories(session, team_id=team_id)
+    frozen = outcome_store.frozen_facts(session, team_id=team_id)
     records = [
         PairRecord(
             pair_id=pair.pair_id,
@@ -318,6 +363,22 @@ def outcome_report(
         )
         for pair in history.pairs
     ]
+    # The first time a kickoff month's figures at a horizon can be shown, each of its
+    # pairs' facts there are frozen: what coordinators saw never moves afterwards.
+    as_of = figures_as_of(now)
+    due = {
+        (record.pair_id, horizon): pair_facts(record, horizon)
+        for record in records
+        if record.kickoff < as_of
+        for horizon in HORIZONS
+        if _closed(_month(record.kickoff), horizon, as_of)
+        and horizon not in frozen.get(record.pair_id, {})
+    }
+    for (pair_id, horizon), facts in outcome_store.freeze_facts(
+        session, team_id=team_id, facts=due, now=now
+    ).items():
+        frozen.setdefault(pair_id, {})[horizon] = facts
+    records = [replace(r, frozen=frozen.get(r.pair_id, {})) for r in records]
     return compute_outcomes(records, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
 
 

@@ -248,6 +248,24 @@ class InsightWeek(Base):
     new_pairs: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class OutcomeFact(Base):
+    """One pair's outcome facts at one horizon (30, 90 or 180 days after kickoff),
+    frozen the first time its kickoff month's figures at that horizon are shown:
+    a later edit (a note that rewrites an answer's time, a goal removed, progress
+    reset) never moves a figure coordinators have seen. Numbers only, keyed by pair:
+    no person, no word (``bot.services.outcomes``)."""
+
+    __tablename__ = "outcome_facts"
+    __table_args__ = (UniqueConstraint("pair_id", "horizon"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    horizon: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[dict[str, Any]]
+    frozen_at: Mapped[datetime]
+
+
 class InsightPerson(Base):
     """One person's part in one frozen week: a yes/no per question, never a rating or a
     word. Kept per person so that a coordinator's own part can be left out of what

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import Feedback, Meeting, Pair, PairGoal
+from bot.store.models import Feedback, Meeting, OutcomeFact, Pair, PairGoal
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,38 @@ def pair_histories(session: Session, *, team_id: str) -> PairHistories:
     ):
         goals[pair_id].append((created_at, done_at))
     return PairHistories(pairs, dict(meetings), dict(goals))
+
+
+def frozen_facts(session: Session, *, team_id: str) -> dict[int, dict[int, dict[str, Any]]]:
+    """pair → horizon → the facts frozen for it."""
+    frozen: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for row in session.scalars(select(OutcomeFact).where(OutcomeFact.team_id == team_id)):
+        frozen[row.pair_id][row.horizon] = dict(row.facts)
+    return dict(frozen)
+
+
+def freeze_facts(
+    session: Session,
+    *,
+    team_id: str,
+    facts: dict[tuple[int, int], dict[str, Any]],
+    now: datetime,
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Freeze (pair, horizon) → facts not frozen yet; returns what is frozen for those
+    keys afterwards. Two processes freezing at once: the unique key lets one win, the
+    other's attempt rolls back to a savepoint and reads the winner's."""
+    if not facts:
+        return {}
+    try:
+        with session.begin_nested():
+            session.add_all(
+                OutcomeFact(
+                    team_id=team_id, pair_id=pair_id, horizon=horizon, facts=value, frozen_at=now
+                )
+                for (pair_id, horizon), value in sorted(facts.items())
+            )
+            session.flush()
+    except IntegrityError:
+        stored = frozen_facts(session, team_id=team_id)
+        return {key: stored.get(key[0], {}).get(key[1], value) for key, value in facts.items()}
+    return dict(facts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -257,3 +258,69 @@ def test_app_home_section_and_report_formats(content):
         format_outcomes(content, report, "xml")
     hidden = compute_outcomes([], team_id="T1", now=LATE)
     assert all("hidden" in value for _, value in outcome_lines(content, hidden))
+
+
+def test_a_figure_once_shown_never_moves(db: Database):
+    """A pair that later removes a goal (or rewrites an answer, or resets progress)
+    does not move a figure coordinators have seen: its facts were frozen when shown."""
+    from sqlalchemy import delete, func, select
+
+    from bot.store.models import OutcomeFact
+
+    with db.session() as session:
+        for n in range(3):
+            p = Pair(
+                team_id="T1",
+                mentor_id=f"UA{n}",
+                mentee_id=f"UB{n}",
+                inviter_id=f"UA{n}",
+                status="active",
+                created_at=JAN,
+                accepted_at=JAN,
+            )
+            session.add(p)
+            session.flush()
+            session.add(
+                PairGoal(
+                    team_id="T1",
+                    pair_id=p.id,
+                    position=1,
+                    what="a goal",
+                    why="",
+                    by_when=date(2026, 6, 1),
+                    status="open",
+                    created_at=at(2),
+                    updated_at=at(2),
+                )
+            )
+    with db.session() as session:
+        shown = outcome_report(session, team_id="T1", now=LATE)
+        assert (shown.goals.pairs_with_goals, shown.goals.goals_set) == (3, 3)
+        assert session.scalar(select(func.count()).select_from(OutcomeFact)) == 3 * 3
+    with db.session() as session:
+        session.execute(delete(PairGoal).where(PairGoal.pair_id == 1))
+    with db.session() as session:
+        later = outcome_report(session, team_id="T1", now=LATE + timedelta(days=7))
+        assert later.goals == shown.goals
+        assert session.scalar(select(func.count()).select_from(OutcomeFact)) == 3 * 3
+        # Unfrozen, the same data would now hide the figure (2 pairs, fewer than 3).
+        fresh = compute_outcomes(
+            [replace(r, frozen={}) for r in _records(session)], team_id="T1", now=LATE
+        )
+        assert fresh.goals.pairs_with_goals is None
+
+
+def _records(session) -> list[PairRecord]:
+    from bot.store import outcomes as store
+
+    history = store.pair_histories(session, team_id="T1")
+    return [
+        PairRecord(
+            pair_id=p.pair_id,
+            mentor_id=p.mentor_id,
+            mentee_id=p.mentee_id,
+            kickoff=p.kickoff,
+            goals=tuple(GoalRecord(c, d) for c, d in history.goals.get(p.pair_id, ())),
+        )
+        for p in history.pairs
+    ]
