@@ -230,6 +230,7 @@ class Delivery:
                     channel_id=sent.channel,
                     ts=sent.ts,
                     now=now,
+                    replacing=tuple(data["card"]) if data["card"] else None,
                 )
 
         return Done("sent", settle=posted_card)

@@ -9,6 +9,7 @@ The pair's words never leave the pair: coordinators get ``store.goals.goal_count
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from bot.store import goals as goal_store
 from bot.store import meetings, outbox, repo
 from bot.store import questions as question_store
 from bot.store.models import Meeting, Pair
+from bot.store.outbox import PlannedMessage
 
 # ---------------------------------------------------------------- the form
 
@@ -273,11 +275,39 @@ def card_data(session: Session, *, team_id: str, pair_id: int) -> dict[str, Any]
 
 
 def card_posted(
-    session: Session, *, team_id: str, pair_id: int, channel_id: str, ts: str, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    channel_id: str,
+    ts: str,
+    now: datetime,
+    replacing: tuple[str, str] | None = None,
 ) -> None:
-    goal_store.set_card(
-        session, team_id=team_id, pair_id=pair_id, channel_id=channel_id, ts=ts, now=now
+    """A card was posted (there was none, or ``replacing`` was gone from Slack). Two
+    deliveries at once (two quick saves, two workers) can both find no card and post
+    one each: the first to settle stays the pair's card, the other is deleted in Slack
+    and the one kept is brought up to date."""
+    if goal_store.set_card(
+        session,
+        team_id=team_id,
+        pair_id=pair_id,
+        channel_id=channel_id,
+        ts=ts,
+        now=now,
+        replacing=replacing,
+    ):
+        return
+    duplicate = PlannedMessage(
+        team_id=team_id,
+        key=f"{outgoing.SLACK_DELETE}:{uuid.uuid4().hex}",
+        kind=outgoing.SLACK_DELETE,
+        recipient=channel_id,
+        due_at=now,
+        payload={"channel": channel_id, "ts": ts},
     )
+    outbox.plan(session, [duplicate], now=now)
+    plan_card(session, team_id=team_id, pair_id=pair_id, now=now)
 
 
 def home_goals(session: Session, *, team_id: str, user_id: str) -> dict[int, list[GoalState]]:

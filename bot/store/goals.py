@@ -58,12 +58,13 @@ def get_goal(session: Session, *, team_id: str, goal_id: int) -> PairGoal | None
     ).first()
 
 
-def agreement_of(session: Session, *, team_id: str, pair_id: int) -> PairAgreement | None:
-    return session.scalars(
-        select(PairAgreement).where(
-            PairAgreement.team_id == team_id, PairAgreement.pair_id == pair_id
-        )
-    ).first()
+def agreement_of(
+    session: Session, *, team_id: str, pair_id: int, lock: bool = False
+) -> PairAgreement | None:
+    query = select(PairAgreement).where(
+        PairAgreement.team_id == team_id, PairAgreement.pair_id == pair_id
+    )
+    return session.scalars(query.with_for_update() if lock else query).first()
 
 
 def _agreement_row(session: Session, *, team_id: str, pair_id: int, now: datetime) -> PairAgreement:
@@ -208,12 +209,26 @@ def set_status(
 
 
 def set_card(
-    session: Session, *, team_id: str, pair_id: int, channel_id: str, ts: str, now: datetime
-) -> None:
-    """Where the pair's goal card was posted, so later changes ``chat.update`` it."""
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    channel_id: str,
+    ts: str,
+    now: datetime,
+    replacing: tuple[str, str] | None = None,
+) -> bool:
+    """Where the pair's goal card was posted, so later changes ``chat.update`` it.
+    False, changing nothing, when the pair already has a card other than ``replacing``
+    (the one the poster found, or None): another delivery posted one meanwhile."""
+    agreement_of(session, team_id=team_id, pair_id=pair_id, lock=True)
     row = _agreement_row(session, team_id=team_id, pair_id=pair_id, now=now)
+    current = (row.card_channel, row.card_ts) if row.card_channel and row.card_ts else None
+    if current is not None and current != replacing:
+        return False
     row.card_channel, row.card_ts = channel_id, ts
     session.flush()
+    return True
 
 
 def card_of(session: Session, *, team_id: str, pair_id: int) -> tuple[str, str] | None:

@@ -311,6 +311,39 @@ def test_card_place_and_status(db: Database):
         assert row.status == DONE and row.done_at == NOW
 
 
+def test_two_cards_posted_at_once_keep_one(db: Database):
+    from bot.services.goals import card_posted
+    from bot.store.models import ScheduledMessage
+
+    pair_id, _ = _pair(db)
+    _save(db, pair_id, [goal(1)])
+    with db.session() as session:
+        card_posted(session, team_id=TEAM, pair_id=pair_id, channel_id="G1", ts="1.1", now=NOW)
+    with db.session() as session:
+        # A second delivery that also found no card posted 1.2: it is deleted in Slack,
+        # and the kept card is updated with the goals as they are.
+        card_posted(session, team_id=TEAM, pair_id=pair_id, channel_id="G1", ts="1.2", now=NOW)
+        assert store.card_of(session, team_id=TEAM, pair_id=pair_id) == ("G1", "1.1")
+        rows = session.scalars(select(ScheduledMessage)).all()
+        assert sorted(r.kind for r in rows) == ["goal_card", "slack_delete"]
+        assert next(r for r in rows if r.kind == "slack_delete").payload == {
+            "channel": "G1",
+            "ts": "1.2",
+        }
+    with db.session() as session:
+        # The card was deleted in Slack: its replacement takes its place.
+        card_posted(
+            session,
+            team_id=TEAM,
+            pair_id=pair_id,
+            channel_id="G1",
+            ts="1.3",
+            now=NOW,
+            replacing=("G1", "1.1"),
+        )
+        assert store.card_of(session, team_id=TEAM, pair_id=pair_id) == ("G1", "1.3")
+
+
 def test_goal_counts_leave_out_the_viewers_pairs_and_carry_no_words(db: Database):
     ids = [_pair(db, f"UMENTOR{n}", f"UMENTEE{n}")[0] for n in range(4)]
     _pair(db, "UELSEWHERE1", "UELSEWHERE2", team="T0OTHER")
