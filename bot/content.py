@@ -114,6 +114,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "slots_intro": frozenset(),
         "slots_none": frozenset(),
         "checkin_prompt": frozenset({"partner"}),
+        "checkin_notification": frozenset(),
         "checkin_not_working_button": frozenset(),
         "checkin_thanks": frozenset(),
         "exit_offer": frozenset({"partner"}),

@@ -93,7 +93,7 @@ def checkin_message(
     ]
     if score is not None or not_working:
         blocks.append(context(content.message("checkin_thanks")))
-    return Outgoing(text="How is your mentoring match going?", blocks=blocks)
+    return Outgoing(text=content.message("checkin_notification"), blocks=blocks)
 
 
 _EXIT_BUTTONS = (
