@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 def register(app: AsyncApp, installation_store: Any | None) -> None:
     """``installation_store``: the OAuth store (None in single-workspace mode)."""
 
+    # Each acks once its change is committed: Slack does not send an acknowledged event
+    # again, so a process killed between the two would keep sending as if installed.
     async def app_uninstalled(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
-        await ack()
         team_id = _team(body, context)
         if installation_store is not None:
             await installation_store.async_delete_all(
@@ -34,14 +35,15 @@ def register(app: AsyncApp, installation_store: Any | None) -> None:
             )
         else:
             await _forget_single(deps, team_id, reason="app_uninstalled")
+        await ack()
         logger.warning("workspace %s uninstalled the app: sending stopped", team_id)
 
     async def tokens_revoked(
         ack: Any, body: dict[str, Any], event: dict[str, Any], context: Any, deps: Deps
     ) -> None:
-        await ack()
         team_id = _team(body, context)
         if not (event.get("tokens") or {}).get("bot"):
+            await ack()
             return  # user tokens only: the app keeps none
         if installation_store is not None:
             await installation_store.async_delete_bot(
@@ -49,6 +51,7 @@ def register(app: AsyncApp, installation_store: Any | None) -> None:
             )
         else:
             await _forget_single(deps, team_id, reason="tokens_revoked")
+        await ack()
         logger.warning("workspace %s revoked the bot token: sending stopped", team_id)
 
     app.event("app_uninstalled")(app_uninstalled)
