@@ -150,7 +150,7 @@ class OutboxCollector(Collector):
         )
         now = self._clock()
         try:
-            rows = _read(self._db, outbox.depth, now=now)
+            rows = self._db.read(outbox.depth, now=now)
         except Exception as error:  # noqa: BLE001 - a scrape reports, it never fails
             logger.warning("metrics: the outbox query failed: %s", type(error).__name__)
             up.add_metric([], 0)
@@ -189,19 +189,6 @@ class OutboxCollector(Collector):
         yield depth
         yield due
         yield age
-
-
-def _read(db: Database, work: Callable[..., Any], /, **kwargs: Any) -> Any:
-    """A read-only unit of work: on SQLite a plain ``BEGIN`` (WAL readers never wait
-    for the writer) instead of the ``BEGIN IMMEDIATE`` of writes, and none of the
-    process's writer lock, so a scrape never queues behind a scheduler pass."""
-    with db.engine.connect() as connection:
-        connection.info["write"] = False
-        try:
-            return work(connection, **kwargs)
-        finally:
-            connection.rollback()
-            connection.info.pop("write", None)
 
 
 class CountingRateLimitHandler(RateLimitErrorRetryHandler):

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.buttons import NOT_MINE, id_or_none
 from bot.domain.errors import Conflict, UserError
 
 FIRST_MEETING_WITHIN = timedelta(days=21)
@@ -164,13 +165,13 @@ def checkin_due(*, kickoff: datetime | None, pair_status: str, now: datetime) ->
 
 def check_score(score: object) -> int:
     if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES:
-        raise UserError("That button is not one of mine any more, so I left everything as it was.")
+        raise UserError(NOT_MINE)
     return score
 
 
 def check_exit_choice(choice: object, *, pair_status: str) -> str:
     if choice not in EXIT_CHOICES:
-        raise UserError("That button is not one of mine any more, so I left everything as it was.")
+        raise UserError(NOT_MINE)
     if choice != STAY and pair_status != "active":
         raise Conflict("This pairing has already ended.")
     return choice  # type: ignore[return-value]
@@ -200,22 +201,20 @@ def exit_effects(*, members: tuple[str, str], by: str, choice: str) -> ExitEffec
     return ExitEffects(True, by, rematch, partner, True)
 
 
-_NOT_MINE = "That button is not one of mine any more, so I left everything as it was."
-
-
 def _pair_and(value: object) -> tuple[int, str]:
     text = value if isinstance(value, str) else ""
     pair, _, rest = text.partition(":")
-    if not (pair.isascii() and pair.isdigit()) or len(pair) > 10 or int(pair) > 2**31 - 1:
-        raise UserError(_NOT_MINE)
-    return int(pair), rest
+    number = id_or_none(pair)
+    if number is None:
+        raise UserError(NOT_MINE)
+    return number, rest
 
 
 def parse_score_value(value: object) -> tuple[int, int]:
     """A check-in score button's ``pair:score``; anything else is refused."""
     pair_id, score = _pair_and(value)
     if score not in {str(s) for s in SCORES}:
-        raise UserError(_NOT_MINE)
+        raise UserError(NOT_MINE)
     return pair_id, int(score)
 
 
@@ -223,5 +222,5 @@ def parse_exit_value(value: object) -> tuple[int, str]:
     """An exit offer button's ``pair:choice``; anything else is refused."""
     pair_id, choice = _pair_and(value)
     if choice not in EXIT_CHOICES:
-        raise UserError(_NOT_MINE)
+        raise UserError(NOT_MINE)
     return pair_id, choice

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.buttons import NOT_MINE, id_or_none
 from bot.domain.errors import UserError
 
 MAX_GOALS = 3
@@ -146,7 +147,7 @@ def check_plan(
 
 def check_progress(progress: str) -> str:
     if progress not in PROGRESS:
-        raise UserError("That button is not one of mine any more, so I left everything as it was.")
+        raise UserError(NOT_MINE)
     return progress
 
 
@@ -171,16 +172,6 @@ class ProgressTap:
     progress: str
 
 
-_MAX_ID = 2**31 - 1
-
-
-def _id(text: str) -> int | None:
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:
-        return None
-    number = int(text)
-    return number if number <= _MAX_ID else None
-
-
 def progress_value(*, pair_id: int, goal_id: int, meeting_id: int | None, progress: str) -> str:
     """What a progress button carries: ``pair:goal:meeting:progress`` (meeting 0: none)."""
     return f"{pair_id}:{goal_id}:{meeting_id or 0}:{progress}"
@@ -190,9 +181,9 @@ def parse_progress_value(value: object) -> ProgressTap:
     """The tap a progress button names; anything that is not one of ours is refused.
     The ids are only claims: the service checks them against the database."""
     parts = value.split(":") if isinstance(value, str) else []
-    ids = [_id(part) for part in parts[:3]]
+    ids = [id_or_none(part) for part in parts[:3]]
     if len(parts) != 4 or any(i is None for i in ids) or parts[3] not in PROGRESS:
-        raise UserError("That button is not one of mine any more, so I left everything as it was.")
+        raise UserError(NOT_MINE)
     pair_id, goal_id, meeting_id = ids
     return ProgressTap(pair_id, goal_id, meeting_id or None, parts[3])  # type: ignore[arg-type]
 

@@ -82,14 +82,9 @@ def message_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def error_modal(message: str) -> dict[str, Any]:
-    from bot.views.common import section
+    from bot.views.common import notice_modal
 
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Mentor Bot"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(message).to_dict()],
-    }
+    return notice_modal("Mentor Bot", message)
 
 
 def surface_of(body: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from bot.listeners.common import (
     team_of,
 )
 from bot.services import coordinators, pool, privacy
-from bot.views.common import as_dicts, section
+from bot.views.common import as_dicts, notice_modal, section
 from bot.views.pool import join_modal
 from bot.views.privacy import forget_confirmation_blocks, forgotten_message
 
@@ -175,12 +175,7 @@ async def handle_match_submit(
 
 
 def _notice_modal(text: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Proposed matches"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(text).to_dict()],
-    }
+    return notice_modal("Proposed matches", text)
 
 
 async def handle_open_join(

@@ -60,7 +60,7 @@ from bot.content import Content
 from bot.domain.errors import UserError
 from bot.domain.permissions import is_coordinator
 from bot.scheduling.home import home_page
-from bot.scheduling.render import notice_modal, render
+from bot.scheduling.render import render
 from bot.scheduling.sender import DeliveryError, Posted, SlackSender
 from bot.services import coordinators, goals, matching, pairing
 from bot.slackapi import user_from_info
@@ -68,7 +68,7 @@ from bot.store import outbox, posted, repo
 from bot.store.db import Database
 from bot.store.outbox import ClaimedMessage
 from bot.views.calendar import calendar_file, event_of
-from bot.views.common import mention, section
+from bot.views.common import mention, notice_modal, section
 from bot.views.pool import match_review_modal
 from bot.views.privacy import MY_DATA_FILENAME, my_data_file, my_data_fits
 

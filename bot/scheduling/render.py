@@ -302,16 +302,6 @@ def _notice(content: Content, m: ClaimedMessage) -> Outgoing:
     return coaching.plain(m.payload["text"])
 
 
-def notice_modal(title: str, text: str) -> dict[str, Any]:
-    """A modal that only says something (a refusal, a summary), with a Close button."""
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": (title or "Mentor Bot")[:24]},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(text).to_dict()],
-    }
-
-
 RENDERERS: dict[str, Renderer] = {
     outgoing.TIP: _tip,
     outgoing.PREP_MENTEE: _prep_mentee,

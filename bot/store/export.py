@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.store import repo
 from bot.store.forget import json_contains
 from bot.store.models import (
     Feedback,
@@ -27,16 +28,7 @@ from bot.store.models import (
 
 def pairs_of(session: Session, *, team_id: str, user_id: str) -> list[Pair]:
     """Every pair they are (or were) a member of, whatever its status, oldest first."""
-    return list(
-        session.scalars(
-            select(Pair)
-            .where(
-                Pair.team_id == team_id,
-                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
-            )
-            .order_by(Pair.created_at, Pair.id)
-        )
-    )
+    return repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=None)
 
 
 def _theirs(session: Session, model: Any, *order: Any, team_id: str, user_id: str) -> list[Any]:

@@ -23,6 +23,7 @@ from bot.domain.goals import (
     check_progress,
     status_after,
 )
+from bot.store import repo
 from bot.store.models import GoalProgress, Meeting, Pair, PairAgreement, PairGoal
 
 
@@ -67,8 +68,10 @@ def agreement_of(
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
-def _agreement_row(session: Session, *, team_id: str, pair_id: int, now: datetime) -> PairAgreement:
-    row = agreement_of(session, team_id=team_id, pair_id=pair_id)
+def _agreement_row(
+    session: Session, *, team_id: str, pair_id: int, now: datetime, lock: bool = False
+) -> PairAgreement:
+    row = agreement_of(session, team_id=team_id, pair_id=pair_id, lock=lock)
     if row is None:
         row = PairAgreement(
             team_id=team_id,
@@ -89,9 +92,7 @@ def save_plan(
     ``bot.domain.goals.check_plan``). A goal kept in its place keeps its status and
     progress; an emptied place deletes its goal with its taps. The pair row is locked
     first, so both members saving at once write one after the other."""
-    session.scalars(
-        select(Pair.id).where(Pair.team_id == team_id, Pair.id == pair_id).with_for_update()
-    ).first()
+    repo.lock_pair(session, team_id=team_id, pair_id=pair_id)
     existing = {g.position: g for g in goals_of(session, team_id=team_id, pair_id=pair_id)}
     wanted = {goal.position: goal for goal in plan.goals}
     for position, row in existing.items():
@@ -221,8 +222,7 @@ def set_card(
     """Where the pair's goal card was posted, so later changes ``chat.update`` it.
     False, changing nothing, when the pair already has a card other than ``replacing``
     (the one the poster found, or None): another delivery posted one meanwhile."""
-    agreement_of(session, team_id=team_id, pair_id=pair_id, lock=True)
-    row = _agreement_row(session, team_id=team_id, pair_id=pair_id, now=now)
+    row = _agreement_row(session, team_id=team_id, pair_id=pair_id, now=now, lock=True)
     current = (row.card_channel, row.card_ts) if row.card_channel and row.card_ts else None
     if current is not None and current != replacing:
         return False

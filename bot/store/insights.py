@@ -189,15 +189,3 @@ def pairs_accepted_between(
         )
         or 0
     )
-
-
-def happened_answers(session: Session, *, team_id: str) -> Sequence[Row[Any]]:
-    """(meeting, happened) of every poll answer that says whether a meeting happened:
-    what the at-risk rule reads (never a rating)."""
-    return session.execute(
-        select(Feedback.meeting_id, Feedback.happened).where(
-            Feedback.team_id == team_id,
-            Feedback.meeting_id.is_not(None),
-            Feedback.happened.is_not(None),
-        )
-    ).all()

@@ -8,7 +8,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain.questions import Question, check_question, cleared_by
-from bot.store.models import Pair, ParkedQuestion
+from bot.store import repo
+from bot.store.models import ParkedQuestion
 
 
 def open_questions(session: Session, *, team_id: str, pair_id: int) -> list[Question]:
@@ -30,9 +31,7 @@ def park(
     at most ``QUESTION_MAX`` characters, at most ``OPEN_MAX`` open. That ``user_id`` is a
     member of the pair is the caller's check (``require_member``). The pair row is locked
     so two asks at once cannot both pass the count."""
-    session.scalars(
-        select(Pair.id).where(Pair.team_id == team_id, Pair.id == pair_id).with_for_update()
-    ).first()
+    repo.lock_pair(session, team_id=team_id, pair_id=pair_id)
     count = session.scalar(
         select(func.count())
         .select_from(ParkedQuestion)

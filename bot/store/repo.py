@@ -72,19 +72,28 @@ def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
 
 
 def pairs_of(
-    session: Session, *, team_id: str, user_id: str, statuses: Sequence[str] = OPEN_PAIR_STATUSES
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    statuses: Sequence[str] | None = OPEN_PAIR_STATUSES,
 ) -> list[Pair]:
-    return list(
-        session.scalars(
-            select(Pair)
-            .where(
-                Pair.team_id == team_id,
-                Pair.status.in_(statuses),
-                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
-            )
-            .order_by(Pair.created_at, Pair.id)
-        )
+    """The person's pairs with one of ``statuses`` (None: whatever the status), oldest
+    first."""
+    query = select(Pair).where(
+        Pair.team_id == team_id, or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id)
     )
+    if statuses is not None:
+        query = query.where(Pair.status.in_(statuses))
+    return list(session.scalars(query.order_by(Pair.created_at, Pair.id)))
+
+
+def lock_pair(session: Session, *, team_id: str, pair_id: int) -> None:
+    """Lock the pair's row (PostgreSQL; SQLite has one writer) so that two changes to
+    what the pair holds (goals, parked questions) run one after the other."""
+    session.scalars(
+        select(Pair.id).where(Pair.team_id == team_id, Pair.id == pair_id).with_for_update()
+    ).first()
 
 
 def pair_counts(session: Session, *, team_id: str, statuses: Sequence[str]) -> dict[str, int]:

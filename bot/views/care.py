@@ -9,6 +9,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
+from bot.buttons import pair_value
 from bot.content import Content
 from bot.domain.care import END, MISSED_TWICE, NO_FIRST_MEETING, QUIET, REMATCH, SCORES, STAY
 from bot.ids import Action
@@ -45,7 +46,7 @@ def care_nudge(
                 ButtonElement(
                     text=content.message("care_schedule_button"),
                     action_id=Action.OPEN_SCHEDULE,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                     style="primary",
                 )
             ],
@@ -86,7 +87,7 @@ def checkin_message(
                     text=("✓ " if not_working else "")
                     + content.message("checkin_not_working_button"),
                     action_id=Action.CHECKIN_NOT_WORKING,
-                    value=str(pair_id),
+                    value=pair_value(pair_id),
                 )
             ],
         ),
@@ -156,7 +157,7 @@ def partner_exit_notice(content: Content, *, pair_id: int, ended_by: str) -> Out
                     ButtonElement(
                         text=content.message("exit_partner_pool_button"),
                         action_id=Action.REJOIN_POOL,
-                        value=str(pair_id),
+                        value=pair_value(pair_id),
                         style="primary",
                     )
                 ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
@@ -59,3 +60,13 @@ def clip(text: str, limit: int = SECTION_LIMIT) -> str:
 
 def as_dicts(blocks: Sequence[Block]) -> list[dict]:
     return [b.to_dict() for b in blocks]
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (a refusal, a summary), with a Close button."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": (title or "Mentor Bot")[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(text).to_dict()],
+    }

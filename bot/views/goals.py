@@ -28,6 +28,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.buttons import pair_value
 from bot.content import Content
 from bot.domain.goals import (
     AGREEMENT_MAX,
@@ -294,7 +295,7 @@ def goals_button(content: Content, *, pair_id: int, has_goals: bool) -> ButtonEl
     return ButtonElement(
         text=content.message("goals_edit_button" if has_goals else "goals_set_button"),
         action_id=Action.OPEN_GOALS,
-        value=str(pair_id),
+        value=pair_value(pair_id),
         style=None if has_goals else "primary",
     )
 

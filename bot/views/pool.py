@@ -29,7 +29,7 @@ from bot.ids import Block as BlockId
 from bot.ids import View as ViewId
 from bot.services.matching import ProposalView, ProposedLine
 from bot.store.models import PoolMember
-from bot.views.common import context, escape_mrkdwn, mention, section
+from bot.views.common import clip, context, escape_mrkdwn, mention, section
 
 ROLE_LABELS = {"mentor": "Mentor", "mentee": "Mentee", "both": "Both"}
 CHECKBOX_LIMIT = 10  # Slack's limit of options in one checkboxes element
@@ -233,8 +233,6 @@ def _reasons(reasons: Sequence[str]) -> tuple[str, bool]:
             reason = reason.replace(long, brief)
         short.append(reason)
     text = " · ".join(short)
-    return _clip(text, DESCRIPTION_LIMIT), len(text) <= DESCRIPTION_LIMIT
+    return clip(text, DESCRIPTION_LIMIT), len(text) <= DESCRIPTION_LIMIT
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
