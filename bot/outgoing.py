@@ -272,6 +272,18 @@ def respond(
     )
 
 
+def answer(
+    *, team_id: str, user_id: str, text: str, response_url: str | None, now: datetime
+) -> PlannedMessage:
+    """An answer to what someone just did: on its response_url when there is one (the
+    message they pressed a button in), else as a DM."""
+    if response_url:
+        return respond(
+            team_id=team_id, user_id=user_id, response_url=response_url, text=text, now=now
+        )
+    return notice(team_id=team_id, user_id=user_id, text=text, now=now)
+
+
 def view_update(
     *, team_id: str, user_id: str, view_id: str, title: str, text: str, now: datetime
 ) -> PlannedMessage:
@@ -353,12 +365,11 @@ def care_nudge(
     )
 
 
-def checkin(
-    *, team_id: str, pair_id: int, user_id: str, partner_id: str, now: datetime
+def _once_per_member(
+    kind: str, *, team_id: str, pair_id: int, user_id: str, partner_id: str, now: datetime
 ) -> PlannedMessage:
-    """The 30-day check-in: once per member of a pair."""
     return _row(
-        CHECKIN,
+        kind,
         team_id=team_id,
         recipient=user_id,
         now=now,
@@ -368,18 +379,26 @@ def checkin(
     )
 
 
+def checkin(
+    *, team_id: str, pair_id: int, user_id: str, partner_id: str, now: datetime
+) -> PlannedMessage:
+    """The 30-day check-in: once per member of a pair."""
+    return _once_per_member(
+        CHECKIN, team_id=team_id, pair_id=pair_id, user_id=user_id, partner_id=partner_id, now=now
+    )
+
+
 def exit_offer(
     *, team_id: str, pair_id: int, user_id: str, partner_id: str, now: datetime
 ) -> PlannedMessage:
     """The blame-free way out, once per member of a pair."""
-    return _row(
+    return _once_per_member(
         EXIT_OFFER,
         team_id=team_id,
-        recipient=user_id,
-        now=now,
-        key=f"{pair_id}:{user_id}",
         pair_id=pair_id,
-        payload={"pair_id": pair_id, "partner_id": partner_id},
+        user_id=user_id,
+        partner_id=partner_id,
+        now=now,
     )
 
 

@@ -38,7 +38,7 @@ TICK_BUDGET_SECONDS = 600.0
 
 
 # Refresh a rotating token this long before it expires (Bolt's default too).
-REFRESH_BEFORE = timedelta(minutes=120)
+REFRESH_BEFORE = installations.REFRESH_AHEAD
 
 
 def make_sender(settings: Settings, db: Database, metrics: Metrics | None = None) -> SlackSender:

@@ -53,11 +53,7 @@ async def handle_program_command(
 ) -> None:
     user_id = body["user_id"]
     if isinstance(command, Join):
-        current = await deps.db.run(pool.get_member, team_id=team_id, user_id=user_id)
-        await ack()
-        view = join_modal(deps.content.topics, current=current)
-        opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
-        open_modal_after_ack(deps, opening, client, body, respond)
+        await _open_join(ack, body, respond, client, deps, team_id=team_id, user_id=user_id)
     elif isinstance(command, Leave):
         await deps.db.run(pool.leave, team_id=team_id, user_id=user_id)
         await ack(
@@ -181,9 +177,29 @@ def _notice_modal(text: str) -> dict[str, Any]:
 async def handle_open_join(
     ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient, context: Any, deps: Deps
 ) -> None:
-    current = await deps.db.run(
-        pool.get_member, team_id=team_of(body, context), user_id=body["user"]["id"]
+    await _open_join(
+        ack,
+        body,
+        respond,
+        client,
+        deps,
+        team_id=team_of(body, context),
+        user_id=body["user"]["id"],
     )
+
+
+async def _open_join(
+    ack: Any,
+    body: dict[str, Any],
+    respond: Any,
+    client: AsyncWebClient,
+    deps: Deps,
+    *,
+    team_id: str,
+    user_id: str,
+) -> None:
+    """``/mentor join`` and Home's button: the sign-up form, filled with what they gave."""
+    current = await deps.db.run(pool.get_member, team_id=team_id, user_id=user_id)
     await ack()
     view = join_modal(deps.content.topics, current=current)
     opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())

@@ -61,8 +61,6 @@ EVENT_MEMORY = timedelta(days=1)
 CLAIM_BATCH = 100
 TZ_REFRESH_PER_PASS = 50
 DEFAULT_RETENTION = timedelta(days=30)
-# Matches bot.runtime.REFRESH_BEFORE: the sender refreshes a token this close to expiry.
-TOKEN_REFRESH_AHEAD = timedelta(minutes=120)
 # The care pass (nudges, 30-day check-ins) looks at every active pair: once in this long
 # per process is plenty for rules counted in days. Its rows are planned once whatever
 # process plans them first (their keys), so a restart or a second process only repeats
@@ -269,7 +267,9 @@ class Engine:
         # never has to refresh one before its ack (StoredInstallationAuthorize).
         # Token expiry is Slack's wall clock, not the pass's (a `tick --now` in the past).
         wall = max(now, datetime.now(UTC))
-        for team_id in self.db.call(installations.expiring, before=wall + TOKEN_REFRESH_AHEAD):
+        for team_id in self.db.call(
+            installations.expiring, before=wall + installations.REFRESH_AHEAD
+        ):
             try:
                 self.sender.current_token(team_id)  # refreshes it when it rotates
             except Exception:  # noqa: BLE001 - retried next pass; delivery reports it
@@ -366,10 +366,7 @@ class Engine:
             # Tips are cancelled in the same transaction as tips off or an ended pair;
             # only their age is left to check, and that needs no query. The claim found
             # no practice (tip_id None) when the person has no active pair any more.
-            return (
-                now - message.due_at <= STALE_AFTER
-                and message.payload.get("tip_id") is not None
-            )
+            return now - message.due_at <= STALE_AFTER and message.payload.get("tip_id") is not None
         if message.kind == "schedule_ask" or message.meeting_id is not None:
             return self.db.call(_guard_in_database, message=message, now=now)
         return True

@@ -152,8 +152,7 @@ class SlackSender:
             self._call(team_id, "chat_delete", channel=target["channel"], ts=target["ts"])
 
     def user_tz(self, team_id: str, user_id: str) -> str | None:
-        response = self._call(team_id, "users_info", user=user_id)
-        return response["user"].get("tz")
+        return self.user_info(team_id, user_id).get("tz")
 
     def user_info(self, team_id: str, user_id: str) -> dict[str, Any]:
         """``users.info``'s user object (scope users:read)."""

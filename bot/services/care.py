@@ -299,12 +299,8 @@ def rejoin_pool(
     if pool.rejoin(session, team_id=team_id, user_id=user_id, role=pair.role_of(user_id), now=now):
         return True
     text = content.message("pool_already_in")
-    planned = (
-        outgoing.respond(
-            team_id=team_id, user_id=user_id, response_url=response_url, text=text, now=now
-        )
-        if response_url
-        else outgoing.notice(team_id=team_id, user_id=user_id, text=text, now=now)
+    planned = outgoing.answer(
+        team_id=team_id, user_id=user_id, text=text, response_url=response_url, now=now
     )
     outbox.plan(session, [planned], now=now)
     return False

@@ -171,8 +171,4 @@ def _answer(
     team_id: str, user_id: str, text: str, url: str | None, now: datetime
 ) -> PlannedMessage:
     """On the request's response_url while it works, else as a DM."""
-    if url:
-        return outgoing.respond(
-            team_id=team_id, user_id=user_id, response_url=url, text=text, now=now
-        )
-    return outgoing.notice(team_id=team_id, user_id=user_id, text=text, now=now)
+    return outgoing.answer(team_id=team_id, user_id=user_id, text=text, response_url=url, now=now)

@@ -8,7 +8,7 @@ set by ``Database.cipher``), and nothing outside this module reads the columns r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session
 from bot.store import workspaces
 from bot.store.crypto import open_sealed, seal
 from bot.store.models import Installation, Workspace
+
+# A rotating bot token is refreshed this long before it expires (the scheduler pass
+# looks ahead by as much, and the sender refreshes one this close to expiry).
+REFRESH_AHEAD = timedelta(minutes=120)
 
 
 def _cipher(session: Session) -> Any:
