@@ -164,6 +164,12 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
 # a button, a menu option, a placeholder, a header): longer copy is refused by
 # `content check` rather than by Slack.
 _TITLE, _BUTTON, _OPTION, _PLACEHOLDER, _HEADER = 24, 75, 75, 150, 150
+# A button that shows the choice made puts "✓ " before its copy.
+_MARKED_BUTTON = _BUTTON - len("✓ ")
+# Percent-encoded into the add-to-calendar links, at most 9 characters each (a button's
+# url: at most 3,000, docs.slack.dev/reference/block-kit/block-elements/button-element),
+# beside a title of at most _HEADER.
+_CALENDAR_DESCRIPTION = 150
 MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
     {
         "goals_modal_title": (_TITLE, "a modal title"),
@@ -177,11 +183,11 @@ MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
         "goals_card_header": (_HEADER, "a header"),
         "goals_set_button": (_BUTTON, "a button"),
         "goals_edit_button": (_BUTTON, "a button"),
-        "goals_progress_not_started": (_BUTTON, "a button"),
-        "goals_progress_some": (_BUTTON, "a button"),
-        "goals_progress_done": (_BUTTON, "a button"),
+        "goals_progress_not_started": (_MARKED_BUTTON, "a button that shows a ✓ when chosen"),
+        "goals_progress_some": (_MARKED_BUTTON, "a button that shows a ✓ when chosen"),
+        "goals_progress_done": (_MARKED_BUTTON, "a button that shows a ✓ when chosen"),
         "care_schedule_button": (_BUTTON, "a button"),
-        "checkin_not_working_button": (_BUTTON, "a button"),
+        "checkin_not_working_button": (_MARKED_BUTTON, "a button that shows a ✓ when chosen"),
         "exit_rematch_button": (_BUTTON, "a button"),
         "exit_end_button": (_BUTTON, "a button"),
         "exit_stay_button": (_BUTTON, "a button"),
@@ -189,6 +195,7 @@ MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
         "calendar_google_button": (_BUTTON, "a button"),
         "calendar_outlook_button": (_BUTTON, "a button"),
         "calendar_title": (_HEADER, "a calendar event title"),
+        "calendar_description": (_CALENDAR_DESCRIPTION, "a calendar event description"),
     }
 )
 

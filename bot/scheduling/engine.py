@@ -147,7 +147,6 @@ class Engine:
     def run_pass(self, now: datetime, *, deliver: bool = True) -> PassReport:
         """Plan what became plannable, then (``deliver``) send everything due at ``now``."""
         report = PassReport()
-        self._dead_teams = set()
         self._settle_workspaces(now, report)
         self.db.call(repo.forget_events, before=now - EVENT_MEMORY)
         while not self.stopping.is_set():
@@ -180,6 +179,9 @@ class Engine:
         """Claim, send and settle everything due at ``now`` until none is left (or the
         engine is told to stop), after taking over the claims of dead workers."""
         report = report if report is not None else PassReport()
+        # Reset here, not only in run_pass: the sender loop calls this directly, and a
+        # workspace paused earlier and resumed since must be sent to again.
+        self._dead_teams = set()
         if self.stopping.is_set():
             return self._stopped(now, report)
         # Two reads (no write lock) when nothing is to be done: the sender loop's idle

@@ -407,3 +407,13 @@ def test_single_workspace_app_uninstalled_event_stops_sending(harness: Any, cont
     assert state.dead_token == workspaces.token_fingerprint(harness.settings.bot_token)
     report = harness.tick(START + timedelta(hours=2))
     assert report.sent == 0 and statuses(harness.db) == {"held": 1}
+
+
+def test_the_sender_loop_forgets_a_dead_token_once_the_workspace_is_back(single: Single) -> None:
+    # The sender loop calls deliver_due without a planning pass: a workspace that was
+    # paused earlier in this process (and resumed since, elsewhere) is sent to again.
+    _people(single)
+    engine = single.engine()
+    engine._dead_teams = {TEAM_ID}  # what an earlier delivery round left behind
+    report = engine.deliver_due(START + timedelta(minutes=1))
+    assert report.sent == len(PEOPLE)

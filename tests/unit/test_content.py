@@ -660,3 +660,39 @@ def test_every_length_limited_message_exists_and_fits(content):
     for key, (limit, _) in MESSAGE_LIMITS.items():
         assert key in MESSAGE_PLACEHOLDERS and not MESSAGE_PLACEHOLDERS[key], key
         assert len(content.message(key)) <= limit, key
+
+
+def test_copy_at_its_limits_still_makes_blocks_slack_accepts(content):
+    """A coordinator's longest allowed copy: a button marked "✓ " stays within 75
+    characters, and the add-to-calendar links within a button url's 3,000."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from bot.content import MESSAGE_LIMITS
+    from bot.domain.goals import GoalState
+    from bot.views.calendar import calendar_event, calendar_links
+    from bot.views.care import checkin_message
+    from bot.views.common import as_dicts
+    from bot.views.goals import goal_progress_blocks
+    from slackemu.limits import validate_message_blocks
+
+    messages = dict(content.messages)
+    for key, (limit, _) in MESSAGE_LIMITS.items():
+        messages[key] = "ü" * limit
+    longest = replace(content, messages=messages)
+    goal = GoalState(1, 1, "Goal", "", datetime(2027, 1, 1).date())
+    for chosen in ("not_started", "some", "done"):
+        blocks = goal_progress_blocks(
+            longest, pair_id=1, meeting_id=2, goals=[goal], chosen={1: chosen}
+        )
+        assert validate_message_blocks(as_dicts(blocks)) == []
+    checkin = checkin_message(longest, pair_id=1, partner_id="U1", not_working=True)
+    assert validate_message_blocks(as_dicts(checkin.blocks)) == []
+    event = calendar_event(
+        longest,
+        team_id="T1",
+        meeting_id=99999,
+        starts_at=datetime(2026, 3, 2, 17, tzinfo=UTC),
+        minutes=45,
+    )
+    assert validate_message_blocks(as_dicts([calendar_links(longest, event)])) == []
