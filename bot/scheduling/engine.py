@@ -18,7 +18,8 @@ import logging
 import os
 import socket
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -135,6 +136,10 @@ class Engine:
         # and finishes the Slack calls in flight.
         self.stopping = threading.Event()
         self.stop_reason = "stopped"
+        # Set when rows due now were committed (the sender loop's wake): a delivery in
+        # progress claims them without waiting for its lanes to finish.
+        self.arrived = threading.Event()
+        self._report_lock = threading.Lock()
         # Paces the sender's calls (when a pacer is given) and waits out 429s in the pass.
         self.sender.gate = Gate(pacer, self.stopping)
         self.delivery = Delivery(db, sender, content, worker=self.worker)
@@ -149,13 +154,15 @@ class Engine:
         report = PassReport()
         self._settle_workspaces(now, report)
         self.db.call(repo.forget_events, before=now - EVENT_MEMORY)
+        # Time zones first: someone whose zone was never read (invited in a burst) gets
+        # their first tip planned at their own morning, not at UTC's.
+        self._refresh_time_zones(now)
         while not self.stopping.is_set():
             people, planned = self.db.call(plan_tips, content=self.content, now=now)
             report.planned += planned
             if people < PLAN_BATCH:
                 break
         self._plan_care(now, report)
-        self._refresh_time_zones(now)
         if deliver:
             self.deliver_due(now, report)
         return report
@@ -175,9 +182,22 @@ class Engine:
             except Exception:  # noqa: BLE001 - retried by the next pass
                 logger.exception("care pass of workspace %s failed", team_id)
 
-    def deliver_due(self, now: datetime, report: PassReport | None = None) -> PassReport:
+    def deliver_due(
+        self,
+        now: datetime,
+        report: PassReport | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> PassReport:
         """Claim, send and settle everything due at ``now`` until none is left (or the
-        engine is told to stop), after taking over the claims of dead workers."""
+        engine is told to stop), after taking over the claims of dead workers.
+
+        A pipeline, not batches: whenever fewer rows wait for a thread than there are
+        threads, more are claimed, so a row committed while others are in flight
+        leaves as soon as a thread is free, not after the slowest of a batch. With a
+        ``clock`` (the sender loop), each claim looks at the time it is made, so rows
+        that requests commit meanwhile are due; without one (``tick --now``), ``now``.
+        """
         report = report if report is not None else PassReport()
         # Reset here, not only in run_pass: the sender loop calls this directly, and a
         # workspace paused earlier and resumed since must be sent to again.
@@ -191,53 +211,70 @@ class Engine:
             report.recovered += self.db.call(workers.release, dead=dead)
         if not self.db.read(outbox.any_due, now=now):
             return report
+        lanes = _Lanes()
+        self.arrived.clear()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="deliver") as pool:
             while not self.stopping.is_set():
                 if self.presence is not None and self.presence.lost.is_set():
                     break  # our lock is gone: others may take our rows, so claim none
+                if lanes.full(self.concurrency):
+                    lanes.wait_for_progress(self.arrived)
+                    continue
+                at = clock() if clock is not None else now
                 # Tips get their practice here, chosen in the claim's own transaction.
                 batch = self.db.call(
                     tipchoice.claim_due,
                     content=self.content,
-                    now=now,
+                    now=at,
                     worker=self.worker,
                     limit=CLAIM_BATCH,
                 )
                 if not batch:
-                    break
-                # One recipient's messages go in due order on one thread, so a
-                # prep never lands after the poll that follows it.
-                by_recipient: dict[tuple[str, str], list[ClaimedMessage]] = {}
-                for message in batch:
-                    by_recipient.setdefault((message.team_id, message.recipient), []).append(
-                        message
-                    )
-                for outcomes in pool.map(
-                    lambda group: self._deliver_group(group, now), by_recipient.values()
-                ):
-                    report.outcomes.update(outcomes)
-                    if self.on_outcomes is not None:
-                        self.on_outcomes(outcomes)
+                    if not lanes.busy():
+                        break
+                    # A row in flight may plan more (an invitation its confirmation),
+                    # and a request may commit some: look again when either happens.
+                    lanes.wait_for_progress(self.arrived)
+                    continue
+                for recipient, messages in _by_recipient(batch).items():
+                    if lanes.add(recipient, messages):
+                        pool.submit(self._deliver_lane, lanes, recipient, at, report)
+            lanes.wait_idle()
         if self.stopping.is_set():
             return self._stopped(now, report)
         return report
 
-    def _deliver_group(self, group: list[ClaimedMessage], now: datetime) -> list[str]:
-        """One recipient's claimed messages, in order. Once the engine is stopping, the
-        ones not started go back to pending (a Slack call already made is finished)."""
-        outcomes: list[str] = []
-        for index, message in enumerate(group):
-            try:
+    def _deliver_lane(
+        self, lanes: _Lanes, recipient: tuple[str, str], now: datetime, report: PassReport
+    ) -> None:
+        """One recipient's claimed messages, in order, on this thread, including those
+        claimed for them while it runs. Once the engine is stopping, the ones not
+        started go back to pending (a Slack call already made is finished)."""
+        message = None
+        try:
+            while (message := lanes.next(recipient)) is not None:
                 if self.stopping.is_set():
-                    raise Interrupted
-                self.sender.gate.begin_row()  # type: ignore[union-attr]
-                outcomes.append(self._deliver(message, now))
-            except Interrupted:
-                rest = [m.id for m in group[index:]]
-                self.db.call(outbox.hand_back, message_ids=rest, worker=self.worker)
-                outcomes.extend(["handed_back"] * len(rest))
-                break
-        return outcomes
+                    break
+                try:
+                    self.sender.gate.begin_row()  # type: ignore[union-attr]
+                    outcome = self._deliver(message, now)
+                except Interrupted:  # stopping, before this row's first Slack call
+                    break
+                self._record(report, [outcome])
+            else:
+                return
+        except BaseException:  # noqa: BLE001 - a lane that failed must not strand its rows
+            logger.exception("a delivery lane failed")
+        # Stopping (or failed): what was claimed for this recipient and not sent goes back.
+        rest = [m.id for m in (message, *lanes.close(recipient)) if m is not None]
+        self.db.call(outbox.hand_back, message_ids=rest, worker=self.worker)
+        self._record(report, ["handed_back"] * len(rest))
+
+    def _record(self, report: PassReport, outcomes: list[str]) -> None:
+        with self._report_lock:
+            report.outcomes.update(outcomes)
+        if self.on_outcomes is not None:
+            self.on_outcomes(outcomes)
 
     def _stopped(self, now: datetime, report: PassReport) -> PassReport:
         report.stopped = self.stop_reason
@@ -370,7 +407,7 @@ class Engine:
             # no practice (tip_id None) when the person has no active pair any more.
             return now - message.due_at <= STALE_AFTER and message.payload.get("tip_id") is not None
         if message.kind == "schedule_ask" or message.meeting_id is not None:
-            return self.db.call(_guard_in_database, message=message, now=now)
+            return self.db.view(_guard_in_database, message=message, now=now)
         return True
 
     def _settle_failure(self, message: ClaimedMessage, error: DeliveryError, now: datetime) -> str:
@@ -469,3 +506,81 @@ def _pause_person(
 
 def _stale_time_zones(session: Session, *, now: datetime) -> list[tuple[str, str]]:
     return repo.stale_time_zones(session, now=now, limit=TZ_REFRESH_PER_PASS)
+
+
+def _by_recipient(batch: list[ClaimedMessage]) -> dict[tuple[str, str], list[ClaimedMessage]]:
+    by_recipient: dict[tuple[str, str], list[ClaimedMessage]] = {}
+    for message in batch:
+        by_recipient.setdefault((message.team_id, message.recipient), []).append(message)
+    return by_recipient
+
+
+class _Lanes:
+    """The claimed rows of one ``deliver_due``, one lane per recipient: a recipient's
+    messages go in due order on one thread, so a prep never lands after the poll that
+    follows it, even when the second is claimed while the first is in flight."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._lanes: dict[tuple[str, str], deque[ClaimedMessage]] = {}
+        self._waiting = 0  # claimed, not yet started
+        self._progress = False
+
+    def add(self, recipient: tuple[str, str], messages: list[ClaimedMessage]) -> bool:
+        """Queue ``messages``; True if the recipient's lane is new and needs a thread."""
+        with self._state:
+            self._waiting += len(messages)
+            lane = self._lanes.get(recipient)
+            if lane is not None:
+                lane.extend(messages)
+                return False
+            self._lanes[recipient] = deque(messages)
+            return True
+
+    def next(self, recipient: tuple[str, str]) -> ClaimedMessage | None:
+        """The lane's next message; None when it is empty, and the lane is closed in the
+        same step, so a message added after that starts a new lane."""
+        with self._state:
+            lane = self._lanes[recipient]
+            self._progress = True
+            self._state.notify_all()
+            if not lane:
+                del self._lanes[recipient]
+                return None
+            self._waiting -= 1
+            return lane.popleft()
+
+    def close(self, recipient: tuple[str, str]) -> list[ClaimedMessage]:
+        """Close the lane early (stopping, or its thread failed): its messages not
+        started, to hand back."""
+        with self._state:
+            lane = self._lanes.pop(recipient, deque())
+            self._waiting -= len(lane)
+            self._progress = True
+            self._state.notify_all()
+            return list(lane)
+
+    def full(self, threads: int) -> bool:
+        """Every thread has a lane and more rows wait than there are threads: claiming
+        more now would only make them wait (and hold them from other workers)."""
+        with self._state:
+            return len(self._lanes) >= threads and self._waiting >= threads
+
+    def busy(self) -> bool:
+        with self._state:
+            return bool(self._lanes)
+
+    def wait_for_progress(self, arrived: threading.Event, timeout: float = 0.05) -> None:
+        """Until a lane takes a row or closes, or (checked every ``timeout``) ``arrived``
+        says new rows were committed."""
+        with self._state:
+            deadline = time.monotonic() + 1.0
+            while not self._progress and not arrived.is_set() and time.monotonic() < deadline:
+                self._state.wait(timeout)
+            self._progress = False
+        arrived.clear()
+
+    def wait_idle(self) -> None:
+        with self._state:
+            while self._lanes:
+                self._state.wait(0.1)

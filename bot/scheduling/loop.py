@@ -71,7 +71,9 @@ class SenderLoop:
         return self
 
     def wake(self) -> None:
-        """Deliver now (thread-safe, cheap; wakes coalesce)."""
+        """Deliver now (thread-safe, cheap; wakes coalesce). A delivery in progress
+        claims the new rows as soon as a thread is free."""
+        self.engine.arrived.set()
         self._wake.set()
 
     def stop(self, timeout: float) -> bool:
@@ -93,7 +95,7 @@ class SenderLoop:
             if stopping.is_set():
                 break
             try:
-                report = self.engine.deliver_due(self.clock())
+                report = self.engine.deliver_due(self.clock(), clock=self.clock)
             except Exception:  # noqa: BLE001 - the loop must outlive one bad round
                 logger.exception("sender loop: delivery failed")
                 stopping.wait(self.poll_seconds or POLL_SQLITE)

@@ -127,6 +127,15 @@ class Pacer:
             wait = at - now
             return wait if wait > 1e-6 else 0.0  # sums of intervals round a little
 
+    def ready_in(self, team_id: str, method: str) -> float:
+        """Seconds until a call of ``method`` in the workspace would go (nothing taken)."""
+        with self._lock:
+            bucket = self._bucket(team_id, method)
+            if bucket is None:
+                return 0.0
+            now = self._clock()
+            return max(0.0, bucket.ready(now) - now)
+
     def hold(self, team_id: str, method: str, seconds: float) -> None:
         """Slack answered 429 with ``Retry-After: seconds``: nobody in this process calls
         ``method`` in that workspace before then."""
@@ -188,6 +197,10 @@ class Gate:
             time.sleep(seconds)  # finishing a started row; the waits are Slack's own
         elif self.stopping.wait(seconds):
             raise Interrupted
+
+    def ready_in(self, team_id: str, method: str) -> float:
+        """Seconds a call of ``method`` would wait for its slot now (0 without pacing)."""
+        return 0.0 if self.pacer is None else self.pacer.ready_in(team_id, method)
 
     def before(self, team_id: str, method: str, channel: str | None) -> None:
         """Wait for the call's slot; ``Interrupted`` if the process stops meanwhile."""

@@ -16,6 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.scheduling.transport import PooledWebClient, PooledWebhookClient, connection_pool
+
 if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.scheduling.pacing import Gate
@@ -96,6 +98,8 @@ class SlackSender:
         # Set by the engine (bot.scheduling.pacing): paces every call and waits out a
         # 429 itself, where a stopping process can cut the wait short.
         self.gate: Gate | None = None
+        # Every client of this sender shares one pool of kept-alive connections.
+        self._pool = connection_pool()
 
     def current_token(self, team_id: str) -> str | None:
         """The workspace's bot token as stored now (refreshed first if it rotates)."""
@@ -119,7 +123,8 @@ class SlackSender:
                     # Uninstalled, or never installed: nothing can be sent there.
                     raise DeliveryError("workspace", "no_installation_for_team")
                 rate_retries = 0 if self.gate is not None else self._retries
-                client = WebClient(
+                client = PooledWebClient(
+                    pool=self._pool,
                     token=token,
                     base_url=self._api_url,
                     retry_handlers=[
@@ -134,6 +139,10 @@ class SlackSender:
                 )
                 self._clients[team_id] = client
             return client
+
+    def ready_in(self, team_id: str, method: str) -> float:
+        """Seconds a call of ``method`` (Slack's name) would wait for its slot now."""
+        return 0.0 if self.gate is None else self.gate.ready_in(team_id, method)
 
     def post(
         self, team_id: str, channel: str, *, text: str, blocks: list[dict[str, Any]]
@@ -227,10 +236,9 @@ class SlackSender:
     def respond(self, url: str, body: dict[str, Any]) -> None:
         """POST an answer to a request's response_url (no token: the URL is the key).
         Slack keeps it 30 minutes for 5 answers; afterwards it answers 404."""
-        from slack_sdk.webhook import WebhookClient
-
-        webhook = WebhookClient(
+        webhook = PooledWebhookClient(
             url,
+            pool=self._pool,
             retry_handlers=[
                 RateLimitErrorRetryHandler(max_retry_count=self._retries),
                 ServerErrorRetryHandler(max_retry_count=self._retries),

@@ -52,18 +52,40 @@ def unknown_invitee(invitee_id: str) -> str:
     )
 
 
+def _bot_invitee(who: str) -> str:
+    return f"{who} is a bot, and bots make quiet mentors. Mention a person instead."
+
+
+def _deactivated_invitee(who: str) -> str:
+    return (
+        f"{who}'s account is deactivated, so they can't join a pairing. "
+        "Mention someone with an active account."
+    )
+
+
 def check_invitee(*, inviter_id: str, invitee: Invitee) -> None:
     refuse_self(inviter_id=inviter_id, invitee_id=invitee.user_id)
     # A mention, not the display name: Slack renders the name, and a name is text its
     # owner typed, which would otherwise have to be escaped for mrkdwn.
     who = f"<@{invitee.user_id}>"
     if invitee.is_bot:
-        raise UserError(f"{who} is a bot, and bots make quiet mentors. Mention a person instead.")
+        raise UserError(_bot_invitee(who))
     if invitee.deleted:
-        raise UserError(
-            f"{who}'s account is deactivated, so they can't join a pairing. "
-            "Mention someone with an active account."
-        )
+        raise UserError(_deactivated_invitee(who))
+
+
+def undeliverable_invitation(invitee_id: str, error: str) -> str:
+    """What the inviter is told when Slack refused the invitation DM itself: the same
+    words as the check before it (``check_invitee``) where Slack's error says which
+    case it is (the check is skipped while users.info is at its rate limit)."""
+    who = f"<@{invitee_id}>"
+    if error == "cannot_dm_bot":
+        return _bot_invitee(who)
+    if error == "user_disabled":
+        return _deactivated_invitee(who)
+    if error in ("user_not_found", "channel_not_found"):
+        return unknown_invitee(invitee_id)
+    return f"I couldn't send {who} a direct message ({error}), so the invitation was withdrawn."
 
 
 # After a "no", the same person may not be asked again for this long: an

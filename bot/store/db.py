@@ -173,6 +173,24 @@ class Database:
                 connection.rollback()
                 connection.info.pop("write", None)
 
+    def view(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``read`` for store functions that take a ``Session``: the same read-only
+        transaction (a plain ``BEGIN`` on SQLite, none of the writer lock), rolled back
+        at the end. The sender's send-time checks use it, so eight delivery threads
+        asking "is this still wanted?" never queue behind each other's writes."""
+        with self.engine.connect() as connection:
+            connection.info["write"] = False
+            try:
+                with Session(bind=connection, info={"cipher": self._cipher}) as session:
+                    result = work(session, *args, **kwargs)
+                    if session.new or session.dirty or session.deleted:
+                        # It would be rolled back unseen: a bug, said loudly.
+                        raise RuntimeError(f"{work.__name__} changed rows in a read-only view")
+                    return result
+            finally:
+                connection.rollback()
+                connection.info.pop("write", None)
+
     def _call_first(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``call``, ahead of the units of work of other threads waiting for SQLite's
         writer (the sender's): what a request waits for before its ack."""

@@ -116,8 +116,10 @@ class Person(Base):
 class Pair(Base):
     __tablename__ = "pairs"
     __table_args__ = (
-        Index("ix_pairs_team_mentor", "team_id", "mentor_id"),
-        Index("ix_pairs_team_mentee", "team_id", "mentee_id"),
+        # With the partner: one seek for "the pairs of these two" (repo.between), and
+        # the (team, person) prefix for "this person's pairs".
+        Index("ix_pairs_team_mentor_mentee", "team_id", "mentor_id", "mentee_id"),
+        Index("ix_pairs_team_mentee_mentor", "team_id", "mentee_id", "mentor_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, or_, select
+from sqlalchemy import bindparam, delete, exists, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,13 +48,17 @@ class Between:
 # Built once: `/mentor start` asks this before its ack, and building the statement
 # costs more than SQLite answering it. Both orders of the two people use the indexes on
 # (team_id, mentor_id) and (team_id, mentee_id).
-_BETWEEN = select(Pair.status, Pair.inviter_id, Pair.ended_at).where(
-    Pair.team_id == bindparam("team_id"),
-    or_(
-        (Pair.mentor_id == bindparam("a")) & (Pair.mentee_id == bindparam("b")),
-        (Pair.mentor_id == bindparam("b")) & (Pair.mentee_id == bindparam("a")),
-    ),
-)
+def _pairs_with(mentor: str, mentee: str) -> Any:
+    return select(Pair.status, Pair.inviter_id, Pair.ended_at).where(
+        Pair.team_id == bindparam("team_id"),
+        Pair.mentor_id == bindparam(mentor),
+        Pair.mentee_id == bindparam(mentee),
+    )
+
+
+# Two seeks on (team, mentor, mentee), one each way round: written as an OR, SQLite
+# reads every pair of the team instead.
+_BETWEEN = union_all(_pairs_with("a", "b"), _pairs_with("b", "a"))
 
 
 def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
@@ -264,14 +269,17 @@ def delete_pair(session: Session, pair: Pair) -> None:
 
 def stale_time_zones(session: Session, *, now: datetime, limit: int) -> list[tuple[str, str]]:
     """(team, user) of people who get tips and whose time zone was last read from Slack
-    over ``TZ_FRESH_FOR`` ago, in workspaces that are not paused: at most ``limit``."""
+    over ``TZ_FRESH_FOR`` ago, or never (invited during a burst, when the invitation
+    went without asking Slack first), in workspaces that are not paused: at most
+    ``limit``, the never-read first."""
     rows = session.execute(
         select(Person.team_id, Person.user_id)
         .where(
             Person.tips_planned_until.is_not(None),
-            Person.tz_checked_at < now - TZ_FRESH_FOR,
+            or_(Person.tz_checked_at.is_(None), Person.tz_checked_at < now - TZ_FRESH_FOR),
             ~exists().where(Workspace.team_id == Person.team_id),
         )
+        .order_by(Person.tz_checked_at.is_not(None))
         .limit(limit)
     )
     return [(team, user) for team, user in rows]

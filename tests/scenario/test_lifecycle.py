@@ -338,7 +338,12 @@ def _people(single: Single) -> None:
     with single.db.session() as session:
         for user in PEOPLE:
             session.add(
-                Person(team_id=TEAM_ID, user_id=user, tips_planned_until=START + timedelta(days=1))
+                Person(
+                    team_id=TEAM_ID,
+                    user_id=user,
+                    tips_planned_until=START + timedelta(days=1),
+                    tz_checked_at=START,  # known: the pass's first Slack call is a tip
+                )
             )
     plan_tips(single.db, single.content, PEOPLE, START)
 

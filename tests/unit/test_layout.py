@@ -42,19 +42,21 @@ def test_serve_and_worker_never_import_the_slack_emulator() -> None:
 
 
 def test_queries_live_in_the_store_only() -> None:
-    # Services hold the rules and listeners stay thin: every SQL statement is built in
-    # bot/store/ (README, "Architecture"). A query written anywhere else fails here.
+    # Services hold the rules, listeners stay thin and the scheduler delivers: every SQL
+    # statement is built in bot/store/ (README, "Architecture"). A query written
+    # anywhere else fails here.
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "bot"
     query = re.compile(
-        r"session\.(execute|scalar|scalars|query|get)\(|(?<![.\w])(select|delete|update|insert)\(|"
+        r"session\.(execute|scalar|scalars|query|get)\(|"
+        r"(?<![.\w])(?<!def )(select|delete|update|insert)\(|"
         r"from sqlalchemy import .*\b(select|delete|update|insert|func)\b"
     )
     found = [
         f"{path.relative_to(root.parent)}:{number}: {line.strip()}"
-        for folder in ("services", "listeners")
+        for folder in ("services", "listeners", "scheduling")
         for path in sorted((root / folder).glob("*.py"))
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if query.search(line)
