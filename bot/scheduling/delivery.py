@@ -12,7 +12,10 @@ a row's effect is applied at most once even when its message went twice.
   stale); someone Slack does not know, a bot or a deactivated account is not
   invited: the pair is withdrawn and the person who asked is told why. Otherwise
   the DM with Accept / Decline; the settle step records where it is, the people's
-  time zones, and plans the inviter's confirmation.
+  time zones, and plans the inviter's confirmation. While users.info has no slot
+  free (a burst past its 100 a minute) the DM goes without that check: Slack
+  refuses a DM to a bot or a deactivated account itself, and the time zones are
+  read by a later pass.
 - ``kickoff``: ``conversations.open`` with both members, then the first message;
   the settle step records the group DM on the pair. It is retried until it exists,
   unless Slack refuses it because of a member (opening it or posting in it:
@@ -352,7 +355,9 @@ class Delivery:
             except DeliveryError as error:
                 if error.outcome != "person":
                     raise
-                refusal = pairing.undeliverable_invitation(invitee, error.error)
+                refusal = pairing.undeliverable_invitation(
+                    invitee, error.error, checked=check_first
+                )
         if refusal is not None:
             self._tell(team, p.get("tell") or inviter, refusal, url=p.get("response_url"))
 

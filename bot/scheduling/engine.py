@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +60,8 @@ ALREADY_GONE = frozenset(
 # Redelivered events are recognised for this long (Slack retries within minutes).
 EVENT_MEMORY = timedelta(days=1)
 CLAIM_BATCH = 100
+# A delivery round that runs this long looks for dead workers' claims again.
+RELEASE_EVERY = 30.0
 TZ_REFRESH_PER_PASS = 50
 DEFAULT_RETENTION = timedelta(days=30)
 # The care pass (nudges, 30-day check-ins) looks at every active pair: once in this long
@@ -213,51 +215,76 @@ class Engine:
             return report
         lanes = _Lanes()
         self.arrived.clear()
+        released_at = time.monotonic()
+        at_now: Callable[[], datetime] = clock if clock is not None else (lambda: now)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="deliver") as pool:
             while not self.stopping.is_set():
                 if self.presence is not None and self.presence.lost.is_set():
                     break  # our lock is gone: others may take our rows, so claim none
-                if lanes.full(self.concurrency):
-                    lanes.wait_for_progress(self.arrived)
+                if lanes.full(self.concurrency, CLAIM_BATCH):
+                    lanes.wait_for_progress(self.arrived, self.stopping)
                     continue
-                at = clock() if clock is not None else now
-                # Tips get their practice here, chosen in the claim's own transaction.
-                batch = self.db.call(
-                    tipchoice.claim_due,
-                    content=self.content,
-                    now=at,
-                    worker=self.worker,
-                    limit=CLAIM_BATCH,
-                )
+                if time.monotonic() - released_at > RELEASE_EVERY:
+                    # A long round (the sender loop's, under load) still takes over
+                    # the claims of workers that died meanwhile.
+                    released_at = time.monotonic()
+                    dead = self.db.read(workers.dead_workers, me=self.worker)
+                    if dead:
+                        report.recovered += self.db.call(workers.release, dead=dead)
+                at = at_now()
+                # A read first (no writer lock): most looks after a row finished find
+                # nothing new, and a claim is a write transaction.
+                batch = []
+                if self.db.read(outbox.any_due, now=at):
+                    # Tips get their practice here, chosen in the claim's own transaction.
+                    batch = self.db.call(
+                        tipchoice.claim_due,
+                        content=self.content,
+                        now=at,
+                        worker=self.worker,
+                        limit=CLAIM_BATCH,
+                    )
                 if not batch:
                     if not lanes.busy():
                         break
                     # A row in flight may plan more (an invitation its confirmation),
                     # and a request may commit some: look again when either happens.
-                    lanes.wait_for_progress(self.arrived)
+                    lanes.wait_for_progress(self.arrived, self.stopping)
                     continue
+                # The claim skips paused workspaces: one in it was resumed meanwhile.
+                self._dead_teams -= {message.team_id for message in batch}
                 for recipient, messages in _by_recipient(batch).items():
                     if lanes.add(recipient, messages):
-                        pool.submit(self._deliver_lane, lanes, recipient, at, report)
+                        future = pool.submit(self._deliver_lane, lanes, recipient, at_now, report)
+                        future.add_done_callback(_log_failure)
             lanes.wait_idle()
         if self.stopping.is_set():
             return self._stopped(now, report)
         return report
 
     def _deliver_lane(
-        self, lanes: _Lanes, recipient: tuple[str, str], now: datetime, report: PassReport
+        self,
+        lanes: _Lanes,
+        recipient: tuple[str, str],
+        at_now: Callable[[], datetime],
+        report: PassReport,
     ) -> None:
         """One recipient's claimed messages, in order, on this thread, including those
-        claimed for them while it runs. Once the engine is stopping, the ones not
-        started go back to pending (a Slack call already made is finished)."""
+        claimed for them while it runs, each at the time it starts. Once the engine is
+        stopping (or its worker lock is lost), the ones not started go back to pending
+        (a Slack call already made is finished)."""
+        gate = self.sender.gate
+        assert gate is not None
         message = None
         try:
             while (message := lanes.next(recipient)) is not None:
-                if self.stopping.is_set():
+                if self.stopping.is_set() or (
+                    self.presence is not None and self.presence.lost.is_set()
+                ):
                     break
                 try:
-                    self.sender.gate.begin_row()  # type: ignore[union-attr]
-                    outcome = self._deliver(message, now)
+                    gate.begin_row()
+                    outcome = self._deliver(message, at_now())
                 except Interrupted:  # stopping, before this row's first Slack call
                     break
                 self._record(report, [outcome])
@@ -265,7 +292,11 @@ class Engine:
                 return
         except BaseException:  # noqa: BLE001 - a lane that failed must not strand its rows
             logger.exception("a delivery lane failed")
-        # Stopping (or failed): what was claimed for this recipient and not sent goes back.
+            if message is not None and gate.row_started():
+                # Slack has it: handing it back would send it again. It stays claimed
+                # until its lease ends, as a row of a worker that crashed would.
+                message = None
+        # What was claimed for this recipient and not sent goes back.
         rest = [m.id for m in (message, *lanes.close(recipient)) if m is not None]
         self.db.call(outbox.hand_back, message_ids=rest, worker=self.worker)
         self._record(report, ["handed_back"] * len(rest))
@@ -457,6 +488,13 @@ class Engine:
                         now=now,
                         token=error.token,
                     )
+                elif error.outcome != "retry":
+                    # Asked, and Slack will not say: not asked again every pass, ahead
+                    # of everyone else (never-read zones go first).
+                    self.db.call(repo.mark_tz_checked, team_id=team_id, user_id=user_id, now=now)
+                continue
+            if tz is None:
+                self.db.call(repo.mark_tz_checked, team_id=team_id, user_id=user_id, now=now)
                 continue
             self.db.call(
                 lambda s, t=team_id, u=user_id, z=tz: repo.ensure_person(
@@ -506,6 +544,12 @@ def _pause_person(
 
 def _stale_time_zones(session: Session, *, now: datetime) -> list[tuple[str, str]]:
     return repo.stale_time_zones(session, now=now, limit=TZ_REFRESH_PER_PASS)
+
+
+def _log_failure(future: Future[None]) -> None:
+    error = future.exception()
+    if error is not None:
+        logger.error("a delivery lane could not hand its rows back", exc_info=error)
 
 
 def _by_recipient(batch: list[ClaimedMessage]) -> dict[tuple[str, str], list[ClaimedMessage]]:
@@ -560,22 +604,31 @@ class _Lanes:
             self._state.notify_all()
             return list(lane)
 
-    def full(self, threads: int) -> bool:
-        """Every thread has a lane and more rows wait than there are threads: claiming
-        more now would only make them wait (and hold them from other workers)."""
+    def full(self, threads: int, most: int) -> bool:
+        """Claiming more now would only make rows wait (holding them from other workers,
+        and a lease runs out): every thread has a lane and more rows wait than there
+        are threads, or ``most`` rows wait in all (a few recipients with many rows)."""
         with self._state:
-            return len(self._lanes) >= threads and self._waiting >= threads
+            busy = len(self._lanes) >= threads and self._waiting >= threads
+            return busy or self._waiting >= most
 
     def busy(self) -> bool:
         with self._state:
             return bool(self._lanes)
 
-    def wait_for_progress(self, arrived: threading.Event, timeout: float = 0.05) -> None:
+    def wait_for_progress(
+        self, arrived: threading.Event, stopping: threading.Event, timeout: float = 0.05
+    ) -> None:
         """Until a lane takes a row or closes, or (checked every ``timeout``) ``arrived``
-        says new rows were committed."""
+        says new rows were committed, or the engine is stopping; a second at most."""
         with self._state:
             deadline = time.monotonic() + 1.0
-            while not self._progress and not arrived.is_set() and time.monotonic() < deadline:
+            while (
+                not self._progress
+                and not arrived.is_set()
+                and not stopping.is_set()
+                and time.monotonic() < deadline
+            ):
                 self._state.wait(timeout)
             self._progress = False
         arrived.clear()

@@ -192,6 +192,10 @@ class Gate:
         """A Slack call of the row went through: it can no longer be handed back."""
         self._row.started = True
 
+    def row_started(self) -> bool:
+        """Whether the row being delivered on this thread has made a Slack call."""
+        return bool(getattr(self._row, "started", False))
+
     def _wait(self, seconds: float) -> None:
         if getattr(self._row, "started", False):
             time.sleep(seconds)  # finishing a started row; the waits are Slack's own

@@ -10,8 +10,9 @@ Everything else stays slack_sdk's own (request building, retry handlers, parsing
 errors): only the hook that performs one HTTP request is replaced, and it answers as
 ``urlopen`` does, so slack_sdk cannot tell the difference: an ``HTTPError`` for a 4xx
 or 5xx (a 429's Retry-After in its headers), a ``URLError`` for a connection that
-failed (which ``ConnectionErrorRetryHandler`` retries). A proxy, which the bot never
-sets, goes the original way.
+failed (which ``ConnectionErrorRetryHandler`` retries), a ``TimeoutError`` for an
+answer that did not come in time (not retried: Slack may be acting on it). A proxy or
+a custom SSL context, which the bot never sets, goes the original way.
 """
 
 from __future__ import annotations
@@ -49,7 +50,12 @@ def _send(
             redirect=False,
             preload_content=True,
         )
+    except urllib3.exceptions.ReadTimeoutError as error:
+        # As urlopen: a bare timeout, which slack_sdk's ConnectionErrorRetryHandler does
+        # not retry (Slack may be acting on the request; a second try could repeat it).
+        raise TimeoutError(str(error)) from None
     except urllib3.exceptions.HTTPError as error:
+        # Could not connect, or the connection broke: retried as urlopen's URLError is.
         raise URLError(error) from None
     headers = HTTPMessage()
     for name, value in response.headers.items():
@@ -67,7 +73,7 @@ class PooledWebClient(WebClient):
         self._pool = pool
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
-        if self.proxy is not None or not url.lower().startswith("http"):
+        if self.proxy is not None or self.ssl is not None or not url.lower().startswith("http"):
             return super()._perform_urllib_http_request_internal(url, req)
         status, headers, data = _send(self._pool, url, req, self.timeout)
         if headers.get_content_type() == "application/gzip":
@@ -82,7 +88,7 @@ class PooledWebhookClient(WebhookClient):
         self._pool = pool
 
     def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
-        if self.proxy is not None or not url.lower().startswith("http"):
+        if self.proxy is not None or self.ssl is not None or not url.lower().startswith("http"):
             return super()._perform_http_request_internal(url, req)
         status, headers, data = _send(self._pool, url, req, self.timeout)
         charset = headers.get_content_charset() or "utf-8"

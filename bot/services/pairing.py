@@ -74,17 +74,18 @@ def check_invitee(*, inviter_id: str, invitee: Invitee) -> None:
         raise UserError(_deactivated_invitee(who))
 
 
-def undeliverable_invitation(invitee_id: str, error: str) -> str:
-    """What the inviter is told when Slack refused the invitation DM itself: the same
-    words as the check before it (``check_invitee``) where Slack's error says which
-    case it is (the check is skipped while users.info is at its rate limit)."""
+def undeliverable_invitation(invitee_id: str, error: str, *, checked: bool) -> str:
+    """What the inviter is told when Slack refused the invitation DM itself. When the
+    invitee was not ``checked`` first (users.info was at its rate limit), the same
+    words as that check (``check_invitee``) where Slack's error says which case it is."""
     who = f"<@{invitee_id}>"
-    if error == "cannot_dm_bot":
-        return _bot_invitee(who)
-    if error == "user_disabled":
-        return _deactivated_invitee(who)
-    if error in ("user_not_found", "channel_not_found"):
-        return unknown_invitee(invitee_id)
+    if not checked:
+        if error == "cannot_dm_bot":
+            return _bot_invitee(who)
+        if error == "user_disabled":
+            return _deactivated_invitee(who)
+        if error in ("user_not_found", "channel_not_found"):
+            return unknown_invitee(invitee_id)
     return f"I couldn't send {who} a direct message ({error}), so the invitation was withdrawn."
 
 

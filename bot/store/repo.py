@@ -46,8 +46,7 @@ class Between:
 
 
 # Built once: `/mentor start` asks this before its ack, and building the statement
-# costs more than SQLite answering it. Both orders of the two people use the indexes on
-# (team_id, mentor_id) and (team_id, mentee_id).
+# costs more than SQLite answering it.
 def _pairs_with(mentor: str, mentee: str) -> Any:
     return select(Pair.status, Pair.inviter_id, Pair.ended_at).where(
         Pair.team_id == bindparam("team_id"),
@@ -196,6 +195,14 @@ def ensure_person(
     if display_name:
         person.display_name = display_name
     return person
+
+
+def mark_tz_checked(session: Session, *, team_id: str, user_id: str, now: datetime) -> None:
+    """Slack was asked for the person's time zone and gave none: the zone stays, and
+    the next question waits ``TZ_FRESH_FOR``."""
+    person = get_person(session, team_id=team_id, user_id=user_id)
+    if person is not None:
+        person.tz_checked_at = now
 
 
 def _stable_seed(team_id: str, user_id: str) -> int:

@@ -3,7 +3,7 @@
 An invitation normally asks Slack about the invitee first (users.info: a bot? a
 deactivated account? their time zone). users.info allows 100 calls a minute (Tier 4),
 so a burst of invitations used to queue behind it, a minute per hundred people. When
-its next slot is more than a second away, the invitation goes without the check:
+its next slot is not free at once (within 50 ms), the invitation goes without the check:
 Slack refuses a DM to a bot or a deactivated account itself (the inviter is told in
 the same words the check would use), and the invitee's time zone is read by the next
 pass, before it plans their first tip.

@@ -420,8 +420,16 @@ def test_a_stopping_pass_hands_back_what_it_has_not_started(db: Database, conten
     with SlackEmulator(rate_limits=None, latency=0.01) as slack:
         add_users(slack, users)
         plan_tips_for(db, content, users)
-        engine = Engine(db, sender_for(slack), content, worker="w1", concurrency=4)
-        threading.Timer(0.3, engine.stop).start()
+        engine = Engine(
+            db,
+            sender_for(slack),
+            content,
+            worker="w1",
+            concurrency=4,
+            # Stopped mid-pass, once the first tips are out (not after a fixed time,
+            # which a loaded machine may spend before the first send).
+            on_outcomes=lambda outcomes: "sent" in outcomes and engine.stop(),
+        )
         report = engine.run_pass(NOW)
     assert report.stopped == "stopped" and report.left > 0
     assert report.outcomes["handed_back"] > 0

@@ -26,10 +26,14 @@ class FakeSlack(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.peers: list[tuple[str, int]] = []
         self.answers: list[tuple[int, dict, dict[str, str]]] = []
+        self.delay = 0.0  # seconds before answering
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/api/"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that gave up (the timeout test) breaks the pipe: expected
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -39,6 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
         server: FakeSlack = self.server  # type: ignore[assignment]
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         server.peers.append(self.client_address)
+        if server.delay:
+            threading.Event().wait(server.delay)  # Slack slower than the client waits
         status, body, headers = (
             server.answers.pop(0)
             if server.answers
@@ -125,3 +131,17 @@ def test_response_urls_go_over_the_pool_too(slack: FakeSlack) -> None:
     assert expired.value.outcome == "permanent"
     assert "expired_url" in expired.value.error
     assert len(set(slack.peers)) == 1
+
+
+def test_an_answer_that_does_not_come_in_time_is_not_asked_again(slack: FakeSlack) -> None:
+    # Slack may be acting on a request it has not answered: sending it again could post
+    # the message twice. urlopen raised a bare timeout, which slack_sdk does not retry;
+    # so must the pool, even with a connection-error retry handler in place.
+    sender = SlackSender(api_url=slack.url, token_for_team=lambda _team: "xoxb-test")
+    sender.client("T1").timeout = 1
+    slack.delay = 2.0
+    with pytest.raises(DeliveryError) as late:
+        sender.post("T1", "U1", text="hi", blocks=[])
+    assert late.value.outcome == "retry"
+    assert late.value.error.startswith("connection:")
+    assert len(slack.peers) == 1
