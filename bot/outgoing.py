@@ -36,6 +36,9 @@ MATCH_UNMATCHED = "match_unmatched"
 SLACK_DELETE = "slack_delete"  # forget-me: one of the bot's messages deleted in Slack
 # Caused by what someone just did, due at once.
 INVITATION = "invitation"  # checks the invitee (users.info), then DMs them Accept / Decline
+# users.info on an invitee whose invitation went unchecked (a burst past users.info's
+# limit): withdraws it if they cannot be invited after all, else records their zone.
+INVITEE_CHECK = "invitee_check"
 INVITATION_CLOSED = "invitation_closed"  # chat.update: the invitation shows the answer
 INVITE_ANSWERED = "invite_answered"  # the inviter hears the answer
 KICKOFF = "kickoff"  # conversations.open of the pair's group DM, then its first message
@@ -149,6 +152,35 @@ def invitation(
         payload=payload,
     )
 
+
+
+def invitee_check(
+    *,
+    team_id: str,
+    pair_id: int,
+    inviter_id: str,
+    invitee_id: str,
+    tell: str,
+    due_at: datetime,
+) -> PlannedMessage:
+    """The check an invitation skipped to go at once: at ``due_at`` (spaced at
+    users.info's pace), Slack is asked about the invitee; someone who cannot be invited
+    (a bot, a deactivated account, unknown) has the pair withdrawn and ``tell`` hears
+    why by DM; anyone else has their time zone and name recorded."""
+    return _row(
+        INVITEE_CHECK,
+        team_id=team_id,
+        recipient=invitee_id,
+        now=due_at,
+        key=str(pair_id),
+        pair_id=pair_id,
+        payload={
+            "pair_id": pair_id,
+            "inviter_id": inviter_id,
+            "invitee_id": invitee_id,
+            "tell": tell,
+        },
+    )
 
 def invitation_closed(
     *, team_id: str, pair_id: int, invitee_id: str, inviter_id: str, accepted: bool, now: datetime

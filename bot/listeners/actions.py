@@ -26,6 +26,7 @@ from bot.buttons import (
 from bot.deps import Deps
 from bot.ids import Action
 from bot.listeners.common import (
+    commit_then_ack,
     open_modal_after_ack,
     surface_of,
     team_of,
@@ -51,7 +52,9 @@ async def handle_invitation_answer(
     """Accept / Decline, in the invitation DM or on App Home: one transaction (the
     answer, the invitation closed in place, the inviter told, the kickoff planned),
     then the ack, then the sender."""
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         pairing.answer_invitation,
         team_id=team_of(body, context),
         pair_id=parse_pair(action.get("value")),
@@ -59,8 +62,6 @@ async def handle_invitation_answer(
         accept=action["action_id"] == Action.ACCEPT_INVITE,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 # ---------------------------------------------------------------- coaching loop
@@ -129,7 +130,9 @@ async def handle_meeting_menu(
         return
     # Cancelled, with its prompts, and the pair told in its group DM: one transaction,
     # which also refreshes the Home they pressed it in (it shows the meeting gone).
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         answers.and_refresh_home,
         coaching.cancel_meeting,
         home=home_of(deps, team_id, user_id) if surface_of(body) == "home" else None,
@@ -139,8 +142,6 @@ async def handle_meeting_menu(
         content=deps.content,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_open_prep(
@@ -179,7 +180,9 @@ async def handle_feedback_choice(
         kwargs["happened"] = ref.choice
     else:
         kwargs["usefulness"] = button_int(ref.choice)
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coaching.record_feedback,
         team_id=team_of(body, context),
         pair_id=ref.pair_id,
@@ -188,8 +191,6 @@ async def handle_feedback_choice(
         now=deps.clock(),
         **kwargs,
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_open_feedback_details(
@@ -225,7 +226,9 @@ async def handle_tip_vote(
 ) -> None:
     """👍 / 👎: the vote, and the tip updated in place to show it (an outbox row; a
     practice removed from content since keeps its vote and is left as it was)."""
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coaching.record_tip_vote,
         team_id=team_of(body, context),
         user_id=body["user"]["id"],
@@ -233,8 +236,6 @@ async def handle_tip_vote(
         vote=1 if action["action_id"] == Action.TIP_UP else -1,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_end_confirm(
@@ -246,7 +247,9 @@ async def handle_end_confirm(
 ) -> None:
     """End pairing, confirmed: the pair ends, the group DM hears it, both get a closing
     poll, and the ephemeral question goes away; one transaction, then the sender."""
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coaching.end_pair,
         team_id=team_of(body, context),
         pair_id=parse_pair(action.get("value")),
@@ -254,8 +257,6 @@ async def handle_end_confirm(
         now=deps.clock(),
         response_url=body.get("response_url"),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_end_cancel(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
@@ -265,15 +266,15 @@ async def handle_end_cancel(ack: Any, body: dict[str, Any], context: Any, deps: 
 async def never_mind(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
     """A Cancel button: its ephemeral question goes away (an outbox row for its
     response_url); pressed anywhere else, the person is told that nothing changed."""
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         answers.never_mind,
         team_id=team_of(body, context),
         user_id=body["user"]["id"],
         response_url=body.get("response_url"),
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_home_tips_toggle(
@@ -285,7 +286,9 @@ async def handle_home_tips_toggle(
     deps: Deps,
 ) -> None:
     team_id, user_id = team_of(body, context), body["user"]["id"]
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         answers.and_refresh_home,
         tips.set_tips,
         home=home_of(deps, team_id, user_id),
@@ -295,8 +298,6 @@ async def handle_home_tips_toggle(
         minute=None,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_calendar_link(

@@ -18,7 +18,7 @@ from bot.buttons import parse_pair
 from bot.deps import Deps
 from bot.domain.care import parse_exit_value, parse_score_value
 from bot.ids import Action
-from bot.listeners.common import team_of
+from bot.listeners.common import commit_then_ack, team_of
 from bot.services import care
 
 
@@ -34,7 +34,9 @@ async def handle_checkin_score(
 ) -> None:
     """1–5: kept for that member only; the check-in is updated in place to show it."""
     pair_id, score = parse_score_value(action.get("value"))
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         care.record_score,
         team_id=team_of(body, context),
         pair_id=pair_id,
@@ -42,29 +44,29 @@ async def handle_checkin_score(
         score=score,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_not_working(
     ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, deps: Deps
 ) -> None:
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         care.not_working,
         team_id=team_of(body, context),
         pair_id=parse_pair(action.get("value")),
         user_id=body["user"]["id"],
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_exit_choice(
     ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, deps: Deps
 ) -> None:
     pair_id, choice = parse_exit_value(action.get("value"))
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         care.exit_choice,
         team_id=team_of(body, context),
         pair_id=pair_id,
@@ -73,14 +75,14 @@ async def handle_exit_choice(
         coordinators=deps.settings.admins,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_rejoin_pool(
     ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any, deps: Deps
 ) -> None:
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         care.rejoin_pool,
         team_id=team_of(body, context),
         pair_id=parse_pair(action.get("value")),
@@ -89,5 +91,3 @@ async def handle_rejoin_pool(
         now=deps.clock(),
         response_url=body.get("response_url"),
     )
-    await ack()
-    deps.wake_scheduler()

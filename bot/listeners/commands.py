@@ -25,7 +25,7 @@ from bot.domain.commands import (
     Tips,
     parse_command,
 )
-from bot.listeners.common import open_modal_after_ack, team_of
+from bot.listeners.common import commit_then_ack, open_modal_after_ack, team_of
 from bot.listeners.program import handle_program_command
 from bot.services import calendar, coaching, goals, pairing, tips
 from bot.services.overview import overview
@@ -56,7 +56,9 @@ async def handle_mentor(
         # One transaction: the pair, invited, and its invitation row. What only Slack can
         # tell (is the invitee a person, still active?) its delivery checks; the answer
         # follows on this command's response_url.
-        await deps.db.run(
+        await commit_then_ack(
+            deps,
+            ack,
             pairing.invite,
             team_id=team_id,
             inviter_id=user_id,
@@ -65,8 +67,6 @@ async def handle_mentor(
             now=deps.clock(),
             response_url=body.get("response_url"),
         )
-        await ack()
-        deps.wake_scheduler()
     elif isinstance(command, Status):
         await _status(ack, deps, team_id, user_id)
     elif isinstance(command, Schedule):

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,6 +26,21 @@ from bot.ids import INPUT_ACTION
 logger = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+T = TypeVar("T")
+
+
+async def commit_then_ack(
+    deps: Any, ack: Any, work: Callable[..., T], /, *args: Any, **kwargs: Any
+) -> T:
+    """The use case's one transaction, then Slack's ack, then the sender woken: once
+    Slack has its 200 the work (and every message it causes, as outbox rows) is
+    committed, and what is due now leaves at once. A refusal (``UserError``) raises
+    before the ack and is answered as the error middleware answers it."""
+    result = await deps.db.run(work, *args, **kwargs)
+    await ack()
+    deps.wake_scheduler()
+    return result
 
 
 def report_with(

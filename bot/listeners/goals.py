@@ -17,7 +17,13 @@ from bot.buttons import parse_pair
 from bot.deps import Deps
 from bot.domain.goals import parse_progress_value
 from bot.ids import Action, View
-from bot.listeners.common import metadata_int, open_modal_after_ack, surface_of, team_of
+from bot.listeners.common import (
+    commit_then_ack,
+    metadata_int,
+    open_modal_after_ack,
+    surface_of,
+    team_of,
+)
 from bot.listeners.home import home_of
 from bot.services import goals
 from bot.views.goals import goals_form_errors, goals_modal, read_goals_form
@@ -95,7 +101,9 @@ async def handle_goal_progress(
     """One tap of progress on a goal, by the mentee of that pair, in the poll that asked:
     saved, the goal card updated and the poll redrawn with the tap marked."""
     tap = parse_progress_value(action.get("value"))
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         goals.record_goal_progress,
         team_id=team_of(body, context),
         user_id=body["user"]["id"],
@@ -103,5 +111,3 @@ async def handle_goal_progress(
         now=deps.clock(),
         response_url=body.get("response_url") if surface_of(body) == "message" else None,
     )
-    await ack()
-    deps.wake_scheduler()

@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.domain.commands import Exclude, ForgetMe, Join, Leave, Match, MyData, Pause
 from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX, Action, Block, View
 from bot.listeners.common import (
+    commit_then_ack,
     input_value,
     metadata_int,
     open_modal_after_ack,
@@ -80,7 +81,9 @@ async def handle_program_command(
     elif isinstance(command, Exclude):
         # Who coordinates this workspace only Slack knows (users.info): the request is
         # written now, checked by its delivery, and answered on the response_url.
-        await deps.db.run(
+        await commit_then_ack(
+            deps,
+            ack,
             coordinators.ask,
             coordinators.EXCLUDE,
             team_id=team_id,
@@ -90,8 +93,6 @@ async def handle_program_command(
             args={"a": command.first, "b": command.second},
             response_url=body.get("response_url"),
         )
-        await ack()
-        deps.wake_scheduler()
     elif isinstance(command, ForgetMe):
         await ack(
             response_type="ephemeral",
@@ -253,15 +254,15 @@ async def handle_join_submit(
         return
     # Saved with its confirmation DM, whose delivery also reads the person's time zone
     # from Slack (matching compares working hours).
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         pool.join,
         team_id=team_of(body, context),
         user_id=body["user"]["id"],
         signup=signup,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_nudge(
@@ -269,7 +270,9 @@ async def handle_nudge(
 ) -> None:
     """A coordinator's Nudge on App Home: checked with Slack by its delivery, then the
     pair is asked in its group DM to set their next meetings."""
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coordinators.ask,
         coordinators.NUDGE,
         team_id=team_of(body, context),
@@ -278,8 +281,6 @@ async def handle_nudge(
         now=deps.clock(),
         args={"pair_id": parse_pair(action.get("value"))},
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_forget_confirm(
@@ -290,7 +291,9 @@ async def handle_forget_confirm(
     # place of the question (on its response_url); the sender delivers them after the
     # ack, so a Slack failure can delay them but never undo the deletion here.
     text, blocks = forgotten_message()
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         privacy.forget_me,
         team_id=team_id,
         user_id=user_id,
@@ -299,8 +302,6 @@ async def handle_forget_confirm(
         text=text,
         blocks=as_dicts(blocks),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_forget_cancel(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
@@ -312,7 +313,9 @@ async def handle_forget_cancel(ack: Any, body: dict[str, Any], context: Any, dep
 async def handle_send_chart(ack: Any, body: dict[str, Any], context: Any, deps: Deps) -> None:
     """A picture of the weekly trend, for coordinators who would rather look than read:
     checked with Slack by its delivery, then drawn and sent as a file in their DM."""
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coordinators.ask,
         coordinators.CHART,
         team_id=team_of(body, context),
@@ -321,5 +324,3 @@ async def handle_send_chart(ack: Any, body: dict[str, Any], context: Any, deps: 
         now=deps.clock(),
         args={"minimum": deps.content.settings.privacy_minimum_people},
     )
-    await ack()
-    deps.wake_scheduler()

@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.domain.meetings import check_length, check_meeting_times
 from bot.ids import MEETING_BLOCKS, Block, View
 from bot.listeners.common import (
+    commit_then_ack,
     input_instant,
     input_text,
     metadata,
@@ -59,7 +60,9 @@ async def handle_schedule_submit(
     team_id, user_id = team_of(body, context), body["user"]["id"]
     # The meetings, their prompts and the confirmation in the pair's group DM: one
     # transaction, committed before Slack has its answer.
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coaching.schedule_meetings,
         team_id=team_id,
         pair_id=pair_id,
@@ -69,8 +72,6 @@ async def handle_schedule_submit(
         content=deps.content,
         now=now,
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_move_submit(
@@ -90,7 +91,9 @@ async def handle_move_submit(
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
     # Moved, and the mover's Home refreshed to show the new time: one transaction.
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         answers.and_refresh_home,
         coaching.move_meeting,
         home=home_of(deps, team_id, user_id),
@@ -101,8 +104,6 @@ async def handle_move_submit(
         content=deps.content,
         now=now,
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_prep_submit(
@@ -123,7 +124,9 @@ async def handle_prep_submit(
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
     # Saved, and shared with the mentor (an outbox row), in one transaction.
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coaching.save_prep,
         team_id=team_id,
         meeting_id=meeting_id,
@@ -132,8 +135,6 @@ async def handle_prep_submit(
         questions=questions,
         now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()
 
 
 async def handle_feedback_details_submit(
@@ -146,7 +147,9 @@ async def handle_feedback_details_submit(
 ) -> None:
     ref = parse_poll(metadata(view).get("ref"))
     # The notes, and the poll (looked up on the server) updated to say they were added.
-    await deps.db.run(
+    await commit_then_ack(
+        deps,
+        ack,
         coaching.record_feedback,
         team_id=team_of(body, context),
         pair_id=ref.pair_id,
@@ -156,5 +159,3 @@ async def handle_feedback_details_submit(
         helped=input_text(view, Block.HELPED),
         change=input_text(view, Block.CHANGE),
     )
-    await ack()
-    deps.wake_scheduler()

@@ -14,8 +14,10 @@ a row's effect is applied at most once even when its message went twice.
   the DM with Accept / Decline; the settle step records where it is, the people's
   time zones, and plans the inviter's confirmation. While users.info has no slot
   free (a burst past its 100 a minute) the DM goes without that check: Slack
-  refuses a DM to a bot or a deactivated account itself, and the time zones are
-  read by a later pass.
+  refuses a DM to a bot or a deactivated account itself, and the check follows
+  as an ``invitee_check`` row, spaced at users.info's pace: someone who cannot be
+  invited after all has the invitation withdrawn and the person who asked told by DM;
+  anyone else has their time zone recorded.
 - ``kickoff``: ``conversations.open`` with both members, then the first message;
   the settle step records the group DM on the pair. It is retried until it exists,
   unless Slack refuses it because of a member (opening it or posting in it:
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -134,8 +137,12 @@ class Delivery:
         self.sender = sender
         self.content = content
         self.worker = worker
+        # When each workspace's next unchecked invitee is checked (``_check_slot``).
+        self._next_check: dict[str, datetime] = {}
+        self._check_lock = threading.Lock()
         self._steps: dict[str, Callable[[ClaimedMessage, datetime], Done]] = {
             outgoing.INVITATION: self._invitation,
+            outgoing.INVITEE_CHECK: self._invitee_check,
             outgoing.KICKOFF: self._kickoff,
             outgoing.INVITATION_CLOSED: self._invitation_closed,
             outgoing.POLL_UPDATE: self._update_in_place,
@@ -208,27 +215,13 @@ class Delivery:
             else:
                 return Done(
                     "sent",
-                    settle=lambda s: outbox.mark_sent(
-                        s,
-                        message_id=message.id,
-                        worker=self.worker,
-                        now=now,
-                        channel_id=channel,
-                        ts=ts,
-                    ),
+                    settle=lambda s: self._mark_sent(s, message, now, channel, ts),
                 )
         # The first card, or one deleted in Slack since: a new one, remembered.
         sent = self.sender.post(team, data["channel"], text=text, blocks=blocks)
 
         def posted_card(session: Session) -> None:
-            if outbox.mark_sent(
-                session,
-                message_id=message.id,
-                worker=self.worker,
-                now=now,
-                channel_id=sent.channel,
-                ts=sent.ts,
-            ):
+            if self._mark_sent(session, message, now, sent.channel, sent.ts):
                 goals.card_posted(
                     session,
                     team_id=team,
@@ -256,6 +249,15 @@ class Delivery:
             message.team_id, channel, text=out.text, blocks=[b.to_dict() for b in out.blocks]
         )
         return Done("sent", posted=posted_)
+
+    def _mark_sent(
+        self, session: Session, message: ClaimedMessage, now: datetime, channel: str, ts: str
+    ) -> bool:
+        """The row sent, where Slack put it; False if this worker's claim was lost
+        meanwhile (then the caller changes nothing else)."""
+        return outbox.mark_sent(
+            session, message_id=message.id, worker=self.worker, now=now, channel_id=channel, ts=ts
+        )
 
     def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
         """The pair's group DM does not exist yet: wait for its kickoff, or, when there is
@@ -366,6 +368,8 @@ class Delivery:
                     pairing.withdraw_invitation(session, team_id=team, pair_id=pair_id)
 
             return Done("refused", settle=withdraw)
+        # Unchecked: the check follows at users.info's pace (``_invitee_check``).
+        check_at = None if check_first else self._check_slot(team, now)
         confirmation = None
         if p.get("response_url"):
             invitee_role = "mentor" if p.get("inviter_role") == "mentee" else "mentee"
@@ -375,14 +379,7 @@ class Delivery:
             confirmation = (inviter, p["response_url"], text)
 
         def delivered(session: Session) -> None:
-            if outbox.mark_sent(
-                session,
-                message_id=message.id,
-                worker=self.worker,
-                now=now,
-                channel_id=sent.channel,
-                ts=sent.ts,
-            ):
+            if self._mark_sent(session, message, now, sent.channel, sent.ts):
                 pairing.invitation_delivered(
                     session,
                     team_id=team,
@@ -392,9 +389,47 @@ class Delivery:
                     zones=people,
                     confirmation=confirmation,
                     now=now,
+                    check_at=check_at,
+                    tell=p.get("tell"),
                 )
 
         return Done("sent", settle=delivered)
+
+    def _check_slot(self, team: str, now: datetime) -> datetime:
+        """When an unchecked invitee's check is due: each a users.info slot later than
+        the one before in this workspace, so that a burst's checks wait in the outbox
+        for their turn instead of each holding a delivery thread on the pacer."""
+        with self._check_lock:
+            soonest = now + timedelta(seconds=self.sender.ready_in(team, "users.info"))
+            at = max(self._next_check.get(team, soonest), soonest)
+            self._next_check[team] = at + timedelta(seconds=self.sender.interval("users.info"))
+            return at
+
+    def _invitee_check(self, message: ClaimedMessage, now: datetime) -> Done:
+        """The check an invitation in a burst went without: a person who can be invited
+        has their time zone and name recorded; anyone else (a bot, deactivated, unknown
+        to Slack) has the invitation withdrawn, if still unanswered, and the person who
+        asked is told by DM."""
+        p, team = message.payload, message.team_id
+        pair_id, invitee = p["pair_id"], p["invitee_id"]
+        people: dict[str, tuple[str, str]] = {}
+        refusal = self._check_invitee(team, p["inviter_id"], invitee, people)
+        if refusal is None:
+
+            def checked(session: Session) -> None:
+                if outbox.discard(session, message_id=message.id, worker=self.worker):
+                    pairing.record_people(session, team_id=team, zones=people, now=now)
+
+            return Done("checked", settle=checked)
+        if not self.db.view(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
+            return self._discard("skipped", message)  # answered or withdrawn meanwhile
+        self._tell(team, p["tell"], refusal)
+
+        def withdraw(session: Session) -> None:
+            if outbox.discard(session, message_id=message.id, worker=self.worker):
+                pairing.withdraw_invitation(session, team_id=team, pair_id=pair_id)
+
+        return Done("refused", settle=withdraw)
 
     def _kickoff(self, message: ClaimedMessage, now: datetime) -> Done:
         p, team = message.payload, message.team_id
@@ -410,14 +445,7 @@ class Delivery:
             raise
 
         def opened(session: Session) -> None:
-            if outbox.mark_sent(
-                session,
-                message_id=message.id,
-                worker=self.worker,
-                now=now,
-                channel_id=sent.channel,
-                ts=sent.ts,
-            ):
+            if self._mark_sent(session, message, now, sent.channel, sent.ts):
                 pairing.kickoff_delivered(
                     session, team_id=team, pair_id=p["pair_id"], channel_id=sent.channel
                 )
@@ -469,9 +497,7 @@ class Delivery:
             raise
         return Done(
             "sent",
-            settle=lambda s: outbox.mark_sent(
-                s, message_id=message.id, worker=self.worker, now=now, channel_id=channel, ts=ts
-            ),
+            settle=lambda s: self._mark_sent(s, message, now, channel, ts),
         )
 
     # ------------------------------------------------------------ answers
@@ -577,17 +603,7 @@ class Delivery:
         sent = self.sender.post(team, user_id, text=text, blocks=blocks)
 
         def joined(session: Session) -> None:
-            if (
-                outbox.mark_sent(
-                    session,
-                    message_id=message.id,
-                    worker=self.worker,
-                    now=now,
-                    channel_id=sent.channel,
-                    ts=sent.ts,
-                )
-                and zone
-            ):
+            if self._mark_sent(session, message, now, sent.channel, sent.ts) and zone:
                 repo.ensure_person(session, team_id=team, user_id=user_id, tz=zone, checked_at=now)
 
         return Done("sent", settle=joined)
@@ -599,14 +615,7 @@ class Delivery:
         sent = self.sender.post(team, user_id, text=text, blocks=blocks)
 
         def exported(session: Session) -> None:
-            if not outbox.mark_sent(
-                session,
-                message_id=message.id,
-                worker=self.worker,
-                now=now,
-                channel_id=sent.channel,
-                ts=sent.ts,
-            ):
+            if not self._mark_sent(session, message, now, sent.channel, sent.ts):
                 return
             outbox.forget_payload(session, message_id=message.id)
             posted.keep(

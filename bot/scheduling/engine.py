@@ -213,7 +213,7 @@ class Engine:
             report.recovered += self.db.call(workers.release, dead=dead)
         if not self.db.read(outbox.any_due, now=now):
             return report
-        lanes = _Lanes()
+        lanes = _Lanes(threads=self.concurrency, most=CLAIM_BATCH)
         self.arrived.clear()
         released_at = time.monotonic()
         at_now: Callable[[], datetime] = clock if clock is not None else (lambda: now)
@@ -221,7 +221,7 @@ class Engine:
             while not self.stopping.is_set():
                 if self.presence is not None and self.presence.lost.is_set():
                     break  # our lock is gone: others may take our rows, so claim none
-                if lanes.full(self.concurrency, CLAIM_BATCH):
+                if lanes.full():
                     lanes.wait_for_progress(self.arrived, self.stopping)
                     continue
                 if time.monotonic() - released_at > RELEASE_EVERY:
@@ -564,11 +564,13 @@ class _Lanes:
     messages go in due order on one thread, so a prep never lands after the poll that
     follows it, even when the second is claimed while the first is in flight."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, threads: int, most: int) -> None:
         self._state = threading.Condition()
         self._lanes: dict[tuple[str, str], deque[ClaimedMessage]] = {}
         self._waiting = 0  # claimed, not yet started
         self._progress = False
+        self._threads = threads
+        self._most = most
 
     def add(self, recipient: tuple[str, str], messages: list[ClaimedMessage]) -> bool:
         """Queue ``messages``; True if the recipient's lane is new and needs a thread."""
@@ -586,12 +588,13 @@ class _Lanes:
         same step, so a message added after that starts a new lane."""
         with self._state:
             lane = self._lanes[recipient]
-            self._progress = True
-            self._state.notify_all()
             if not lane:
                 del self._lanes[recipient]
+                self._wake()
                 return None
             self._waiting -= 1
+            if not self._full():
+                self._wake()  # a row finished, and there is room to claim more
             return lane.popleft()
 
     def close(self, recipient: tuple[str, str]) -> list[ClaimedMessage]:
@@ -600,17 +603,23 @@ class _Lanes:
         with self._state:
             lane = self._lanes.pop(recipient, deque())
             self._waiting -= len(lane)
-            self._progress = True
-            self._state.notify_all()
+            self._wake()
             return list(lane)
 
-    def full(self, threads: int, most: int) -> bool:
+    def full(self) -> bool:
         """Claiming more now would only make rows wait (holding them from other workers,
         and a lease runs out): every thread has a lane and more rows wait than there
         are threads, or ``most`` rows wait in all (a few recipients with many rows)."""
         with self._state:
-            busy = len(self._lanes) >= threads and self._waiting >= threads
-            return busy or self._waiting >= most
+            return self._full()
+
+    def _full(self) -> bool:
+        busy = len(self._lanes) >= self._threads and self._waiting >= self._threads
+        return busy or self._waiting >= self._most
+
+    def _wake(self) -> None:
+        self._progress = True
+        self._state.notify_all()
 
     def busy(self) -> bool:
         with self._state:

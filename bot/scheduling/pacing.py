@@ -127,6 +127,11 @@ class Pacer:
             wait = at - now
             return wait if wait > 1e-6 else 0.0  # sums of intervals round a little
 
+    def interval(self, method: str) -> float:
+        """Seconds between two calls of ``method`` at its sustained pace (0: unpaced)."""
+        per_minute = self.method_per_minute.get(method)
+        return 60.0 / per_minute if per_minute else 0.0
+
     def ready_in(self, team_id: str, method: str) -> float:
         """Seconds until a call of ``method`` in the workspace would go (nothing taken)."""
         with self._lock:
@@ -201,6 +206,10 @@ class Gate:
             time.sleep(seconds)  # finishing a started row; the waits are Slack's own
         elif self.stopping.wait(seconds):
             raise Interrupted
+
+    def interval(self, method: str) -> float:
+        """Seconds between two calls of ``method`` at its sustained pace (0: unpaced)."""
+        return 0.0 if self.pacer is None else self.pacer.interval(method)
 
     def ready_in(self, team_id: str, method: str) -> float:
         """Seconds a call of ``method`` would wait for its slot now (0 without pacing)."""

@@ -140,6 +140,10 @@ class SlackSender:
                 self._clients[team_id] = client
             return client
 
+    def interval(self, method: str) -> float:
+        """Seconds between two calls of ``method`` (Slack's name) at the pace kept."""
+        return 0.0 if self.gate is None else self.gate.interval(method)
+
     def ready_in(self, team_id: str, method: str) -> float:
         """Seconds a call of ``method`` (Slack's name) would wait for its slot now."""
         return 0.0 if self.gate is None else self.gate.ready_in(team_id, method)

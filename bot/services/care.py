@@ -29,11 +29,10 @@ from bot import outgoing
 from bot.buttons import NOT_MINE
 from bot.content import Content
 from bot.domain import care as rules
-from bot.domain.errors import Conflict, NotFound, UserError
-from bot.domain.permissions import require_member
+from bot.domain.errors import Conflict, UserError
 from bot.services import pairing, pool
 from bot.store import care as store
-from bot.store import checkins, outbox, repo
+from bot.store import checkins, outbox
 from bot.store import pool as pool_store
 from bot.store.models import Pair
 from bot.store.outbox import PlannedMessage
@@ -105,14 +104,6 @@ def plan_care(session: Session, *, team_id: str, now: datetime) -> int:
 # ---------------------------------------------------------------- the check-in
 
 
-def _pair_of_member(session: Session, *, team_id: str, pair_id: int, user_id: str) -> Pair:
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
-    if pair is None:
-        raise NotFound("I can't find that pairing any more.")
-    require_member(user_id, pair.members)
-    return pair
-
-
 def _asked(session: Session, *, team_id: str, pair: Pair, user_id: str) -> tuple[str, str]:
     """Where their check-in is: a press on one that was never sent to them is refused."""
     where = store.sent_message(
@@ -148,7 +139,9 @@ def record_score(
     session: Session, *, team_id: str, pair_id: int, user_id: str, score: int, now: datetime
 ) -> int:
     """A 1–5 press: kept for that member of that pair only, and the check-in shows it."""
-    pair = _pair_of_member(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
+    pair = pairing.member_pair(
+        session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False, lock=True
+    )
     where = _asked(session, team_id=team_id, pair=pair, user_id=user_id)
     row = checkins.record_score(
         session,
@@ -166,7 +159,9 @@ def not_working(
     session: Session, *, team_id: str, pair_id: int, user_id: str, now: datetime
 ) -> None:
     """ "This isn't working for me": noted privately, and the way out offered (once)."""
-    pair = _pair_of_member(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
+    pair = pairing.member_pair(
+        session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False, lock=True
+    )
     where = _asked(session, team_id=team_id, pair=pair, user_id=user_id)
     if pair.status != "active":
         raise Conflict(ENDED)
@@ -204,7 +199,9 @@ def exit_choice(
     coordinator (``MENTOR_ADMINS``, other than the two) is told privately; the one who
     asked goes back into the pool (``rematch``) or out of it (``end``). ``stay`` only
     records the answer."""
-    pair = _pair_of_member(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
+    pair = pairing.member_pair(
+        session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False, lock=True
+    )
     answered = checkins.get(session, team_id=team_id, pair_id=pair.id, user_id=user_id)
     if answered is None or not answered.not_working:
         raise UserError(NOT_MINE)  # the offer only follows "this isn't working for me"
@@ -290,10 +287,9 @@ def rejoin_pool(
 ) -> bool:
     """ "Yes, match me again" after a pairing ended: the person's sign-up is active again
     (kept as it was, or made from their role in that pair). True if it was new."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    if pair is None:
-        raise NotFound("I can't find that pairing any more.")
-    require_member(user_id, pair.members)
+    pair = pairing.member_pair(
+        session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False
+    )
     if pair.status != "ended":
         raise UserError(NOT_MINE)
     if pool.rejoin(session, team_id=team_id, user_id=user_id, role=pair.role_of(user_id), now=now):

@@ -373,10 +373,9 @@ def record_feedback(
     """One press or the notes form: the answer saved, the poll updated in place to show
     it, the partner told that feedback was given (first answer only, never what), and
     a meeting that did not happen asks for a new time."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    if pair is None:
-        raise NotFound("I can't find that pairing any more.")
-    require_member(user_id, pair.members)
+    pair = pairing.member_pair(
+        session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False
+    )
     meeting = None
     if meeting_id is not None:
         meeting = meetings.get_meeting(session, team_id=team_id, meeting_id=meeting_id)
@@ -498,10 +497,9 @@ def feedback_details(
     session: Session, *, team_id: str, pair_id: int, meeting_id: int | None, user_id: str
 ) -> tuple[str, str]:
     """The person's own notes, to prefill the modal; nobody else's are ever read here."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    if pair is None:
-        raise NotFound("I can't find that pairing any more.")
-    require_member(user_id, pair.members)
+    pair = pairing.member_pair(
+        session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False
+    )
     row = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
     return (row.helped or "", row.change or "") if row else ("", "")
 

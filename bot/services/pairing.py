@@ -208,29 +208,47 @@ def invitation_delivered(
     zones: dict[str, tuple[str, str]],
     confirmation: tuple[str, str, str] | None,
     now: datetime,
+    check_at: datetime | None = None,
+    tell: str | None = None,
 ) -> None:
     """Settle step of a delivered invitation: where it is (answering it updates it in
     place), the people as Slack described them (``zones``: user -> (tz, name)), and
-    the inviter's confirmation (``(user, response_url, text)``) planned."""
+    the inviter's confirmation (``(user, response_url, text)``) planned. With
+    ``check_at`` (it went without asking Slack about the invitee first), the check that
+    follows, and ``tell`` is whom it tells if the invitee cannot be invited."""
     pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
     if pair is None:
         return
     pair.invite_channel_id = channel_id
     pair.invite_ts = ts
+    record_people(session, team_id=team_id, zones=zones, now=now)
+    planned = []
+    if confirmation is not None:
+        user_id, url, text = confirmation
+        planned.append(
+            outgoing.respond(team_id=team_id, user_id=user_id, response_url=url, text=text, now=now)
+        )
+    if check_at is not None:
+        planned.append(
+            outgoing.invitee_check(
+                team_id=team_id,
+                pair_id=pair.id,
+                inviter_id=pair.inviter_id,
+                invitee_id=pair.partner_of(pair.inviter_id),
+                tell=tell or pair.inviter_id,
+                due_at=check_at,
+            )
+        )
+    outbox.plan(session, planned, now=now)
+
+
+def record_people(
+    session: Session, *, team_id: str, zones: dict[str, tuple[str, str]], now: datetime
+) -> None:
+    """People as Slack described them just now (``zones``: user -> (tz, name))."""
     for user_id, (tz, name) in zones.items():
         repo.ensure_person(
             session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, checked_at=now
-        )
-    if confirmation is not None:
-        user_id, url, text = confirmation
-        outbox.plan(
-            session,
-            [
-                outgoing.respond(
-                    team_id=team_id, user_id=user_id, response_url=url, text=text, now=now
-                )
-            ],
-            now=now,
         )
 
 
@@ -378,9 +396,17 @@ def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> E
 
 
 def member_pair(
-    session: Session, *, team_id: str, pair_id: int, user_id: str, active: bool = True
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    user_id: str,
+    active: bool = True,
+    lock: bool = False,
 ) -> Pair:
-    pair = _pair(session, team_id=team_id, pair_id=pair_id)
+    """The pair, for one of its members only (anyone else is refused kindly); with
+    ``active``, only while it is active; with ``lock``, its row locked for a change."""
+    pair = _pair(session, team_id=team_id, pair_id=pair_id, lock=lock)
     require_member(user_id, pair.members)
     if active and pair.status != "active":
         raise Conflict(f"That pairing is {_describe(pair.status)}, so there's nothing to do here.")

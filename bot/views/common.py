@@ -54,8 +54,20 @@ def numbered(items: Sequence[str]) -> str:
 
 
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    """Coordinators edit the copy; a long edit is cut rather than rejected by Slack."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Coordinators edit the copy; a long edit is cut rather than rejected by Slack.
+
+    Never inside a Slack token (``<@U123>``, ``<!date^…|…>``, a link) or an escape
+    (``&amp;``): half of one would show as markup debris, or a link to somewhere else."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    opened = cut.rfind("<")
+    if opened != -1 and ">" not in cut[opened:]:
+        cut = cut[:opened]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def as_dicts(blocks: Sequence[Block]) -> list[dict]:

@@ -3,10 +3,13 @@
 An invitation normally asks Slack about the invitee first (users.info: a bot? a
 deactivated account? their time zone). users.info allows 100 calls a minute (Tier 4),
 so a burst of invitations used to queue behind it, a minute per hundred people. When
-its next slot is not free at once (within 50 ms), the invitation goes without the check:
-Slack refuses a DM to a bot or a deactivated account itself (the inviter is told in
-the same words the check would use), and the invitee's time zone is read by the next
-pass, before it plans their first tip.
+its next slot is not free at once (within 50 ms), the invitation goes without the
+check: Slack refuses a DM to a bot or a deactivated account itself (the inviter is told
+in the same words the check would use), and the check follows as an outbox row,
+spaced at users.info's pace: it withdraws an invitation whose invitee cannot be
+invited after all (deactivated meanwhile, say) and records everyone else's time zone.
+A pass also reads the zone of anyone accepted before their check came, before it
+plans their first tip.
 
 Here users.info is paced at 4 a minute (a burst of 3) on a clock the test moves.
 """
@@ -32,7 +35,7 @@ from slackemu import TEAM_ID, SlackEmulator
 
 NOW = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)  # a Tuesday
 MAYA = "UMAYA00001"
-ANNA, BEN, DEV = "UANNA00001", "UBENN00001", "UDEVV00001"
+ANNA, BEN, DEV, ERIN = "UANNA00001", "UBENN00001", "UDEVV00001", "UERIN00001"
 HELPER_BOT = "UBOTT00001"
 
 
@@ -52,6 +55,7 @@ def slack() -> Iterator[SlackEmulator]:
         emulator.add_user(ANNA, name="anna", tz="Europe/Berlin")
         emulator.add_user(BEN, name="ben", tz="Europe/London")
         emulator.add_user(DEV, name="dev", tz="Asia/Kolkata")
+        emulator.add_user(ERIN, name="erin", tz="America/Chicago")
         emulator.add_user(HELPER_BOT, name="helper", is_bot=True)
         yield emulator
 
@@ -87,12 +91,12 @@ def test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot(
 ) -> None:
     clock = Clock()
     engine = _engine(db, slack, content, clock)
-    pairs = {who: _invite(db, slack, who) for who in (ANNA, BEN, HELPER_BOT, DEV)}
+    pairs = {who: _invite(db, slack, who) for who in (ANNA, BEN, HELPER_BOT, DEV, ERIN)}
 
     report = engine.deliver_due(NOW)
 
     # users.info had three slots: Anna, Maya (the inviter), Ben. The next slot was 15 s
-    # away, so the bot's and Dev's invitations went without asking, and nothing waited.
+    # away, so the bot's, Dev's and Erin's invitations went without asking.
     asked = [c.args.get("user") for c in slack.calls_to("users.info")]
     assert asked == [ANNA, MAYA, BEN]
     invited = [
@@ -100,22 +104,26 @@ def test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot(
         for c in slack.calls_to("chat.postMessage")
         if c.response.get("ok") and str(c.args.get("channel", "")).startswith("U")
     ]
-    assert invited == [ANNA, BEN, DEV]
+    assert invited == [ANNA, BEN, DEV, ERIN]
     assert report.outcomes["refused"] == 1
     # Slack refused the DM to the bot; Maya hears why in the check's own words.
     answers = [str(c.args.get("text", "")) for c in slack.calls_to("response_url")]
     assert any(f"<@{HELPER_BOT}> is a bot" in text for text in answers), answers
     with db.session() as session:
         assert session.get(Pair, pairs[HELPER_BOT]) is None  # withdrawn, as if never asked
-        left = session.scalars(
-            select(ScheduledMessage).where(ScheduledMessage.status.in_(("pending", "sending")))
+        checks = session.scalars(
+            select(ScheduledMessage)
+            .where(ScheduledMessage.kind == "invitee_check")
+            .order_by(ScheduledMessage.due_at)
         ).all()
-    assert all(row.kind == "respond" or row.due_at > NOW for row in left)
-    # Dev was not asked about: no time zone is known for them yet.
+    # Dev's and Erin's checks follow, one users.info slot (15 s here) apart.
+    assert [row.recipient for row in checks] == [DEV, ERIN]
+    assert checks[1].due_at - checks[0].due_at == timedelta(seconds=15)
+    assert checks[0].due_at > NOW
     assert db.call(repo.recent_tz, team_id=TEAM_ID, user_id=DEV, now=NOW) is None
 
-    # Dev accepts. The next pass reads Dev's time zone before it plans the first tip,
-    # so the tip comes at Dev's own morning in Kolkata.
+    # Before the checks come: Erin's account is deactivated, and Dev accepts.
+    slack.add_user(ERIN, name="erin", tz="America/Chicago", deleted=True)
     later = NOW + timedelta(minutes=1)
     db.call(
         pairing.answer_invitation,
@@ -128,6 +136,8 @@ def test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot(
     clock.at += 60.0
     engine.run_pass(later)
 
+    # The pass read Dev's time zone before it planned the first tip, so the tip comes
+    # at Dev's own morning in Kolkata.
     assert db.call(repo.recent_tz, team_id=TEAM_ID, user_id=DEV, now=later) == "Asia/Kolkata"
     with db.session() as session:
         tips = session.scalars(
@@ -135,9 +145,20 @@ def test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot(
                 ScheduledMessage.kind == "tip", ScheduledMessage.recipient == DEV
             )
         ).all()
+        left = session.scalars(
+            select(ScheduledMessage.kind).where(ScheduledMessage.kind == "invitee_check")
+        ).all()
+        erin = session.get(Pair, pairs[ERIN])
     assert tips, "Dev's first tip is planned"
     local = tips[0].due_at.astimezone(ZoneInfo("Asia/Kolkata"))
-    assert (local.hour, local.minute) == (
-        content.settings.tip_time.hour,
-        content.settings.tip_time.minute,
-    )
+    tip_time = content.settings.tip_time
+    assert (local.hour, local.minute) == (tip_time.hour, tip_time.minute)
+    # Erin's check withdrew her invitation, and Maya heard why by DM.
+    assert left == []
+    assert erin is None
+    told = [
+        str(c.args.get("text", ""))
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == MAYA and c.response.get("ok")
+    ]
+    assert any(f"<@{ERIN}>'s account is deactivated" in text for text in told), told

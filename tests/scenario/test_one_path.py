@@ -23,6 +23,9 @@ its messages as outbox rows) → commit → ack → sender (claim → render →
 # No half-made states
 #   - the invitation asks users.info first; refused: pair deleted, inviter told:
 #     test_an_invitee_slack_refuses_withdraws_the_pair_in_the_sender
+#   - in a burst past users.info, at once; Slack refuses the bot, same words; the zone
+#     read before the first tip: S/test_invitation_burst.py::
+#     test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot
 #   - active with no group DM and a pending kickoff; transient failures retried until
 #     it exists: test_the_group_dm_waits_for_a_kickoff_slack_refused_then_everything_...
 #   - refused because of a member (opening, or posting in it): failed, pair ended,

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.content import load_content
 from bot.services.matching import ProposalView, ProposedLine
 from bot.views.coaching import end_confirmation, prep_shared
-from bot.views.common import as_dicts, escape_mrkdwn
+from bot.views.common import as_dicts, clip, escape_mrkdwn
 from bot.views.pool import match_review_modal
 from bot.views.privacy import forget_confirmation_blocks
 from slackemu import validate_message_blocks, validate_view
@@ -118,3 +120,24 @@ def test_confirmation_dialogs_are_plain_text(content) -> None:
         assert validate_message_blocks(dicts) == []
         dialogs = [el["confirm"] for b in dicts for el in b.get("elements", []) if "confirm" in el]
         assert dialogs and all(d["text"]["type"] == "plain_text" for d in dialogs)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["word ", "&amp;", "&lt;", "<@U0123ABCD>", "<!date^1700000000^{date}|x>"]),
+        max_size=60,
+    ),
+    st.integers(min_value=2, max_value=200),
+)
+def test_clip_fits_and_never_cuts_a_token_or_an_escape(pieces: list[str], limit: int) -> None:
+    text = "".join(pieces)
+    clipped = clip(text, limit)
+    assert len(clipped) <= limit
+    if clipped == text:
+        return
+    kept = clipped[:-1]
+    assert clipped.endswith("…")
+    # What is kept is whole pieces up to where the cut fell inside a word at most.
+    assert kept.count("<") == kept.count(">")
+    assert kept.count("&") == kept.count(";")
+    assert text.startswith(kept)
