@@ -153,7 +153,6 @@ def invitation(
     )
 
 
-
 def invitee_check(
     *,
     team_id: str,
@@ -181,6 +180,7 @@ def invitee_check(
             "tell": tell,
         },
     )
+
 
 def invitation_closed(
     *, team_id: str, pair_id: int, invitee_id: str, inviter_id: str, accepted: bool, now: datetime
