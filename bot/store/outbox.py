@@ -212,14 +212,24 @@ def claim_due(
     return claimed
 
 
+def _held(message: int | list[int], worker: str) -> tuple[Any, ...]:
+    """The row (or rows) as long as this worker still holds its claim: every change a
+    worker makes to a row it claimed is conditional on this, so a lease lost meanwhile
+    (another worker took the row over) changes nothing."""
+    ids = (
+        ScheduledMessage.id.in_(message)
+        if isinstance(message, list)
+        else (ScheduledMessage.id == message)
+    )
+    return (ids, ScheduledMessage.status == "sending", ScheduledMessage.claimed_by == worker)
+
+
 def _settle(session: Session | Connection, message_id: int, worker: str, **values: Any) -> bool:
     """Change a row this worker still holds; False if the lease was lost meanwhile."""
     result = session.execute(
         update(ScheduledMessage)
         .where(
-            ScheduledMessage.id == message_id,
-            ScheduledMessage.status == "sending",
-            ScheduledMessage.claimed_by == worker,
+            *_held(message_id, worker),
         )
         .values(lease_until=None, **values)
         .execution_options(synchronize_session=False)
@@ -317,9 +327,7 @@ def discard(session: Session, *, message_id: int, worker: str) -> bool:
     result = session.execute(
         delete(ScheduledMessage)
         .where(
-            ScheduledMessage.id == message_id,
-            ScheduledMessage.status == "sending",
-            ScheduledMessage.claimed_by == worker,
+            *_held(message_id, worker),
         )
         .execution_options(synchronize_session=False)
     )
@@ -334,9 +342,7 @@ def release_key(session: Session | Connection, *, message_id: int, worker: str) 
     result = session.execute(
         update(ScheduledMessage)
         .where(
-            ScheduledMessage.id == message_id,
-            ScheduledMessage.status == "sending",
-            ScheduledMessage.claimed_by == worker,
+            *_held(message_id, worker),
             ~ScheduledMessage.key.contains("#"),
         )
         .values(key=ScheduledMessage.key + f"#{message_id}")
@@ -362,9 +368,7 @@ def hand_back(session: Session | Connection, *, message_ids: Sequence[int], work
     result = session.execute(
         update(ScheduledMessage)
         .where(
-            ScheduledMessage.id.in_(list(message_ids)),
-            ScheduledMessage.status == "sending",
-            ScheduledMessage.claimed_by == worker,
+            *_held(list(message_ids), worker),
         )
         .values(
             status="pending",
@@ -452,9 +456,7 @@ def first_sent(
     )
 
 
-def drop_pending(
-    session: Session, *, team_id: str, recipient: str, kinds: Sequence[str]
-) -> int:
+def drop_pending(session: Session, *, team_id: str, recipient: str, kinds: Sequence[str]) -> int:
     """Delete rows of ``kinds`` to ``recipient`` not yet sent. Unlike cancelling, this
     frees their keys: a tip planned again for the same day (tips off, then on before
     it was due) is a new row, not a duplicate of a cancelled one."""
