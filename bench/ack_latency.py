@@ -38,8 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SIGNING_SECRET = "bench-signing-secret"
-BOT_TOKEN = "xoxb-bench-token"
+from bench.servers import (  # noqa: E402 - after ROOT is on sys.path
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    Server,
+    bench_env,
+    serve_command,
+)
+
 CALLER = "UBENCHCALLER"
 TEAM_ID = "T0BENCH"  # replaced by the emulator's team id at run time
 EVENTS_PATH = "/slack/events"
@@ -397,69 +403,12 @@ def measure(
 # chat.postMessage to the invitee).
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Serve:
+def start_serve(api_url: str, workdir: str, name: str, *, pacing: bool = True) -> Server:
     """``python -m bot serve`` on a fresh SQLite database (migrated on start)."""
-
-    def __init__(self, api_url: str, workdir: str, name: str, *, pacing: bool = True) -> None:
-        import subprocess
-        import urllib.request
-
-        self.port = free_port()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "MENTOR_", "DATABASE_URL"))
-        }
-        env.update(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=api_url,
-            DATABASE_URL=f"sqlite:///{workdir}/{name}.db",
-            PORT=str(self.port),
-            PYTHONPATH=str(ROOT),
-        )
-        if not pacing:
-            env["MENTOR_SLACK_POSTS_PER_MINUTE"] = "0"
-        self.log = open(Path(workdir) / f"{name}.log", "w")  # noqa: SIM115 - closed in stop
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    response.read()
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except Exception:  # noqa: BLE001 - a bench cleans up as it can
-            self.process.kill()
-        self.log.close()
+    extra = {"DATABASE_URL": f"sqlite:///{workdir}/{name}.db"}
+    if not pacing:
+        extra["MENTOR_SLACK_POSTS_PER_MINUTE"] = "0"
+    return Server(name, serve_command(), bench_env(api_url, **extra), Path(workdir) / f"{name}.log")
 
 
 async def post_commands(
@@ -601,7 +550,7 @@ def end_to_end(
         # A fresh database for every phase run (a phase asked for twice invites the same
         # people again, who would find their invitation waiting).
         name = f"{phase}-{len(list(Path(workdir).glob(phase + '-*.db')))}"
-        app = Serve(emulator.info["base_url"], workdir, name, pacing=args.limits == "on")
+        app = start_serve(emulator.info["base_url"], workdir, name, pacing=args.limits == "on")
         bodies = Bodies(emulator.info["team_id"], emulator.info["urls"], count + 10)
         began = time.perf_counter()
         sent, errors = asyncio.run(

@@ -20,22 +20,19 @@ Target: the app < 90 MB. Always exits 0: it is a measurement.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SIGNING_SECRET = "bench-signing-secret"
-BOT_TOKEN = "xoxb-bench-token"
+from bench.servers import bench_env, free_port, wait_up  # noqa: E402 - after ROOT on path
+
 TARGET_MB = 90.0
 
 BARE_BOLT = r"""
@@ -107,33 +104,11 @@ sys.exit(main(["serve"]))
 """
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024.0
     return float("nan")
-
-
-def wait_up(url: str, process: subprocess.Popen, timeout: float = 60) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                response.read()
-                return time.monotonic() - started
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -180,17 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     bares: list[float] = []
     try:
         with tempfile.TemporaryDirectory(prefix="idle-memory-") as workdir:
-            base = {
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("SLACK_", "MENTOR_", "DATABASE_URL"))
-            }
-            base.update(
-                SLACK_BOT_TOKEN=BOT_TOKEN,
-                SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                SLACK_API_URL=emulator.base_url,
-                PYTHONPATH=str(ROOT),
-            )
+            base = bench_env(emulator.base_url)
             for run in range(args.runs):
                 port = free_port()
                 env = {

@@ -30,68 +30,24 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SIGNING_SECRET = "bench-signing-secret"
-BOT_TOKEN = "xoxb-bench-token"
+from bench.servers import (  # noqa: E402 - after ROOT is on sys.path
+    SIGNING_SECRET,
+    Server,
+    bench_env,
+    serve_command,
+)
+
 TARGET_SECONDS = 7.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.log = open(log, "w")  # noqa: SIM115 - closed in stop
-        self.process = subprocess.Popen(
-            command,
-            env={**env, "PORT": str(self.port)},
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {self.process.returncode}; see {log}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    response.read()
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-        self.log.close()
 
 
 STEPS = ("start acked", "invitation arrived", "Accept acked", "kickoff arrived")
@@ -197,23 +153,13 @@ def main(argv: list[str] | None = None) -> int:
                 for n in range(args.pairs):
                     emulator.add_user(f"U{prefix}M{n:05d}", name=f"mentor{n}", tz="Europe/Berlin")
                     emulator.add_user(f"U{prefix}E{n:05d}", name=f"mentee{n}", tz="America/Lima")
-                env = {
-                    k: v
-                    for k, v in os.environ.items()
-                    if not k.startswith(("SLACK_", "MENTOR_", "DATABASE_URL"))
-                }
-                env.update(
-                    SLACK_BOT_TOKEN=BOT_TOKEN,
-                    SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                    SLACK_API_URL=emulator.base_url,
-                    PYTHONPATH=str(ROOT),
-                )
+                env = bench_env(emulator.base_url)
                 if name == "app":
                     env.update(
                         DATABASE_URL=f"sqlite:///{workdir}/pairs-{run}.db",
                         MENTOR_SLACK_POSTS_PER_MINUTE="0",
                     )
-                    command = [sys.executable, "-m", "bot", "serve"]
+                    command = serve_command()
                 else:
                     command = [sys.executable, str(ROOT / "bench" / "bare_pairs.py")]
                 server = Server(name, command, env, Path(workdir) / f"{name}-{run}.log")
