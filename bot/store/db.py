@@ -161,35 +161,38 @@ class Database:
         with self._writer, self.engine.begin() as connection:
             return work(connection, *args, **kwargs)
 
-    def read(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """A read-only unit of work on a bare connection: on SQLite a plain ``BEGIN``
-        (WAL readers never wait for the writer) and none of this process's writer lock,
-        so the sender loop's idle polls never queue behind a write."""
+    @contextmanager
+    def _read_only(self) -> Iterator[Connection]:
+        """A connection in a read-only transaction: on SQLite a plain ``BEGIN`` (WAL
+        readers never wait for the writer) and none of this process's writer lock;
+        rolled back at the end."""
         with self.engine.connect() as connection:
             connection.info["write"] = False
             try:
-                return work(connection, *args, **kwargs)
+                yield connection
             finally:
                 connection.rollback()
                 connection.info.pop("write", None)
 
+    def read(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """A read-only unit of work on a bare connection, so the sender loop's idle
+        polls never queue behind a write."""
+        with self._read_only() as connection:
+            return work(connection, *args, **kwargs)
+
     def view(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """``read`` for store functions that take a ``Session``: the same read-only
-        transaction (a plain ``BEGIN`` on SQLite, none of the writer lock), rolled back
-        at the end. The sender's send-time checks use it, so eight delivery threads
-        asking "is this still wanted?" never queue behind each other's writes."""
-        with self.engine.connect() as connection:
-            connection.info["write"] = False
-            try:
-                with Session(bind=connection, info={"cipher": self._cipher}) as session:
-                    result = work(session, *args, **kwargs)
-                    if session.new or session.dirty or session.deleted:
-                        # It would be rolled back unseen: a bug, said loudly.
-                        raise RuntimeError(f"{work.__name__} changed rows in a read-only view")
-                    return result
-            finally:
-                connection.rollback()
-                connection.info.pop("write", None)
+        """``read`` for store functions that take a ``Session``. The sender's send-time
+        checks use it, so eight delivery threads asking "is this still wanted?" never
+        queue behind each other's writes."""
+        with (
+            self._read_only() as connection,
+            Session(bind=connection, info={"cipher": self._cipher}) as session,
+        ):
+            result = work(session, *args, **kwargs)
+            if session.new or session.dirty or session.deleted:
+                # It would be rolled back unseen: a bug, said loudly.
+                raise RuntimeError(f"{work.__name__} changed rows in a read-only view")
+            return result
 
     def _call_first(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """``call``, ahead of the units of work of other threads waiting for SQLite's
