@@ -232,6 +232,12 @@ class Engine:
                     if dead:
                         report.recovered += self.db.call(workers.release, dead=dead)
                 at = at_now()
+                # Whether any lane is still running, asked BEFORE the look for due rows:
+                # a lane closes only after its last settle has committed, so when none
+                # was running before the look, the look saw every row they planned.
+                # (Asked after it, a lane could commit a row and close in between, and
+                # the round would end with that row due and unsent.)
+                lanes_running = lanes.busy()
                 # A read first (no writer lock): most looks after a row finished find
                 # nothing new, and a claim is a write transaction.
                 batch = []
@@ -245,7 +251,7 @@ class Engine:
                         limit=CLAIM_BATCH,
                     )
                 if not batch:
-                    if not lanes.busy():
+                    if not lanes_running:
                         break
                     # A row in flight may plan more (an invitation its confirmation),
                     # and a request may commit some: look again when either happens.
