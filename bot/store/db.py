@@ -1,20 +1,25 @@
-"""The database handle: one engine per process, one session per unit of work."""
+"""The database handle: one engine per process, one session per unit of work (on SQLite,
+requests' units of work committed in groups)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -61,6 +66,57 @@ def execute_arrays(session: Session | Connection, sql: str, params: dict[str, li
     with driver.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+@dataclass
+class _Unit:
+    """A request's unit of work, waiting for the database thread."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+    def run(self, session: Session) -> Any:
+        return self.work(session, *self.args, **self.kwargs)
+
+
+class _Group:
+    """The units queued for the next group commit (thread-safe)."""
+
+    LARGEST = 64  # a bound on how long the first unit of a group waits for the last
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._units: list[_Unit] = []
+        self._committing = False
+
+    def add(self, unit: _Unit) -> bool:
+        """Queue ``unit``; True if the database thread must be started for it."""
+        with self._lock:
+            self._units.append(unit)
+            start, self._committing = not self._committing, True
+            return start
+
+    def take(self) -> list[_Unit]:
+        """The next group, oldest first; empty (and the thread stops) when none is left."""
+        with self._lock:
+            group = self._units[: self.LARGEST]
+            del self._units[: self.LARGEST]
+            self._committing = bool(group)
+            return group
+
+
+def _settle(outcomes: list[tuple[_Unit, Any, BaseException | None]]) -> None:
+    """On the requests' event loop: each unit's result, or its error, to its request."""
+    for unit, result, error in outcomes:
+        if unit.future.done():  # the request was cancelled meanwhile; its work stands
+            continue
+        if error is not None:
+            unit.future.set_exception(error)
+        else:
+            unit.future.set_result(result)
 
 
 class _WriterLock:
@@ -126,6 +182,7 @@ class Database:
         # of work through one thread there, and they go first (``run``): an ack waits
         # for its commit, a delivery thread does not keep anyone waiting.
         self._writer: Any = _WriterLock() if self.dialect == "sqlite" else _NoLock()
+        self._group: _Group | None = _Group() if self.dialect == "sqlite" else None
         self._executor = ThreadPoolExecutor(
             max_workers=1 if self.dialect == "sqlite" else 8, thread_name_prefix="db"
         )
@@ -201,10 +258,50 @@ class Database:
             return work(session, *args, **kwargs)
 
     async def run(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``work(session, ...)`` in a transaction of its own or, on SQLite, of a group:
+        the requests' units of work queued while the writer was busy are run one after
+        the other in one transaction and committed together (group commit). The commit
+        and the hop to the database thread are paid once per group instead of once per
+        request. A unit that raises rolls the group back, and each unit then runs again
+        in a transaction of its own, so one person's refusal never touches another's
+        work. Units are pure database work, so running one twice costs only time."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(self._call_first, work, *args, **kwargs)
-        )
+        if self._group is None:
+            return await loop.run_in_executor(
+                self._executor, functools.partial(self._call_first, work, *args, **kwargs)
+            )
+        unit = _Unit(loop, loop.create_future(), work, args, kwargs)
+        if self._group.add(unit):
+            self._executor.submit(self._commit_groups)
+        return await unit.future
+
+    def _commit_groups(self) -> None:
+        """The database thread: commit what is queued, a group at a time, until nothing is."""
+        assert self._group is not None
+        while group := self._group.take():
+            outcomes = self._run_group(group)
+            # One wake-up per event loop for the whole group, not one per request.
+            for loop in {unit.loop for unit in group}:
+                mine = [outcome for outcome in outcomes if outcome[0].loop is loop]
+                try:
+                    loop.call_soon_threadsafe(_settle, mine)
+                except RuntimeError:  # that loop is closed: nobody waits for these any more
+                    logger.warning("%d unit(s) of work done for a closed event loop", len(mine))
+
+    def _run_group(self, group: list[_Unit]) -> list[tuple[_Unit, Any, BaseException | None]]:
+        if len(group) > 1:
+            try:
+                with self._writer.first(), self._sessions() as session, session.begin():
+                    return [(unit, unit.run(session), None) for unit in group]
+            except Exception:  # noqa: BLE001 - rolled back; each unit again, alone, below
+                pass
+        outcomes: list[tuple[_Unit, Any, BaseException | None]] = []
+        for unit in group:
+            try:
+                outcomes.append((unit, self._call_first(unit.run), None))
+            except Exception as error:  # noqa: BLE001 - the request's own error, raised there
+                outcomes.append((unit, None, error))
+        return outcomes
 
     def healthy(self) -> bool:
         try:

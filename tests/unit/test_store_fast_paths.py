@@ -5,6 +5,8 @@ Alembic or cryptography."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import subprocess
 import sys
 import threading
@@ -12,9 +14,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.content import Content
+from bot.domain.errors import Conflict
 from bot.scheduling.planner import plan_tips
 from bot.services import pairing
 from bot.store import outbox
@@ -167,6 +170,91 @@ def test_a_request_takes_sqlites_writer_before_the_sender_threads_waiting_for_it
     sender.join(5)
     request.join(5)
     assert order == ["request", "sender"]
+
+
+def _queued_behind_the_writer_thread(db: Database, works: list) -> list:  # type: ignore[type-arg]
+    """Run ``works`` through ``db.run`` as concurrent requests do, all queued while the
+    database thread is busy, so that they meet in one group; their outcomes, in order
+    (a result, or the exception raised to that request)."""
+    busy, queued = threading.Event(), threading.Event()
+    db._executor.submit(lambda: (busy.set(), queued.wait(10)))
+    assert busy.wait(10)
+
+    async def requests() -> list:  # type: ignore[type-arg]
+        tasks = [asyncio.ensure_future(db.run(*work)) for work in works]
+        await asyncio.sleep(0)  # each task reaches db.run and queues its unit
+        queued.set()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    return asyncio.run(requests())
+
+
+def _inviting(invitee: str, *, then_refuse: bool = False) -> tuple:  # type: ignore[type-arg]
+    """A unit of work and its arguments, as a listener passes them to ``db.run``: the
+    session first, then the request's own (positional and by name)."""
+
+    def work(session, invitee, *, then_refuse):  # type: ignore[no-untyped-def]
+        pair = pairing.invite(
+            session,
+            team_id=TEAM,
+            inviter_id="UMENTOR",
+            invitee_id=invitee,
+            inviter_role="mentor",
+            now=MONDAY,
+        )
+        if then_refuse:  # after its writes: only a rollback can undo them
+            raise Conflict(f"no, not {invitee}")
+        return pair.mentee_id
+
+    return (functools.partial(work, then_refuse=then_refuse), invitee)
+
+
+def _pairs_and_rows(db: Database) -> tuple[list[str], list[str]]:
+    with db.session() as session:
+        pairs = session.scalars(select(Pair.mentee_id).order_by(Pair.id)).all()
+        rows = session.scalars(select(ScheduledMessage.recipient).order_by(ScheduledMessage.id))
+        return list(pairs), list(rows)
+
+
+def _write_transactions(db: Database) -> list[int]:
+    begun: list[int] = []
+
+    @event.listens_for(db.engine, "begin")
+    def _begun(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.info.get("write", True):
+            begun.append(1)
+
+    return begun
+
+
+def test_requests_queued_for_sqlites_writer_are_committed_together(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/group.db")
+    upgrade(db.engine)
+    begun = _write_transactions(db)
+    outcomes = _queued_behind_the_writer_thread(db, [_inviting(f"U{n}") for n in range(5)])
+    assert outcomes == [f"U{n}" for n in range(5)]
+    assert len(begun) == 1  # one transaction, one commit, for the five requests
+    assert _pairs_and_rows(db) == ([f"U{n}" for n in range(5)], [f"U{n}" for n in range(5)])
+    db.dispose()
+
+
+def test_a_refusal_in_a_group_undoes_its_own_writes_and_none_of_the_others(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path}/group.db")
+    upgrade(db.engine)
+    begun = _write_transactions(db)
+    works = [_inviting("UANNA"), _inviting("UBEN", then_refuse=True), _inviting("UCARA")]
+    # And a second request for Anna's pair, refused by the first one's pair in the group.
+    works.append(_inviting("UANNA"))
+    outcomes = _queued_behind_the_writer_thread(db, works)
+    assert outcomes[0] == "UANNA" and outcomes[2] == "UCARA"
+    assert isinstance(outcomes[1], Conflict) and str(outcomes[1]) == "no, not UBEN"
+    assert isinstance(outcomes[3], Conflict) and "already have" in str(outcomes[3])
+    # The group was rolled back and each request ran again alone, in order.
+    assert len(begun) == 1 + 4
+    assert _pairs_and_rows(db) == (["UANNA", "UCARA"], ["UANNA", "UCARA"])
+    db.dispose()
 
 
 def test_the_head_read_from_the_migration_files_is_alembics() -> None:
