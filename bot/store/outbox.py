@@ -86,10 +86,7 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
     if connection.dialect.name != "postgresql":
         # One cached statement run as executemany: building a VALUES list per chunk
         # defeats SQLAlchemy's statement cache and costs more than the database does.
-        statement = sqlite_insert(ScheduledMessage.__table__).on_conflict_do_nothing(
-            index_elements=["key"]
-        )
-        return connection.execute(statement, rows).rowcount
+        return connection.execute(_SQLITE_PLAN, rows).rowcount
     # One statement over arrays, one round trip however many rows (a planning wave
     # of thousands, or a request's one), and its row count says how many were new.
     new = execute_arrays(connection, _PG_PLAN_MANY, _as_arrays(rows))
@@ -98,6 +95,10 @@ def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime)
         workers.notify(connection)
     return new
 
+
+_SQLITE_PLAN = sqlite_insert(ScheduledMessage.__table__).on_conflict_do_nothing(
+    index_elements=["key"]
+)
 
 # PostgreSQL's many-row plan: the columns as arrays, unnested into rows. ``payload`` is
 # sent as JSON text and cast, so psycopg adapts nine plain arrays.

@@ -7,20 +7,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, or_, select, union_all
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.store.models import Meeting, Pair, Person, ProcessedEvent, Workspace
 
 OPEN_PAIR_STATUSES = ("invited", "active")
 
 
+# The sender's send-time checks and every button ask for one pair or one person by key:
+# statements built once with bind parameters, since building SQLAlchemy's cache key
+# for a fresh statement costs as much as SQLite's answer.
+_PAIR = select(Pair).where(Pair.team_id == bindparam("team_id"), Pair.id == bindparam("pair_id"))
+_PAIR_LOCKED = _PAIR.with_for_update()
+_PERSON = select(Person).where(
+    Person.team_id == bindparam("team_id"), Person.user_id == bindparam("user_id")
+)
+
+
 def get_pair(session: Session, *, team_id: str, pair_id: int, lock: bool = False) -> Pair | None:
-    query = select(Pair).where(Pair.team_id == team_id, Pair.id == pair_id)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    query = _PAIR_LOCKED if lock else _PAIR
+    return session.scalars(query, {"team_id": team_id, "pair_id": pair_id}).first()
 
 
 def open_pair_between(session: Session, *, team_id: str, a: str, b: str) -> Pair | None:
@@ -137,9 +147,7 @@ def upcoming_meetings(
 
 
 def get_person(session: Session, *, team_id: str, user_id: str) -> Person | None:
-    return session.scalars(
-        select(Person).where(Person.team_id == team_id, Person.user_id == user_id)
-    ).first()
+    return session.scalars(_PERSON, {"team_id": team_id, "user_id": user_id}).first()
 
 
 # Slack time zones change rarely (a move, a trip); older answers are asked again.
@@ -169,32 +177,55 @@ def ensure_person(
 ) -> Person:
     person = get_person(session, team_id=team_id, user_id=user_id)
     if person is None:
-        fresh = Person(
-            team_id=team_id,
-            user_id=user_id,
-            tz=tz or "UTC",
-            display_name=display_name or "",
-            tz_checked_at=checked_at,
-            tips_enabled=True,
-            tips_sent=0,
-            tip_seed=_stable_seed(team_id, user_id),
-        )
-        try:
-            # A savepoint: another transaction may be adding the same person right now
-            # (two deliveries that name the same inviter); then theirs is the row.
-            with session.begin_nested():
-                session.add(fresh)
-            return fresh
-        except IntegrityError:
+        values = {
+            "team_id": team_id,
+            "user_id": user_id,
+            "display_name": display_name or "",
+            "tz": tz or "UTC",
+            "tz_checked_at": checked_at,
+            "tips_enabled": True,
+            "tip_minute": None,
+            "tips_sent": 0,
+            "tip_seed": _stable_seed(team_id, user_id),
+            "blocked_at": None,
+            "blocked_reason": None,
+            "paused_until": None,
+            "tips_planned_until": None,
+        }
+        # Another transaction may be adding the same person right now (two deliveries
+        # that name the same inviter): then theirs is the row, and no savepoint is needed.
+        connection = session.connection()
+        statement = _ADD_PERSON[connection.dialect.name == "postgresql"]
+        added = connection.execute(statement, values).scalar_one_or_none()
+        if added is None:
             person = get_person(session, team_id=team_id, user_id=user_id)
-            if person is None:
-                raise
+            assert person is not None  # the other transaction's row, committed
+            return _updated(person, tz=tz, display_name=display_name, checked_at=checked_at)
+        fresh = Person(id=added, **values)
+        make_transient_to_detached(fresh)
+        session.add(fresh)  # persistent under its id, as if loaded
+        return fresh
+    return _updated(person, tz=tz, display_name=display_name, checked_at=checked_at)
+
+
+def _updated(
+    person: Person, *, tz: str | None, display_name: str | None, checked_at: datetime | None
+) -> Person:
     if tz:
         person.tz = tz
         person.tz_checked_at = checked_at
     if display_name:
         person.display_name = display_name
     return person
+
+
+# (SQLite, PostgreSQL): a new person's row, or nothing if (team, user) has one already.
+_ADD_PERSON = tuple(
+    insert_for(Person.__table__)
+    .on_conflict_do_nothing(index_elements=["team_id", "user_id"])
+    .returning(Person.id)
+    for insert_for in (sqlite_insert, pg_insert)
+)
 
 
 def mark_tz_checked(session: Session, *, team_id: str, user_id: str, now: datetime) -> None:
@@ -232,6 +263,11 @@ def remember_event(session: Session, *, team_id: str, event_id: str, now: dateti
         return False
 
 
+# Built once, like _BETWEEN: SQLAlchemy keys its statement cache on the statement, and
+# building that key for a new statement object costs more than the insert.
+_INSERT_PAIR = insert(Pair).returning(Pair.id)
+
+
 def add_pair(
     session: Session,
     *,
@@ -245,9 +281,6 @@ def add_pair(
     """A new pair, inserted at once (one statement, not the ORM's flush: this is the hot
     write of `/mentor start`), returned as a persistent object of the session like any
     loaded pair."""
-    from sqlalchemy import insert
-    from sqlalchemy.orm import make_transient_to_detached
-
     values = {
         "team_id": team_id,
         "mentor_id": mentor_id,
@@ -262,7 +295,7 @@ def add_pair(
         "ended_at": None,
         "ended_by": None,
     }
-    pair_id = session.connection().execute(insert(Pair).returning(Pair.id), values).scalar_one()
+    pair_id = session.connection().execute(_INSERT_PAIR, values).scalar_one()
     pair = Pair(id=pair_id, **values)
     make_transient_to_detached(pair)
     session.add(pair)  # persistent under its id: no second INSERT
