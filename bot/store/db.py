@@ -107,8 +107,35 @@ class _Group:
             self._committing = bool(group)
             return group
 
+    def stopped(self) -> bool:
+        """The committing thread ended early: True if units wait (start another)."""
+        with self._lock:
+            self._committing = bool(self._units)
+            return self._committing
 
-def _settle(outcomes: list[tuple[_Unit, Any, BaseException | None]]) -> None:
+    def abandon(self) -> list[_Unit]:
+        """Every queued unit, taken out: nothing will run them."""
+        with self._lock:
+            units, self._units = self._units, []
+            self._committing = False
+            return units
+
+
+# A unit, and what its request gets: a result, or the error it raised.
+_Outcome = tuple[_Unit, Any, BaseException | None]
+
+
+def _answer(outcomes: list[_Outcome]) -> None:
+    """Hand each outcome to its request: one wake-up per event loop, not one per request."""
+    for loop in {unit.loop for unit, _result, _error in outcomes}:
+        mine = [outcome for outcome in outcomes if outcome[0].loop is loop]
+        try:
+            loop.call_soon_threadsafe(_settle, mine)
+        except RuntimeError:  # that loop is closed: nobody waits for these any more
+            logger.warning("%d unit(s) of work done for a closed event loop", len(mine))
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
     """On the requests' event loop: each unit's result, or its error, to its request."""
     for unit, result, error in outcomes:
         if unit.future.done():  # the request was cancelled meanwhile; its work stands
@@ -262,9 +289,12 @@ class Database:
         the requests' units of work queued while the writer was busy are run one after
         the other in one transaction and committed together (group commit). The commit
         and the hop to the database thread are paid once per group instead of once per
-        request. A unit that raises rolls the group back, and each unit then runs again
-        in a transaction of its own, so one person's refusal never touches another's
-        work. Units are pure database work, so running one twice costs only time."""
+        request. Each unit's writes are flushed when it ends and its objects leave the
+        session, so it sees the database as it would alone. A unit that raises rolls the
+        group back: the units before it run again as a group, it runs alone (and its
+        request gets its error), and the units after it as a group, so one person's
+        refusal never touches another's work. Units are pure database work, so running
+        one twice costs only time."""
         loop = asyncio.get_running_loop()
         if self._group is None:
             return await loop.run_in_executor(
@@ -272,36 +302,63 @@ class Database:
             )
         unit = _Unit(loop, loop.create_future(), work, args, kwargs)
         if self._group.add(unit):
-            self._executor.submit(self._commit_groups)
+            self._start_committing()
         return await unit.future
+
+    def _start_committing(self) -> None:
+        assert self._group is not None
+        try:
+            self._executor.submit(self._commit_groups)
+        except RuntimeError as error:  # shut down (dispose): what is queued never runs
+            _answer([(unit, None, error) for unit in self._group.abandon()])
 
     def _commit_groups(self) -> None:
         """The database thread: commit what is queued, a group at a time, until nothing is."""
         assert self._group is not None
-        while group := self._group.take():
-            outcomes = self._run_group(group)
-            # One wake-up per event loop for the whole group, not one per request.
-            for loop in {unit.loop for unit in group}:
-                mine = [outcome for outcome in outcomes if outcome[0].loop is loop]
-                try:
-                    loop.call_soon_threadsafe(_settle, mine)
-                except RuntimeError:  # that loop is closed: nobody waits for these any more
-                    logger.warning("%d unit(s) of work done for a closed event loop", len(mine))
+        group: list[_Unit] = []
+        try:
+            while group := self._group.take():
+                _answer(self._run_group(group))
+        except BaseException as error:
+            # A bug here must not leave requests waiting, nor the queue without a thread.
+            logger.exception("group commit failed")
+            _answer([(unit, None, error) for unit in group])
+            if self._group.stopped():
+                self._start_committing()
+            raise
 
-    def _run_group(self, group: list[_Unit]) -> list[tuple[_Unit, Any, BaseException | None]]:
-        if len(group) > 1:
-            try:
-                with self._writer.first(), self._sessions() as session, session.begin():
-                    return [(unit, unit.run(session), None) for unit in group]
-            except Exception:  # noqa: BLE001 - rolled back; each unit again, alone, below
-                pass
-        outcomes: list[tuple[_Unit, Any, BaseException | None]] = []
-        for unit in group:
-            try:
-                outcomes.append((unit, self._call_first(unit.run), None))
-            except Exception as error:  # noqa: BLE001 - the request's own error, raised there
-                outcomes.append((unit, None, error))
-        return outcomes
+    def _run_group(self, units: list[_Unit]) -> list[_Outcome]:
+        # A request cancelled while it waited (Slack gave up) is not carried out.
+        units = [unit for unit in units if not unit.future.cancelled()]
+        if len(units) <= 1:
+            return [self._alone(unit) for unit in units]
+        results: list[Any] = []
+        failed = 0
+        try:
+            with self._writer.first(), self._sessions() as session, session.begin():
+                for index, unit in enumerate(units):
+                    failed = index
+                    results.append(unit.run(session))
+                    session.flush()  # its writes fail now, as its own, or not later
+                    if not session.is_active:  # it swallowed a failed flush
+                        raise RuntimeError(f"{unit.work.__name__} left its transaction unusable")
+                    session.expunge_all()  # the next unit loads what it reads afresh
+                failed = len(units)  # all ran: only the commit is left to fail
+        except BaseException:  # noqa: BLE001 - rolled back; carried out again, below
+            if failed == len(units):
+                return [self._alone(unit) for unit in units]
+            return [
+                *self._run_group(units[:failed]),
+                self._alone(units[failed]),
+                *self._run_group(units[failed + 1 :]),
+            ]
+        return [(unit, result, None) for unit, result in zip(units, results, strict=True)]
+
+    def _alone(self, unit: _Unit) -> _Outcome:
+        try:
+            return (unit, self._call_first(unit.run), None)
+        except BaseException as error:  # noqa: BLE001 - the request's own error, raised there
+            return (unit, None, error)
 
     def healthy(self) -> bool:
         try:

@@ -15,15 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.content import Content
 from bot.domain.errors import Conflict
 from bot.scheduling.planner import plan_tips
 from bot.services import pairing
-from bot.store import outbox
+from bot.store import outbox, repo
 from bot.store.db import Database, _WriterLock
 from bot.store.migrate import MIGRATIONS_DIR, head_revision, upgrade
-from bot.store.models import Pair, Person, ScheduledMessage
+from bot.store.models import Pair, Person, ProcessedEvent, ScheduledMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
@@ -251,10 +252,61 @@ def test_a_refusal_in_a_group_undoes_its_own_writes_and_none_of_the_others(
     assert outcomes[0] == "UANNA" and outcomes[2] == "UCARA"
     assert isinstance(outcomes[1], Conflict) and str(outcomes[1]) == "no, not UBEN"
     assert isinstance(outcomes[3], Conflict) and "already have" in str(outcomes[3])
-    # The group was rolled back and each request ran again alone, in order.
-    assert len(begun) == 1 + 4
+    # The group was rolled back at Ben's: Anna's ran again (a group of one, alone), Ben's
+    # alone, then Cara's and the second Anna's as a group, which the second Anna's
+    # rolled back too: Cara's alone, and the second Anna's alone.
+    assert len(begun) == 1 + 1 + 1 + 1 + 1 + 1
     assert _pairs_and_rows(db) == (["UANNA", "UCARA"], ["UANNA", "UCARA"])
     db.dispose()
+
+
+def test_a_unit_whose_writes_fail_at_the_flush_is_blamed_for_them_alone(
+    tmp_path: Path,
+) -> None:
+    """A unit that leaves a doomed write unflushed fails as itself: the next unit's
+    savepoint does not flush it, swallow the error and lose the group's work."""
+    db = Database(f"sqlite:///{tmp_path}/group.db")
+    upgrade(db.engine)
+    try:
+        db.call(repo.remember_event, team_id=TEAM, event_id="E1", now=MONDAY)
+
+        def doomed(session):  # type: ignore[no-untyped-def]
+            repo.ensure_person(session, team_id=TEAM, user_id="UDORA")
+            session.add(ProcessedEvent(team_id=TEAM, event_id="E1", received_at=MONDAY))
+            return "added"
+
+        def remember(session, event_id):  # type: ignore[no-untyped-def]
+            return repo.remember_event(session, team_id=TEAM, event_id=event_id, now=MONDAY)
+
+        outcomes = _queued_behind_the_writer_thread(db, [(doomed,), (remember, "E2")])
+        assert isinstance(outcomes[0], IntegrityError)
+        assert outcomes[1] is True  # a new event, remembered, not taken for a redelivery
+        with db.session() as session:
+            events = session.scalars(select(ProcessedEvent.event_id)).all()
+            people = session.scalars(select(Person.user_id)).all()
+        assert sorted(events) == ["E1", "E2"] and people == []
+    finally:
+        db.dispose()
+
+
+def test_a_request_after_the_database_is_closed_is_refused_not_left_waiting(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path}/group.db")
+    upgrade(db.engine)
+    db.dispose()
+
+    async def twice() -> list:  # type: ignore[type-arg]
+        return [
+            await asyncio.wait_for(
+                asyncio.gather(db.run(_inviting("UANNA")[0], "UANNA"), return_exceptions=True),
+                timeout=10,
+            )
+            for _ in range(2)
+        ]
+
+    for (outcome,) in asyncio.run(twice()):
+        assert isinstance(outcome, RuntimeError)
 
 
 def test_the_head_read_from_the_migration_files_is_alembics() -> None:
