@@ -302,10 +302,24 @@ class Engine:
                 # Slack has it: handing it back would send it again. It stays claimed
                 # until its lease ends, as a row of a worker that crashed would.
                 message = None
-        # What was claimed for this recipient and not sent goes back.
-        rest = [m.id for m in (message, *lanes.close(recipient)) if m is not None]
-        self.db.call(outbox.hand_back, message_ids=rest, worker=self.worker)
-        self._record(report, ["handed_back"] * len(rest))
+        # What was claimed for this recipient and not sent goes back, and only then does
+        # the lane close: a round that sees no lane running finds these rows pending.
+        rest = [message] if message is not None else []
+        try:
+            while True:
+                rest += lanes.take(recipient)
+                if rest:
+                    ids = [m.id for m in rest]
+                    self.db.call(outbox.hand_back, message_ids=ids, worker=self.worker)
+                    self._record(report, ["handed_back"] * len(rest))
+                    rest = []
+                if lanes.close_if_empty(recipient):
+                    break
+        except BaseException:
+            # Handing back failed: the rows stay claimed by this worker until released,
+            # as a crashed worker's are; the round must not wait for this lane.
+            lanes.close(recipient)
+            raise
 
     def _record(self, report: PassReport, outcomes: list[str]) -> None:
         with self._report_lock:
@@ -602,6 +616,26 @@ class _Lanes:
             if not self._full():
                 self._wake()  # a row finished, and there is room to claim more
             return lane.popleft()
+
+    def take(self, recipient: tuple[str, str]) -> list[ClaimedMessage]:
+        """The lane's messages not started, taken out; the lane stays open."""
+        with self._state:
+            lane = self._lanes.get(recipient)
+            if not lane:
+                return []
+            taken = list(lane)
+            lane.clear()
+            self._waiting -= len(taken)
+            return taken
+
+    def close_if_empty(self, recipient: tuple[str, str]) -> bool:
+        """Close the lane if nothing was added to it meanwhile; False if something was."""
+        with self._state:
+            if self._lanes.get(recipient):
+                return False
+            self._lanes.pop(recipient, None)
+            self._wake()
+            return True
 
     def close(self, recipient: tuple[str, str]) -> list[ClaimedMessage]:
         """Close the lane early (stopping, or its thread failed): its messages not
