@@ -22,7 +22,8 @@ its messages as outbox rows) → commit → ack → sender (claim → render →
 #     S/test_lifecycle.py::test_oauth_requests_call_slack_not_once_before_their_ack
 #   - SQLite's group commit; a refusal undoes only its own request: U/test_store_fast_paths.py::
 #     test_requests_queued_for_sqlites_writer_are_committed_together,
-#     test_a_refusal_in_a_group_undoes_its_own_writes_and_none_of_the_others
+#     test_a_refusal_in_a_group_undoes_its_own_writes_and_none_of_the_others,
+#     test_a_unit_whose_writes_fail_at_the_flush_is_blamed_for_them_alone
 # No half-made states
 #   - the invitation asks users.info first; refused: pair deleted, inviter told:
 #     test_an_invitee_slack_refuses_withdraws_the_pair_in_the_sender
