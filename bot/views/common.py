@@ -28,11 +28,22 @@ def escape_mrkdwn(text: str, limit: int | None = None) -> str:
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if limit is None or len(escaped) <= limit:
         return escaped
-    cut = max(limit - 1, 0)
-    amp = escaped.rfind("&", max(cut - 4, 0), cut)  # the longest entity, "&amp;", is 5 long
-    if amp != -1 and ";" not in escaped[amp:cut]:
-        cut = amp
-    return escaped[:cut] + "…"
+    return _whole_markup(escaped[: max(limit - 1, 0)]) + "…"
+
+
+def _whole_markup(head: str) -> str:
+    """``head`` (the start of a longer text), shortened so that it never ends inside a
+    Slack token (``<@U123>``, ``<!date^…|…>``, a link) or an escape (``&amp;``): half
+    of one would show as markup debris, or a link to somewhere else."""
+    opened = head.rfind("<")
+    if opened != -1 and ">" not in head[opened:]:
+        head = head[:opened]
+    # Only the last four characters can hold the start of an unfinished escape: the
+    # longest, "&amp;", is five long. An earlier "&" is a plain one ("Q&A").
+    amp = head.rfind("&", max(len(head) - 4, 0))
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head
 
 
 def slack_date(when: datetime, token: str = "{date_short_pretty} at {time}") -> str:
@@ -54,20 +65,11 @@ def numbered(items: Sequence[str]) -> str:
 
 
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    """Coordinators edit the copy; a long edit is cut rather than rejected by Slack.
-
-    Never inside a Slack token (``<@U123>``, ``<!date^…|…>``, a link) or an escape
-    (``&amp;``): half of one would show as markup debris, or a link to somewhere else."""
+    """Coordinators edit the copy; a long edit is cut rather than rejected by Slack,
+    never inside a Slack token or an escape (``_whole_markup``)."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
-    opened = cut.rfind("<")
-    if opened != -1 and ">" not in cut[opened:]:
-        cut = cut[:opened]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
+    return _whole_markup(text[: limit - 1]) + "…"
 
 
 def as_dicts(blocks: Sequence[Block]) -> list[dict]:

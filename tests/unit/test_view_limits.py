@@ -141,3 +141,11 @@ def test_clip_fits_and_never_cuts_a_token_or_an_escape(pieces: list[str], limit:
     assert kept.count("<") == kept.count(">")
     assert kept.count("&") == kept.count(";")
     assert text.startswith(kept)
+
+
+def test_clip_keeps_a_plain_ampersand_and_what_follows_it() -> None:
+    # A coordinator's "Q&A" early in a long text is a plain "&", not an escape cut in
+    # half: the text is cut at the limit, not back to the "&".
+    text = "Join our Q&A hour. " + "x" * 3100
+    clipped = clip(text, 3000)
+    assert len(clipped) == 3000 and clipped.startswith("Join our Q&A hour. xxx")
