@@ -291,6 +291,16 @@ class Delivery:
             settle=lambda s: outbox.discard(s, message_id=message.id, worker=self.worker),
         )
 
+    def _withdrawn(self, message: ClaimedMessage, pair_id: int) -> Done:
+        """An invitation (or its check) that found the invitee cannot be invited: the row
+        goes, and with it the pair, if this worker still holds the row."""
+
+        def withdraw(session: Session) -> None:
+            if outbox.discard(session, message_id=message.id, worker=self.worker):
+                pairing.withdraw_invitation(session, team_id=message.team_id, pair_id=pair_id)
+
+        return Done("refused", settle=withdraw)
+
     def _blocks(self, message: ClaimedMessage) -> tuple[str, list[dict[str, Any]]]:
         out = render(self.content, message)
         return out.text, [b.to_dict() for b in out.blocks]
@@ -362,12 +372,7 @@ class Delivery:
                 )
         if refusal is not None:
             self._tell(team, p.get("tell") or inviter, refusal, url=p.get("response_url"))
-
-            def withdraw(session: Session) -> None:
-                if outbox.discard(session, message_id=message.id, worker=self.worker):
-                    pairing.withdraw_invitation(session, team_id=team, pair_id=pair_id)
-
-            return Done("refused", settle=withdraw)
+            return self._withdrawn(message, pair_id)
         # Unchecked: the check follows at users.info's pace (``_invitee_check``).
         check_at = None if check_first else self._check_slot(team, now)
         confirmation = None
@@ -424,12 +429,7 @@ class Delivery:
         if not self.db.view(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
             return self._discard("skipped", message)  # answered or withdrawn meanwhile
         self._tell(team, p["tell"], refusal)
-
-        def withdraw(session: Session) -> None:
-            if outbox.discard(session, message_id=message.id, worker=self.worker):
-                pairing.withdraw_invitation(session, team_id=team, pair_id=pair_id)
-
-        return Done("refused", settle=withdraw)
+        return self._withdrawn(message, pair_id)
 
     def _kickoff(self, message: ClaimedMessage, now: datetime) -> Done:
         p, team = message.payload, message.team_id
