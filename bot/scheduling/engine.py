@@ -206,13 +206,9 @@ class Engine:
         self._dead_teams = set()
         if self.stopping.is_set():
             return self._stopped(now, report)
-        # Two reads (no write lock) when nothing is to be done: the sender loop's idle
-        # polls stay cheap.
-        dead = self.db.read(workers.dead_workers, me=self.worker)
-        if dead:
-            report.recovered += self.db.call(workers.release, dead=dead)
-        if not self.db.read(outbox.any_due, now=now):
-            return report
+        # Two reads (no write lock) when nothing is to be done, so the sender loop's idle
+        # polls stay cheap: dead workers, then the loop's first look for due rows.
+        self._release_dead(report)
         lanes = _Lanes(threads=self.concurrency, most=CLAIM_BATCH)
         self.arrived.clear()
         released_at = time.monotonic()
@@ -228,9 +224,7 @@ class Engine:
                     # A long round (the sender loop's, under load) still takes over
                     # the claims of workers that died meanwhile.
                     released_at = time.monotonic()
-                    dead = self.db.read(workers.dead_workers, me=self.worker)
-                    if dead:
-                        report.recovered += self.db.call(workers.release, dead=dead)
+                    self._release_dead(report)
                 at = at_now()
                 # Whether any lane is still running, asked BEFORE the look for due rows:
                 # a lane closes only after its last settle has committed, so when none
@@ -267,6 +261,12 @@ class Engine:
         if self.stopping.is_set():
             return self._stopped(now, report)
         return report
+
+    def _release_dead(self, report: PassReport) -> None:
+        """Take over the claims of workers that died: a read, and a write only if any."""
+        dead = self.db.read(workers.dead_workers, me=self.worker)
+        if dead:
+            report.recovered += self.db.call(workers.release, dead=dead)
 
     def _deliver_lane(
         self,
