@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.listeners.common import team_of
+from bot.listeners.common import commit_then_ack, team_of
 from bot.listeners.home import home_of
 from bot.services import answers
 
@@ -29,8 +29,10 @@ async def handle_home_opened(
         return
     # Held messages resume (they are talking to us) and the Home is published by the
     # sender, from an outbox row written in the same transaction.
-    await deps.db.run(
-        answers.home_opened, home_of(deps, team_of(body, context), event["user"]), now=deps.clock()
+    await commit_then_ack(
+        deps,
+        ack,
+        answers.home_opened,
+        home_of(deps, team_of(body, context), event["user"]),
+        now=deps.clock(),
     )
-    await ack()
-    deps.wake_scheduler()

@@ -268,10 +268,7 @@ class Database:
         """``read`` for store functions that take a ``Session``. The sender's send-time
         checks use it, so eight delivery threads asking "is this still wanted?" never
         queue behind each other's writes."""
-        with (
-            self._read_only() as connection,
-            Session(bind=connection, info={"cipher": self._cipher}) as session,
-        ):
+        with self._read_only() as connection, self._sessions(bind=connection) as session:
             result = work(session, *args, **kwargs)
             if session.new or session.dirty or session.deleted:
                 # It would be rolled back unseen: a bug, said loudly.
