@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -338,17 +339,20 @@ def as_coordinator(
     args: dict[str, Any],
     response_url: str | None = None,
     view_id: str | None = None,
+    due_at: datetime | None = None,
 ) -> PlannedMessage:
     """A request only a coordinator may make. Whether ``by`` coordinates this workspace
     only Slack knows (users.info: admin or owner, member of this team), so the request
     is written now and checked at delivery; its effect happens in that delivery's
-    settle step, and a refusal is told where the person asked."""
+    settle step, and a refusal is told where the person asked. ``due_at`` (later than
+    ``now``): it waits for the modal it answers in (``/mentor match``)."""
     payload: dict[str, Any] = {"request": request, "by": by, "listed": listed, "args": args}
     if response_url:
         payload["response_url"] = response_url
     if view_id:
         payload["view_id"] = view_id
-    return to_person(AS_COORDINATOR, team_id=team_id, user_id=by, now=now, payload=payload)
+    planned = to_person(AS_COORDINATOR, team_id=team_id, user_id=by, now=now, payload=payload)
+    return planned if due_at is None else replace(planned, due_at=due_at)
 
 
 def goal_card(*, team_id: str, pair_id: int, now: datetime) -> PlannedMessage:

@@ -7,6 +7,7 @@ nothing asks Slack before the ack.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -26,11 +27,13 @@ from bot.listeners.common import (
     team_of,
 )
 from bot.services import coordinators, pool, privacy
-from bot.views.common import as_dicts, notice_modal, section
+from bot.views.common import as_dicts, notice_modal
 from bot.views.pool import join_modal
 from bot.views.privacy import forget_confirmation_blocks, forgotten_message
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+logger = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
@@ -72,9 +75,19 @@ async def handle_program_command(
             f"^{{date_long}}|{until:%d %B %Y}>. Your pairs and meetings carry on.",
         )
     elif isinstance(command, Match):
-        await ack()
+        # The request is written before the ack, to wait for the modal opened after it.
+        key = await commit_then_ack(
+            deps,
+            ack,
+            coordinators.ask_for_matches,
+            team_id=team_id,
+            by=user_id,
+            admins=deps.settings.admins,
+            now=deps.clock(),
+            topic_labels={t.id: t.label for t in deps.content.topics},
+        )
         deps.background.spawn(
-            _match(deps, client, team_id, user_id, body["trigger_id"]),
+            _open_match_modal(deps, client, key, body["trigger_id"]),
             on_error=report_to(deps, client, body, respond),
             first=True,  # it opens a modal: the trigger_id is good for 3 s
         )
@@ -107,33 +120,28 @@ async def handle_program_command(
         deps.wake_scheduler()
 
 
-async def _match(
-    deps: Deps, client: AsyncWebClient, team_id: str, user_id: str, trigger_id: str
-) -> None:
+async def _open_match_modal(deps: Deps, client: AsyncWebClient, key: str, trigger_id: str) -> None:
     """The modal opens at once (the trigger_id is good for 3 s: the one Slack call a
-    listener makes itself); the request is then written against the modal's id, and its
+    listener makes itself), and the request written before the ack is told its id: its
     delivery asks Slack whether they coordinate this workspace, computes the proposal
-    and shows it in the modal (or the refusal)."""
-    opened = await client.views_open(
-        trigger_id=trigger_id,
-        view={
-            "type": "modal",
-            "title": {"type": "plain_text", "text": coordinators.MATCHES_TITLE},
-            "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [section("Matching the pool… this takes a few seconds.").to_dict()],
-        },
-    )
-    await deps.db.run(
-        coordinators.ask,
-        coordinators.MATCH,
-        team_id=team_id,
-        by=user_id,
-        admins=deps.settings.admins,
-        now=deps.clock(),
-        args={"topic_labels": {t.id: t.label for t in deps.content.topics}},
-        view_id=opened["view"]["id"],
-    )
+    and shows it in the modal (or the refusal). If the modal does not open, the request
+    is due at once all the same, and answers by DM."""
+    try:
+        opened = await client.views_open(
+            trigger_id=trigger_id,
+            view=_notice_modal("Matching the pool… this takes a few seconds."),
+        )
+        view_id = str(opened["view"]["id"])
+    except Exception:  # noqa: BLE001 - answered by the request's delivery, by DM
+        logger.warning("/mentor match: the modal did not open", exc_info=True)
+        view_id = None
+    went = await deps.db.run(coordinators.modal_opened, key=key, view_id=view_id, now=deps.clock())
     deps.wake_scheduler()
+    if view_id is not None and not went:
+        # The request's wait ran out first, and it was answered by DM.
+        await client.views_update(
+            view_id=view_id, view=_notice_modal("This took too long: I've sent you a DM.")
+        )
 
 
 async def handle_match_submit(

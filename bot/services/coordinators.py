@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,6 +40,14 @@ REFUSALS = {
     "`/mentor start @person` to pair up directly.",
 }
 MATCHES_TITLE = "Proposed matches"
+# How long a /mentor match request waits for the modal its listener opens after the ack
+# (a trigger_id lasts 3 s; the Slack client's retries may add a few more). Past it the
+# request goes without one, and is answered by DM.
+MODAL_WAIT = timedelta(seconds=30)
+NO_MODAL = (
+    "I couldn't show you the proposed matches: the window didn't open in Slack. "
+    "Nothing was matched. Run `/mentor match` again."
+)
 
 
 def ask(
@@ -72,6 +80,40 @@ def ask(
             )
         ],
         now=now,
+    )
+
+
+def ask_for_matches(
+    session: Session,
+    *,
+    team_id: str,
+    by: str,
+    admins: Collection[str],
+    now: datetime,
+    topic_labels: dict[str, str],
+) -> str:
+    """``/mentor match``, before its ack: the request, written to wait for the modal the
+    listener opens next (``modal_opened``), or ``MODAL_WAIT`` if it never hears (the
+    process died after the ack). Returns the request's key."""
+    planned = outgoing.as_coordinator(
+        MATCH,
+        team_id=team_id,
+        by=by,
+        listed=by in admins,
+        now=now,
+        args={"topic_labels": topic_labels},
+        due_at=now + MODAL_WAIT,
+    )
+    outbox.plan(session, [planned], now=now)
+    return planned.key
+
+
+def modal_opened(session: Session, *, key: str, view_id: str | None, now: datetime) -> bool:
+    """The listener opened the match modal (``view_id``), or could not (None): the
+    request is due now, to answer in that modal or else by DM. False if it already went
+    without (its wait ran out first)."""
+    return outbox.release_waiting(
+        session, key=key, now=now, payload={"view_id": view_id} if view_id else {}
     )
 
 
@@ -130,6 +172,8 @@ def carry_out(session: Session, *, team_id: str, payload: dict[str, Any], now: d
                     now=now,
                 )
             )
+    elif request == MATCH and not payload.get("view_id"):
+        planned.append(outgoing.notice(team_id=team_id, user_id=by, text=NO_MODAL, now=now))
     elif request == MATCH:
         proposal = matching.compute_proposal(
             session, team_id=team_id, by=by, now=now, topic_labels=args.get("topic_labels") or {}

@@ -283,6 +283,23 @@ def defer(
     )
 
 
+def release_waiting(session: Session, *, key: str, now: datetime, payload: dict[str, Any]) -> bool:
+    """A row written to wait for something a listener does after its ack (the modal
+    ``/mentor match`` opens): ``payload`` added, due now. False if it is no longer
+    waiting (its wait ran out and it went without)."""
+    row = session.scalars(
+        select(ScheduledMessage)
+        .where(ScheduledMessage.key == key, ScheduledMessage.status == "pending")
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        return False
+    row.payload = {**(row.payload or {}), **payload}
+    row.due_at = now
+    workers.notify(session)
+    return True
+
+
 def wait_for_kickoff(session: Session | Connection, *, pair_id: int) -> datetime | None:
     """When the pair's kickoff is next tried, while it is still to be delivered (pending,
     being sent, or held with its person or workspace); None once it was sent or will

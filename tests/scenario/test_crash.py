@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -22,8 +23,8 @@ from sqlalchemy import func, select
 from bot.store.db import Database
 from bot.store.models import Pair, ScheduledMessage
 from slackemu import SlackEmulator
-from tests.conftest import MENTOR
-from tests.scenario.test_cli import BASE_ENV, _free_port, _wait_for_health
+from tests.conftest import COORDINATOR, MENTOR
+from tests.scenario.test_cli import BASE_ENV, _free_port, _wait_for_health, run
 
 BURST = 50
 SECRET = "crash-secret"
@@ -159,3 +160,44 @@ def test_sigkill_after_a_burst_of_acks_loses_no_invitation(
         assert len(doubled) <= in_flight, (doubled, in_flight)
         # And the inviter heard of each, on the response_url of its own command.
         assert len(_confirmations(slack)) == BURST
+
+
+def test_sigkill_before_the_match_modal_opens_still_answers(
+    database_url: str, tmp_path: Path
+) -> None:
+    """/mentor match is acked once its request is committed; the modal opens after the
+    ack. Killed in between, the request is not lost: the next pass past its wait for
+    the modal answers it, by DM."""
+    with SlackEmulator(rate_limits=None, latency=1.0) as slack:
+        slack.add_user(COORDINATOR, name="carol", tz="UTC")
+        port = _free_port()
+        env = {
+            **BASE_ENV,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.base_url,
+            "DATABASE_URL": database_url,
+            "MENTOR_ADMINS": COORDINATOR,
+            "PORT": str(port),
+        }
+        server = _serve(env, tmp_path)
+        try:
+            _wait_for_health(port)
+            driver = slack.driver(f"http://127.0.0.1:{port}", SECRET)
+            acked = driver.slash(COORDINATOR, "match")
+            assert acked.status == 200 and acked.body == b"", acked.text
+        finally:
+            # views.open is still on its way (Slack answers each call 1 s late).
+            server.send_signal(signal.SIGKILL)
+            server.communicate(timeout=15)
+        assert not slack.calls_to("users.info")  # the request itself had not gone yet
+
+        later = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
+        passed = run(["tick", "--now", later], env, tmp_path)
+        assert passed.returncode == 0, passed.stdout + passed.stderr
+        told = [
+            call
+            for call in slack.calls_to("chat.postMessage")
+            if call.args.get("channel") == COORDINATOR and call.response.get("ok")
+        ]
+        assert len(told) == 1
+        assert "Nothing was matched. Run `/mentor match` again." in str(told[0].args["text"])

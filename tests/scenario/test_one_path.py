@@ -109,7 +109,10 @@ its messages as outbox rows) → commit → ack → sender (claim → render →
 #     test_app_home_refreshes_are_outbox_rows_and_a_burst_collapses
 #   - Cancel through a respond row: after_ack::test_a_cancel_button_takes_its_...
 #   - only modals (trigger_id) and error answers from the listener; /mentor match's
-#     modal first, its row after: after_ack::test_match_opens_its_modal_at_once_...,
+#     row before the ack, its modal after: after_ack::test_match_opens_its_modal_...,
+#     S/test_program.py::test_match_whose_modal_does_not_open_is_answered_by_dm,
+#     test_match_request_waits_for_its_modal_then_goes_without,
+#     S/test_crash.py::test_sigkill_before_the_match_modal_opens_still_answers,
 #     U/test_ack_first.py (work after the ack waits for the answer)
 # Seeing and fixing it
 #   U/test_outbox_cli.py, S/test_metrics.py::test_metrics_after_commands_and_a_tick

@@ -127,6 +127,51 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     assert "accepted" in all_text(h.slack.message(invitation["ts"]))
 
 
+def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> None:
+    """/mentor match is written before its ack; when its modal then fails to open (the
+    trigger expired), the request still runs, and answers by DM: nothing is matched."""
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.slack.inject("views.open", error="expired_trigger_id")
+    response = h.slash(COORDINATOR, "match")
+    assert response.status == 200 and response.body == b""
+    assert "Nothing was matched. Run `/mentor match` again." in h.last_dm(COORDINATOR)["text"]
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MatchProposal)) == 0
+    # The next try opens its modal and shows the proposal there.
+    h.slash(COORDINATOR, "match")
+    assert "1 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+
+def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -> None:
+    """Written before the ack, the request is not due until the listener names its
+    modal; if that never happens (the process died between), it goes after MODAL_WAIT
+    and answers by DM. A modal that opens after that is told where the answer went."""
+    from bot.services import coordinators
+
+    h = harness
+    # What the listener commits before its ack, with nothing after it.
+    key = h.app.run(
+        h.app.deps.db.run(
+            coordinators.ask_for_matches,
+            team_id=h.slack.team_id,
+            by=COORDINATOR,
+            admins={COORDINATOR},
+            now=h.clock.now,
+            topic_labels={},
+        )
+    )
+    h.app.deliver_due_now()
+    assert not h.slack.calls_to("users.info", user=COORDINATOR)
+    h.tick(h.clock.now + coordinators.MODAL_WAIT)
+    assert "the window didn't open in Slack" in h.last_dm(COORDINATOR)["text"]
+    # Too late now: the request already went.
+    assert not h.app.run(
+        h.app.deps.db.run(coordinators.modal_opened, key=key, view_id="V0LATE", now=h.clock.now)
+    )
+
+
 def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     h = harness
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
