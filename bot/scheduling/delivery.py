@@ -256,7 +256,13 @@ class Delivery:
         """The row sent, where Slack put it; False if this worker's claim was lost
         meanwhile (then the caller changes nothing else)."""
         return outbox.mark_sent(
-            session, message_id=message.id, worker=self.worker, now=now, channel_id=channel, ts=ts
+            session,
+            message_id=message.id,
+            worker=self.worker,
+            now=now,
+            channel_id=channel,
+            ts=ts,
+            payload=outgoing.kept_after_delivery(message.kind, message.payload),
         )
 
     def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
@@ -281,7 +287,11 @@ class Delivery:
         return Done(
             "skipped",
             settle=lambda s: outbox.mark_skipped(
-                s, message_id=message.id, worker=self.worker, reason=reason
+                s,
+                message_id=message.id,
+                worker=self.worker,
+                reason=reason,
+                payload=outgoing.kept_after_delivery(message.kind, message.payload),
             ),
         )
 

@@ -246,7 +246,9 @@ def mark_sent(
     now: datetime,
     channel_id: str,
     ts: str,
+    payload: dict[str, Any] | None = None,
 ) -> bool:
+    """Sent, where Slack put it; with ``payload``, what the row keeps of its own."""
     return _settle(
         session,
         message_id,
@@ -256,6 +258,7 @@ def mark_sent(
         channel_id=channel_id,
         message_ts=ts,
         last_error=None,
+        **({} if payload is None else {"payload": payload}),
     )
 
 
@@ -405,8 +408,23 @@ def mark_failed(session: Session, *, message_id: int, worker: str, error: str) -
     return _settle(session, message_id, worker, status="failed", last_error=error[:255])
 
 
-def mark_skipped(session: Session, *, message_id: int, worker: str, reason: str) -> bool:
-    return _settle(session, message_id, worker, status="cancelled", last_error=reason[:255])
+def mark_skipped(
+    session: Session,
+    *,
+    message_id: int,
+    worker: str,
+    reason: str,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Cancelled at send time; with ``payload``, what the row keeps of its own."""
+    return _settle(
+        session,
+        message_id,
+        worker,
+        status="cancelled",
+        last_error=reason[:255],
+        **({} if payload is None else {"payload": payload}),
+    )
 
 
 def pause_message(session: Session, *, message_id: int, worker: str, reason: str) -> bool:

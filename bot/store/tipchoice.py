@@ -108,13 +108,20 @@ def mark_sent(
     now: datetime,
     channel_id: str,
     ts: str,
+    payload: dict[str, Any] | None = None,
 ) -> bool:
-    """``outbox.mark_sent``; for a tip, its practice recorded as received in the same
-    transaction (only if this worker still held the row)."""
+    """``outbox.mark_sent`` (``payload``: what the row keeps); for a tip, its practice
+    recorded as received in the same transaction (only if this worker still held the row)."""
     tip_id = message.payload.get("tip_id")
     if message.kind != "tip" or tip_id is None:
         return outbox.mark_sent(
-            connection, message_id=message.id, worker=worker, now=now, channel_id=channel_id, ts=ts
+            connection,
+            message_id=message.id,
+            worker=worker,
+            now=now,
+            channel_id=channel_id,
+            ts=ts,
+            payload=payload,
         )
     cycle = int(message.payload.get("cycle", 0))
     if connection.dialect.name == "postgresql":

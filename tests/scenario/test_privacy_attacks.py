@@ -85,3 +85,50 @@ def test_a_coordinator_cannot_read_one_rating_through_their_own_polls(harness: H
     h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_USEFULNESS}:5")
     assert "usefulness: *5/5*" in all_text(h.slack.message(poll["ts"]))
     assert insights(h) == closed
+
+
+
+def test_delivered_rows_keep_no_words_and_no_ratings(harness: Harness) -> None:
+    """Prep notes shared with the mentor and a rating shown in its poll live in the
+    outbox only until delivered: edited twice, rated twice, the rows keep neither the
+    old nor the new words or scores (their own tables keep the latest answer)."""
+    from sqlalchemy import select
+
+    from bot.outgoing import KEPT_AFTER_DELIVERY
+    from bot.store.models import ScheduledMessage
+    from tests.scenario.test_typed_text import open_prep
+
+    h = harness
+    meeting = h.clock.now + timedelta(hours=30)  # as open_prep schedules it
+    secret = "SECRET-burnout-and-my-manager"
+    view = open_prep(h)
+    for focus in (secret, f"{secret} (edited)"):
+        h.submit(
+            MENTEE,
+            view,
+            {
+                Block.FOCUS: {"value": Input.plain_text(focus)},
+                Block.QUESTIONS: {"value": Input.plain_text("Should I quit?")},
+            },
+        )
+        h.tick()
+        prep = [m for m in h.slack.messages_in(MENTEE) if "Prepare for" in m.get("text", "")]
+        h.click(MENTEE, prep[-1], Action.OPEN_PREP)
+        view = h.driver.last_view_opened(MENTEE)
+    assert f"{secret} (edited)" in all_text(h.slack.messages_in(MENTOR))  # it did arrive
+    h.tick(meeting + timedelta(minutes=45 + 60))
+    poll = h.last_dm(MENTEE)
+    assert poll["text"] == POLL
+    h.click(MENTEE, poll, f"{Action.FEEDBACK_USEFULNESS}:1")
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_USEFULNESS}:5")
+    h.tick()
+    with h.db.session() as session:
+        rows = session.scalars(
+            select(ScheduledMessage).where(ScheduledMessage.kind.in_(KEPT_AFTER_DELIVERY))
+        ).all()
+        delivered = [r for r in rows if r.status in ("sent", "cancelled")]
+        assert [r.kind for r in delivered].count("prep_shared") == 2
+        assert [r.kind for r in delivered].count("poll_update") >= 2
+        for row in delivered:
+            assert set(row.payload) <= KEPT_AFTER_DELIVERY[row.kind], (row.kind, row.payload)
+            assert "SECRET" not in str(row.payload) and "quit" not in str(row.payload)
