@@ -9,6 +9,9 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 SECTION_LIMIT = 3000
+# Blocks in one message (docs.slack.dev/reference/block-kit/blocks: "up to 50 blocks in
+# each message, and 100 blocks in modals or Home tabs").
+MESSAGE_BLOCK_LIMIT = 50
 
 
 def mention(user_id: str) -> str:
@@ -70,6 +73,22 @@ def clip(text: str, limit: int = SECTION_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return _whole_markup(text[: limit - 1]) + "…"
+
+
+def packed(lines: Sequence[str], *, first_room: int = SECTION_LIMIT, sep: str = "\n") -> list[str]:
+    """Lines joined into as few texts as a section's 3,000 characters allow (the first
+    with ``first_room``, when a heading takes the rest); a line is never split."""
+    texts: list[str] = []
+    chunk: list[str] = []
+    room = first_room
+    for line in lines:
+        if chunk and sum(len(x) + len(sep) for x in chunk) + len(line) > room:
+            texts.append(sep.join(chunk))
+            chunk, room = [], SECTION_LIMIT
+        chunk.append(line)
+    if chunk:
+        texts.append(sep.join(chunk))
+    return texts
 
 
 def as_dicts(blocks: Sequence[Block]) -> list[dict]:

@@ -11,7 +11,7 @@ from bot.buttons import pair_value, tips_toggle_value
 from bot.content import Content
 from bot.domain.goals import GoalState
 from bot.ids import Action
-from bot.services.overview import Overview
+from bot.services.overview import Overview, PairLine
 from bot.services.program import CoordinatorOverview
 from bot.views.coaching import meeting_line
 from bot.views.common import context, mention, section, slack_date
@@ -20,6 +20,8 @@ from bot.views.insights import insights_blocks, outcomes_blocks
 from bot.views.pairing import pair_summary, tips_summary
 
 HOME_BLOCK_LIMIT = 100
+# A coordinator's insights keep at least this many blocks, however many pairs are theirs.
+INSIGHTS_KEPT = 12
 
 
 def home_view(
@@ -42,51 +44,7 @@ def home_view(
                 "`/mentor start @person as mentee`."
             )
         )
-    for line in overview.pairs:
-        blocks.append(section(pair_summary(line)))
-        if line.status == "invited" and not line.invited_by_me:
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"home_invite:{line.pair_id}",
-                    elements=[
-                        ButtonElement(
-                            text="Accept",
-                            action_id=Action.ACCEPT_INVITE,
-                            value=pair_value(line.pair_id),
-                            style="primary",
-                        ),
-                        ButtonElement(
-                            text="Decline",
-                            action_id=Action.DECLINE_INVITE,
-                            value=pair_value(line.pair_id),
-                        ),
-                    ],
-                )
-            )
-        elif line.status == "active":
-            for meeting in line.next_meetings:
-                blocks += meeting_line(
-                    meeting_id=meeting.meeting_id,
-                    number=meeting.number,
-                    starts_at=meeting.starts_at,
-                    minutes=meeting.minutes,
-                )
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"home_pair:{line.pair_id}",
-                    elements=[
-                        ButtonElement(
-                            text="Schedule next 3 meetings",
-                            action_id=Action.OPEN_SCHEDULE,
-                            value=pair_value(line.pair_id),
-                        )
-                    ],
-                )
-            )
-            if goals is not None and content is not None:
-                blocks += goals_home_blocks(
-                    content, pair_id=line.pair_id, goals=goals.get(line.pair_id, ())
-                )
+    pairs_at = len(blocks)  # filled below, once what follows them is known
     if overview.pending:
         lines = "\n".join(
             f"• {'Prep' if p.kind == 'prep' else 'Feedback'} for the meeting on "
@@ -124,11 +82,21 @@ def home_view(
         )
     )
     footer = context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
+    outcomes: list[Block] = []
+    insights: list[Block] = []
     if program is not None:
         outcomes = outcomes_blocks(content, program.outcomes) if content is not None else []
+        insights = insights_blocks(program.report, nudge_action_id=Action.NUDGE_PAIR)
+    # Each pair whole, as many as leave room for the tips, the pool and the program (its
+    # chart button, outcomes and the head of its insights): a person with dozens of
+    # pairs still finds every control.
+    reserved = 1 + len(outcomes) + min(len(insights), INSIGHTS_KEPT) if program else 0
+    groups = [_pair_blocks(line, goals, content) for line in overview.pairs]
+    blocks[pairs_at:pairs_at] = _fitting(groups, room=HOME_BLOCK_LIMIT - 1 - len(blocks) - reserved)
+    if program is not None:
         room = HOME_BLOCK_LIMIT - len(blocks) - 2 - len(outcomes)
         # The insights section opens with its own divider.
-        blocks += insights_blocks(program.report, nudge_action_id=Action.NUDGE_PAIR)[: room - 1]
+        blocks += insights[: max(room - 1, 0)]
         blocks.append(
             ActionsBlock(
                 block_id="insights_chart",
@@ -139,3 +107,70 @@ def home_view(
         )
         blocks += outcomes
     return View(type="home", blocks=[*blocks[: HOME_BLOCK_LIMIT - 1], footer])
+
+
+def _pair_blocks(
+    line: PairLine,
+    goals: Mapping[int, Sequence[GoalState]] | None,
+    content: Content | None,
+) -> list[Block]:
+    """One pair on Home: its summary, then its buttons, meetings and goals."""
+    blocks: list[Block] = []
+    blocks.append(section(pair_summary(line)))
+    if line.status == "invited" and not line.invited_by_me:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"home_invite:{line.pair_id}",
+                elements=[
+                    ButtonElement(
+                        text="Accept",
+                        action_id=Action.ACCEPT_INVITE,
+                        value=pair_value(line.pair_id),
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Decline",
+                        action_id=Action.DECLINE_INVITE,
+                        value=pair_value(line.pair_id),
+                    ),
+                ],
+            )
+        )
+    elif line.status == "active":
+        for meeting in line.next_meetings:
+            blocks += meeting_line(
+                meeting_id=meeting.meeting_id,
+                number=meeting.number,
+                starts_at=meeting.starts_at,
+                minutes=meeting.minutes,
+            )
+        blocks.append(
+            ActionsBlock(
+                block_id=f"home_pair:{line.pair_id}",
+                elements=[
+                    ButtonElement(
+                        text="Schedule next 3 meetings",
+                        action_id=Action.OPEN_SCHEDULE,
+                        value=pair_value(line.pair_id),
+                    )
+                ],
+            )
+        )
+        if goals is not None and content is not None:
+            blocks += goals_home_blocks(
+                content, pair_id=line.pair_id, goals=goals.get(line.pair_id, ())
+            )
+    return blocks
+
+
+def _fitting(groups: Sequence[list[Block]], *, room: int) -> list[Block]:
+    """As many whole groups as ``room`` holds, and a note of how many did not fit."""
+    if sum(len(group) for group in groups) <= room:
+        return [block for group in groups for block in group]
+    shown: list[Block] = []
+    for count, group in enumerate(groups):
+        if len(shown) + len(group) > room - 1:  # the note takes one
+            left = len(groups) - count
+            return [*shown, context(f"…and {left} more. `/mentor status` lists them all.")]
+        shown += group
+    return shown  # not reached: the groups did not fit

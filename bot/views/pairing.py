@@ -15,7 +15,15 @@ from bot.content import Content
 from bot.domain.commands import format_minute
 from bot.ids import Action
 from bot.services.overview import Overview, PairLine
-from bot.views.common import context, mention, numbered, section, slack_date
+from bot.views.common import (
+    MESSAGE_BLOCK_LIMIT,
+    context,
+    mention,
+    numbered,
+    packed,
+    section,
+    slack_date,
+)
 from bot.views.goals import goals_button
 
 
@@ -112,8 +120,14 @@ def status_blocks(overview: Overview) -> list[Block]:
                 "(you mentor them) or `/mentor start @person as mentee`."
             )
         )
-    for line in overview.pairs:
-        blocks.append(section(pair_summary(line)))
+    # One pair a paragraph, packed into sections: someone with dozens of open
+    # invitations still gets an answer Slack takes (50 blocks at most).
+    texts = packed([pair_summary(line) for line in overview.pairs], sep="\n\n")
+    room = MESSAGE_BLOCK_LIMIT - 2  # the tips line, and the note of what did not fit
+    blocks += [section(text) for text in texts[:room]]
+    if len(texts) > room:
+        left = sum(text.count("\n\n") + 1 for text in texts[room:])
+        blocks.append(context(f"…and {left} more."))
     blocks.append(context(tips_summary(overview)))
     return blocks
 

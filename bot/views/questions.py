@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block
 from bot.content import Content
 from bot.domain.questions import PrepQuestions
 from bot.views.coaching import Outgoing
-from bot.views.common import SECTION_LIMIT, context, escape_mrkdwn, mention, section
+from bot.views.common import SECTION_LIMIT, context, escape_mrkdwn, mention, packed, section
 
 # One question as shown, escaped: 500 typed characters fit unless most are & < >.
 QUESTION_SHOWN = 1000
@@ -31,20 +31,11 @@ def prep_question_blocks(content: Content, prep: PrepQuestions) -> list[Block]:
         f"• {escape_mrkdwn(q.text, QUESTION_SHOWN)} ({mention(q.asked_by)})" for q in prep.shown
     ]
     heading = content.message("prep_parked_questions", questions="")
-    blocks: list[Block] = []
-    chunk: list[str] = []
-    room = SECTION_LIMIT - len(heading)
-    for line in lines:
-        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > room:
-            blocks.append(_chunk(content, chunk, first=not blocks))
-            chunk, room = [], SECTION_LIMIT
-        chunk.append(line)
-    blocks.append(_chunk(content, chunk, first=not blocks))
+    texts = packed(lines, first_room=SECTION_LIMIT - len(heading))
+    blocks: list[Block] = [
+        section(content.message("prep_parked_questions", questions=text) if n == 0 else text)
+        for n, text in enumerate(texts)
+    ]
     if prep.more:
         blocks.append(context(content.message("prep_parked_more", count=prep.more)))
     return blocks
-
-
-def _chunk(content: Content, lines: list[str], *, first: bool) -> Block:
-    joined = "\n".join(lines)
-    return section(content.message("prep_parked_questions", questions=joined) if first else joined)

@@ -149,3 +149,61 @@ def test_clip_keeps_a_plain_ampersand_and_what_follows_it() -> None:
     text = "Join our Q&A hour. " + "x" * 3100
     clipped = clip(text, 3000)
     assert len(clipped) == 3000 and clipped.startswith("Join our Q&A hour. xxx")
+
+
+def _overview(invited: int, active: int, meetings: int):
+    from datetime import timedelta
+
+    from bot.services.overview import MeetingLine, Overview, PairLine
+
+    lines = [
+        PairLine(n, "mentor", f"UINV{n:06d}", "invited", n % 2 == 0, None) for n in range(invited)
+    ]
+    lines += [
+        PairLine(
+            invited + n,
+            "mentee",
+            f"UACT{n:06d}",
+            "active",
+            False,
+            f"G{n:08d}",
+            tuple(
+                MeetingLine(1000 * n + m, WHEN + timedelta(days=7 * m), 45, m + 1)
+                for m in range(meetings)
+            ),
+        )
+        for n in range(active)
+    ]
+    return Overview("UME0000001", tuple(lines), True, 9 * 60, "Europe/Berlin")
+
+
+@given(invited=st.integers(0, 150), active=st.integers(0, 150), meetings=st.integers(0, 3))
+def test_status_and_home_take_any_number_of_pairs(invited: int, active: int, meetings: int):
+    """Someone with dozens of open invitations still gets a status Slack accepts (50
+    blocks), and an App Home (100) whose tips and pool controls are all there; pairs
+    that do not fit are counted, never silently dropped."""
+    import re
+
+    from bot.views.home import home_view
+    from bot.views.pairing import status_blocks
+
+    overview = _overview(invited, active, meetings)
+    status = as_dicts(status_blocks(overview))
+    assert validate_message_blocks(status) == []
+    status_text = str(status)
+    shown = len(re.findall(r"<@U(?:INV|ACT)\d{6}>", status_text))
+    more = re.search(r"…and (\d+) more", status_text)
+    assert shown + (int(more.group(1)) if more else 0) == invited + active
+
+    home = home_view(overview).to_dict()
+    assert validate_view(home) == []
+    actions = {
+        element.get("action_id")
+        for block in home["blocks"]
+        for element in [*(block.get("elements") or []), block.get("accessory") or {}]
+    }
+    assert {"home_tips_toggle", "join_open"} <= actions
+    home_text = str(home["blocks"])
+    shown = len(set(re.findall(r"<@U(?:INV|ACT)\d{6}>", home_text)))
+    more = re.search(r"…and (\d+) more", home_text)
+    assert shown + (int(more.group(1)) if more else 0) == invited + active
