@@ -48,6 +48,12 @@ MAX_EXTERNAL_ID = 255  # the id limit of callback_id; sdk: not checked
 # chat.postMessage: error msg_too_long; "truncate messages containing more than
 # 40,000 characters" -- https://docs.slack.dev/reference/methods/chat.postMessage
 MAX_MESSAGE_TEXT = 40_000
+# chat.postMessage refuses a message whose blocks carry too much text in all, with
+# msg_blocks_too_long. The figure is not documented: slackapi/bolt-js#2509 met it at
+# about 13,200 characters (a Slack engineer there: "12,000 text characters with a buffer
+# for block containers"), and bolt-js#2867 at 11,341 characters summed over every
+# ``text`` string. In doubt the emulator refuses from 11,000 on.
+MAX_BLOCKS_TEXT = 11_000
 
 # ------------------------------------------------------------------ text object
 # "The minimum length is 1 and maximum length is 3000 characters"; emoji "only
@@ -639,6 +645,19 @@ def validate_message_blocks(blocks: Any) -> list[str]:
         return problems
     _check_blocks(problems, blocks, "/blocks", "message", MAX_MESSAGE_BLOCKS)
     return problems
+
+
+def blocks_text_length(blocks: Any) -> int:
+    """Characters of every ``text`` string in ``blocks`` (what msg_blocks_too_long counts,
+    as far as anyone outside Slack has measured it)."""
+    if isinstance(blocks, dict):
+        return sum(
+            len(value) if key == "text" and isinstance(value, str) else blocks_text_length(value)
+            for key, value in blocks.items()
+        )
+    if isinstance(blocks, list):
+        return sum(blocks_text_length(item) for item in blocks)
+    return 0
 
 
 def validate_message_text(text: Any) -> list[str]:

@@ -1098,6 +1098,8 @@ class SlackEmulator:
             )
         if limits.validate_message_text(args.get("text")):
             raise _ApiError("msg_too_long")
+        if limits.blocks_text_length(args.get("blocks")) > limits.MAX_BLOCKS_TEXT:
+            raise _ApiError("msg_blocks_too_long")
 
     def _bot_message(self, args: dict, ts: str) -> dict:
         msg: dict[str, Any] = {

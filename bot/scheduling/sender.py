@@ -46,7 +46,14 @@ PERSON_ERRORS = frozenset(
 WORKSPACE_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 # The message itself is wrong; sending it again cannot help.
 MESSAGE_ERRORS = frozenset(
-    {"invalid_blocks", "invalid_arguments", "msg_too_long", "no_text", "too_many_attachments"}
+    {
+        "invalid_blocks",
+        "invalid_arguments",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "too_many_attachments",
+    }
 )
 
 

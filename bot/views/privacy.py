@@ -19,7 +19,6 @@ from bot.buttons import FORGET_CANCEL_VALUE, FORGET_VALUE
 from bot.ids import Action
 from bot.views.common import context, escape_mrkdwn, section
 
-MAX_BLOCKS = 50
 JSON_CHUNK = 2_900  # characters per code-block section, fences included
 _FENCE_OPEN, _FENCE_CLOSE = "```\n", "\n```"
 
@@ -160,12 +159,18 @@ def _summary(data: dict[str, Any]) -> list[str]:
 # More JSON than this many sections goes as a file instead: a message that long is
 # a wall to scroll, and near Slack's limits for one message.
 MAX_INLINE_CHUNKS = 10
+# chat.postMessage refuses a message whose blocks carry more than about 11,000–13,000
+# characters of text in all (msg_blocks_too_long; undocumented, measured in
+# slackapi/bolt-js#2509 and #2867). The record is inlined only while the whole DM stays
+# well under that; the summary keeps to this share of it.
+MESSAGE_TEXT_BUDGET = 8_000
+SUMMARY_BUDGET = 3_000
 MY_DATA_FILENAME = "mentor-bot-my-data.json"
 
 
 def my_data_fits(data: dict[str, Any]) -> bool:
     """Whether the whole record fits in the DM itself; if not, it goes as a file."""
-    return len(_json_chunks(data)) <= MAX_INLINE_CHUNKS
+    return _inline_chunks(data, _summary_parts(data)) is not None
 
 
 def my_data_file(data: dict[str, Any]) -> bytes:
@@ -174,33 +179,56 @@ def my_data_file(data: dict[str, Any]) -> bytes:
     return dumped.encode("utf-8")
 
 
-def my_data_message(data: dict[str, Any]) -> tuple[str, list[Block]]:
-    """A DM with a readable summary and the full record as JSON, within 50 blocks; a
-    record too long for that is sent as a file (``my_data_file``) and the DM says so."""
-    text = "Here is everything Mentor Bot stores about you."
-    head: list[Block] = [HeaderBlock(text="Your data in Mentor Bot")]
-    # The summary may be long for someone with many pairs; keep it to a few sections.
-    summary, current = [], ""
+def _summary_parts(data: dict[str, Any]) -> list[str]:
+    """The readable summary in section-sized parts, at most ``SUMMARY_BUDGET`` in all
+    (someone with many pairs has a long one); the last says so when it was cut."""
+    parts, current, used = [], "", 0
     for line in _summary(data):
         candidate = f"{current}\n{line}" if current else line
+        if used + len(candidate) > SUMMARY_BUDGET:
+            if current:
+                parts.append(current)
+            parts.append("…and more; the full record has every pairing.")
+            return parts
         if len(candidate) > JSON_CHUNK and current:
-            summary.append(current)
+            parts.append(current)
+            used += len(current)
             current = line
         else:
             current = candidate
     if current:
-        summary.append(current)
-    summary_blocks: list[Block] = [section(part) for part in summary[:4]]
-    if len(summary) > 4:
-        summary_blocks.append(context("…and more; the full record below has every pairing."))
-    intro = context(
-        "The full record, as stored. Only you see your own prep notes and feedback here; "
-        "`/mentor forget-me` deletes it."
-    )
+        parts.append(current)
+    return parts
+
+
+def _inline_chunks(data: dict[str, Any], summary: list[str]) -> list[str] | None:
+    """The record's JSON sections for the DM itself, or None when it goes as a file."""
     chunks = _json_chunks(data)
-    blocks = [*head, *summary_blocks, DividerBlock()]
-    if len(chunks) <= min(MAX_INLINE_CHUNKS, MAX_BLOCKS - len(blocks) - 1):
-        blocks.append(intro)
+    text = sum(len(part) for part in summary) + sum(len(chunk) for chunk in chunks)
+    if len(chunks) > MAX_INLINE_CHUNKS or text > MESSAGE_TEXT_BUDGET:
+        return None
+    return chunks
+
+
+def my_data_message(data: dict[str, Any]) -> tuple[str, list[Block]]:
+    """A DM with a readable summary and the full record as JSON, within 50 blocks and
+    Slack's text for one message; a record too long for that is sent as a file
+    (``my_data_file``) and the DM says so."""
+    text = "Here is everything Mentor Bot stores about you."
+    summary = _summary_parts(data)
+    blocks: list[Block] = [
+        HeaderBlock(text="Your data in Mentor Bot"),
+        *(section(part) for part in summary),
+        DividerBlock(),
+    ]
+    chunks = _inline_chunks(data, summary)
+    if chunks is not None:
+        blocks.append(
+            context(
+                "The full record, as stored. Only you see your own prep notes and feedback "
+                "here; `/mentor forget-me` deletes it."
+            )
+        )
         blocks.extend(section(chunk) for chunk in chunks)
         return text, blocks
     blocks.append(

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.services.privacy import forget_person, personal_data
@@ -39,7 +41,12 @@ from bot.views.privacy import (
     my_data_fits,
     my_data_message,
 )
-from slackemu.limits import validate_message_blocks, validate_message_text
+from slackemu.limits import (
+    MAX_BLOCKS_TEXT,
+    blocks_text_length,
+    validate_message_blocks,
+    validate_message_text,
+)
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 TEAM, OTHER_TEAM = "T0PRIVACY1", "T0PRIVACY2"
@@ -964,6 +971,8 @@ def _check(text: str, blocks: list[Any]) -> list[dict]:
     assert validate_message_blocks(payload) == []
     assert validate_message_text(text) == []
     assert len(payload) <= 50
+    # What chat.postMessage takes in all (msg_blocks_too_long), as the emulator has it.
+    assert blocks_text_length(payload) <= MAX_BLOCKS_TEXT
     return payload
 
 
@@ -1003,7 +1012,7 @@ def test_my_data_message_carries_the_full_record(db: Database) -> None:
     _build(db)
     with db.session() as session:
         data = personal_data(session, team_id=TEAM, user_id=GONE)
-    data["feedback"][0]["helped"] = "a <b> & c " + "x" * 4_000  # long, with control characters
+    data["feedback"][0]["helped"] = "a <b> & c " + "x" * 2_500  # long, with control characters
     text, blocks = my_data_message(data)
     payload = _check(text, blocks)
     sections = [b["text"]["text"] for b in payload if b["type"] == "section"]
@@ -1012,6 +1021,24 @@ def test_my_data_message_carries_the_full_record(db: Database) -> None:
     assert json.loads(_json_of(payload)) == data
     assert "Europe/Berlin" in json.dumps(payload)
     assert "too long" not in json.dumps(payload)
+
+
+@given(st.lists(st.integers(0, 6_000), max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_my_data_message_is_one_slack_takes_whatever_the_record(notes: list[int]) -> None:
+    """However long the notes, the DM is within Slack's limits for one message: the
+    record inline when the whole DM stays well under them, else as a file."""
+    data = {
+        "team_id": TEAM,
+        "user_id": GONE,
+        "feedback": [{"helped": "<&>" * (n // 3), "usefulness": 3} for n in notes],
+    }
+    text, blocks = my_data_message(data)
+    payload = _check(text, blocks)
+    inline = any(b["text"]["text"].startswith("```") for b in payload if b["type"] == "section")
+    assert inline == my_data_fits(data)
+    if inline:
+        assert json.loads(_json_of(payload)) == data
 
 
 def test_my_data_message_sends_a_huge_record_as_a_file() -> None:
