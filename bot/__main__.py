@@ -142,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
         "prep and liked the tips. Counted in people, not answers; a figure needs at least "
         "privacy_minimum_people people (content settings, at least 3), a split that many on "
         "each side. A week is frozen the first time it is shown (this command writes that "
-        "snapshot). There is no viewer here, so nobody's answers are left out.",
+        "snapshot). There is no viewer here, so K is enough (App Home needs K besides the "
+        "coordinator looking).",
     )
     report.add_argument("--team", required=True, help="Slack workspace ID, e.g. T0123ABCD")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")

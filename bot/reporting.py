@@ -3,8 +3,8 @@
 Everything here formats a ``ProgramReport`` (``bot.services.insights``): counts of
 people per closed week, already hidden (``None``) where too few people stand behind
 them, and program state. No one's words or ratings can reach these outputs. The CLI
-has no viewer, so nobody's answers are left out; the rest of the rule (K people,
-closed and frozen weeks, people not answers) is the same as on App Home.
+has no viewer, so a figure needs K people (App Home needs K + 1: K besides the viewer);
+the rest of the rule (closed and frozen weeks, people not answers) is the same.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ def chart_comment(report: ProgramReport) -> str:
 
 def _privacy(report: ProgramReport) -> str:
     who = (
-        "no viewer: everyone's answers count"
+        "no viewer"
         if report.viewer is None
-        else f"{report.viewer}'s own answers left out"
+        else f"shown to {report.viewer}: K + 1, so K besides any one person"
     )
     return (
         f"people, not answers; at least {report.minimum_people} per figure and per side "

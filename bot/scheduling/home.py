@@ -54,7 +54,7 @@ def home_page(
             session,
             team_id=team_id,
             now=now,
-            viewer=user_id,  # their own answers never count in what they see
+            viewer=user_id,  # K besides any one person: theirs too
             minimum=content.settings.privacy_minimum_people,
         )
     pair_goals = goals.home_goals(session, team_id=team_id, user_id=user_id)

@@ -193,7 +193,7 @@ def carry_out(session: Session, *, team_id: str, payload: dict[str, Any], now: d
             session,
             team_id=team_id,
             now=now,
-            viewer=by,  # as on their App Home: their own answers never count
+            viewer=by,  # as on their App Home: K besides any one person
             minimum=int(args["minimum"]),
         )
         planned.append(

@@ -17,12 +17,15 @@ The privacy rule (README, "Privacy") is enforced here and nowhere else:
   "no"/"rescheduled"); *useful* if their ratings that week average 4 or more; a mentee
   prompted for a meeting that week *prepared* if they sent their prep by the week's
   end; *liked the tips* with at least as many 👍 as 👎 that week.
-* **Never the viewer.** A coordinator's own part is left out of what they see
-  (``viewer``); the CLI report has no viewer.
 * **K people.** A count of people is shown only when it is at least K
   (``minimum``, the content setting ``privacy_minimum_people``, never under 3); a
   yes/no split only when *both* sides have at least K people. Otherwise the split is
   hidden whole (both sides), so neither side can be found from the other.
+* **The same for every viewer, K besides any one.** Every coordinator (``viewer``) is
+  shown the same figures, their own answers counted like anyone's: figures that each
+  left out their viewer could be subtracted from one another. Since a viewer knows
+  their own answer, what they are shown needs K + 1 people (each side), so that it
+  rests on K besides any one of them. The CLI report has no viewer and needs K.
 * **Totals are sums of shown cells** (``total``, ``pooled``), so a total never gives
   away a hidden week.
 * **Pairs at risk rest on meetings, never on ratings:** no first meeting 21 days after
@@ -126,8 +129,8 @@ class AtRiskPair:
 class ProgramReport:
     team_id: str
     generated_at: datetime
-    viewer: str | None  # whose own answers are left out; None (the CLI): nobody's
-    minimum_people: int  # K
+    viewer: str | None  # the coordinator shown it; None: the CLI
+    minimum_people: int  # people a figure needs: K, and K + 1 when shown to a viewer
     active_pairs: int
     ended_pairs: int
     open_invitations: int
@@ -212,20 +215,24 @@ def program_report(
     frozen = store.frozen_weeks(session, team_id=team_id, weeks=shown)
     people: dict[date, list[InsightPerson]] = defaultdict(list)
     for person in store.frozen_people(session, team_id=team_id, weeks=shown):
-        if viewer is None or person.user_id != viewer:
-            people[person.week_start].append(person)
+        people[person.week_start].append(person)
+    # Every coordinator is shown the same figures, their own answers included: views
+    # that each left out their viewer's answers could be subtracted from one another to
+    # give one of them away. A viewer knows their own answer, so what they see needs K
+    # people besides any one (each counts once a week): K + 1 on each side.
+    needed = minimum if viewer is None else minimum + 1
 
     return ProgramReport(
         team_id=team_id,
         generated_at=now,
         viewer=viewer,
-        minimum_people=minimum,
+        minimum_people=needed,
         active_pairs=status_count["active"],
         ended_pairs=status_count["ended"],
         open_invitations=status_count["invited"],
         meetings_ahead=sum(1 for m in meetings if m.starts_at > now),
         at_risk=at_risk,
-        weeks=tuple(_figures(frozen[week], people[week], minimum) for week in shown),
+        weeks=tuple(_figures(frozen[week], people[week], needed) for week in shown),
     )
 
 

@@ -22,7 +22,11 @@ as the unit, since each figure describes pairs:
 * **K pairs.** A median is shown only when at least K pairs contribute to it; a share
   (and "goals marked done") only when at least K pairs are on *each* side. Hidden
   figures are ``None``; whole-program figures pool only the cohorts shown.
-* **Never the viewer.** A coordinator's own pairs are left out of what they see.
+* **The same for every viewer, K besides any one person.** Every coordinator is shown
+  the same figures, their own pairs counted like any: figures that each left out their
+  viewer's pairs could be subtracted from one another. A viewer knows their own pairs,
+  so a month's figure shown to one needs K pairs (each side) besides the most that any
+  one person has in that month; the CLI report has no viewer and needs K.
 * **Meetings, not ratings.** A meeting counts as held unless a member said it didn't
   happen, as in the care rules and the pairs-at-risk list.
 """
@@ -30,7 +34,7 @@ as the unit, since each figure describes pairs:
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -212,6 +216,12 @@ def _first(pair: PairRecord) -> float:
     return NEVER if first is None else float(first)
 
 
+def _most_per_person(pairs: Sequence[PairRecord]) -> int:
+    """The most pairs any one person has among ``pairs`` (what one viewer may know)."""
+    counts = Counter(person for p in pairs for person in (p.mentor_id, p.mentee_id))
+    return max(counts.values(), default=0)
+
+
 def _median(values: Sequence[float], minimum: int) -> Median:
     if len(values) < minimum:
         return Median()
@@ -276,8 +286,6 @@ def compute_outcomes(
     as_of = figures_as_of(now)
     cohorts: dict[date, list[PairRecord]] = defaultdict(list)
     for pair in pairs:
-        if viewer is not None and viewer in (pair.mentor_id, pair.mentee_id):
-            continue
         if pair.kickoff < as_of:
             cohorts[_month(pair.kickoff)].append(pair)
 
@@ -288,19 +296,24 @@ def compute_outcomes(
     goal_cells: list[GoalFigures] = []
     for cohort in sorted(cohorts):
         members = cohorts[cohort]
+        # Every coordinator is shown the same figures, their own pairs counted like any.
+        # A viewer knows their own pairs, so a month's figure shown to one needs K pairs
+        # besides the most that any one person has in that month. (Whole-program figures
+        # add up months shown, each of which had that much.)
+        needed = minimum if viewer is None else minimum + _most_per_person(members)
         first = gap = goals = None
         if _closed(cohort, FIRST_MEETING_DAYS, as_of):
             values = [_first(p) for p in members]
-            first = _median(values, minimum)
+            first = _median(values, needed)
             if first.days is not None:
                 pooled_first += values
         if _closed(cohort, GAP_DAYS, as_of):
             gaps = [g for g in (_facts(p, GAP_DAYS)["gap"] for p in members) if g is not None]
-            gap = _median(gaps, minimum)
+            gap = _median(gaps, needed)
             if gap.days is not None:
                 pooled_gap += gaps
         if _closed(cohort, GOAL_DAYS, as_of):
-            goals = _goals(members, minimum)
+            goals = _goals(members, needed)
             goal_cells.append(goals)
         still: dict[int, Split | None] = {}
         for days in STILL_MEETING_DAYS:
@@ -308,7 +321,7 @@ def compute_outcomes(
                 still[days] = None
                 continue
             yes = sum(1 for p in members if _facts(p, days)["still"])
-            still[days] = split(yes, len(members) - yes, minimum)
+            still[days] = split(yes, len(members) - yes, needed)
             if still[days].yes is not None:  # type: ignore[union-attr]
                 pooled_still[days].append(still[days])  # type: ignore[arg-type]
         figures.append(CohortFigures(cohort, len(members), first, gap, still, goals))

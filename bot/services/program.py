@@ -53,8 +53,8 @@ def coordinator_overview(
     minimum: int = MINIMUM_PEOPLE,
 ) -> CoordinatorOverview:
     """Everything coordinators' App Home shows, in one unit of work; the pair counts
-    come from the report rather than being counted twice. ``viewer``'s own answers and
-    pairs are left out of the figures (README, "Privacy")."""
+    come from the report rather than being counted twice. Every ``viewer`` is shown the
+    same figures, which rest on K besides any one person (README, "Privacy")."""
     report = program_report(session, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
     figures = _figures(
         session,

@@ -54,11 +54,12 @@ TREND_LABELS = (
 def privacy_note(report: ProgramReport) -> str:
     """The rule, in one line, under the figures it governs."""
     k = report.minimum_people
-    who = "people other than you" if report.viewer else "people"
+    besides = f" ({k - 1} besides any one of them, you included)" if report.viewer else ""
     return (
-        f"Counted in people, not answers: each figure comes from at least {k} {who}, "
-        f"and a split is shown only with at least {k} people on each side. A week's "
-        "figures appear once the week is over (Monday–Sunday UTC) and never change."
+        f"Counted in people, not answers: each figure comes from at least {k} people"
+        f"{besides}, and a split is shown only with at least {k} people on each side. "
+        "A week's figures appear once the week is over (Monday–Sunday UTC), never "
+        "change, and are the same for every coordinator."
     )
 
 

@@ -1,7 +1,8 @@
 """Outcome figures as a coordinator finds them: App Home and `mentor-bot report --outcomes`.
 
 Pairs are set up and meet through Slack; the figures appear only once a whole kickoff
-month has passed the mark, each from at least K pairs other than the viewer's own.
+month has passed the mark, each from at least K pairs besides any one person's own
+(the coordinator's too: every coordinator is shown the same figures).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.scenario.test_privacy_attacks import answer_polls, pair_up, schedule
 
 ERIN = "UERIN00007"
 FRANK = "UFRANK0008"
+GINA, HAL = "UGINA00009", "UHAL000010"
 
 
 def outcomes(h: Harness) -> str:
@@ -28,22 +30,24 @@ def outcomes(h: Harness) -> str:
     return all_text(blocks[start:])
 
 
-def test_outcomes_appear_for_whole_months_of_other_peoples_pairs(
+def test_outcomes_appear_for_whole_months_the_same_for_every_coordinator(
     harness: Harness, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     h = harness
     h.slack.add_user(ERIN, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
     h.slack.add_user(FRANK, name="frank", real_name="Frank Mentee", tz="Asia/Tokyo")
-    # Three pairs kick off in March, none of them the coordinator's; one of the
-    # coordinator's own, which must never count in what the coordinator sees.
+    h.slack.add_user(GINA, name="gina", real_name="Gina Mentor", tz="UTC")
+    h.slack.add_user(HAL, name="hal", real_name="Hal Mentee", tz="UTC")
+    # Four pairs kick off in March, one of them the coordinator's own, which counts like
+    # any other; nobody is in two, so a figure shown to a coordinator needs K + 1 pairs.
     groups = [
         pair_up(h, MENTOR, MENTEE, "bob"),
-        pair_up(h, MENTOR, ERIN, "erin"),
-        pair_up(h, STRANGER, FRANK, "frank"),
+        pair_up(h, STRANGER, ERIN, "erin"),
+        pair_up(h, GINA, FRANK, "frank"),
     ]
-    own = pair_up(h, COORDINATOR, STRANGER, "dave")
+    own = pair_up(h, COORDINATOR, HAL, "hal")
     first = h.clock.now + timedelta(days=2, hours=1)  # each first meeting two days in
-    mentors = (MENTOR, MENTOR, STRANGER)
+    mentors = (MENTOR, STRANGER, GINA)
     for mentor, group in zip(mentors, groups, strict=True):
         schedule(h, mentor, group, first)
     schedule(h, COORDINATOR, own, first + timedelta(days=10))
@@ -58,9 +62,9 @@ def test_outcomes_appear_for_whole_months_of_other_peoples_pairs(
     # May: every March pair has passed 30 days (and the week for late answers).
     h.clock.set(datetime.fromisoformat("2026-05-18T09:00:00+00:00"))
     shown = outcomes(h)
-    assert "pairs other than your own" in shown
-    assert "Days from kickoff to first meeting (median)*\n2 days (3 pairs)" in shown
-    # All three still meet at 30 days: a 3-to-0 split would name everyone's state.
+    assert "pairs besides any one person's own (yours included)" in shown
+    assert "Days from kickoff to first meeting (median)*\n2 days (4 pairs)" in shown
+    # All four still meet at 30 days: a 4-to-0 split would name everyone's state.
     assert "Still meeting at 30 days*\nhidden (fewer than 3 pairs on one side)" in shown
     assert "Undelivered" not in shown  # the outcomes section stands on its own
 

@@ -341,12 +341,11 @@ def test_a_closed_week_counts_people_not_answers(db) -> None:
     assert week.useful == Split(people=9, yes=6)  # 5★ and 3★ from one person: one, useful
     assert week.prepared == Split(people=6, yes=None)  # only two did not: hidden
     assert week.tips_liked == Split(people=7, yes=4)
-    # The viewer's own answers are left out of what they see.
-    assert as_viewer.feedback_people == 11
-    assert (as_viewer.met, as_viewer.useful) == (Split(11, 8), Split(8, 5))
-    assert as_viewer.tips_liked == Split(people=6, yes=3)
     # A larger K hides the splits with only three people on a side.
     assert (stricter.met, stricter.useful) == (Split(12, None), Split(9, None))
+    # Shown to a coordinator, everyone counts (the viewer too: every coordinator sees
+    # the same), and a figure needs K besides any one person: what K + 1 shows.
+    assert as_viewer == stricter
     with pytest.raises(ValueError):
         with db.session() as session:
             program_report(session, team_id=TEAM, now=NOW, minimum=2)
@@ -383,7 +382,7 @@ def test_a_real_program_sees_meaningful_figures(db) -> None:
     assert last is not None and last.week_start == date(2026, 3, 16)
     assert last.feedback_people is not None and last.feedback_people >= 25
     assert last.useful.share is not None and 0.5 < last.useful.share < 1
-    assert last.tips_liked.share is not None
+    assert last.tips_liked.people == 22  # its split hidden: 3 or fewer 👎, under K + 1
     assert last.prepared.share is not None
     assert sum(1 for w in report.weeks if w.useful.yes is not None) == 4
     pooled = report.pooled("useful")
@@ -391,7 +390,7 @@ def test_a_real_program_sees_meaningful_figures(db) -> None:
     text = all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE)))
     useful = round(last.useful.share * 100)
     assert f"{useful}% ({last.useful.yes} of {last.useful.people} people)" in text
-    assert "at least 3 people other than you" in text
+    assert "at least 4 people (3 besides any one of them, you included)" in text
 
 
 def test_at_risk_rules(report_and_pairs) -> None:
@@ -603,7 +602,7 @@ def test_table_format(report_and_pairs) -> None:
     assert len({len(line) for line in figure_lines}) == 1  # values aligned in one column
     assert any(line.split() == ["meetings_ahead", "1"] for line in lines)
     assert any(line.split()[:4] == ["2026-03-16", "-", "1", "1"] for line in lines)
-    assert "no viewer: everyone's answers count" in table
+    assert "no viewer" in table
     assert pairs["p2"].mentor_id in table
 
 
@@ -623,9 +622,14 @@ def test_insights_blocks(db) -> None:
     }
     text = all_text(blocks)
     assert "Week of 16 Mar" in text  # the last closed week, here too small to show
-    assert "hidden (fewer than 3 people)" in text
+    assert "hidden (fewer than 4 people)" in text  # K + 1, shown to a coordinator
     assert sparkline(report.series("tips_sent")) in text
-    assert "67% (6 of 9)" in text  # usefulness over the weeks shown: the week of 9 March
+    # Usefulness over the weeks shown: the week of 9 March, 7 of 10, has 3 on one side:
+    # enough for the CLI (K), hidden from a coordinator (K + 1).
+    assert "70% (7 of 10)" not in text
+    with db.session() as session:
+        cli = program_report(session, team_id=TEAM, now=NOW)
+    assert "70% (7 of 10)" in all_text(as_dicts(insights_blocks(cli, nudge_action_id=NUDGE)))
     risky = [b for b in blocks if b.get("accessory")]
     assert [b["accessory"]["value"] for b in risky] == [str(pairs["p2"].id)]
     assert all(b["accessory"]["action_id"] == NUDGE for b in risky)
