@@ -530,23 +530,3 @@ def forgotten(
         now=now,
         payload={"text": text, "blocks": blocks},
     )
-
-
-# What a row of these kinds keeps once it is sent or skipped. The rest (a person's
-# words or answers: prep notes, a rating, a check-in score, an exit choice, and what the
-# delivery added in memory) lives in the row only until then; their own tables keep the
-# latest answer, and the outbox no history of them.
-KEPT_AFTER_DELIVERY: dict[str, frozenset[str]] = {
-    PREP_SHARED: frozenset({"mentee_id", "starts_at"}),  # mentee_id: forget-me's WORDS_OF
-    POLL_UPDATE: frozenset({"channel", "ts", "pair_id", "meeting_id", "partner_id"}),
-    CHECKIN_UPDATE: frozenset({"channel", "ts", "pair_id", "partner_id"}),
-    EXIT_ANSWERED: frozenset({"channel", "ts", "pair_id", "partner_id"}),
-}
-
-
-def kept_after_delivery(kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-    """The payload a delivered (or skipped) row of ``kind`` keeps; None: all of it."""
-    kept = KEPT_AFTER_DELIVERY.get(kind)
-    if kept is None:
-        return None
-    return {field: value for field, value in payload.items() if field in kept}

@@ -262,7 +262,7 @@ class Delivery:
             now=now,
             channel_id=channel,
             ts=ts,
-            payload=outgoing.kept_after_delivery(message.kind, message.payload),
+            payload=outbox.kept_after_delivery(message.kind, message.payload),
         )
 
     def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
@@ -291,7 +291,7 @@ class Delivery:
                 message_id=message.id,
                 worker=self.worker,
                 reason=reason,
-                payload=outgoing.kept_after_delivery(message.kind, message.payload),
+                payload=outbox.kept_after_delivery(message.kind, message.payload),
             ),
         )
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.content import Content
 from bot.domain.tips import STALE_AFTER
-from bot.outgoing import RETRY_UNTIL_DONE, kept_after_delivery
+from bot.outgoing import RETRY_UNTIL_DONE
 from bot.scheduling import tipchoice
 from bot.scheduling.delivery import Delivery
 from bot.scheduling.pacing import Gate, Interrupted, Pacer
@@ -392,7 +392,7 @@ class Engine:
                     message_id=message.id,
                     worker=self.worker,
                     reason="no longer needed",
-                    payload=kept_after_delivery(message.kind, message.payload),
+                    payload=outbox.kept_after_delivery(message.kind, message.payload),
                 )
                 return "skipped"
             # The Slack calls of the row's kind (bot.scheduling.delivery): most post one
@@ -423,7 +423,7 @@ class Engine:
             now=now,
             channel_id=posted.channel,
             ts=posted.ts,
-            payload=kept_after_delivery(message.kind, message.payload),
+            payload=outbox.kept_after_delivery(message.kind, message.payload),
         )
         return "sent"
 

@@ -62,6 +62,52 @@ class ClaimedMessage:
     attempts: int
 
 
+# What a finished (sent, skipped or cancelled) row of these kinds keeps; the kinds are
+# bot/outgoing.py's. The rest of its payload (a person's words or answers: prep notes
+# forwarded to the mentor, a rating or a check-in score shown in place, an exit choice,
+# and what a delivery added in memory) lives in the row only until then: their own
+# tables keep the latest answer, the outbox no history of them. A failed row keeps it
+# for an operator's retry, until it is cancelled.
+KEPT_AFTER_DELIVERY: dict[str, frozenset[str]] = {
+    "prep_shared": frozenset({"mentee_id", "starts_at"}),  # mentee_id: forget-me's author
+    "poll_update": frozenset({"channel", "ts", "pair_id", "meeting_id", "partner_id"}),
+    "checkin_update": frozenset({"channel", "ts", "pair_id", "partner_id"}),
+    "exit_answered": frozenset({"channel", "ts", "pair_id", "partner_id"}),
+}
+
+
+def kept_after_delivery(kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload a finished row of ``kind`` keeps; None: all of it."""
+    kept = KEPT_AFTER_DELIVERY.get(kind)
+    if kept is None:
+        return None
+    return {field: value for field, value in payload.items() if field in kept}
+
+
+def cancel_where(session: Session | Connection, *conditions: Any, **values: Any) -> int:
+    """Cancel the rows matching ``conditions`` (with ``values`` set too): the one way a
+    row is cancelled in bulk, so that what it carried of someone's words goes with it."""
+    carrying = session.execute(
+        select(ScheduledMessage.id, ScheduledMessage.kind, ScheduledMessage.payload).where(
+            *conditions, ScheduledMessage.kind.in_(KEPT_AFTER_DELIVERY)
+        )
+    ).all()
+    for row_id, kind, payload in carrying:
+        session.execute(
+            update(ScheduledMessage)
+            .where(ScheduledMessage.id == row_id)
+            .values(payload=kept_after_delivery(kind, payload or {}))
+            .execution_options(synchronize_session=False)
+        )
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(*conditions)
+        .values(status="cancelled", **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def plan(session: Session, messages: Iterable[PlannedMessage], *, now: datetime) -> int:
     """Insert the messages whose key is new; returns how many were new."""
     rows = [
@@ -463,12 +509,7 @@ def resume_recipient(
         ScheduledMessage.recipient == recipient,
         ScheduledMessage.status == "paused",
     )
-    session.execute(
-        update(ScheduledMessage)
-        .where(*held, ScheduledMessage.due_at < stale_before)
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )
+    cancel_where(session, *held, ScheduledMessage.due_at < stale_before)
     result = session.execute(
         update(ScheduledMessage)
         .where(*held)
@@ -530,13 +571,7 @@ def cancel_pending(
         conditions.append(ScheduledMessage.kind.in_(kinds))
     if recipient is not None:
         conditions.append(ScheduledMessage.recipient == recipient)
-    result = session.execute(
-        update(ScheduledMessage)
-        .where(*conditions)
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    return cancel_where(session, *conditions)
 
 
 def sent_poll(
@@ -735,10 +770,11 @@ def retry_rows(session: Session, *, ids: Sequence[int], now: datetime) -> int:
 def cancel_rows(session: Session, *, ids: Sequence[int]) -> int:
     """Pending, failed, held or paused rows cancelled: they will never be sent."""
     wanted = _take(session, ids, CANCELLABLE, "cancelled")
-    session.execute(
-        update(ScheduledMessage)
-        .where(ScheduledMessage.id.in_(wanted), ScheduledMessage.status.in_(CANCELLABLE))
-        .values(status="cancelled", last_error="cancelled by an operator", lease_until=None)
-        .execution_options(synchronize_session=False)
+    cancel_where(
+        session,
+        ScheduledMessage.id.in_(wanted),
+        ScheduledMessage.status.in_(CANCELLABLE),
+        last_error="cancelled by an operator",
+        lease_until=None,
     )
     return len(wanted)

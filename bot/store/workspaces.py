@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.store import outbox
 from bot.store.models import Base, Installation, Person, ScheduledMessage, Workspace
 
 PAUSED = "paused"
@@ -87,16 +88,13 @@ def resume(session: Session, *, team_id: str, now: datetime) -> bool:
         return False
     session.delete(row)
     held = (ScheduledMessage.team_id == team_id, ScheduledMessage.status == "held")
-    session.execute(
-        update(ScheduledMessage)
-        .where(
-            *held,
-            ScheduledMessage.due_at < now - timedelta(days=1),
-            # forget-me's deletions in Slack never go stale: they still have to happen.
-            ScheduledMessage.kind != "slack_delete",
-        )
-        .values(status="cancelled", last_error="stale after the workspace was paused")
-        .execution_options(synchronize_session=False)
+    outbox.cancel_where(
+        session,
+        *held,
+        ScheduledMessage.due_at < now - timedelta(days=1),
+        # forget-me's deletions in Slack never go stale: they still have to happen.
+        ScheduledMessage.kind != "slack_delete",
+        last_error="stale after the workspace was paused",
     )
     session.execute(
         update(ScheduledMessage)

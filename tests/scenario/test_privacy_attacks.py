@@ -95,8 +95,8 @@ def test_delivered_rows_keep_no_words_and_no_ratings(harness: Harness) -> None:
     old nor the new words or scores (their own tables keep the latest answer)."""
     from sqlalchemy import select
 
-    from bot.outgoing import KEPT_AFTER_DELIVERY
     from bot.store.models import ScheduledMessage
+    from bot.store.outbox import KEPT_AFTER_DELIVERY
     from tests.scenario.test_typed_text import open_prep
 
     h = harness

@@ -12,7 +12,7 @@ import bot.__main__ as cli
 from bot.__main__ import main
 from bot.store import outbox
 from bot.store.db import Database
-from bot.store.models import ScheduledMessage
+from bot.store.models import ScheduledMessage, Workspace
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SECRET = "my-private-prep-notes"
@@ -160,3 +160,56 @@ def test_the_command_line_knows_the_outbox_states() -> None:
     assert cli.OPEN_STATUSES == outbox.OPEN_STATUSES
     assert cli.RETRYABLE == outbox.RETRYABLE
     assert cli.CANCELLABLE == outbox.CANCELLABLE
+
+
+def test_a_cancelled_row_keeps_no_words(db: Database) -> None:
+    """However a row carrying someone's words ends up cancelled (its pair ended, its
+    person held too long, its workspace paused too long, an operator), it keeps only
+    what KEPT_AFTER_DELIVERY names, like a sent one."""
+    from bot.store import workspaces
+
+    words = {"mentee_id": "UBOBBY0002", "focus": SECRET, "questions": SECRET}
+    rows = {
+        "by-pair": ("T1", "pending"),
+        "by-person": ("T1", "paused"),
+        "by-workspace": ("T2", "held"),
+        "by-operator": ("T1", "failed"),
+        "kept": ("T1", "failed"),  # a failed row keeps them for a retry
+    }
+    with db.session() as session:
+        outbox.plan(
+            session,
+            [
+                outbox.PlannedMessage(
+                    team_id=team,
+                    key=key,
+                    kind="prep_shared",
+                    recipient="UALICE0001" if key != "by-pair" else "UDAVE00004",
+                    due_at=NOW - timedelta(days=2),
+                    payload=words,
+                )
+                for key, (team, _status) in rows.items()
+            ],
+            now=NOW,
+        )
+        for key, (_team, status) in rows.items():
+            session.execute(
+                update(ScheduledMessage).where(ScheduledMessage.key == key).values(status=status)
+            )
+        session.add(Workspace(team_id="T2", status="paused", reason="x", since=NOW))
+    with db.session() as session:
+        outbox.cancel_pending(session, team_id="T1", recipient="UDAVE00004")
+        outbox.resume_recipient(session, team_id="T1", recipient="UALICE0001", stale_before=NOW)
+        workspaces.resume(session, team_id="T2", now=NOW)
+        [by_operator] = session.scalars(
+            select(ScheduledMessage.id).where(ScheduledMessage.key == "by-operator")
+        ).all()
+        outbox.cancel_rows(session, ids=[by_operator])
+    with db.session() as session:
+        found = {
+            row.key: (row.status, row.payload)
+            for row in session.scalars(select(ScheduledMessage))
+        }
+    for key in ("by-pair", "by-person", "by-workspace", "by-operator"):
+        assert found[key] == ("cancelled", {"mentee_id": "UBOBBY0002"}), key
+    assert found["kept"] == ("failed", words)
