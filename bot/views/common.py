@@ -12,6 +12,10 @@ SECTION_LIMIT = 3000
 # Blocks in one message (docs.slack.dev/reference/block-kit/blocks: "up to 50 blocks in
 # each message, and 100 blocks in modals or Home tabs").
 MESSAGE_BLOCK_LIMIT = 50
+# Text a message's blocks may carry in all, well under what chat.postMessage takes
+# before it answers msg_blocks_too_long (undocumented; about 11,000–13,000 characters,
+# slackapi/bolt-js#2509 and #2867). What grows with people's use is cut to fit it.
+MESSAGE_TEXT_BUDGET = 8_000
 
 
 def mention(user_id: str) -> str:
@@ -73,6 +77,16 @@ def clip(text: str, limit: int = SECTION_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return _whole_markup(text[: limit - 1]) + "…"
+
+
+def fitting(lines: Sequence[str], budget: int, *, sep: str = "\n") -> int:
+    """How many of ``lines``, from the first, fit in ``budget`` characters in all."""
+    used = 0
+    for count, line in enumerate(lines):
+        used += len(line) + len(sep)
+        if used > budget:
+            return count
+    return len(lines)
 
 
 def packed(lines: Sequence[str], *, first_room: int = SECTION_LIMIT, sep: str = "\n") -> list[str]:

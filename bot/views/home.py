@@ -94,9 +94,13 @@ def home_view(
     groups = [_pair_blocks(line, goals, content) for line in overview.pairs]
     blocks[pairs_at:pairs_at] = _fitting(groups, room=HOME_BLOCK_LIMIT - 1 - len(blocks) - reserved)
     if program is not None:
-        room = HOME_BLOCK_LIMIT - len(blocks) - 2 - len(outcomes)
-        # The insights section opens with its own divider.
-        blocks += insights[: max(room - 1, 0)]
+        # What is left once the footer, the chart button and the outcomes have theirs.
+        room = HOME_BLOCK_LIMIT - 1 - len(blocks) - 1 - len(outcomes)
+        if len(insights) > room:
+            insights = insights_blocks(
+                program.report, nudge_action_id=Action.NUDGE_PAIR, max_blocks=room
+            )
+        blocks += insights
         blocks.append(
             ActionsBlock(
                 block_id="insights_chart",

@@ -127,8 +127,11 @@ def _trend(report: ProgramReport) -> str:
     return "\n".join(lines)
 
 
-def insights_blocks(report: ProgramReport, *, nudge_action_id: str) -> list[Block]:
-    """The coordinators' section of App Home: figures, trends, and pairs at risk."""
+def insights_blocks(
+    report: ProgramReport, *, nudge_action_id: str, max_blocks: int | None = None
+) -> list[Block]:
+    """The coordinators' section of App Home: figures, trends, and pairs at risk (with
+    ``max_blocks``, as many of those as fit, and a count of the rest)."""
     k = report.minimum_people
     blocks: list[Block] = [
         DividerBlock(),
@@ -182,7 +185,10 @@ def insights_blocks(report: ProgramReport, *, nudge_action_id: str) -> list[Bloc
             block_id="insights_risk",
         )
     )
-    for item in report.at_risk[:MAX_AT_RISK]:
+    listed = MAX_AT_RISK
+    if max_blocks is not None:  # one block a pair, and one for "…and N more"
+        listed = max(0, min(listed, max_blocks - len(blocks) - 1))
+    for item in report.at_risk[:listed]:
         blocks.append(
             section(
                 f"{mention(item.mentor_id)} & {mention(item.mentee_id)}\n"
@@ -193,7 +199,7 @@ def insights_blocks(report: ProgramReport, *, nudge_action_id: str) -> list[Bloc
                 ),
             )
         )
-    hidden = len(report.at_risk) - MAX_AT_RISK
+    hidden = len(report.at_risk) - listed
     if hidden > 0:
         blocks.append(context(f"…and {hidden} more."))
     return blocks

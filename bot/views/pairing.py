@@ -16,8 +16,9 @@ from bot.domain.commands import format_minute
 from bot.ids import Action
 from bot.services.overview import Overview, PairLine
 from bot.views.common import (
-    MESSAGE_BLOCK_LIMIT,
+    MESSAGE_TEXT_BUDGET,
     context,
+    fitting,
     mention,
     numbered,
     packed,
@@ -120,14 +121,13 @@ def status_blocks(overview: Overview) -> list[Block]:
                 "(you mentor them) or `/mentor start @person as mentee`."
             )
         )
-    # One pair a paragraph, packed into sections: someone with dozens of open
-    # invitations still gets an answer Slack takes (50 blocks at most).
-    texts = packed([pair_summary(line) for line in overview.pairs], sep="\n\n")
-    room = MESSAGE_BLOCK_LIMIT - 2  # the tips line, and the note of what did not fit
-    blocks += [section(text) for text in texts[:room]]
-    if len(texts) > room:
-        left = sum(text.count("\n\n") + 1 for text in texts[room:])
-        blocks.append(context(f"…and {left} more."))
+    # One pair a paragraph, packed into sections, as many as one message's text holds:
+    # someone with dozens of open invitations still gets an answer Slack takes.
+    lines = [pair_summary(line) for line in overview.pairs]
+    shown = fitting(lines, MESSAGE_TEXT_BUDGET, sep="\n\n")
+    blocks += [section(text) for text in packed(lines[:shown], sep="\n\n")]
+    if shown < len(lines):
+        blocks.append(context(f"…and {len(lines) - shown} more."))
     blocks.append(context(tips_summary(overview)))
     return blocks
 

@@ -236,3 +236,35 @@ def test_a_response_url_answer_keeps_its_url_only_until_it_is_sent() -> None:
         team_id=TEAM, user_id=MENTOR, response_url="https://hooks/x", delete_original=True, now=NOW
     )
     assert gone.payload["body"] == {"delete_original": True} and not gone.payload["dm_fallback"]
+
+
+def test_prep_prompts_at_their_longest_stay_within_slacks_text_for_one_message(
+    content: Any,
+) -> None:
+    """The pair's goals and every parked question at the longest they may be, each made
+    of the characters that escaping lengthens most: the prompt is still one Slack takes
+    (msg_blocks_too_long counts all the blocks' text), and the questions that do not fit
+    are counted as waiting."""
+    goal = {"what": "&" * 200, "why": "<" * 500, "by_when": "2026-04-01", "status": "open"}
+    payload = {
+        "pair_id": 1,
+        "meeting_id": 2,
+        "starts_at": (NOW + timedelta(days=1)).isoformat(),
+        "minutes": 45,
+        "number": 1,
+        "mentor_id": MENTOR,
+        "mentee_id": MENTEE,
+        "goals": [{**goal, "id": n, "position": n, "progress": None} for n in (1, 2, 3)],
+        "questions": [
+            {"id": n, "asked_by": MENTEE, "text": "&" * 500, "asked_at": NOW.isoformat()}
+            for n in range(8)
+        ],
+        "questions_more": 12,
+    }
+    for kind in ("prep_mentee", "prep_mentor"):
+        planned = PlannedMessage(TEAM, f"{kind}:2", kind, MENTOR, NOW, 1, 2, payload)
+        message = render(content, claimed(planned))
+        blocks = [b.to_dict() for b in message.blocks]
+        assert not limits.validate_message_blocks(blocks), kind
+        assert limits.blocks_text_length(blocks) <= 9_000, kind  # Slack: about 11,000
+        assert "more" in str(blocks), kind  # the questions left out are counted

@@ -16,6 +16,7 @@ from bot.views.common import as_dicts, clip, escape_mrkdwn
 from bot.views.pool import match_review_modal
 from bot.views.privacy import forget_confirmation_blocks
 from slackemu import validate_message_blocks, validate_view
+from slackemu.limits import MAX_BLOCKS_TEXT, blocks_text_length
 from slackemu.taint import live_tokens
 
 WHEN = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
@@ -190,6 +191,7 @@ def test_status_and_home_take_any_number_of_pairs(invited: int, active: int, mee
     overview = _overview(invited, active, meetings)
     status = as_dicts(status_blocks(overview))
     assert validate_message_blocks(status) == []
+    assert blocks_text_length(status) <= MAX_BLOCKS_TEXT
     status_text = str(status)
     shown = len(re.findall(r"<@U(?:INV|ACT)\d{6}>", status_text))
     more = re.search(r"…and (\d+) more", status_text)
@@ -207,3 +209,34 @@ def test_status_and_home_take_any_number_of_pairs(invited: int, active: int, mee
     shown = len(set(re.findall(r"<@U(?:INV|ACT)\d{6}>", home_text)))
     more = re.search(r"…and (\d+) more", home_text)
     assert shown + (int(more.group(1)) if more else 0) == invited + active
+
+
+@given(at_risk=st.integers(0, 40), max_blocks=st.integers(12, 60))
+def test_insights_cut_their_pairs_at_risk_with_a_count(at_risk: int, max_blocks: int):
+    """Coordinators' insights fit the room App Home leaves them; the pairs at risk that
+    do not fit are counted, never silently dropped."""
+    import re
+
+    from bot.services.insights import AtRiskPair, ProgramReport
+    from bot.views.insights import insights_blocks
+
+    report = ProgramReport(
+        team_id="T1",
+        generated_at=WHEN,
+        viewer="UME0000001",
+        minimum_people=4,
+        active_pairs=at_risk,
+        ended_pairs=0,
+        open_invitations=0,
+        meetings_ahead=0,
+        at_risk=tuple(
+            AtRiskPair(n, f"UMEN{n:06d}", f"UMEE{n:06d}", ("no first meeting yet",))
+            for n in range(at_risk)
+        ),
+        weeks=(),
+    )
+    blocks = as_dicts(insights_blocks(report, nudge_action_id="nudge", max_blocks=max_blocks))
+    assert len(blocks) <= max_blocks
+    listed = sum(1 for b in blocks if str(b.get("block_id", "")).startswith("insights_risk:"))
+    more = re.search(r"…and (\d+) more", str(blocks))
+    assert listed + (int(more.group(1)) if more else 0) == at_risk
