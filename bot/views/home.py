@@ -92,7 +92,9 @@ def home_view(
     # pairs still finds every control.
     reserved = 1 + len(outcomes) + min(len(insights), INSIGHTS_KEPT) if program else 0
     groups = [_pair_blocks(line, goals, content) for line in overview.pairs]
-    blocks[pairs_at:pairs_at] = _fitting(groups, room=HOME_BLOCK_LIMIT - 1 - len(blocks) - reserved)
+    blocks[pairs_at:pairs_at] = _whole_groups(
+        groups, room=HOME_BLOCK_LIMIT - 1 - len(blocks) - reserved
+    )
     if program is not None:
         # What is left once the footer, the chart button and the outcomes have theirs.
         room = HOME_BLOCK_LIMIT - 1 - len(blocks) - 1 - len(outcomes)
@@ -167,14 +169,13 @@ def _pair_blocks(
     return blocks
 
 
-def _fitting(groups: Sequence[list[Block]], *, room: int) -> list[Block]:
+def _whole_groups(groups: Sequence[list[Block]], *, room: int) -> list[Block]:
     """As many whole groups as ``room`` holds, and a note of how many did not fit."""
     if sum(len(group) for group in groups) <= room:
         return [block for group in groups for block in group]
     shown: list[Block] = []
-    for count, group in enumerate(groups):
-        if len(shown) + len(group) > room - 1:  # the note takes one
-            left = len(groups) - count
-            return [*shown, context(f"…and {left} more. `/mentor status` lists them all.")]
-        shown += group
-    return shown  # not reached: the groups did not fit
+    count = 0
+    while len(shown) + len(groups[count]) <= room - 1:  # the note takes one
+        shown += groups[count]
+        count += 1
+    return [*shown, context(f"…and {len(groups) - count} more. `/mentor status` lists them all.")]

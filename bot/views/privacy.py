@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.buttons import FORGET_CANCEL_VALUE, FORGET_VALUE
 from bot.ids import Action
-from bot.views.common import context, escape_mrkdwn, section
+from bot.views.common import MESSAGE_TEXT_BUDGET, context, escape_mrkdwn, section
 
 JSON_CHUNK = 2_900  # characters per code-block section, fences included
 _FENCE_OPEN, _FENCE_CLOSE = "```\n", "\n```"
@@ -159,11 +159,8 @@ def _summary(data: dict[str, Any]) -> list[str]:
 # More JSON than this many sections goes as a file instead: a message that long is
 # a wall to scroll, and near Slack's limits for one message.
 MAX_INLINE_CHUNKS = 10
-# chat.postMessage refuses a message whose blocks carry more than about 11,000–13,000
-# characters of text in all (msg_blocks_too_long; undocumented, measured in
-# slackapi/bolt-js#2509 and #2867). The record is inlined only while the whole DM stays
-# well under that; the summary keeps to this share of it.
-MESSAGE_TEXT_BUDGET = 8_000
+# The record is inlined only while the whole DM stays within one message's text
+# (``MESSAGE_TEXT_BUDGET``: msg_blocks_too_long); the summary keeps to this share of it.
 SUMMARY_BUDGET = 3_000
 MY_DATA_FILENAME = "mentor-bot-my-data.json"
 

@@ -268,3 +268,17 @@ def test_prep_prompts_at_their_longest_stay_within_slacks_text_for_one_message(
         assert not limits.validate_message_blocks(blocks), kind
         assert limits.blocks_text_length(blocks) <= 9_000, kind  # Slack: about 11,000
         assert "more" in str(blocks), kind  # the questions left out are counted
+
+
+def test_what_finished_rows_keep_names_kinds_that_exist() -> None:
+    """``KEPT_AFTER_DELIVERY`` lives with the store, which knows kinds only as strings:
+    each must be a kind bot/outgoing.py plans, or its words would be kept after all."""
+    from bot.store.outbox import KEPT_AFTER_DELIVERY
+
+    kinds = {
+        outgoing.PREP_SHARED,
+        outgoing.POLL_UPDATE,
+        outgoing.CHECKIN_UPDATE,
+        outgoing.EXIT_ANSWERED,
+    }
+    assert set(KEPT_AFTER_DELIVERY) == kinds
