@@ -9,9 +9,6 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 SECTION_LIMIT = 3000
-# Blocks in one message (docs.slack.dev/reference/block-kit/blocks: "up to 50 blocks in
-# each message, and 100 blocks in modals or Home tabs").
-MESSAGE_BLOCK_LIMIT = 50
 # Text a message's blocks may carry in all, well under what chat.postMessage takes
 # before it answers msg_blocks_too_long (undocumented; about 11,000–13,000 characters,
 # slackapi/bolt-js#2509 and #2867). What grows with people's use is cut to fit it.
