@@ -121,11 +121,20 @@ class Approval:
 
     def summary(self) -> str:
         """What the coordinator who approved is told."""
-        text = f"Approved: {len(self.invited)} invitations are on their way."
+        invited, unmatched = len(self.invited), len(self.unmatched)
+        text = (
+            "Approved: 1 invitation is on its way."
+            if invited == 1
+            else f"Approved: {invited} invitations are on their way."
+        )
         if self.skipped:
             text += " Skipped: " + "; ".join(self.skipped) + "."
-        if self.unmatched:
-            text += f" {len(self.unmatched)} people stay in the pool and have been told kindly."
+        if unmatched:
+            text += (
+                " 1 person stays in the pool and has been told kindly."
+                if unmatched == 1
+                else f" {unmatched} people stay in the pool and have been told kindly."
+            )
         return text
 
 

@@ -144,7 +144,9 @@ def match_review_modal(proposal: ProposalView) -> View:
     """
     blocks: list[Block] = [
         section(
-            f"*{len(proposal.pairs)} pairs proposed* from {proposal.pool_size} people in the pool "
+            f"*{len(proposal.pairs)} {'pair' if len(proposal.pairs) == 1 else 'pairs'} proposed* "
+            f"from {proposal.pool_size} {'person' if proposal.pool_size == 1 else 'people'} in "
+            "the pool "
             f"(total fit {proposal.total_score:.2f}). Untick any pair you don't want; approved "
             "pairs get the usual invitation, and everyone unmatched hears kindly that they stay "
             "in the pool."

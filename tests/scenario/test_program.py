@@ -96,7 +96,7 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     review = h.driver.last_view_opened(COORDINATOR)
     assert review["callback_id"] == "match_review_modal"
     shown = all_text(review)
-    assert "1 pairs proposed" in shown and "Shared topics" in shown
+    assert "1 pair proposed" in shown and "Shared topics" in shown
     # A forged approval from someone else changes nothing.
     payload = {
         "type": "view_submission",
@@ -115,7 +115,7 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
         assert s.scalar(select(func.count()).select_from(Pair)) == 0
 
     h.submit(COORDINATOR, review, {})  # every proposed pair stays ticked
-    assert "1 invitations are on their way" in h.last_dm(COORDINATOR)["text"]
+    assert "1 invitation is on its way" in h.last_dm(COORDINATOR)["text"]
     h.tick(h.clock.now + timedelta(minutes=1))
     invitation = h.last_dm(MENTEE)
     assert f"<@{MENTOR}>" in all_text(invitation)
@@ -141,7 +141,7 @@ def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> 
         assert s.scalar(select(func.count()).select_from(MatchProposal)) == 0
     # The next try opens its modal and shows the proposal there.
     h.slash(COORDINATOR, "match")
-    assert "1 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+    assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
 
 
 def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -> None:

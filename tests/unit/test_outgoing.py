@@ -113,7 +113,7 @@ def planned_of_each_new_kind(content: Any) -> list[PlannedMessage]:
         outgoing.to_person(
             outgoing.MY_DATA, user_id=MENTEE, payload={"data": {"user_id": MENTEE}}, **common
         ),
-        outgoing.notice(user_id=MENTOR, text="Approved: 1 invitations are on their way.", **common),
+        outgoing.notice(user_id=MENTOR, text="Approved: 1 invitation is on its way.", **common),
         # The goal card's payload as delivery completes it (the row itself carries no words):
         # three goals and an agreement at their longest, every character one to escape.
         outgoing.to_group(
