@@ -84,14 +84,28 @@ def kept_after_delivery(kind: str, payload: dict[str, Any]) -> dict[str, Any] | 
     return {field: value for field, value in payload.items() if field in kept}
 
 
-def cancel_where(session: Session | Connection, *conditions: Any, **values: Any) -> int:
-    """Cancel the rows matching ``conditions`` (with ``values`` set too): the one way a
-    row is cancelled in bulk, so that what it carried of someone's words goes with it."""
-    carrying = session.execute(
-        select(ScheduledMessage.id, ScheduledMessage.kind, ScheduledMessage.payload).where(
-            *conditions, ScheduledMessage.kind.in_(KEPT_AFTER_DELIVERY)
-        )
-    ).all()
+def cancel_where(
+    session: Session | Connection,
+    *conditions: Any,
+    kinds: Sequence[str] | None = None,
+    **values: Any,
+) -> int:
+    """Cancel the rows matching ``conditions`` (and of ``kinds``, if given), with ``values``
+    set too: the one way rows are cancelled in bulk, so that what they carried of
+    someone's words goes with them. (No look for such rows when ``kinds`` has none: an
+    Accept cancels only its invitation.)"""
+    if kinds is not None:
+        conditions = (*conditions, ScheduledMessage.kind.in_(kinds))
+    wordy = [kind for kind in KEPT_AFTER_DELIVERY if kinds is None or kind in kinds]
+    carrying = (
+        session.execute(
+            select(ScheduledMessage.id, ScheduledMessage.kind, ScheduledMessage.payload).where(
+                *conditions, ScheduledMessage.kind.in_(wordy)
+            )
+        ).all()
+        if wordy
+        else []
+    )
     for row_id, kind, payload in carrying:
         session.execute(
             update(ScheduledMessage)
@@ -271,8 +285,18 @@ def _held(message: int | list[int], worker: str) -> tuple[Any, ...]:
     return (ids, ScheduledMessage.status == "sending", ScheduledMessage.claimed_by == worker)
 
 
-def _settle(session: Session | Connection, message_id: int, worker: str, **values: Any) -> bool:
-    """Change a row this worker still holds; False if the lease was lost meanwhile."""
+def _settle(
+    session: Session | Connection,
+    message_id: int,
+    worker: str,
+    *,
+    payload: dict[str, Any] | None = None,
+    **values: Any,
+) -> bool:
+    """Change a row this worker still holds; False if the lease was lost meanwhile. With
+    ``payload``, what the row keeps of its own (``kept_after_delivery``)."""
+    if payload is not None:
+        values["payload"] = payload
     result = session.execute(
         update(ScheduledMessage)
         .where(
@@ -304,7 +328,7 @@ def mark_sent(
         channel_id=channel_id,
         message_ts=ts,
         last_error=None,
-        **({} if payload is None else {"payload": payload}),
+        payload=payload,
     )
 
 
@@ -469,7 +493,7 @@ def mark_skipped(
         worker,
         status="cancelled",
         last_error=reason[:255],
-        **({} if payload is None else {"payload": payload}),
+        payload=payload,
     )
 
 
@@ -567,11 +591,9 @@ def cancel_pending(
         conditions.append(ScheduledMessage.pair_id == pair_id)
     if meeting_id is not None:
         conditions.append(ScheduledMessage.meeting_id == meeting_id)
-    if kinds is not None:
-        conditions.append(ScheduledMessage.kind.in_(kinds))
     if recipient is not None:
         conditions.append(ScheduledMessage.recipient == recipient)
-    return cancel_where(session, *conditions)
+    return cancel_where(session, *conditions, kinds=kinds)
 
 
 def sent_poll(

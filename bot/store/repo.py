@@ -201,11 +201,16 @@ def ensure_person(
             person = get_person(session, team_id=team_id, user_id=user_id)
             assert person is not None  # the other transaction's row, committed
             return _updated(person, tz=tz, display_name=display_name, checked_at=checked_at)
-        fresh = Person(id=added, **values)
-        make_transient_to_detached(fresh)
-        session.add(fresh)  # persistent under its id, as if loaded
-        return fresh
+        return _as_loaded(session, Person(id=added, **values))
     return _updated(person, tz=tz, display_name=display_name, checked_at=checked_at)
+
+
+def _as_loaded(session: Session, row: Any) -> Any:
+    """A row just inserted by a statement of its own, made an object of the session as
+    if loaded (persistent under its id: no second INSERT at the flush)."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _updated(
@@ -296,10 +301,7 @@ def add_pair(
         "ended_by": None,
     }
     pair_id = session.connection().execute(_INSERT_PAIR, values).scalar_one()
-    pair = Pair(id=pair_id, **values)
-    make_transient_to_detached(pair)
-    session.add(pair)  # persistent under its id: no second INSERT
-    return pair
+    return _as_loaded(session, Pair(id=pair_id, **values))
 
 
 def delete_pair(session: Session, pair: Pair) -> None:

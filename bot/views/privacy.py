@@ -17,7 +17,14 @@ from slack_sdk.models.blocks import (
 
 from bot.buttons import FORGET_CANCEL_VALUE, FORGET_VALUE
 from bot.ids import Action
-from bot.views.common import MESSAGE_TEXT_BUDGET, context, escape_mrkdwn, section
+from bot.views.common import (
+    MESSAGE_TEXT_BUDGET,
+    context,
+    escape_mrkdwn,
+    fitting,
+    packed,
+    section,
+)
 
 JSON_CHUNK = 2_900  # characters per code-block section, fences included
 _FENCE_OPEN, _FENCE_CLOSE = "```\n", "\n```"
@@ -179,22 +186,11 @@ def my_data_file(data: dict[str, Any]) -> bytes:
 def _summary_parts(data: dict[str, Any]) -> list[str]:
     """The readable summary in section-sized parts, at most ``SUMMARY_BUDGET`` in all
     (someone with many pairs has a long one); the last says so when it was cut."""
-    parts, current, used = [], "", 0
-    for line in _summary(data):
-        candidate = f"{current}\n{line}" if current else line
-        if used + len(candidate) > SUMMARY_BUDGET:
-            if current:
-                parts.append(current)
-            parts.append("…and more; the full record has every pairing.")
-            return parts
-        if len(candidate) > JSON_CHUNK and current:
-            parts.append(current)
-            used += len(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
+    lines = _summary(data)
+    shown = fitting(lines, SUMMARY_BUDGET)
+    parts = packed(lines[:shown], first_room=JSON_CHUNK)
+    if shown < len(lines):
+        parts.append("…and more; the full record has every pairing.")
     return parts
 
 
