@@ -347,7 +347,7 @@ class Delivery:
     def _invitation(self, message: ClaimedMessage, now: datetime) -> Done:
         p, team = message.payload, message.team_id
         pair_id, inviter, invitee = p["pair_id"], p["inviter_id"], p["invitee_id"]
-        if not self.db.view(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
+        if not self.db.read(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
             return self._skip(message, "the invitation was answered or withdrawn")
         people: dict[str, tuple[str, str]] = {}
         refusal = None
@@ -436,14 +436,14 @@ class Delivery:
                     pairing.record_people(session, team_id=team, zones=people, now=now)
 
             return Done("checked", settle=checked)
-        if not self.db.view(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
+        if not self.db.read(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
             return self._discard("skipped", message)  # answered or withdrawn meanwhile
         self._tell(team, p["tell"], refusal)
         return self._withdrawn(message, pair_id)
 
     def _kickoff(self, message: ClaimedMessage, now: datetime) -> Done:
         p, team = message.payload, message.team_id
-        if not self.db.view(pairing.kickoff_wanted, team_id=team, pair_id=p["pair_id"]):
+        if not self.db.read(pairing.kickoff_wanted, team_id=team, pair_id=p["pair_id"]):
             return self._skip(message, "the pair is no longer active")
         try:
             channel = self.sender.open_conversation(team, [p["mentor_id"], p["mentee_id"]])
@@ -482,7 +482,7 @@ class Delivery:
         return Done("refused", settle=refused)
 
     def _invitation_closed(self, message: ClaimedMessage, now: datetime) -> Done:
-        where = self.db.view(
+        where = self.db.read(
             pairing.invitation_message, team_id=message.team_id, pair_id=message.payload["pair_id"]
         )
         if where is None:

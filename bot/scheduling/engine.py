@@ -139,8 +139,11 @@ class Engine:
         self.stopping = threading.Event()
         self.stop_reason = "stopped"
         # Set when rows due now were committed (the sender loop's wake): a delivery in
-        # progress claims them without waiting for its lanes to finish.
+        # progress claims them without waiting for its lanes to finish. ``rows_arrived``
+        # also wakes the round's wait at once, so a row committed while others are in
+        # flight does not wait for a poll.
         self.arrived = threading.Event()
+        self._round_lanes: _Lanes | None = None
         self._report_lock = threading.Lock()
         # Paces the sender's calls (when a pacer is given) and waits out 429s in the pass.
         self.sender.gate = Gate(pacer, self.stopping)
@@ -209,7 +212,7 @@ class Engine:
         # Two reads (no write lock) when nothing is to be done, so the sender loop's idle
         # polls stay cheap: dead workers, then the loop's first look for due rows.
         self._release_dead(report)
-        lanes = _Lanes(threads=self.concurrency, most=CLAIM_BATCH)
+        lanes = self._round_lanes = _Lanes(threads=self.concurrency, most=CLAIM_BATCH)
         self.arrived.clear()
         released_at = time.monotonic()
         at_now: Callable[[], datetime] = clock if clock is not None else (lambda: now)
@@ -258,6 +261,7 @@ class Engine:
                         future = pool.submit(self._deliver_lane, lanes, recipient, at_now, report)
                         future.add_done_callback(_log_failure)
             lanes.wait_idle()
+        self._round_lanes = None
         if self.stopping.is_set():
             return self._stopped(now, report)
         return report
@@ -332,10 +336,21 @@ class Engine:
         report.left = self.db.call(outbox.count_due, now=now)
         return report
 
+    def rows_arrived(self) -> None:
+        """Rows due now were committed: a round in progress looks for them at once."""
+        self.arrived.set()
+        self._poke_round()
+
     def stop(self, reason: str = "stopped") -> None:
         """Stop claiming at once; what was claimed and not started is handed back."""
         self.stop_reason = reason
         self.stopping.set()
+        self._poke_round()
+
+    def _poke_round(self) -> None:
+        lanes = self._round_lanes
+        if lanes is not None:
+            lanes.poke()
 
     def close(self) -> None:
         """Give up this process's worker identity (its lock, on PostgreSQL)."""
@@ -663,15 +678,22 @@ class _Lanes:
         self._progress = True
         self._state.notify_all()
 
+    def poke(self) -> None:
+        """Wake ``wait_for_progress`` now: its caller set ``arrived`` or ``stopping``
+        first, and it checks both under this lock, so the wake cannot be missed."""
+        with self._state:
+            self._state.notify_all()
+
     def busy(self) -> bool:
         with self._state:
             return bool(self._lanes)
 
     def wait_for_progress(
-        self, arrived: threading.Event, stopping: threading.Event, timeout: float = 0.05
+        self, arrived: threading.Event, stopping: threading.Event, timeout: float = 0.25
     ) -> None:
-        """Until a lane takes a row or closes, or (checked every ``timeout``) ``arrived``
-        says new rows were committed, or the engine is stopping; a second at most."""
+        """Until a lane takes a row or closes, or ``arrived`` says new rows were
+        committed (``poke``), or the engine is stopping; a second at most. ``timeout``
+        is only a safety net: every one of those wakes this wait at once."""
         with self._state:
             deadline = time.monotonic() + 1.0
             while (

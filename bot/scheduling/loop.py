@@ -73,7 +73,7 @@ class SenderLoop:
     def wake(self) -> None:
         """Deliver now (thread-safe, cheap; wakes coalesce). A delivery in progress
         claims the new rows as soon as a thread is free."""
-        self.engine.arrived.set()
+        self.engine.rows_arrived()
         self._wake.set()
 
     def stop(self, timeout: float) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot import outgoing
@@ -191,11 +192,10 @@ def create_pair(
     return pair
 
 
-def invitation_wanted(session: Session, *, team_id: str, pair_id: int) -> bool:
+def invitation_wanted(session: Session | Connection, *, team_id: str, pair_id: int) -> bool:
     """Send-time guard: an invitation answered (from App Home) or withdrawn meanwhile
     is not sent."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    return pair is not None and pair.status == "invited"
+    return repo.pair_status(session, team_id=team_id, pair_id=pair_id) == "invited"
 
 
 def invitation_delivered(
@@ -216,11 +216,12 @@ def invitation_delivered(
     the inviter's confirmation (``(user, response_url, text)``) planned. With
     ``check_at`` (it went without asking Slack about the invitee first), the check that
     follows, and ``tell`` is whom it tells if the invitee cannot be invited."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    if pair is None:
+    members = repo.set_invitation_place(
+        session, team_id=team_id, pair_id=pair_id, channel_id=channel_id, ts=ts
+    )
+    if members is None:
         return
-    pair.invite_channel_id = channel_id
-    pair.invite_ts = ts
+    inviter_id, invitee_id = members
     record_people(session, team_id=team_id, zones=zones, now=now)
     planned = []
     if confirmation is not None:
@@ -232,10 +233,10 @@ def invitation_delivered(
         planned.append(
             outgoing.invitee_check(
                 team_id=team_id,
-                pair_id=pair.id,
-                inviter_id=pair.inviter_id,
-                invitee_id=pair.partner_of(pair.inviter_id),
-                tell=tell or pair.inviter_id,
+                pair_id=pair_id,
+                inviter_id=inviter_id,
+                invitee_id=invitee_id,
+                tell=tell or inviter_id,
                 due_at=check_at,
             )
         )
@@ -246,10 +247,8 @@ def record_people(
     session: Session, *, team_id: str, zones: dict[str, tuple[str, str]], now: datetime
 ) -> None:
     """People as Slack described them just now (``zones``: user -> (tz, name))."""
-    for user_id, (tz, name) in zones.items():
-        repo.ensure_person(
-            session, team_id=team_id, user_id=user_id, tz=tz, display_name=name, checked_at=now
-        )
+    if zones:
+        repo.record_people(session, team_id=team_id, people=zones, now=now)
 
 
 def withdraw_invitation(session: Session, *, team_id: str, pair_id: int) -> None:
@@ -313,24 +312,20 @@ def answer_invitation(
     return pair
 
 
-def invitation_message(session: Session, *, team_id: str, pair_id: int) -> tuple[str, str] | None:
+def invitation_message(
+    session: Session | Connection, *, team_id: str, pair_id: int
+) -> tuple[str, str] | None:
     """Where the invitation DM was posted, to close it in place; None if it never was."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    if pair is None or not pair.invite_channel_id or not pair.invite_ts:
-        return None
-    return pair.invite_channel_id, pair.invite_ts
+    return repo.invitation_place(session, team_id=team_id, pair_id=pair_id)
 
 
-def kickoff_wanted(session: Session, *, team_id: str, pair_id: int) -> bool:
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    return pair is not None and pair.status == "active"
+def kickoff_wanted(session: Session | Connection, *, team_id: str, pair_id: int) -> bool:
+    return repo.pair_status(session, team_id=team_id, pair_id=pair_id) == "active"
 
 
 def kickoff_delivered(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
     """Settle step of the kickoff: the pair's group DM exists now."""
-    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
-    if pair is not None:
-        pair.channel_id = channel_id
+    repo.set_group(session, team_id=team_id, pair_id=pair_id, channel_id=channel_id)
 
 
 # ``ended_by`` of a pair whose group DM Slack refused for good: nobody ended it.

@@ -20,11 +20,9 @@ TIP_KINDS = ("tip",)
 
 
 def start_tips(session: Session, *, team_id: str, user_ids: Sequence[str], now: datetime) -> None:
-    """A pair became active (or tips were turned on): tips start with the next tip time."""
-    for user_id in user_ids:
-        person = repo.ensure_person(session, team_id=team_id, user_id=user_id)
-        if person.tips_enabled and person.tips_planned_until is None:
-            person.tips_planned_until = now
+    """A pair became active (or tips were turned on): tips start with the next tip time
+    for each of them who has tips on and none planned (``repo.start_tips``)."""
+    repo.start_tips(session, team_id=team_id, user_ids=user_ids, now=now)
 
 
 def stop_tips(

@@ -8,6 +8,7 @@ runs inside ``BEGIN IMMEDIATE``, so claims are serialised and just as atomic.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -196,37 +199,68 @@ def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return arrays
 
 
-def _claimable(now: datetime) -> Any:
-    """What a pass claims at ``now``: pending and due, or sending with the lease run out,
-    of a workspace that is not paused or uninstalled."""
-    return and_(
-        or_(
-            and_(ScheduledMessage.status == "pending", ScheduledMessage.due_at <= now),
-            and_(ScheduledMessage.status == "sending", ScheduledMessage.lease_until < now),
-        ),
-        ~exists().where(Workspace.team_id == ScheduledMessage.team_id),
-    )
-
-
 def any_due(session: Session | Connection, *, now: datetime) -> bool:
     """Whether a claim at ``now`` would find anything: one indexed read, no lock. (Ordered
     as the claim is: without the order SQLite scans the table instead of the index.)"""
-    found = session.execute(
-        select(ScheduledMessage.id)
-        .where(_claimable(now))
-        .order_by(ScheduledMessage.due_at, ScheduledMessage.id)
-        .limit(1)
+    return _core(session).execute(_ANY_DUE, {"now": now}).first() is not None
+
+
+def _core(session: Session | Connection) -> Connection:
+    """Where the sender's statements built once run: the bare connection, so a plain
+    Core statement pays none of the ORM session's handling."""
+    return session.connection() if isinstance(session, Session) else session
+
+
+# The sender loop looks for due rows after every row it finishes, and claims them:
+# built once with bind parameters, since building SQLAlchemy's cache key for a fresh
+# statement costs more than SQLite's answer.
+_OUTBOX = ScheduledMessage.__table__
+_DUE_ORDER = (_OUTBOX.c.due_at, _OUTBOX.c.id)
+_CLAIMABLE = and_(
+    or_(
+        and_(_OUTBOX.c.status == "pending", _OUTBOX.c.due_at <= bindparam("now")),
+        and_(_OUTBOX.c.status == "sending", _OUTBOX.c.lease_until < bindparam("now")),
+    ),
+    ~exists().where(Workspace.__table__.c.team_id == _OUTBOX.c.team_id),
+)
+_ANY_DUE = select(_OUTBOX.c.id).where(_CLAIMABLE).order_by(*_DUE_ORDER).limit(1)
+_CLAIM = (
+    _OUTBOX.update()
+    .where(
+        _OUTBOX.c.id.in_(
+            select(_OUTBOX.c.id)
+            .where(_CLAIMABLE)
+            .order_by(*_DUE_ORDER)
+            .limit(bindparam("most"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
     )
-    return found.first() is not None
+    .values(
+        status="sending",
+        claimed_by=bindparam("by"),
+        lease_until=bindparam("lease_to"),
+        attempts=_OUTBOX.c.attempts + 1,
+    )
+    .returning(
+        _OUTBOX.c.id,
+        _OUTBOX.c.team_id,
+        _OUTBOX.c.key,
+        _OUTBOX.c.kind,
+        _OUTBOX.c.recipient,
+        _OUTBOX.c.due_at,
+        _OUTBOX.c.pair_id,
+        _OUTBOX.c.meeting_id,
+        _OUTBOX.c.payload,
+        _OUTBOX.c.attempts,
+    )
+)
 
 
 def count_due(session: Session | Connection, *, now: datetime) -> int:
     """How many rows a claim at ``now`` would find (what a stopped pass left unsent)."""
-    return int(
-        session.execute(
-            select(func.count()).select_from(ScheduledMessage).where(_claimable(now))
-        ).scalar_one()
-    )
+    counted = select(func.count()).select_from(_OUTBOX).where(_CLAIMABLE)
+    return int(_core(session).execute(counted, {"now": now}).scalar_one())
 
 
 def claim_due(
@@ -237,38 +271,10 @@ def claim_due(
     Nothing is taken for a workspace that is paused or uninstalled (a ``workspaces``
     row): its held rows wait, and so does whatever was planned for it meanwhile.
     """
-    due = (
-        select(ScheduledMessage.id)
-        .where(_claimable(now))
-        .order_by(ScheduledMessage.due_at, ScheduledMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    rows = _core(session).execute(
+        _CLAIM, {"now": now, "most": limit, "by": worker, "lease_to": now + LEASE}
     )
-    statement = (
-        update(ScheduledMessage)
-        .where(ScheduledMessage.id.in_(due))
-        .values(
-            status="sending",
-            claimed_by=worker,
-            lease_until=now + LEASE,
-            attempts=ScheduledMessage.attempts + 1,
-        )
-        .returning(
-            ScheduledMessage.id,
-            ScheduledMessage.team_id,
-            ScheduledMessage.key,
-            ScheduledMessage.kind,
-            ScheduledMessage.recipient,
-            ScheduledMessage.due_at,
-            ScheduledMessage.pair_id,
-            ScheduledMessage.meeting_id,
-            ScheduledMessage.payload,
-            ScheduledMessage.attempts,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    claimed = [ClaimedMessage(**row._mapping) for row in session.execute(statement)]
+    claimed = [ClaimedMessage(**row._mapping) for row in rows]
     claimed.sort(key=lambda m: (m.due_at, m.id))
     return claimed
 
@@ -297,15 +303,34 @@ def _settle(
     ``payload``, what the row keeps of its own (``kept_after_delivery``)."""
     if payload is not None:
         values["payload"] = payload
-    result = session.execute(
-        update(ScheduledMessage)
-        .where(
-            *_held(message_id, worker),
+    connection = session.connection() if isinstance(session, Session) else session
+    plain = {name: v for name, v in values.items() if not isinstance(v, ColumnElement)}
+    statement = _settle_statement(frozenset(plain))
+    if len(plain) < len(values):  # a change computed in SQL (attempts - 1)
+        statement = statement.values(
+            {n: v for n, v in values.items() if isinstance(v, ColumnElement)}
         )
-        .values(lease_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
+    params = {f"to_{name}": value for name, value in plain.items()}
+    result = connection.execute(statement, {"row_id": message_id, "by": worker, **params})
     return result.rowcount == 1
+
+
+@functools.cache
+def _settle_statement(columns: frozenset[str]) -> Any:
+    """``_settle``'s UPDATE for this set of columns, built once: every row the sender
+    delivers is settled by one of a handful of these, and building SQLAlchemy's cache
+    key for a fresh statement costs more than SQLite's answer. (A Core statement on the
+    table: the rows the ORM may hold are never a settle's business.)"""
+    table = ScheduledMessage.__table__
+    return (
+        table.update()
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.status == "sending",
+            table.c.claimed_by == bindparam("by"),
+        )
+        .values(lease_until=None, **{name: bindparam(f"to_{name}") for name in columns})
+    )
 
 
 def mark_sent(

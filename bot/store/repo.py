@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -31,6 +32,174 @@ _PERSON = select(Person).where(
 def get_pair(session: Session, *, team_id: str, pair_id: int, lock: bool = False) -> Pair | None:
     query = _PAIR_LOCKED if lock else _PAIR
     return session.scalars(query, {"team_id": team_id, "pair_id": pair_id}).first()
+
+
+_PAIRS = Pair.__table__
+_PEOPLE = Person.__table__
+_THIS_PAIR = (_PAIRS.c.team_id == bindparam("team_id"), _PAIRS.c.id == bindparam("pair_id"))
+# In an UPDATE, a bind parameter may not be named after a column of the table.
+_PAIR_TO_CHANGE = (_PAIRS.c.team_id == bindparam("in_team"), _PAIRS.c.id == bindparam("pair_id"))
+
+# The sender's send-time checks and settles touch a pair or a person by key, for every
+# row it delivers: plain Core statements on the session's connection, built once. An
+# ORM object loaded, changed and flushed costs several times what SQLite does.
+_PAIR_STATUS = select(_PAIRS.c.status).where(*_THIS_PAIR)
+_PAIR_INVITE_PLACE = select(_PAIRS.c.invite_channel_id, _PAIRS.c.invite_ts).where(*_THIS_PAIR)
+_SET_INVITE_PLACE = (
+    _PAIRS.update()
+    .where(*_PAIR_TO_CHANGE)
+    .values(invite_channel_id=bindparam("to_channel"), invite_ts=bindparam("to_ts"))
+    .returning(_PAIRS.c.inviter_id, _PAIRS.c.mentor_id, _PAIRS.c.mentee_id)
+)
+_SET_GROUP = _PAIRS.update().where(*_PAIR_TO_CHANGE).values(channel_id=bindparam("to_channel"))
+
+
+def pair_status(session: Session | Connection, *, team_id: str, pair_id: int) -> str | None:
+    """The pair's status; None if there is no such pair (any more)."""
+    return session.execute(_PAIR_STATUS, {"team_id": team_id, "pair_id": pair_id}).scalar()
+
+
+def invitation_place(
+    session: Session | Connection, *, team_id: str, pair_id: int
+) -> tuple[str, str] | None:
+    """Where the pair's invitation DM was posted; None if it never was."""
+    row = session.execute(_PAIR_INVITE_PLACE, {"team_id": team_id, "pair_id": pair_id}).first()
+    if row is None or not row.invite_channel_id or not row.invite_ts:
+        return None
+    return row.invite_channel_id, row.invite_ts
+
+
+def set_invitation_place(
+    session: Session, *, team_id: str, pair_id: int, channel_id: str, ts: str
+) -> tuple[str, str] | None:
+    """Record where the invitation DM went; the pair's (inviter, invitee), or None if the
+    pair is gone."""
+    row = (
+        _connection(session)
+        .execute(
+            _SET_INVITE_PLACE,
+            {"in_team": team_id, "pair_id": pair_id, "to_channel": channel_id, "to_ts": ts},
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    _expire_loaded(session, Pair, lambda p: p.id == pair_id, ["invite_channel_id", "invite_ts"])
+    invitee = row.mentee_id if row.inviter_id == row.mentor_id else row.mentor_id
+    return row.inviter_id, invitee
+
+
+def set_group(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
+    """The pair's group DM exists now."""
+    _connection(session).execute(
+        _SET_GROUP, {"in_team": team_id, "pair_id": pair_id, "to_channel": channel_id}
+    )
+    _expire_loaded(session, Pair, lambda p: p.id == pair_id, ["channel_id"])
+
+
+# A person's row as ``ensure_person`` would add it, for statements that add many.
+def _new_person(team_id: str, user_id: str, **values: Any) -> dict[str, Any]:
+    return {
+        "team_id": team_id,
+        "user_id": user_id,
+        "display_name": "",
+        "tz": "UTC",
+        "tz_checked_at": None,
+        "tips_enabled": True,
+        "tip_minute": None,
+        "tips_sent": 0,
+        "tip_seed": _stable_seed(team_id, user_id),
+        "blocked_at": None,
+        "blocked_reason": None,
+        "paused_until": None,
+        "tips_planned_until": None,
+        **values,
+    }
+
+
+def _upsert_people(postgresql: bool, keep_tz: bool, keep_name: bool) -> Any:
+    """Add people, or update the ones there: their time zone (and when it was read)
+    unless ``keep_tz``, their name unless ``keep_name``; nothing else of theirs."""
+    statement = (pg_insert if postgresql else sqlite_insert)(_PEOPLE)
+    changes = {}
+    if not keep_tz:
+        changes.update(tz=statement.excluded.tz, tz_checked_at=statement.excluded.tz_checked_at)
+    if not keep_name:
+        changes.update(display_name=statement.excluded.display_name)
+    keys = ["team_id", "user_id"]
+    if not changes:
+        return statement.on_conflict_do_nothing(index_elements=keys)
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+
+
+_UPSERT_PEOPLE = {
+    (postgresql, keep_tz, keep_name): _upsert_people(postgresql, keep_tz, keep_name)
+    for postgresql in (False, True)
+    for keep_tz in (False, True)
+    for keep_name in (False, True)
+}
+
+
+def record_people(
+    session: Session, *, team_id: str, people: dict[str, tuple[str, str]], now: datetime
+) -> None:
+    """People as Slack described them just now (user -> (time zone, name)): added if
+    new, their zone and name updated if not (an empty one leaves what is there)."""
+    connection = _connection(session)
+    postgresql = connection.dialect.name == "postgresql"
+    for user_id, (tz, name) in people.items():
+        row = _new_person(team_id, user_id, tz=tz or "UTC", display_name=name or "")
+        row["tz_checked_at"] = now
+        connection.execute(_UPSERT_PEOPLE[postgresql, not tz, not name], row)
+    changed = ["tz", "tz_checked_at", "display_name"]
+    _expire_loaded(session, Person, lambda p: p.team_id == team_id and p.user_id in people, changed)
+
+
+_START_TIPS = (
+    _PEOPLE.update()
+    .where(
+        _PEOPLE.c.team_id == bindparam("in_team"),
+        _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),
+        _PEOPLE.c.tips_enabled.is_(True),
+        _PEOPLE.c.tips_planned_until.is_(None),
+    )
+    .values(tips_planned_until=bindparam("from_now"))
+)
+
+
+def start_tips(session: Session, *, team_id: str, user_ids: Sequence[str], now: datetime) -> None:
+    """The people (added if new) get tips from ``now`` on, those who have them on and
+    none planned yet: the planning pass plans each one's next tip time from there."""
+    connection = _connection(session)
+    postgresql = connection.dialect.name == "postgresql"
+    connection.execute(
+        _UPSERT_PEOPLE[postgresql, True, True], [_new_person(team_id, u) for u in user_ids]
+    )
+    starting = {"in_team": team_id, "user_ids": list(user_ids), "from_now": now}
+    connection.execute(_START_TIPS, starting)
+    wanted = set(user_ids)
+    _expire_loaded(
+        session,
+        Person,
+        lambda p: p.team_id == team_id and p.user_id in wanted,
+        ["tips_planned_until"],
+    )
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, its pending ORM changes written first: a Core
+    statement after them must see them (autoflush does this for ORM statements only)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
+def _expire_loaded(session: Session, model: type, match: Any, attributes: list[str]) -> None:
+    """A Core statement changed these columns: objects of the session that hold them
+    read them again when next asked, instead of answering from before."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and match(obj):
+            session.expire(obj, attributes)
 
 
 def open_pair_between(session: Session, *, team_id: str, a: str, b: str) -> Pair | None:
