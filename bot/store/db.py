@@ -55,6 +55,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
 
 
+def core(session: Session | Connection) -> Connection:
+    """Where a Core statement built once runs: the bare connection, none of the ORM
+    session's handling per statement. The session's pending ORM changes are written
+    first, so the statement sees them (autoflush does this for ORM statements only)."""
+    if not isinstance(session, Session):
+        return session
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
 def execute_arrays(session: Session | Connection, sql: str, params: dict[str, list[Any]]) -> int:
     """PostgreSQL only: one statement whose parameters are whole columns as arrays
     (``unnest``), sent in psycopg's binary format, in the session's transaction; returns

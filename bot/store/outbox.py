@@ -32,7 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.store import workers
-from bot.store.db import execute_arrays
+from bot.store.db import core, execute_arrays
 from bot.store.models import ScheduledMessage, Workspace
 
 # How long a claimed row belongs to its worker before another may take it over.
@@ -100,27 +100,24 @@ def cancel_where(
     if kinds is not None:
         conditions = (*conditions, ScheduledMessage.kind.in_(kinds))
     wordy = [kind for kind in KEPT_AFTER_DELIVERY if kinds is None or kind in kinds]
+    connection = core(session)  # Core on the table: none of the ORM's bulk handling
     carrying = (
-        session.execute(
-            select(ScheduledMessage.id, ScheduledMessage.kind, ScheduledMessage.payload).where(
-                *conditions, ScheduledMessage.kind.in_(wordy)
+        connection.execute(
+            select(_OUTBOX.c.id, _OUTBOX.c.kind, _OUTBOX.c.payload).where(
+                *conditions, _OUTBOX.c.kind.in_(wordy)
             )
         ).all()
         if wordy
         else []
     )
     for row_id, kind, payload in carrying:
-        session.execute(
-            update(ScheduledMessage)
-            .where(ScheduledMessage.id == row_id)
+        connection.execute(
+            _OUTBOX.update()
+            .where(_OUTBOX.c.id == row_id)
             .values(payload=kept_after_delivery(kind, payload or {}))
-            .execution_options(synchronize_session=False)
         )
-    result = session.execute(
-        update(ScheduledMessage)
-        .where(*conditions)
-        .values(status="cancelled", **values)
-        .execution_options(synchronize_session=False)
+    result = connection.execute(
+        _OUTBOX.update().where(*conditions).values(status="cancelled", **values)
     )
     return result.rowcount
 
@@ -202,13 +199,7 @@ def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 def any_due(session: Session | Connection, *, now: datetime) -> bool:
     """Whether a claim at ``now`` would find anything: one indexed read, no lock. (Ordered
     as the claim is: without the order SQLite scans the table instead of the index.)"""
-    return _core(session).execute(_ANY_DUE, {"now": now}).first() is not None
-
-
-def _core(session: Session | Connection) -> Connection:
-    """Where the sender's statements built once run: the bare connection, so a plain
-    Core statement pays none of the ORM session's handling."""
-    return session.connection() if isinstance(session, Session) else session
+    return core(session).execute(_ANY_DUE, {"now": now}).first() is not None
 
 
 # The sender loop looks for due rows after every row it finishes, and claims them:
@@ -260,7 +251,7 @@ _CLAIM = (
 def count_due(session: Session | Connection, *, now: datetime) -> int:
     """How many rows a claim at ``now`` would find (what a stopped pass left unsent)."""
     counted = select(func.count()).select_from(_OUTBOX).where(_CLAIMABLE)
-    return int(_core(session).execute(counted, {"now": now}).scalar_one())
+    return int(core(session).execute(counted, {"now": now}).scalar_one())
 
 
 def claim_due(
@@ -271,12 +262,21 @@ def claim_due(
     Nothing is taken for a workspace that is paused or uninstalled (a ``workspaces``
     row): its held rows wait, and so does whatever was planned for it meanwhile.
     """
-    rows = _core(session).execute(
+    rows = core(session).execute(
         _CLAIM, {"now": now, "most": limit, "by": worker, "lease_to": now + LEASE}
     )
     claimed = [ClaimedMessage(**row._mapping) for row in rows]
     claimed.sort(key=lambda m: (m.due_at, m.id))
     return claimed
+
+
+# ``_held`` for one row, with bind parameters (``row_id``, ``by``): for statements
+# built once.
+_HELD_ROW = (
+    _OUTBOX.c.id == bindparam("row_id"),
+    _OUTBOX.c.status == "sending",
+    _OUTBOX.c.claimed_by == bindparam("by"),
+)
 
 
 def _held(message: int | list[int], worker: str) -> tuple[Any, ...]:
@@ -303,7 +303,7 @@ def _settle(
     ``payload``, what the row keeps of its own (``kept_after_delivery``)."""
     if payload is not None:
         values["payload"] = payload
-    connection = session.connection() if isinstance(session, Session) else session
+    connection = core(session)
     plain = {name: v for name, v in values.items() if not isinstance(v, ColumnElement)}
     statement = _settle_statement(frozenset(plain))
     if len(plain) < len(values):  # a change computed in SQL (attempts - 1)
@@ -321,14 +321,9 @@ def _settle_statement(columns: frozenset[str]) -> Any:
     delivers is settled by one of a handful of these, and building SQLAlchemy's cache
     key for a fresh statement costs more than SQLite's answer. (A Core statement on the
     table: the rows the ORM may hold are never a settle's business.)"""
-    table = ScheduledMessage.__table__
     return (
-        table.update()
-        .where(
-            table.c.id == bindparam("row_id"),
-            table.c.status == "sending",
-            table.c.claimed_by == bindparam("by"),
-        )
+        _OUTBOX.update()
+        .where(*_HELD_ROW)
         .values(lease_until=None, **{name: bindparam(f"to_{name}") for name in columns})
     )
 
@@ -440,14 +435,11 @@ def mark_answered(
 
 def discard(session: Session, *, message_id: int, worker: str) -> bool:
     """Delete a row this worker holds: done, and nothing about it is worth keeping."""
-    result = session.execute(
-        delete(ScheduledMessage)
-        .where(
-            *_held(message_id, worker),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    result = core(session).execute(_DISCARD, {"row_id": message_id, "by": worker})
     return result.rowcount == 1
+
+
+_DISCARD = _OUTBOX.delete().where(*_HELD_ROW)
 
 
 def release_key(session: Session | Connection, *, message_id: int, worker: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from bot.store.db import core
 from bot.store.models import Meeting, Pair, Person, ProcessedEvent, Workspace
 
 OPEN_PAIR_STATUSES = ("invited", "active")
@@ -75,7 +76,7 @@ def set_invitation_place(
     """Record where the invitation DM went; the pair's (inviter, invitee), or None if the
     pair is gone."""
     row = (
-        _connection(session)
+        core(session)
         .execute(
             _SET_INVITE_PLACE,
             {"in_team": team_id, "pair_id": pair_id, "to_channel": channel_id, "to_ts": ts},
@@ -91,7 +92,7 @@ def set_invitation_place(
 
 def set_group(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
     """The pair's group DM exists now."""
-    _connection(session).execute(
+    core(session).execute(
         _SET_GROUP, {"in_team": team_id, "pair_id": pair_id, "to_channel": channel_id}
     )
     _expire_loaded(session, Pair, lambda p: p.id == pair_id, ["channel_id"])
@@ -145,7 +146,7 @@ def record_people(
 ) -> None:
     """People as Slack described them just now (user -> (time zone, name)): added if
     new, their zone and name updated if not (an empty one leaves what is there)."""
-    connection = _connection(session)
+    connection = core(session)
     postgresql = connection.dialect.name == "postgresql"
     for user_id, (tz, name) in people.items():
         row = _new_person(team_id, user_id, tz=tz or "UTC", display_name=name or "")
@@ -170,7 +171,7 @@ _START_TIPS = (
 def start_tips(session: Session, *, team_id: str, user_ids: Sequence[str], now: datetime) -> None:
     """The people (added if new) get tips from ``now`` on, those who have them on and
     none planned yet: the planning pass plans each one's next tip time from there."""
-    connection = _connection(session)
+    connection = core(session)
     postgresql = connection.dialect.name == "postgresql"
     connection.execute(
         _UPSERT_PEOPLE[postgresql, True, True], [_new_person(team_id, u) for u in user_ids]
@@ -184,14 +185,6 @@ def start_tips(session: Session, *, team_id: str, user_ids: Sequence[str], now: 
         lambda p: p.team_id == team_id and p.user_id in wanted,
         ["tips_planned_until"],
     )
-
-
-def _connection(session: Session) -> Connection:
-    """The session's connection, its pending ORM changes written first: a Core
-    statement after them must see them (autoflush does this for ORM statements only)."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return session.connection()
 
 
 def _expire_loaded(session: Session, model: type, match: Any, attributes: list[str]) -> None:
