@@ -162,26 +162,35 @@ class _WriterLock:
     ``first()`` waiters go ahead of the others."""
 
     def __init__(self) -> None:
-        self._state = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        # One queue each, on one lock: a release wakes the one thread whose turn it is,
+        # not all eight delivery threads to find that it is the request's.
+        self._first_turn = threading.Condition(lock)
+        self._turn = threading.Condition(lock)
         self._held = False
         self._first_waiting = 0
 
     def acquire(self, first: bool = False) -> None:
-        with self._state:
+        with self._turn:
             if first:
                 self._first_waiting += 1
-            try:
-                while self._held or (not first and self._first_waiting):
-                    self._state.wait()
-            finally:
-                if first:
+                try:
+                    while self._held:
+                        self._first_turn.wait()
+                finally:
                     self._first_waiting -= 1
+            else:
+                while self._held or self._first_waiting:
+                    self._turn.wait()
             self._held = True
 
     def release(self) -> None:
-        with self._state:
+        with self._turn:
             self._held = False
-            self._state.notify_all()
+            if self._first_waiting:
+                self._first_turn.notify()
+            else:
+                self._turn.notify()
 
     def __enter__(self) -> None:
         self.acquire()

@@ -158,7 +158,8 @@ def test_a_request_takes_sqlites_writer_before_the_sender_threads_waiting_for_it
         lock.release()
 
     def waiting(count: int) -> None:
-        while len(lock._state._waiters) < count:  # type: ignore[attr-defined]
+        queued = lambda: len(lock._turn._waiters) + len(lock._first_turn._waiters)  # type: ignore[attr-defined]  # noqa: E731
+        while queued() < count:
             time.sleep(0.001)
 
     sender = threading.Thread(target=take, args=("sender", False))
@@ -343,3 +344,26 @@ def test_an_up_to_date_database_starts_without_alembic_or_cryptography(tmp_path:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_sqlites_writer_passes_to_every_waiter_one_at_a_time() -> None:
+    # A release wakes one waiter, not all: none may be left waiting, and never two inside.
+    lock = _WriterLock()
+    inside: list[int] = []
+    most = [0]
+
+    def take(first: bool) -> None:
+        for _ in range(300):
+            lock.acquire(first=first)
+            inside.append(1)
+            most[0] = max(most[0], len(inside))
+            inside.pop()
+            lock.release()
+
+    threads = [threading.Thread(target=take, args=(n % 3 == 0,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert most[0] == 1
