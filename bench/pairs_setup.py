@@ -129,6 +129,17 @@ def set_up_pairs(
     return took, steps
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system, all threads), from ``/proc``; -1
+    where there is none. (Asked once the server answers, so start-up is not counted.)"""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=300)
@@ -164,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                     command = [sys.executable, str(ROOT / "bench" / "bare_pairs.py")]
                 server = Server(name, command, env, Path(workdir) / f"{name}-{run}.log")
                 try:
+                    busy_before = cpu_seconds(server.process.pid)
                     seconds, steps = set_up_pairs(
                         emulator,
                         server.url,
@@ -182,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                         if len(updates) >= args.pairs and len(posts) >= 3 * args.pairs:
                             break
                         time.sleep(0.2)
+                    busy_after = cpu_seconds(server.process.pid)
+                    busy = busy_after - busy_before if min(busy_before, busy_after) >= 0 else -1
                     calls: dict[str, int] = {}
                     for call in emulator.calls:
                         if call.response.get("ok"):
@@ -196,6 +210,12 @@ def main(argv: list[str] | None = None) -> int:
                     + ", ".join(f"{m} {n}" for m, n in sorted(calls.items())),
                     flush=True,
                 )
+                if busy >= 0:
+                    print(
+                        f"    server CPU {busy:.2f} s, "
+                        f"{busy / args.pairs * 1000:.1f} ms per pair",
+                        flush=True,
+                    )
                 print(
                     "    median per path: "
                     + ", ".join(

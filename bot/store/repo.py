@@ -98,7 +98,7 @@ def set_group(session: Session, *, team_id: str, pair_id: int, channel_id: str) 
     _expire_loaded(session, Pair, lambda p: p.id == pair_id, ["channel_id"])
 
 
-# A person's row as ``ensure_person`` would add it, for statements that add many.
+# A new person's row: every column, as the statements that add people insert it.
 def _new_person(team_id: str, user_id: str, **values: Any) -> dict[str, Any]:
     return {
         "team_id": team_id,
@@ -149,8 +149,9 @@ def record_people(
     connection = core(session)
     postgresql = connection.dialect.name == "postgresql"
     for user_id, (tz, name) in people.items():
-        row = _new_person(team_id, user_id, tz=tz or "UTC", display_name=name or "")
-        row["tz_checked_at"] = now
+        row = _new_person(
+            team_id, user_id, tz=tz or "UTC", tz_checked_at=now, display_name=name or ""
+        )
         connection.execute(_UPSERT_PEOPLE[postgresql, not tz, not name], row)
     changed = ["tz", "tz_checked_at", "display_name"]
     _expire_loaded(session, Person, lambda p: p.team_id == team_id and p.user_id in people, changed)
@@ -190,6 +191,8 @@ def start_tips(session: Session, *, team_id: str, user_ids: Sequence[str], now: 
 def _expire_loaded(session: Session, model: type, match: Any, attributes: list[str]) -> None:
     """A Core statement changed these columns: objects of the session that hold them
     read them again when next asked, instead of answering from before."""
+    if not isinstance(session, Session):
+        return  # a bare connection holds no objects
     for obj in list(session.identity_map.values()):
         if isinstance(obj, model) and match(obj):
             session.expire(obj, attributes)
@@ -339,21 +342,13 @@ def ensure_person(
 ) -> Person:
     person = get_person(session, team_id=team_id, user_id=user_id)
     if person is None:
-        values = {
-            "team_id": team_id,
-            "user_id": user_id,
-            "display_name": display_name or "",
-            "tz": tz or "UTC",
-            "tz_checked_at": checked_at,
-            "tips_enabled": True,
-            "tip_minute": None,
-            "tips_sent": 0,
-            "tip_seed": _stable_seed(team_id, user_id),
-            "blocked_at": None,
-            "blocked_reason": None,
-            "paused_until": None,
-            "tips_planned_until": None,
-        }
+        values = _new_person(
+            team_id,
+            user_id,
+            display_name=display_name or "",
+            tz=tz or "UTC",
+            tz_checked_at=checked_at,
+        )
         # Another transaction may be adding the same person right now (two deliveries
         # that name the same inviter): then theirs is the row, and no savepoint is needed.
         connection = session.connection()

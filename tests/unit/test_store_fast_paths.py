@@ -367,3 +367,74 @@ def test_sqlites_writer_passes_to_every_waiter_one_at_a_time() -> None:
         thread.join(30)
     assert not any(thread.is_alive() for thread in threads)
     assert most[0] == 1
+
+
+def test_people_as_slack_described_them_are_added_or_updated_and_nothing_else(
+    db: Database,
+) -> None:
+    _program(db, 2)
+    with db.session() as session:
+        known = repo.get_person(session, team_id=TEAM, user_id="U000000")
+        assert known is not None and known.tz == "Europe/Berlin"
+        repo.record_people(
+            session,
+            team_id=TEAM,
+            people={"U000000": ("Asia/Tokyo", ""), "UNEW": ("", "newcomer")},
+            now=MONDAY,
+        )
+        # The object the session holds answers what the statement wrote, not what it read.
+        assert (known.tz, known.tz_checked_at) == ("Asia/Tokyo", MONDAY)
+        assert known.display_name == "user 0"  # an empty name leaves the one there
+        assert (known.tips_planned_until, known.tip_seed) == (MONDAY, 0)
+        new = repo.get_person(session, team_id=TEAM, user_id="UNEW")
+        assert new is not None
+        assert (new.tz, new.display_name, new.tips_enabled) == ("UTC", "newcomer", True)
+        assert new.tip_seed == repo._stable_seed(TEAM, "UNEW")
+
+
+def test_tips_start_for_the_people_who_have_them_on_and_none_planned(db: Database) -> None:
+    _program(db, 3)
+    later = MONDAY + timedelta(days=3)
+    with db.session() as session:
+        off = repo.get_person(session, team_id=TEAM, user_id="U000001")
+        assert off is not None
+        off.tips_enabled, off.tips_planned_until = False, None  # not flushed yet
+        idle = repo.get_person(session, team_id=TEAM, user_id="U000002")
+        assert idle is not None
+        idle.tips_planned_until = None
+        repo.start_tips(
+            session, team_id=TEAM, user_ids=["U000000", "U000001", "U000002", "UNEW"], now=later
+        )
+        planned = {
+            user: repo.get_person(session, team_id=TEAM, user_id=user).tips_planned_until  # type: ignore[union-attr]
+            for user in ("U000000", "U000001", "U000002", "UNEW")
+        }
+
+    assert planned == {
+        "U000000": MONDAY,  # planned already: left as it is
+        "U000001": None,  # tips off
+        "U000002": later,
+        "UNEW": later,  # added, with tips on
+    }
+
+
+def test_a_wake_reaches_a_round_waiting_for_its_lanes_at_once() -> None:
+    from bot.scheduling.engine import _Lanes
+
+    lanes = _Lanes(threads=8, most=100)
+    lanes.add(("T", "U1"), [])  # a lane in flight: the round waits for progress
+    arrived, stopping, returned = threading.Event(), threading.Event(), threading.Event()
+
+    def round_waits() -> None:
+        lanes.wait_for_progress(arrived, stopping, timeout=60)
+        returned.set()
+
+    waiter = threading.Thread(target=round_waits)
+    waiter.start()
+    while not lanes._state._waiters:  # type: ignore[attr-defined]
+        time.sleep(0.001)
+    arrived.set()
+    lanes.poke()
+    # Well before the wait's one-second bound: the poke, not a poll, ended it.
+    assert returned.wait(0.5)
+    waiter.join(5)
