@@ -376,13 +376,18 @@ def defer(
     )
 
 
+# A row not yet claimed: due, or held with its workspace ("held") or person ("paused").
+WAITING = ("pending", "held", "paused")
+
+
 def release_waiting(session: Session, *, key: str, now: datetime, payload: dict[str, Any]) -> bool:
     """A row written to wait for something a listener does after its ack (the modal
     ``/mentor match`` opens): ``payload`` added, due now. False if it is no longer
-    waiting (its wait ran out and it went without)."""
+    waiting (its wait ran out and it went without). A row held meanwhile (its workspace
+    or its person paused) is still waiting: it goes, with ``payload``, when released."""
     row = session.scalars(
         select(ScheduledMessage)
-        .where(ScheduledMessage.key == key, ScheduledMessage.status == "pending")
+        .where(ScheduledMessage.key == key, ScheduledMessage.status.in_(WAITING))
         .with_for_update()
     ).one_or_none()
     if row is None:

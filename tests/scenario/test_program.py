@@ -9,7 +9,15 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot.ids import Action, Block
-from bot.store.models import Base, Feedback, MatchExclusion, MatchProposal, Pair, PoolMember
+from bot.store.models import (
+    Base,
+    Feedback,
+    MatchExclusion,
+    MatchProposal,
+    Pair,
+    PoolMember,
+    ScheduledMessage,
+)
 from slackemu import Input
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
 
@@ -170,6 +178,37 @@ def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -
     assert not h.app.run(
         h.app.deps.db.run(coordinators.modal_opened, key=key, view_id="V0LATE", now=h.clock.now)
     )
+
+
+def test_a_match_request_held_before_its_modal_opened_still_waits_for_it(
+    harness: Harness,
+) -> None:
+    """Held in between (its workspace paused): the request did not go without its modal,
+    so the modal is not told "I've sent you a DM"; it answers there once released."""
+    from bot.services import coordinators
+    from bot.store import workspaces
+
+    h = harness
+    key = h.app.run(
+        h.app.deps.db.run(
+            coordinators.ask_for_matches,
+            team_id=h.slack.team_id,
+            by=COORDINATOR,
+            admins={COORDINATOR},
+            now=h.clock.now,
+            topic_labels={},
+        )
+    )
+    with h.db.session() as s:
+        workspaces.pause(
+            s, team_id=h.slack.team_id, reason="token_revoked", now=h.clock.now, token=None
+        )
+    assert h.app.run(
+        h.app.deps.db.run(coordinators.modal_opened, key=key, view_id="V0HELD", now=h.clock.now)
+    )
+    with h.db.session() as s:
+        held = s.scalars(select(ScheduledMessage).where(ScheduledMessage.key == key)).one()
+        assert (held.status, held.payload["view_id"]) == ("held", "V0HELD")
 
 
 def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
