@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, union_all
+from sqlalchemy import bindparam, case, delete, exists, func, insert, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -157,28 +157,30 @@ def record_people(
     _expire_loaded(session, Person, lambda p: p.team_id == team_id and p.user_id in people, changed)
 
 
-_START_TIPS = (
-    _PEOPLE.update()
-    .where(
-        _PEOPLE.c.team_id == bindparam("in_team"),
-        _PEOPLE.c.user_id.in_(bindparam("user_ids", expanding=True)),
-        _PEOPLE.c.tips_enabled.is_(True),
-        _PEOPLE.c.tips_planned_until.is_(None),
+def _starting_tips(postgresql: bool) -> Any:
+    """Add people with tips from ``tips_planned_until`` on, or start the tips of the
+    ones there who have them on and none planned (one statement for both)."""
+    statement = (pg_insert if postgresql else sqlite_insert)(_PEOPLE)
+    idle = _PEOPLE.c.tips_enabled.is_(True) & _PEOPLE.c.tips_planned_until.is_(None)
+    starting = case(
+        (idle, statement.excluded.tips_planned_until), else_=_PEOPLE.c.tips_planned_until
     )
-    .values(tips_planned_until=bindparam("from_now"))
-)
+    return statement.on_conflict_do_update(
+        index_elements=["team_id", "user_id"], set_={"tips_planned_until": starting}
+    )
+
+
+_START_TIPS = {postgresql: _starting_tips(postgresql) for postgresql in (False, True)}
 
 
 def start_tips(session: Session, *, team_id: str, user_ids: Sequence[str], now: datetime) -> None:
     """The people (added if new) get tips from ``now`` on, those who have them on and
     none planned yet: the planning pass plans each one's next tip time from there."""
     connection = core(session)
-    postgresql = connection.dialect.name == "postgresql"
     connection.execute(
-        _UPSERT_PEOPLE[postgresql, True, True], [_new_person(team_id, u) for u in user_ids]
+        _START_TIPS[connection.dialect.name == "postgresql"],
+        [_new_person(team_id, user, tips_planned_until=now) for user in user_ids],
     )
-    starting = {"in_team": team_id, "user_ids": list(user_ids), "from_now": now}
-    connection.execute(_START_TIPS, starting)
     wanted = set(user_ids)
     _expire_loaded(
         session,
