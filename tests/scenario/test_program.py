@@ -152,15 +152,12 @@ def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> 
     assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
 
 
-def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -> None:
-    """Written before the ack, the request is not due until the listener names its
-    modal; if that never happens (the process died between), it goes after MODAL_WAIT
-    and answers by DM. A modal that opens after that is told where the answer went."""
+def _match_request_before_its_ack(h: Harness) -> str:
+    """What the ``/mentor match`` listener commits before its ack, with nothing after
+    it: the request's key."""
     from bot.services import coordinators
 
-    h = harness
-    # What the listener commits before its ack, with nothing after it.
-    key = h.app.run(
+    return h.app.run(
         h.app.deps.db.run(
             coordinators.ask_for_matches,
             team_id=h.slack.team_id,
@@ -170,6 +167,16 @@ def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -
             topic_labels={},
         )
     )
+
+
+def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -> None:
+    """Written before the ack, the request is not due until the listener names its
+    modal; if that never happens (the process died between), it goes after MODAL_WAIT
+    and answers by DM. A modal that opens after that is told where the answer went."""
+    from bot.services import coordinators
+
+    h = harness
+    key = _match_request_before_its_ack(h)
     h.app.deliver_due_now()
     assert not h.slack.calls_to("users.info", user=COORDINATOR)
     h.tick(h.clock.now + coordinators.MODAL_WAIT)
@@ -189,16 +196,7 @@ def test_a_match_request_held_before_its_modal_opened_still_waits_for_it(
     from bot.store import workspaces
 
     h = harness
-    key = h.app.run(
-        h.app.deps.db.run(
-            coordinators.ask_for_matches,
-            team_id=h.slack.team_id,
-            by=COORDINATOR,
-            admins={COORDINATOR},
-            now=h.clock.now,
-            topic_labels={},
-        )
-    )
+    key = _match_request_before_its_ack(h)
     with h.db.session() as s:
         workspaces.pause(
             s, team_id=h.slack.team_id, reason="token_revoked", now=h.clock.now, token=None
