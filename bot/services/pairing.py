@@ -269,7 +269,7 @@ def answer_invitation(
     invitee_id = pair.partner_of(pair.inviter_id)
     require_invitee(user_id, invitee_id)
     if pair.status != "invited":
-        raise Conflict(f"You already answered this invitation (it is {_describe(pair.status)}).")
+        raise Conflict(_ANSWERED.get(pair.status, "This invitation was already answered."))
     # An invitation not yet delivered (answered from App Home) is not sent after all.
     outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
     planned = []
@@ -413,6 +413,16 @@ def _pair(session: Session, *, team_id: str, pair_id: int, lock: bool = False) -
     if pair is None:
         raise NotFound("I can't find that pairing any more. Try `/mentor status`.")
     return pair
+
+
+# An Accept or Decline pressed again (an old copy, App Home, a double click): what
+# became of the invitation, in words, and where to look.
+_ANSWERED = {
+    "active": "You already accepted this invitation: your pairing is on. "
+    "See `/mentor status` for where it stands.",
+    "declined": "You already declined this invitation.",
+    "ended": "This pairing has already ended. See `/mentor status` for your pairings.",
+}
 
 
 def _describe(status: str) -> str:

@@ -166,6 +166,19 @@ def test_only_the_invitee_may_answer(harness: Harness) -> None:
     assert not h.slack.calls_to("conversations.open")
 
 
+def test_an_invitation_answered_again_says_what_became_of_it(harness: Harness) -> None:
+    h = harness
+    invitation = invite(h)
+    h.click(MENTEE, invitation, Action.ACCEPT_INVITE)
+    for again in (Action.ACCEPT_INVITE, Action.DECLINE_INVITE):
+        mark = h.slack.mark()
+        h.click(MENTEE, invitation, again)  # the old copy, pressed again
+        answer = h.slack.wait_for("response_url", after=mark)
+        assert "You already accepted this invitation" in answer.args["text"]
+    with h.db.session() as s:
+        assert s.scalars(select(Pair.status)).one() == "active"
+
+
 def test_tampered_button_value_is_refused(harness: Harness) -> None:
     h = harness
     invitation = invite(h)
