@@ -53,6 +53,18 @@ from bot.store.models import (
 from bot.store.outbox import PlannedMessage
 
 OPEN_STATUSES = ("invited", "active")
+
+# What the partner of someone who used forget-me is told, by DM: their pairing (or the
+# invitation between them) is gone, and what to do next. It names no one: the bot posts
+# nothing that names a forgotten person.
+PARTNER_LEFT = {
+    "active": "One of your mentoring pairings has ended: your partner left the program, "
+    "and what I posted in your group DM went with them. Whenever you want a new "
+    "pairing, `/mentor join` puts you in the pool, or `/mentor start @person` pairs you "
+    "directly.",
+    "invited": "An invitation between you and someone who has since left the program "
+    "was withdrawn. `/mentor status` shows where you stand.",
+}
 # The outbox kind that deletes one of the bot's messages (or files) in Slack.
 SLACK_DELETE = outgoing.SLACK_DELETE
 
@@ -84,6 +96,7 @@ class ForgetReport:
     mentions_scrubbed: int = 0  # their ID quoted in other people's free text
     posted_messages_deleted: int = 0
     slack_deletions_planned: int = 0
+    partners_told: int = 0  # a notice, naming no one, to each partner of an open pair
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -174,11 +187,20 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     pairs = forget.pairs_naming(session, team_id=team_id, user_id=user_id)
     their_pairs: set[int] = set()
     group_dms: set[str] = set()
+    partners_told: list[PlannedMessage] = []
     for pair in pairs:
         if user_id not in pair.members:
             continue
         their_pairs.add(pair.id)
         if pair.status in OPEN_STATUSES:
+            partners_told.append(
+                outgoing.notice(
+                    team_id=team_id,
+                    user_id=pair.partner_of(user_id),
+                    text=PARTNER_LEFT[pair.status],
+                    now=now,
+                )
+            )
             # Ended as any pair ends: its messages and meetings cancelled, and a partner
             # left with no active pair gets no more tips.
             ended = end_pair(session, pair=pair, ended_by=tombstone, now=now)
@@ -282,6 +304,8 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     )
     session.flush()
     bump("slack_deletions_planned", deletions.plan(session, team_id=team_id, now=now))
+    # Last, so that nothing above takes them for messages about the person.
+    bump("partners_told", outbox.plan(session, partners_told, now=now))
     return ForgetReport(**counts)
 
 

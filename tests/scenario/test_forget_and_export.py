@@ -236,6 +236,9 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(harness: Harness)
         h.slack.file_content(c.response["files"][0]["id"]) is None
         for c in h.slack.calls_to("files.completeUploadExternal")
     )
+    # The partner is told the pairing ended, in words that name no one.
+    told = [m["text"] for m in h.slack.messages_in(h.slack.dm_channel(MENTOR))]
+    assert any("your partner left the program" in text for text in told)
     # Every message of the bot's in the pair's group DM goes (the meeting times too);
     # the mentor's own feedback stays in the database.
     assert [m["text"] for m in h.slack.messages_in(group)] == []
