@@ -270,25 +270,17 @@ def claim_due(
     return claimed
 
 
-# ``_held`` for one row, with bind parameters (``row_id``, ``by``): for statements
-# built once.
-_HELD_ROW = (
-    _OUTBOX.c.id == bindparam("row_id"),
-    _OUTBOX.c.status == "sending",
-    _OUTBOX.c.claimed_by == bindparam("by"),
-)
-
-
-def _held(message: int | list[int], worker: str) -> tuple[Any, ...]:
+def _held(message: Any, worker: Any) -> tuple[Any, ...]:
     """The row (or rows) as long as this worker still holds its claim: every change a
     worker makes to a row it claimed is conditional on this, so a lease lost meanwhile
-    (another worker took the row over) changes nothing."""
-    ids = (
-        ScheduledMessage.id.in_(message)
-        if isinstance(message, list)
-        else (ScheduledMessage.id == message)
-    )
-    return (ids, ScheduledMessage.status == "sending", ScheduledMessage.claimed_by == worker)
+    (another worker took the row over) changes nothing. ``message`` and ``worker`` may be
+    bind parameters, for statements built once (``_HELD_ROW``)."""
+    ids = _OUTBOX.c.id.in_(message) if isinstance(message, list) else (_OUTBOX.c.id == message)
+    return (ids, _OUTBOX.c.status == "sending", _OUTBOX.c.claimed_by == worker)
+
+
+# ``_held`` for one row, with bind parameters (``row_id``, ``by``).
+_HELD_ROW = _held(bindparam("row_id"), bindparam("by"))
 
 
 def _settle(

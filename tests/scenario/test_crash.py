@@ -45,6 +45,18 @@ def _serve(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def _serve_env(slack: SlackEmulator, database_url: str, port: int, **extra: str) -> dict[str, str]:
+    """``serve``'s environment against this emulated Slack and database, on ``port``."""
+    return {
+        **BASE_ENV,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        **extra,
+    }
+
+
 def _invitations(slack: SlackEmulator) -> Counter[str]:
     """Invitation DMs Slack accepted, by invitee."""
     return Counter(
@@ -100,13 +112,7 @@ def test_sigkill_after_a_burst_of_acks_loses_no_invitation(
         for number, user in enumerate(invitees):
             slack.add_user(user, name=f"invitee{number}", tz="Europe/Berlin")
         port = _free_port()
-        env = {
-            **BASE_ENV,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "DATABASE_URL": database_url,
-            "PORT": str(port),
-        }
+        env = _serve_env(slack, database_url, port)
         first = _serve(env, tmp_path)
         try:
             _wait_for_health(port)
@@ -171,14 +177,7 @@ def test_sigkill_before_the_match_modal_opens_still_answers(
     with SlackEmulator(rate_limits=None, latency=1.0) as slack:
         slack.add_user(COORDINATOR, name="carol", tz="UTC")
         port = _free_port()
-        env = {
-            **BASE_ENV,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "DATABASE_URL": database_url,
-            "MENTOR_ADMINS": COORDINATOR,
-            "PORT": str(port),
-        }
+        env = _serve_env(slack, database_url, port, MENTOR_ADMINS=COORDINATOR)
         server = _serve(env, tmp_path)
         try:
             _wait_for_health(port)
