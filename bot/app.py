@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -138,7 +140,7 @@ def create_app(
         # Bolt's bare 404.
         raise_error_for_unhandled_request=True,
     )
-    app.use(_prepare(deps))
+    app.use(_Prepare(deps))
     commands.register(app)
     actions.register(app)
     views.register(app)
@@ -214,11 +216,26 @@ class StoredInstallationAuthorize(AsyncAuthorize):
         )
 
 
-def _prepare(deps: Deps) -> Callable[..., Any]:
+class _Prepare(AsyncMiddleware):
     """One middleware for every request: hand listeners their dependencies, and drop
-    events Slack redelivers (Bolt does not in HTTP mode; the event_id is the key)."""
+    events Slack redelivers (Bolt does not in HTTP mode; the event_id is the key).
 
-    async def prepare(body: dict[str, Any], context: Any, next: Callable[[], Any]) -> Any:
+    A class, not a function: Bolt calls a class's ``async_process`` as it is, while a
+    function middleware gets its arguments injected, which builds every argument Bolt
+    could inject on every request (as costly as the rest of a ``help`` ack's Bolt work
+    outside the listener)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],  # Bolt passes it by this name
+    ) -> BoltResponse | None:
+        deps, body, context = self._deps, req.body, req.context
         context["deps"] = deps
         CURRENT_TEAM.set(context.get("team_id") or "")  # whose 429s these calls meet
         response_url = context.get("response_url")
@@ -236,8 +253,6 @@ def _prepare(deps: Deps) -> Callable[..., Any]:
                 logger.info("skipping redelivered event %s", event_id)
                 return BoltResponse(status=200, body="")
         return await next()
-
-    return prepare
 
 
 async def _answer_error(

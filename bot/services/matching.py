@@ -172,25 +172,25 @@ def approve(
             continue
         # The same invitation as /mentor start, in the mentor's name; should Slack say
         # the mentee cannot be invited, the coordinator who approved hears why.
-        pair = pairing.create_pair(
+        pair_id = pairing.create_pair(
             session,
             team_id=team_id,
-            mentor_id=line.mentor_id,
-            mentee_id=line.mentee_id,
             inviter_id=line.mentor_id,
+            invitee_id=line.mentee_id,
+            inviter_role="mentor",
             now=now,
             tell=by,
         )
-        invited.append(pair.id)
+        invited.append(pair_id)
         planned.append(
             PlannedMessage(
                 team_id=team_id,
-                key=f"match_notice:{pair.id}",
+                key=f"match_notice:{pair_id}",
                 kind=outgoing.MATCH_NOTICE,
                 recipient=line.mentor_id,
                 due_at=now,
-                pair_id=pair.id,
-                payload={"pair_id": pair.id, "mentee_id": line.mentee_id},
+                pair_id=pair_id,
+                payload={"pair_id": pair_id, "mentee_id": line.mentee_id},
             )
         )
     for mentee_id in (*view.unmatched, *not_chosen_mentees):

@@ -116,10 +116,10 @@ def invite(
     inviter_role: str,
     now: datetime,
     response_url: str | None = None,
-) -> Pair:
+) -> int:
     """``/mentor start``: everything the database can tell is checked here, before the
     ack; what only Slack knows (is the invitee a person, still active?) is checked by
-    the invitation's delivery, which withdraws the pair if not."""
+    the invitation's delivery, which withdraws the pair if not. The new pair's id."""
     refuse_self(inviter_id=inviter_id, invitee_id=invitee_id)
     between = repo.between(session, team_id=team_id, a=inviter_id, b=invitee_id)
     if between.open_status is not None:
@@ -131,17 +131,14 @@ def invite(
     declined = between.declined_at.get(inviter_id)
     if declined is not None:
         check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee_id)
-    mentor, mentee = (
-        (inviter_id, invitee_id) if inviter_role == "mentor" else (invitee_id, inviter_id)
-    )
     # The inviter's time zone is asked of Slack with the invitee's (the delivery skips
     # it when the bot has met them lately).
     return create_pair(
         session,
         team_id=team_id,
-        mentor_id=mentor,
-        mentee_id=mentee,
         inviter_id=inviter_id,
+        invitee_id=invitee_id,
+        inviter_role=inviter_role,
         now=now,
         response_url=response_url,
         look_up=[invitee_id, inviter_id],
@@ -152,17 +149,21 @@ def create_pair(
     session: Session,
     *,
     team_id: str,
-    mentor_id: str,
-    mentee_id: str,
     inviter_id: str,
+    invitee_id: str,
+    inviter_role: str,
     now: datetime,
     response_url: str | None = None,
     tell: str | None = None,
     look_up: list[str] | None = None,
-) -> Pair:
+) -> int:
     """The one way a pair comes to be: ``invited``, with the invitation to the invitee
-    planned in the same transaction (``/mentor start`` and approved matches alike)."""
-    pair = repo.add_pair(
+    planned in the same transaction (``/mentor start`` and approved matches alike).
+    The new pair's id."""
+    mentor_id, mentee_id = (
+        (inviter_id, invitee_id) if inviter_role == "mentor" else (invitee_id, inviter_id)
+    )
+    pair_id = repo.add_pair(
         session,
         team_id=team_id,
         mentor_id=mentor_id,
@@ -171,16 +172,15 @@ def create_pair(
         status="invited",
         created_at=now,
     )
-    invitee_id = pair.partner_of(inviter_id)
     outbox.plan(
         session,
         [
             outgoing.invitation(
                 team_id=team_id,
-                pair_id=pair.id,
+                pair_id=pair_id,
                 inviter_id=inviter_id,
                 invitee_id=invitee_id,
-                inviter_role=pair.role_of(inviter_id),
+                inviter_role=inviter_role,
                 now=now,
                 response_url=response_url,
                 tell=tell,
@@ -189,7 +189,7 @@ def create_pair(
         ],
         now=now,
     )
-    return pair
+    return pair_id
 
 
 def invitation_wanted(session: Session | Connection, *, team_id: str, pair_id: int) -> bool:

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -77,6 +78,113 @@ def execute_arrays(session: Session | Connection, sql: str, params: dict[str, li
     with driver.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and run straight on the DB-API
+    cursor of the session's connection, in its transaction.
+
+    For the few statements a request waits for before its ack (``/mentor start``'s):
+    SQLAlchemy's execution of even a statement built once (its execution context,
+    cache key, result wrapping) costs about ten times what SQLite takes to answer it.
+    Parameters and results go through the very type processors SQLAlchemy would apply
+    (``UTCDateTime``, ``JSON``), so the rows written and read are the same; what
+    SQLAlchemy fills in per call (a Python-side default, a value written into the
+    statement, an IN list) is refused when compiling, since nothing here would fill
+    it. ``columns`` names an INSERT's columns (the parameters
+    every call gives). SQLAlchemy's statement events and echo do not see these
+    statements; its transaction, begun and committed as usual, holds them."""
+
+    def __init__(self, statement: Any, *, columns: tuple[str, ...] | None = None) -> None:
+        self._statement = statement
+        self._columns = list(columns) if columns is not None else None
+        # One per engine's dialect (its paramstyle, its JSON serializer); two threads
+        # compiling at once only compile the same thing twice.
+        self._compiled: weakref.WeakKeyDictionary[Any, _Compiled] = weakref.WeakKeyDictionary()
+
+    def _for(self, dialect: Any) -> _Compiled:
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = _Compiled.build(self._statement, dialect, self._columns)
+            self._compiled[dialect] = compiled
+        return compiled
+
+    def _cursor(self, session: Session | Connection) -> tuple[_Compiled, Any]:
+        connection = core(session)
+        compiled = self._for(connection.dialect)
+        driver: Any = connection.connection.driver_connection
+        return compiled, driver.cursor()
+
+    def rows(self, session: Session | Connection, params: dict[str, Any]) -> list[tuple]:
+        """The statement's rows (a SELECT's, or an INSERT's RETURNING)."""
+        compiled, cursor = self._cursor(session)
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            return [compiled.result(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def execute_many(self, session: Session | Connection, rows: list[dict[str, Any]]) -> int:
+        """Run the statement once per row; how many rows it changed."""
+        compiled, cursor = self._cursor(session)
+        try:
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: list[str] | None  # the parameters in order (qmark), or None (named)
+    binds: dict[str, Callable[[Any], Any]]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def build(cls, statement: Any, dialect: Any, columns: list[str] | None) -> _Compiled:
+        compiled: Any = statement.compile(dialect=dialect, column_keys=columns)
+        # Only what every call passes can be bound here: SQLAlchemy fills the rest when
+        # it executes (a Python-side default, a value written into the statement, an
+        # IN list expanded per call), and nothing here would.
+        filled = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if filled:
+            raise ValueError(f"columns with Python-side defaults not given: {filled}")
+        fixed = [name for name, bind in compiled.binds.items() if not bind.required]
+        if fixed:
+            raise ValueError(f"values fixed in the statement; bind them by name: {fixed}")
+        if compiled.post_compile_params:
+            raise ValueError("IN lists are expanded per call by SQLAlchemy: not here")
+        binds = {}
+        for name, bind in compiled.binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                binds[name] = process
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.exported_columns
+        )
+        return cls(
+            sql=compiled.string,
+            names=list(compiled.positiontup) if compiled.positional else None,
+            binds=binds,
+            results=results,
+        )
+
+    def parameters(self, params: dict[str, Any]) -> Any:
+        processed = dict(params)
+        for name, process in self.binds.items():
+            if name in processed:
+                processed[name] = process(processed[name])
+        if self.names is None:
+            return processed
+        return tuple(processed[name] for name in self.names)
+
+    def result(self, row: Any) -> tuple:
+        return tuple(
+            value if process is None else process(value)
+            for process, value in zip(self.results, row, strict=True)
+        )
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from bot.store.db import core
+from bot.store.db import Prepared, core
 from bot.store.models import Meeting, Pair, Person, ProcessedEvent, Workspace
 
 OPEN_PAIR_STATUSES = ("invited", "active")
@@ -233,18 +233,15 @@ def _pairs_with(mentor: str, mentee: str) -> Any:
 
 
 # Two seeks on (team, mentor, mentee), one each way round: written as an OR, SQLite
-# reads every pair of the team instead.
-_BETWEEN = union_all(_pairs_with("a", "b"), _pairs_with("b", "a"))
+# reads every pair of the team instead. Run on the driver's cursor (``Prepared``).
+_BETWEEN = Prepared(union_all(_pairs_with("a", "b"), _pairs_with("b", "a")))
 
 
 def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
     """The pairs of ``a`` and ``b``, in one query: an open one, and the last declines."""
     open_status = None
     declined: dict[str, datetime] = {}
-    # On the session's connection: a plain Core statement, none of the ORM's handling.
-    for status, inviter, ended_at in session.connection().execute(
-        _BETWEEN, {"team_id": team_id, "a": a, "b": b}
-    ):
+    for status, inviter, ended_at in _BETWEEN.rows(session, {"team_id": team_id, "a": a, "b": b}):
         if status in OPEN_PAIR_STATUSES:
             open_status = status
         elif status == "declined" and ended_at is not None:
@@ -427,9 +424,24 @@ def remember_event(session: Session, *, team_id: str, event_id: str, now: dateti
         return False
 
 
-# Built once, like _BETWEEN: SQLAlchemy keys its statement cache on the statement, and
-# building that key for a new statement object costs more than the insert.
-_INSERT_PAIR = insert(Pair).returning(Pair.id)
+# Run on the driver's cursor, like _BETWEEN: `/mentor start` waits for it before its ack.
+_INSERT_PAIR = Prepared(
+    insert(Pair).returning(Pair.id),
+    columns=(
+        "team_id",
+        "mentor_id",
+        "mentee_id",
+        "inviter_id",
+        "status",
+        "channel_id",
+        "invite_channel_id",
+        "invite_ts",
+        "created_at",
+        "accepted_at",
+        "ended_at",
+        "ended_by",
+    ),
+)
 
 
 def add_pair(
@@ -441,10 +453,10 @@ def add_pair(
     inviter_id: str,
     status: str,
     created_at: datetime,
-) -> Pair:
+) -> int:
     """A new pair, inserted at once (one statement, not the ORM's flush: this is the hot
-    write of `/mentor start`), returned as a persistent object of the session like any
-    loaded pair."""
+    write of `/mentor start`); its id. No ORM object is made for it (building one costs
+    more than the insert): a caller that changes the pair loads it."""
     values = {
         "team_id": team_id,
         "mentor_id": mentor_id,
@@ -459,8 +471,8 @@ def add_pair(
         "ended_at": None,
         "ended_by": None,
     }
-    pair_id = session.connection().execute(_INSERT_PAIR, values).scalar_one()
-    return _as_loaded(session, Pair(id=pair_id, **values))
+    ((pair_id,),) = _INSERT_PAIR.rows(session, values)
+    return pair_id
 
 
 def delete_pair(session: Session, pair: Pair) -> None:

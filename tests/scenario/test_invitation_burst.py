@@ -74,7 +74,7 @@ def _engine(db: Database, slack: SlackEmulator, content: Any, clock: Clock) -> E
 
 def _invite(db: Database, slack: SlackEmulator, invitee: str) -> int:
     url = slack.new_response_url(channel=slack.dm_channel(MAYA), user=MAYA)
-    pair = db.call(
+    return db.call(
         pairing.invite,
         team_id=TEAM_ID,
         inviter_id=MAYA,
@@ -83,7 +83,6 @@ def _invite(db: Database, slack: SlackEmulator, invitee: str) -> int:
         now=NOW,
         response_url=url,
     )
-    return pair.id
 
 
 def test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot(

@@ -14,7 +14,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.content import Content
@@ -22,7 +23,7 @@ from bot.domain.errors import Conflict
 from bot.scheduling.planner import plan_tips
 from bot.services import pairing
 from bot.store import outbox, repo
-from bot.store.db import Database, _WriterLock
+from bot.store.db import Database, Prepared, _WriterLock
 from bot.store.migrate import MIGRATIONS_DIR, head_revision, upgrade
 from bot.store.models import Pair, Person, ProcessedEvent, ScheduledMessage
 
@@ -116,35 +117,96 @@ def test_planning_counts_only_the_new_rows_of_a_wave(db: Database) -> None:
     assert rows[4].payload == {"n": 4, "text": 'quotes " and \\ backslashes'}
 
 
-def test_a_new_pair_is_a_pair_of_the_session_like_any_other(db: Database) -> None:
+def test_a_new_pair_reads_back_as_written_and_changes_like_any_other(db: Database) -> None:
+    """The invite's statements run on the driver's cursor (``Prepared``): what they
+    write is what SQLAlchemy would have written, so the ORM reads it back the same."""
+
     def invite(session):  # type: ignore[no-untyped-def]
-        pair = pairing.invite(
+        pair_id = pairing.invite(
             session,
+            team_id=TEAM,
+            inviter_id="UMENTEE",
+            invitee_id="UMENTOR",
+            inviter_role="mentee",
+            now=MONDAY,
+        )
+        pair = session.get(Pair, pair_id)  # seen by the ORM in the same transaction
+        pair.invite_ts = "1.2"  # and a change to it is saved like any other
+        return pair_id
+
+    pair_id = db.call(invite)
+    with db.session() as session:
+        pair = session.get(Pair, pair_id)
+        assert pair is not None
+        members = (pair.mentor_id, pair.mentee_id, pair.inviter_id)
+        assert members == ("UMENTOR", "UMENTEE", "UMENTEE")
+        assert (pair.status, pair.invite_ts, pair.channel_id) == ("invited", "1.2", None)
+        assert pair.created_at == MONDAY and pair.created_at.tzinfo is not None
+        row = session.scalars(
+            select(ScheduledMessage).where(ScheduledMessage.pair_id == pair_id)
+        ).one()
+    assert (row.kind, row.recipient, row.due_at, row.status) == (
+        "invitation",
+        "UMENTOR",
+        MONDAY,
+        "pending",
+    )
+    assert row.payload["inviter_role"] == "mentee"
+    # Stored as SQLAlchemy itself stores them: the same text (SQLite) or value
+    # (PostgreSQL) as a pair and an outbox row written through the ORM.
+    with db.session() as session:
+        twin = Pair(**{c: getattr(pair, c) for c in ("team_id", "mentor_id", "mentee_id")})
+        twin.inviter_id, twin.status, twin.created_at = "UMENTEE", "declined", MONDAY
+        message = ScheduledMessage(
+            **{c: getattr(row, c) for c in ("team_id", "kind", "recipient", "due_at")},
+            key="twin",
+            payload=row.payload,
+            status="pending",
+            attempts=0,
+            created_at=MONDAY,
+        )
+        session.add_all([twin, message])
+        session.flush()
+        stored = session.connection().exec_driver_sql
+        pairs = stored(f"SELECT created_at FROM pairs WHERE id IN ({pair_id}, {twin.id})")
+        assert len(set(pairs.all())) == 1
+        rows = stored(
+            "SELECT due_at, created_at, payload FROM scheduled_messages "
+            f"WHERE id IN ({row.id}, {message.id})"
+        )
+        assert len(set(map(str, rows.all()))) == 1
+    # And `between` reads it back through the same path: the second invite is refused.
+    with pytest.raises(Conflict, match="invitation waiting"):
+        db.call(
+            pairing.invite,
             team_id=TEAM,
             inviter_id="UMENTOR",
             invitee_id="UMENTEE",
             inviter_role="mentor",
             now=MONDAY,
         )
-        assert pair in session and session.get(Pair, pair.id) is pair
-        pair.invite_ts = "1.2"  # a change to it is saved like any other
-        return pair.id
 
-    pair_id = db.call(invite)
-    with db.session() as session:
-        pair = session.get(Pair, pair_id)
-        assert pair is not None
-        assert (pair.mentor_id, pair.mentee_id, pair.status, pair.invite_ts) == (
-            "UMENTOR",
-            "UMENTEE",
-            "invited",
-            "1.2",
-        )
-        assert pair.channel_id is None and pair.created_at == MONDAY
-        kinds = session.scalars(
-            select(ScheduledMessage.kind).where(ScheduledMessage.pair_id == pair_id)
-        ).all()
-    assert kinds == ["invitation"]
+
+def test_a_prepared_statement_refuses_columns_it_would_leave_unfilled(db: Database) -> None:
+    """A column SQLAlchemy fills with a Python-side default would be left NULL on the
+    driver's cursor: such a statement is refused when first run, not half-written."""
+    table = Table(
+        "prepared_defaults",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String(8)),
+        Column("kind", String(8), default="x"),
+    )
+    statement = Prepared(table.insert(), columns=("name",))
+    with db.session() as session, pytest.raises(ValueError, match="kind"):
+        statement.execute_many(session, [{"name": "a"}])
+    for refused, why in (
+        (select(table.c.id).where(table.c.kind == "x"), "fixed in the statement"),
+        (select(table.c.id).where(table.c.id.in_([1, 2])), "fixed in the statement"),
+        (select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True))), "IN"),
+    ):
+        with db.session() as session, pytest.raises(ValueError, match=why):
+            Prepared(refused).rows(session, {"ids": [1]})
 
 
 def test_a_request_takes_sqlites_writer_before_the_sender_threads_waiting_for_it() -> None:
@@ -196,7 +258,7 @@ def _inviting(invitee: str, *, then_refuse: bool = False) -> tuple:  # type: ign
     session first, then the request's own (positional and by name)."""
 
     def work(session, invitee, *, then_refuse):  # type: ignore[no-untyped-def]
-        pair = pairing.invite(
+        pair_id = pairing.invite(
             session,
             team_id=TEAM,
             inviter_id="UMENTOR",
@@ -206,7 +268,7 @@ def _inviting(invitee: str, *, then_refuse: bool = False) -> tuple:  # type: ign
         )
         if then_refuse:  # after its writes: only a rollback can undo them
             raise Conflict(f"no, not {invitee}")
-        return pair.mentee_id
+        return session.get(Pair, pair_id).mentee_id
 
     return (functools.partial(work, then_refuse=then_refuse), invitee)
 
