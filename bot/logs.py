@@ -17,6 +17,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
 # Loggers that write request or statement bodies at DEBUG, and the lowest level
 # they may log at here.
 QUIET_LOGGERS = {
@@ -54,12 +56,25 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class _ClientTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when it is handed a client,
+    and then warns at every start that the token will be unused: the app's client was
+    built with that very token, so the warning only tells operators something is wrong
+    when nothing is (slack_bolt/app/async_app.py, ``__init__``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def quiet_libraries() -> None:
     """Raise the chatty libraries' loggers to their floor (never lower them)."""
     for name, floor in QUIET_LOGGERS.items():
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET or logger.level < floor:
             logger.setLevel(floor)
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _ClientTokenNotice) for f in bolt.filters):
+        bolt.addFilter(_ClientTokenNotice())
 
 
 class JsonFormatter(logging.Formatter):

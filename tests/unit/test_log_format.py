@@ -4,6 +4,7 @@ still quiet; a bad value is one line and exit 2."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -94,3 +95,33 @@ def test_bad_log_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "mentor-bot: MENTOR_LOG_FORMAT must be 'plain' or 'json', got 'yaml'"
     ]
+
+
+def test_bolt_does_not_warn_of_the_token_it_was_handed_with_the_client(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given the app's client
+    (built with that very token) and warns that it will be unused: noise at every
+    start. That one message is dropped; Bolt's other warnings still come through."""
+    from bot.app import create_app
+    from bot.store.db import Database
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": "secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+            "MENTOR_SCHEDULER": "off",
+        }
+    )
+    db = Database(settings.database_url)
+    try:
+        with caplog.at_level(logging.WARNING):
+            create_app(settings, db=db)
+            logging.getLogger("slack_bolt.AsyncApp").warning("another warning")
+    finally:
+        db.dispose()
+    messages = [record.getMessage() for record in caplog.records]
+    assert "another warning" in messages
+    assert not [m for m in messages if "will be unused" in m], messages
