@@ -192,16 +192,9 @@ _PG_PLAN_MANY = (
     "AS v(team_id, key, kind, recipient, due_at, pair_id, meeting_id, payload, created_at) "
     "ON CONFLICT (key) DO NOTHING"
 )
-_PLAN_COLUMNS = (
-    "team_id",
-    "key",
-    "kind",
-    "recipient",
-    "due_at",
-    "pair_id",
-    "meeting_id",
-    "created_at",
-)
+# The columns sent as arrays of their own: payload goes as JSON text, and every new
+# row is pending with no attempts.
+_PLAN_COLUMNS = tuple(c for c in _PLANNED_COLUMNS if c not in ("payload", "status", "attempts"))
 
 
 def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
