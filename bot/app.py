@@ -222,8 +222,8 @@ class _Prepare(AsyncMiddleware):
 
     A class, not a function: Bolt calls a class's ``async_process`` as it is, while a
     function middleware gets its arguments injected, which builds every argument Bolt
-    could inject on every request (as costly as the rest of a ``help`` ack's Bolt work
-    outside the listener)."""
+    could inject on every request (about 0.012 ms, 8 % of a ``help`` ack's CPU, by
+    ``bench/dispatch_cpu.py``)."""
 
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
