@@ -91,9 +91,9 @@ class Prepared:
     (``UTCDateTime``, ``JSON``), so the rows written and read are the same; what
     SQLAlchemy fills in per call (a Python-side default, a value written into the
     statement, an IN list) is refused when compiling, since nothing here would fill
-    it. ``columns`` names an INSERT's columns (the parameters
-    every call gives). SQLAlchemy's statement events and echo do not see these
-    statements; its transaction, begun and committed as usual, holds them."""
+    it. ``columns`` names an INSERT's columns (the parameters every call gives).
+    SQLAlchemy's statement events and echo do not see these statements; its
+    transaction, begun and committed as usual, holds them."""
 
     def __init__(self, statement: Any, *, columns: tuple[str, ...] | None = None) -> None:
         self._statement = statement

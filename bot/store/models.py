@@ -148,7 +148,13 @@ class Pair(Base):
         return "mentor" if user_id == self.mentor_id else "mentee"
 
     def partner_of(self, user_id: str) -> str:
-        return self.mentee_id if user_id == self.mentor_id else self.mentor_id
+        return partner_in(self.mentor_id, self.mentee_id, user_id)
+
+
+def partner_in(mentor_id: str, mentee_id: str, user_id: str) -> str:
+    """The other member of the pair (mentor, mentee) than ``user_id``: for statements
+    that read a pair's columns without loading the pair."""
+    return mentee_id if user_id == mentor_id else mentor_id
 
 
 class Meeting(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.store.db import Prepared, core
-from bot.store.models import Meeting, Pair, Person, ProcessedEvent, Workspace
+from bot.store.models import Meeting, Pair, Person, ProcessedEvent, Workspace, partner_in
 
 OPEN_PAIR_STATUSES = ("invited", "active")
 
@@ -86,8 +86,7 @@ def set_invitation_place(
     if row is None:
         return None
     _expire_loaded(session, Pair, lambda p: p.id == pair_id, ["invite_channel_id", "invite_ts"])
-    invitee = row.mentee_id if row.inviter_id == row.mentor_id else row.mentor_id
-    return row.inviter_id, invitee
+    return row.inviter_id, partner_in(row.mentor_id, row.mentee_id, row.inviter_id)
 
 
 def set_group(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
@@ -425,22 +424,10 @@ def remember_event(session: Session, *, team_id: str, event_id: str, now: dateti
 
 
 # Run on the driver's cursor, like _BETWEEN: `/mentor start` waits for it before its ack.
+# Every column but the id is given (``add_pair``'s values).
 _INSERT_PAIR = Prepared(
     insert(Pair).returning(Pair.id),
-    columns=(
-        "team_id",
-        "mentor_id",
-        "mentee_id",
-        "inviter_id",
-        "status",
-        "channel_id",
-        "invite_channel_id",
-        "invite_ts",
-        "created_at",
-        "accepted_at",
-        "ended_at",
-        "ended_by",
-    ),
+    columns=tuple(column.key for column in _PAIRS.columns if not column.primary_key),
 )
 
 
