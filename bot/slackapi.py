@@ -1,13 +1,11 @@
-"""The few Slack Web API conversations the listeners share, with Slack's errors named."""
+"""A person as Slack's ``users.info`` describes them, read one way for the listeners and
+the sender alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.domain.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -28,15 +26,9 @@ class SlackUser:
 
 
 async def fetch_user(client: AsyncWebClient, user_id: str) -> SlackUser:
-    try:
-        response = await client.users_info(user=user_id)
-    except SlackApiError as error:
-        if error.response.get("error") in {"user_not_found", "users_not_found"}:
-            raise UserError(
-                f"I couldn't find <@{user_id}> in this workspace. Pick the person from the "
-                "@-mention list, e.g. `/mentor start @alex`."
-            ) from None
-        raise
+    """The person who is looking at their Home. Slack's errors are raised as they come:
+    the one caller (an error answer on Home) falls back to a DM on any failure."""
+    response = await client.users_info(user=user_id)
     return user_from_info(user_id, response["user"])
 
 
