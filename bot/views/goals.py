@@ -61,6 +61,14 @@ from bot.views.common import SECTION_LIMIT, context, escape_mrkdwn, mention, sec
 EMPTY = "—"
 HOME_WHAT_SHOWN = 90  # a goal's words on App Home, escaped, before "…"
 PREP_WHAT_SHOWN = 200
+# The card's typed words as sent, escaped, at most ("&" goes as "&amp;", five characters):
+# three goals and the two agreement answers then stay within MESSAGE_TEXT_BUDGET however
+# many of their characters are "&", "<" or ">" (msg_blocks_too_long would keep the card
+# from ever being posted or updated), while plain words show whole (WHAT_MAX, WHY_MAX,
+# AGREEMENT_MAX are below these).
+CARD_WHAT_SHOWN = 500
+CARD_WHY_SHOWN = 1_000
+CARD_AGREEMENT_SHOWN = 800
 
 
 def by_when_text(day: date) -> str:
@@ -264,10 +272,11 @@ def _goal_blocks(content: Content, goal: GoalState) -> list[Block]:
             by_when=by_when_text(goal.by_when),
         )
 
-    room = max(SECTION_LIMIT - len(line("")), 2)
+    room = max(min(SECTION_LIMIT - len(line("")), CARD_WHAT_SHOWN), 2)
     blocks: list[Block] = [section(line(_what(goal, room)))]
     if goal.why:
-        why_room = max(SECTION_LIMIT - len(content.message("goals_card_why", why="")), 2)
+        why_copy = len(content.message("goals_card_why", why=""))
+        why_room = max(min(SECTION_LIMIT - why_copy, CARD_WHY_SHOWN), 2)
         blocks.append(
             context(content.message("goals_card_why", why=escape_mrkdwn(goal.why, why_room)))
         )
@@ -280,7 +289,7 @@ def _cadence_text(content: Content, cadence: str | None) -> str:
 
 def agreement_text(content: Content, agreement: Agreement) -> str:
     empty = content.message("goals_card_agreement", cadence="", contact="", confidential="")
-    each = max((SECTION_LIMIT - len(empty) - 40) // 2, 2)
+    each = max(min((SECTION_LIMIT - len(empty) - 40) // 2, CARD_AGREEMENT_SHOWN), 2)
     return content.message(
         "goals_card_agreement",
         cadence=_cadence_text(content, agreement.cadence),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.domain.errors import UserError
@@ -36,7 +38,7 @@ from bot.ids import Block as BlockId
 from bot.store import goals as store
 from bot.store.db import Database
 from bot.store.models import GoalProgress, Meeting, Pair
-from bot.views.common import as_dicts
+from bot.views.common import MESSAGE_TEXT_BUDGET, as_dicts
 from bot.views.goals import (
     by_when_text,
     goal_card,
@@ -47,7 +49,7 @@ from bot.views.goals import (
     prep_goal_lines,
     read_goals_form,
 )
-from slackemu.limits import validate_message_blocks, validate_view
+from slackemu.limits import blocks_text_length, validate_message_blocks, validate_view
 from slackemu.taint import live_tokens
 from tests.conftest import all_text
 
@@ -469,6 +471,66 @@ def test_goal_card_escapes_the_pairs_words_and_fits_slack(content):
     assert message.text.endswith("2 open, 1 done")
     button = blocks[-1]["elements"][0]
     assert button["action_id"] == Action.OPEN_GOALS and button["value"] == "3"
+
+
+# Typed words at their longest, of the characters that grow most when escaped.
+_GROWING = st.sampled_from(["&", "<", ">", "a", " ", "é", "🙂"])
+
+
+def _typed(longest: int) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(_GROWING, min_size=1, max_size=longest),
+        st.sampled_from("&<>a").map(lambda c: c * longest),
+    )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    whats=st.lists(_typed(WHAT_MAX), min_size=3, max_size=3),
+    whys=st.lists(_typed(WHY_MAX), min_size=3, max_size=3),
+    contact=_typed(AGREEMENT_MAX),
+    confidential=_typed(AGREEMENT_MAX),
+)
+def test_a_full_goal_card_fits_one_message_whatever_the_pair_typed(
+    content, whats, whys, contact, confidential
+):
+    # Three goals and both agreement answers, each at most its server-side length: every
+    # "&" is sent as five characters, and msg_blocks_too_long (about 11,000 characters
+    # of block text, slackapi/bolt-js#2509) would keep the card from ever being posted.
+    goals = [
+        state(n, what=what, why=why, progress=SOME)
+        for n, (what, why) in enumerate(zip(whats, whys, strict=True), start=1)
+    ]
+    message = goal_card(
+        content,
+        pair_id=3,
+        mentor_id="UMENTOR",
+        mentee_id="UMENTEE",
+        goals=goals,
+        agreement=Agreement("weekly", contact, confidential),
+    )
+    blocks = as_dicts(message.blocks)
+    assert validate_message_blocks(blocks) == []
+    assert blocks_text_length(blocks) <= MESSAGE_TEXT_BUDGET
+
+
+def test_plain_words_on_the_goal_card_show_whole_at_their_longest(content):
+    what, why = "w" * (WHAT_MAX - 1) + "W", "y" * (WHY_MAX - 1) + "Y"
+    contact, confidential = "c" * (AGREEMENT_MAX - 1) + "C", "k" * (AGREEMENT_MAX - 1) + "K"
+    message = goal_card(
+        content,
+        pair_id=3,
+        mentor_id="UMENTOR",
+        mentee_id="UMENTEE",
+        goals=[state(n, what=what, why=why) for n in (1, 2, 3)],
+        agreement=Agreement("weekly", contact, confidential),
+    )
+    shown = all_text(as_dicts(message.blocks))
+    for words in (what, why, contact, confidential):
+        assert words in shown
+    assert "…" not in shown
 
 
 def test_an_empty_goal_card_invites_the_pair_to_set_goals(content):
