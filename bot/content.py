@@ -16,6 +16,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import yaml
 from pydantic import (
@@ -166,10 +167,20 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
 _TITLE, _BUTTON, _OPTION, _PLACEHOLDER, _HEADER = 24, 75, 75, 150, 150
 # A button that shows the choice made puts "✓ " before its copy.
 _MARKED_BUTTON = _BUTTON - len("✓ ")
-# Percent-encoded into the add-to-calendar links, at most 9 characters each (a button's
-# url: at most 3,000, docs.slack.dev/reference/block-kit/block-elements/button-element),
-# beside a title of at most _HEADER.
+# An input's label: at most 2,000 (docs.slack.dev/reference/block-kit/blocks/input-block).
+_LABEL = 2000
+# Percent-encoded into the add-to-calendar links (a button's url: at most 3,000,
+# docs.slack.dev/reference/block-kit/block-elements/button-element): the title and the
+# description each take at most _IN_LINK characters there, whatever their letters
+# (an accented one is 6 once encoded, an emoji 12): 150 letters of up to 9 each.
 _CALENDAR_DESCRIPTION = 150
+_IN_LINK = 150 * 9
+IN_CALENDAR_LINKS = frozenset({"calendar_title", "calendar_description"})
+# A sign-up topic is a menu option: its label at most 75 characters, its id (the
+# option's value) at most 150, and at most 100 options in one menu
+# (docs.slack.dev/reference/block-kit/composition-objects/option-object; slack_sdk's
+# Option and multi_static_select check the same).
+TOPIC_LABEL_MAX, TOPIC_ID_MAX, TOPICS_MAX = 75, 150, 100
 MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
     {
         "goals_modal_title": (_TITLE, "a modal title"),
@@ -194,6 +205,12 @@ MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
         "exit_partner_pool_button": (_BUTTON, "a button"),
         "calendar_google_button": (_BUTTON, "a button"),
         "calendar_outlook_button": (_BUTTON, "a button"),
+        "goals_what_label": (_LABEL, "an input's label"),
+        "goals_why_label": (_LABEL, "an input's label"),
+        "goals_by_when_label": (_LABEL, "an input's label"),
+        "goals_cadence_label": (_LABEL, "an input's label"),
+        "goals_contact_label": (_LABEL, "an input's label"),
+        "goals_confidential_label": (_LABEL, "an input's label"),
         "calendar_title": (_HEADER, "a calendar event title"),
         "calendar_description": (_CALENDAR_DESCRIPTION, "a calendar event description"),
     }
@@ -413,6 +430,11 @@ class _MessagesBase(_StrictModel):
                 f"is {len(template)} characters long; Slack shows at most {limit[0]} "
                 f"in {limit[1]}"
             )
+        if info.field_name in IN_CALENDAR_LINKS and len(quote(template, safe="")) > _IN_LINK:
+            raise _problem(
+                f"takes {len(quote(template, safe=''))} characters once written into the "
+                f"add-to-calendar links (an emoji takes 12); at most {_IN_LINK} fit"
+            )
         return template
 
 
@@ -437,13 +459,24 @@ class _SettingsFile(_StrictModel):
     privacy_minimum_people: Annotated[int, _between(3, 100, "people")] = 3
 
 
+def _at_most(limit: int, what: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if len(value) > limit:
+            raise _problem(f"has {len(value)} {what}; Slack's menu takes at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
 class _TopicModel(_StrictModel):
-    id: Annotated[str, AfterValidator(_practice_id)]
-    label: _Text
+    id: Annotated[str, AfterValidator(_practice_id), _at_most(TOPIC_ID_MAX, "characters")]
+    label: Annotated[_Text, _at_most(TOPIC_LABEL_MAX, "characters")]
 
 
 class _TopicsFile(_StrictModel):
-    topics: Annotated[list[_TopicModel], AfterValidator(_at_least_one)]
+    topics: Annotated[
+        list[_TopicModel], AfterValidator(_at_least_one), _at_most(TOPICS_MAX, "topics")
+    ]
 
 
 def _duplicate_topic_ids(data: Any, line_of: Callable[[_Loc], int]) -> Iterator[tuple[_Loc, str]]:

@@ -31,7 +31,7 @@ from bot.services.outcomes import (
     Median,
     OutcomeReport,
 )
-from bot.views.common import context, mention, section
+from bot.views.common import clip, context, mention, section
 
 MAX_AT_RISK = 20
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -99,8 +99,13 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
+# A section's field: at most 2,000 characters (docs.slack.dev/reference/block-kit/blocks/
+# section-block). The outcome labels are coordinators' copy, cut like any other.
+FIELD_LIMIT = 2000
+
+
 def _field(label: str, value: object) -> MarkdownTextObject:
-    return MarkdownTextObject(text=f"*{label}*\n{value}")
+    return MarkdownTextObject(text=clip(f"*{label}*\n{value}", FIELD_LIMIT))
 
 
 def _trend(report: ProgramReport) -> str:
@@ -290,7 +295,7 @@ def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
     return [
         SectionBlock(
             block_id="insights_outcomes",
-            text=MarkdownTextObject(text=content.message("outcomes_title")),
+            text=MarkdownTextObject(text=clip(content.message("outcomes_title"))),
             fields=[_field(label, value) for label, value in outcome_lines(content, report)],
         ),
         context(content.message("outcomes_rule", k=report.minimum, who=who)),

@@ -527,6 +527,55 @@ def test_topics_load_and_duplicates_are_reported(folder):
     assert problems == [f"{path}:{line}: duplicate topic id 'leadership' (first on line 6)"]
 
 
+def test_topics_beyond_what_one_slack_menu_takes_are_refused(folder):
+    # A topic is an option of the join modal's menu: label <= 75, id (its value) <= 150,
+    # <= 100 options (docs.slack.dev/reference/block-kit/composition-objects/option-object).
+    path = folder / "topics.yml"
+    replace_once(path, "label: Leadership", "label: " + "L" * 76)
+    assert_one_problem(
+        folder,
+        "topics.yml",
+        line_of(path, "L" * 76),
+        "has 76 characters; Slack's menu takes at most 75",
+    )
+    replace_once(path, "label: " + "L" * 76, "label: Leadership")
+    replace_once(path, "id: leadership", "id: " + "l" * 151)
+    assert_one_problem(folder, "topics.yml", line_of(path, "l" * 151), "at most 150")
+    replace_once(path, "id: " + "l" * 151, "id: leadership")
+    extra = "".join(f"  - id: extra-{n}\n    label: Extra {n}\n" for n in range(101))
+    path.write_text(path.read_text() + extra)
+    problems = problems_of(folder)
+    assert len(problems) == 1 and "topics; Slack's menu takes at most 100" in problems[0], problems
+
+
+def test_a_join_modal_of_topics_at_their_limits_is_one_slack_accepts(folder):
+    from bot.content import TOPIC_ID_MAX, TOPIC_LABEL_MAX, TOPICS_MAX
+    from bot.views.pool import join_modal
+    from slackemu.limits import validate_view
+
+    rows = "".join(
+        f"  - id: {'t' * (TOPIC_ID_MAX - 4)}{n:04d}\n    label: {'ü' * TOPIC_LABEL_MAX}\n"
+        for n in range(TOPICS_MAX)
+    )
+    (folder / "topics.yml").write_text("topics:\n" + rows)
+    topics = load_content(folder).topics
+    assert len(topics) == TOPICS_MAX
+    assert validate_view(join_modal(topics).to_dict()) == []
+
+
+def test_calendar_copy_too_long_for_its_links_is_refused(folder):
+    # 150 emoji are 150 characters but 1,800 once percent-encoded into the links: the
+    # two links' url (at most 3,000) would not hold them beside the title.
+    path = folder / "messages.yml"
+    replace_once(path, "calendar_title: Mentoring meeting", "calendar_title: " + "🙂" * 150)
+    assert_one_problem(
+        folder,
+        "messages.yml",
+        line_of(path, "calendar_title:"),
+        "takes 1800 characters once written into the add-to-calendar links",
+    )
+
+
 def test_topics_file_is_optional(folder):
     (folder / "topics.yml").unlink()
     assert load_content(folder).topics == ()
@@ -668,18 +717,21 @@ def test_copy_at_its_limits_still_makes_blocks_slack_accepts(content):
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from bot.content import MESSAGE_LIMITS
+    from bot.content import IN_CALENDAR_LINKS, MESSAGE_LIMITS
     from bot.domain.goals import GoalState
     from bot.views.calendar import calendar_event, calendar_links
     from bot.views.care import checkin_message
     from bot.views.common import as_dicts
-    from bot.views.goals import goal_progress_blocks
-    from slackemu.limits import validate_message_blocks
+    from bot.views.goals import goal_progress_blocks, goals_modal
+    from slackemu.limits import validate_message_blocks, validate_view
 
     messages = dict(content.messages)
     for key, (limit, _) in MESSAGE_LIMITS.items():
         messages[key] = "ü" * limit
+    for key in IN_CALENDAR_LINKS:  # the most that percent-encoding lets through: 4-byte
+        messages[key] = "🙂" * (150 * 9 // 12)  # characters, 12 each once encoded
     longest = replace(content, messages=messages)
+    assert validate_view(goals_modal(longest, pair_id=1).to_dict()) == []
     goal = GoalState(1, 1, "Goal", "", datetime(2027, 1, 1).date())
     for chosen in ("not_started", "some", "done"):
         blocks = goal_progress_blocks(

@@ -270,6 +270,26 @@ def test_app_home_section_and_report_formats(content):
     assert all("hidden" in value for _, value in outcome_lines(content, hidden))
 
 
+def test_outcome_copy_of_any_length_still_makes_a_home_slack_accepts(content):
+    # Coordinators' copy goes into section fields (at most 2,000 characters each) and a
+    # section's text (3,000): cut there, like any other long copy, not refused by Slack.
+    from dataclasses import replace
+
+    from bot.content import MESSAGE_PLACEHOLDERS
+
+    messages = dict(content.messages)
+    for key in messages:
+        if key.startswith("outcome_") and not MESSAGE_PLACEHOLDERS[key]:
+            messages[key] = "ü" * 2500
+    messages["outcomes_title"] = "t" * 4000
+    longest = replace(content, messages=messages)
+    pairs = [pair(n, [5 + n, 19 + n, 75], goals=1, done=n % 2) for n in range(6)]
+    report = compute_outcomes(pairs, team_id="T1", now=LATE, viewer="UCOORD")
+    blocks = as_dicts(outcomes_blocks(longest, report))
+    assert validate_view({"type": "home", "blocks": blocks}) == []
+    assert "üüü" in json.dumps(blocks, ensure_ascii=False)
+
+
 def test_a_figure_once_shown_never_moves(db: Database):
     """A pair that later removes a goal (or rewrites an answer, or resets progress)
     does not move a figure coordinators have seen: its facts were frozen when shown."""
