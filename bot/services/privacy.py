@@ -125,6 +125,20 @@ def _scrub(value: Any, user_id: str, tombstone: str) -> Any:
     return value
 
 
+def _without_reasons(data: Any, user_id: str) -> Any:
+    """A proposal's data with the reasons of the lines naming ``user_id`` dropped: they
+    quote their sign-up (words of their goals, the hours they work)."""
+    if not isinstance(data, dict) or not isinstance(data.get("pairs"), list):
+        return data
+    pairs = [
+        {**line, "reasons": []}
+        if isinstance(line, dict) and "reasons" in line and user_id in _line_people(line)
+        else line
+        for line in data["pairs"]
+    ]
+    return {**data, "pairs": pairs}
+
+
 def _mentions(value: Any, user_id: str) -> bool:
     if isinstance(value, str):
         return user_id in value
@@ -249,7 +263,7 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
             bump("match_proposals_deleted")
             continue
         if names_them:
-            proposal.data = _scrub(proposal.data, user_id, tombstone)
+            proposal.data = _scrub(_without_reasons(proposal.data, user_id), user_id, tombstone)
         if proposal.created_by == user_id:
             proposal.created_by = tombstone
         bump("match_proposals_anonymised")
@@ -348,6 +362,11 @@ def _line_people(line: dict[str, Any]) -> set[Any]:
     return {line.get(k) for k in ("mentor", "mentee", "mentor_id", "mentee_id")}
 
 
+def _role_in(line: dict[str, Any], user_id: str) -> str:
+    """A proposal line's role for one of its two people (old lines say ``mentee_id``)."""
+    return "mentee" if user_id == line.get("mentee", line.get("mentee_id")) else "mentor"
+
+
 def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, Any]:
     """Everything stored about one person in one workspace, as plain JSON-able data.
 
@@ -441,14 +460,14 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
     proposals = []
     for proposal in export.proposals_mentioning(session, team_id=team_id, user_id=user_id):
         data = proposal.data or {}
+        approved = set(data.get("approved") or []) if proposal.status == "approved" else set()
+        # Their part in each line, not the other person on it: who that was, and the
+        # line's score and reasons (words of their goals, hours they work), come from
+        # the other person's sign-up, which only coordinators see. An approved line
+        # became an invitation, listed under "pairs".
         lines = [
-            {
-                "mentor": line.get("mentor", line.get("mentor_id")),
-                "mentee": line.get("mentee", line.get("mentee_id")),
-                "score": line.get("score"),
-                "reasons": list(line.get("reasons") or []),
-            }
-            for line in data.get("pairs") or []
+            {"as": _role_in(line, user_id), "approved": index in approved}
+            for index, line in enumerate(data.get("pairs") or [])
             if isinstance(line, dict) and user_id in _line_people(line)
         ]
         unmatched = user_id in (data.get("unmatched") or [])

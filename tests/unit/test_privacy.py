@@ -410,8 +410,15 @@ def _build_team(session: Any, team: str, *, prefix: str = "") -> dict[str, Any]:
             created_at=NOW - timedelta(days=21),
             status="approved",
             data={
-                "pairs": [{"mentor_id": PARTNER, "mentee_id": GONE, "score": 0.7}],
-                "reasons": {GONE: ["shares career"]},
+                "pairs": [
+                    {
+                        "mentor": PARTNER,
+                        "mentee": GONE,
+                        "score": 0.7,
+                        "reasons": ["Goals mention: gone-goal-words"],
+                    }
+                ],
+                "approved": [0],
             },
         ),
         MatchProposal(
@@ -748,9 +755,10 @@ def test_forget_leaves_no_trace_and_keeps_the_rest(db: Database) -> None:
             select(MatchProposal).where(MatchProposal.team_id == TEAM).order_by(MatchProposal.id)
         ).all()
         assert [p.status for p in proposals] == ["approved", "open"]
+        # ...without its reasons, which quoted their sign-up.
         assert proposals[0].data == {
-            "pairs": [{"mentor_id": PARTNER, "mentee_id": tombstone, "score": 0.7}],
-            "reasons": {tombstone: ["shares career"]},
+            "pairs": [{"mentor": PARTNER, "mentee": tombstone, "score": 0.7, "reasons": []}],
+            "approved": [0],
         }
 
     # Their poll answers are gone, ratings included (kept, they would still be tied to a
@@ -947,10 +955,16 @@ def test_personal_data_is_complete(db: Database) -> None:
     ]
     proposals = {p["status"]: p for p in data["match_proposals"]}
     assert set(proposals) == {"open", "approved"}
-    assert proposals["open"]["your_lines"] == [
-        {"mentor": ERIN, "mentee": GONE, "score": 0.8, "reasons": []}
-    ]
-    assert proposals["approved"]["your_lines"][0]["mentor"] == PARTNER
+    # Their part in each line; not the other person on it, nor the line's score and
+    # reasons, which come from that person's sign-up (only coordinators see it).
+    assert proposals["open"]["your_lines"] == [{"as": "mentee", "approved": False}]
+    assert proposals["approved"]["your_lines"] == [{"as": "mentee", "approved": True}]
+    assert not any(
+        key in line
+        for p in data["match_proposals"]
+        for line in p["your_lines"]
+        for key in ("mentor", "mentee", "score", "reasons")
+    )
     assert sorted(c["kind"] for c in data["messages_kept_for_deletion"]) == [
         "my_data",
         "my_data_file",
