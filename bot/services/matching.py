@@ -163,12 +163,24 @@ def approve(
     invited: list[int] = []
     skipped: list[str] = []
     not_chosen_mentees = [line.mentee_id for line in view.pairs if line.index not in chosen]
+    # The pool as it is now: someone may have left, paused or been paired since the
+    # proposal was made, and then is neither invited nor told "you stay in the pool".
+    roles_now = {e.user_id: e.roles for e in pool.matchable(session, team_id=team_id, now=now)}
+    in_pool = pool.member_ids(session, team_id=team_id)
     planned: list[PlannedMessage] = []
     for line in view.pairs:
         if line.index not in chosen:
             continue
         if repo.open_pair_between(session, team_id=team_id, a=line.mentor_id, b=line.mentee_id):
             skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired")
+            continue
+        mentor_free = roles_now.get(line.mentor_id) in ("mentor", "both")
+        mentee_free = roles_now.get(line.mentee_id) in ("mentee", "both")
+        if not (mentor_free and mentee_free):
+            skipped.append(
+                f"<@{line.mentor_id}> and <@{line.mentee_id}>: not both free to match any "
+                "more (left the pool, paused or paired since)"
+            )
             continue
         # The same invitation as /mentor start, in the mentor's name; should Slack say
         # the mentee cannot be invited, the coordinator who approved hears why.
@@ -193,7 +205,8 @@ def approve(
                 payload={"pair_id": pair_id, "mentee_id": line.mentee_id},
             )
         )
-    for mentee_id in (*view.unmatched, *not_chosen_mentees):
+    left_unmatched = [m for m in (*view.unmatched, *not_chosen_mentees) if m in in_pool]
+    for mentee_id in left_unmatched:
         planned.append(
             PlannedMessage(
                 team_id=team_id,
@@ -210,7 +223,7 @@ def approve(
     return Approval(
         invited=tuple(invited),
         skipped=tuple(skipped),
-        unmatched=tuple((*view.unmatched, *not_chosen_mentees)),
+        unmatched=tuple(left_unmatched),
     )
 
 

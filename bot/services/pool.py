@@ -150,6 +150,14 @@ class PoolEntry:
     work_end: int
 
 
+def member_ids(session: Session, *, team_id: str) -> set[str]:
+    """Everyone in the pool now, paused or not."""
+    return {
+        member.user_id
+        for member, _tz, _paused in pool_store.members_with_people(session, team_id=team_id)
+    }
+
+
 def matchable(session: Session, *, team_id: str, now: datetime) -> list[PoolEntry]:
     """Everyone in the pool who is not paused; mentors' capacity net of their active mentees."""
     rows = pool_store.members_with_people(session, team_id=team_id)

@@ -135,6 +135,34 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     assert "accepted" in all_text(h.slack.message(invitation["ts"]))
 
 
+def test_approving_a_line_whose_mentee_left_since_invites_no_one(harness: Harness) -> None:
+    """The review modal shows the pool as it was; between it and the approval the mentee
+    leaves the pool (or pauses): they are neither invited nor told "you stay in the
+    pool", and the coordinator hears which line was skipped and why."""
+    h = harness
+    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
+    join(h, MENTOR, "mentor", ["leadership"], capacity="1")
+    join(h, MENTEE, "mentee", ["leadership"])
+    join(h, EXTRA_MENTEE, "mentee", ["writing"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert "1 pair proposed" in all_text(review)
+    assert "left the mentoring pool" in h.driver.slash(MENTEE, "leave").json["text"]
+    assert "Paused" in h.driver.slash(EXTRA_MENTEE, "pause 2w").json["text"]
+    dms_before = len(h.slack.calls_to("chat.postMessage"))
+
+    h.submit(COORDINATOR, review, {})
+    told = h.last_dm(COORDINATOR)["text"]
+    assert "not both free to match any more" in told and "0 invitations" in told.lower()
+    h.tick(h.clock.now + timedelta(minutes=1))
+    sent = h.slack.calls_to("chat.postMessage")[dms_before:]
+    recipients = {call.args["channel"] for call in sent}
+    assert MENTEE not in recipients  # no invitation, no "you stay in the pool"
+    assert EXTRA_MENTEE in recipients  # paused, still in the pool: told kindly
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Pair)) == 0
+
+
 def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> None:
     """/mentor match is written before its ack; when its modal then fails to open (the
     trigger expired), the request still runs, and answers by DM: nothing is matched."""
