@@ -621,6 +621,7 @@ class Delivery:
     def _my_data(self, message: ClaimedMessage, now: datetime) -> Done:
         team, user_id = message.team_id, message.recipient
         data = message.payload.get("data") or {}
+        names = list(message.payload.get("names") or [])
         text, blocks = self._blocks(message)
         sent = self.sender.post(team, user_id, text=text, blocks=blocks)
 
@@ -637,6 +638,16 @@ class Delivery:
                 user_id=user_id,
                 now=now,
             )
+            for named in names:  # their forget-me deletes it too
+                posted.keep(
+                    session,
+                    team_id=team,
+                    kind=posted.NAMES_THEM,
+                    channel_id=sent.channel,
+                    ts=sent.ts,
+                    user_id=named,
+                    now=now,
+                )
             if not my_data_fits(data):
                 outbox.plan(
                     session,
@@ -646,7 +657,7 @@ class Delivery:
                             team_id=team,
                             user_id=user_id,
                             now=now,
-                            payload={"channel": sent.channel, "data": data},
+                            payload={"channel": sent.channel, "data": data, "names": names},
                         )
                     ],
                     now=now,
@@ -657,6 +668,7 @@ class Delivery:
     def _my_data_file(self, message: ClaimedMessage, now: datetime) -> Done:
         team, user_id = message.team_id, message.recipient
         channel = message.payload["channel"]
+        names = list(message.payload.get("names") or [])
         files = self.sender.upload(
             team,
             channel,
@@ -670,15 +682,19 @@ class Delivery:
                 return
             outbox.forget_payload(session, message_id=message.id)
             for file_id in files:
-                posted.keep(
-                    session,
-                    team_id=team,
-                    kind=posted.MY_DATA_FILE,
-                    channel_id=channel,
-                    file_id=file_id,
-                    user_id=user_id,
-                    now=now,
-                )
+                for person, kind in (
+                    (user_id, posted.MY_DATA_FILE),
+                    *((named, posted.NAMES_THEM) for named in names),
+                ):
+                    posted.keep(
+                        session,
+                        team_id=team,
+                        kind=kind,
+                        channel_id=channel,
+                        file_id=file_id,
+                        user_id=person,
+                        now=now,
+                    )
 
         return Done("sent", settle=shared)
 

@@ -26,6 +26,7 @@ No Slack here, and ``now`` is a parameter.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -604,15 +605,42 @@ def request_export(session: Session, *, team_id: str, user_id: str, now: datetim
     as a file in that DM when it is too long for one message). The row holds the record
     only until it is sent."""
     data = personal_data(session, team_id=team_id, user_id=user_id)
+    payload = {"data": data, "names": people_named(data, besides=user_id)}
     outbox.plan(
         session,
         [
             outgoing.to_person(
-                outgoing.MY_DATA, team_id=team_id, user_id=user_id, now=now, payload={"data": data}
+                outgoing.MY_DATA, team_id=team_id, user_id=user_id, now=now, payload=payload
             )
         ],
         now=now,
     )
+
+
+# A Slack user ID as it appears in stored data: a plain value ("UABC12345") or in a
+# mention typed into someone's words ("<@UABC12345>").
+_USER_ID = re.compile(r"(?<![A-Z0-9])[UW][A-Z0-9]{7,}(?![A-Z0-9])")
+
+
+def people_named(data: Any, *, besides: str) -> list[str]:
+    """Everyone but ``besides`` whom an export names (a partner, an exclusion, a mention
+    in the pair's words): their forget-me deletes the export from Slack too."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.update(_USER_ID.findall(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(data)
+    found.discard(besides)
+    return sorted(found)
 
 
 __all__ = [

@@ -182,12 +182,21 @@ def test_my_data_is_complete_and_holds_nothing_of_anyone_elses(
     assert record["pairs"][0]["partner_id"] == MENTOR
 
 
-def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(harness: Harness) -> None:
+def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = harness
     ids = _program(h)
     mentee_dm, group = ids["mentee_dm"], ids["group"]
     _coaching(h, group)
     _my_data(h)
+    # The partner's own export names them too (their pair): message and file go with them.
+    with monkeypatch.context() as patched:
+        patched.setattr(bot.views.privacy, "MAX_INLINE_CHUNKS", 0)
+        h.slash(MENTOR, "my-data")
+    mentor_export = h.slack.messages_in(MENTOR)
+    assert any(MENTEE in json.dumps(m) for m in mentor_export)
+    assert any(m.get("files") for m in mentor_export)
     needles = (
         MENTEE,
         "BOBBY0002",

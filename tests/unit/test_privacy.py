@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.services.privacy import forget_person, personal_data
+from bot.services.privacy import forget_person, people_named, personal_data
 from bot.store.db import Database
 from bot.store.models import (
     Base,
@@ -1086,3 +1086,21 @@ def test_my_data_message_sends_a_huge_record_as_a_file() -> None:
     assert "too long" not in json.dumps(payload)
     assert all(len(b["text"]["text"]) <= 3_000 for b in payload if b["type"] == "section")
     assert json.loads(my_data_file(data)) == data
+
+
+def test_an_export_names_partners_and_people_mentioned_in_words_but_not_its_owner():
+    data = {
+        "user_id": "UOWNER0001",
+        "pairs": [{"partner_id": "UPARTNER01", "tz": "UTC", "status": "ended"}],
+        "goals": [{"what": "Present to <@UBOSS00001> and W0GRID0001 by May", "why": "UX"}],
+        "match_exclusions": [{"never_matched_with": "UOTHER0001"}],
+        "tips_received": [{"tip_id": "mentor-listen", "kind": "USE-CASE"}],
+        "UKEYED0001": True,
+    }
+    assert people_named(data, besides="UOWNER0001") == [
+        "UBOSS00001",
+        "UKEYED0001",
+        "UOTHER0001",
+        "UPARTNER01",
+        "W0GRID0001",
+    ]
