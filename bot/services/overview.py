@@ -44,6 +44,8 @@ class Overview:
     tip_minute: int
     tz: str
     pending: tuple[PendingPrompt, ...] = field(default=())
+    # ``/mentor pause``: no tips and no new matches until then (None: not paused).
+    paused_until: datetime | None = None
 
     @property
     def active(self) -> tuple[PairLine, ...]:
@@ -92,6 +94,11 @@ def overview(
         ),
         tz=person.tz if person else default_tz,
         pending=tuple(_pending_prompts(session, team_id=team_id, user_id=user_id)),
+        paused_until=(
+            person.paused_until
+            if person is not None and person.paused_until and person.paused_until > now
+            else None
+        ),
     )
 
 

@@ -117,7 +117,8 @@ def status_blocks(overview: Overview) -> list[Block]:
     if not overview.pairs:
         blocks.append(
             section(
-                "You're not in a mentoring pair yet. Start one with `/mentor start @person` "
+                "You're not in a mentoring pair right now. Start one with "
+                "`/mentor start @person` "
                 "(you mentor them) or `/mentor start @person as mentee`."
             )
         )
@@ -156,6 +157,12 @@ def pair_summary(line: PairLine) -> str:
 def tips_summary(overview: Overview) -> str:
     if not overview.tips_enabled:
         return "Daily tips are *off*. Turn them back on with `/mentor tips on`."
+    if overview.paused_until is not None:
+        return (
+            "Daily tips and new matches are *paused* until "
+            f"{slack_date(overview.paused_until, '{date_long}')}. Tips come back on their "
+            "own then."
+        )
     return (
         f"Daily tips arrive on working days at *{format_minute(overview.tip_minute)}* "
         f"your time ({overview.tz}). Change with `/mentor tips at HH:MM` or `/mentor tips off`."

@@ -57,6 +57,11 @@ def test_join_leave_and_pause(harness: Harness) -> None:
     assert "/mentor pause 2w" in bad.json["text"]
     paused = h.driver.slash(MENTEE, "pause 2w")
     assert "Paused" in paused.json["text"]
+    # Status (and Home, which shows the same line) says so, with the day it ends.
+    status = all_text(h.driver.slash(MENTEE, "status").json)
+    until = int((h.clock.now + timedelta(days=14)).timestamp())
+    assert "*paused* until <!date^" in status and f"<!date^{until}^" in status
+    assert "arrive on working days" not in status
     left = h.driver.slash(MENTEE, "leave")
     assert "left the mentoring pool" in left.json["text"]
     again = h.driver.slash(MENTEE, "leave")
