@@ -143,6 +143,8 @@ def invitation(
     }
     if response_url:
         payload["response_url"] = response_url
+    if tell:  # an approved match: the invitation says the coordinators matched them
+        payload["matched"] = True
     return _row(
         INVITATION,
         team_id=team_id,

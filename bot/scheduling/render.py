@@ -145,6 +145,7 @@ def _invitation(content: Content, m: ClaimedMessage) -> Outgoing:
         inviter_id=p["inviter_id"],
         invitee_id=p["invitee_id"],
         inviter_role=p["inviter_role"],
+        matched=bool(p.get("matched")),
     )
     return Outgoing(
         text=f"{mention(p['inviter_id'])} invited you to a mentoring pair", blocks=blocks

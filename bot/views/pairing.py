@@ -45,8 +45,16 @@ def help_payload(content: Content) -> list[dict]:
 
 
 def invitation_blocks(
-    content: Content, *, pair_id: int, inviter_id: str, invitee_id: str, inviter_role: str
+    content: Content,
+    *,
+    pair_id: int,
+    inviter_id: str,
+    invitee_id: str,
+    inviter_role: str,
+    matched: bool = False,
 ) -> list[Block]:
+    """Accept / Decline. ``matched``: the program coordinators paired them from the
+    sign-up pool (the invitation is in the mentor's name), and it says so."""
     invitee_role = "mentee" if inviter_role == "mentor" else "mentor"
     text = content.message(
         "invite_text",
@@ -55,8 +63,14 @@ def invitation_blocks(
         inviter_role=inviter_role,
         invitee_role=invitee_role,
     )
+    origin = (
+        [context("The program coordinators matched you two from the mentoring pool.")]
+        if matched
+        else []
+    )
     return [
         section(text),
+        *origin,
         ActionsBlock(
             block_id=f"invite:{pair_id}",
             elements=[

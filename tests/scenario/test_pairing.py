@@ -53,6 +53,7 @@ def test_invite_accept_kickoff(harness: Harness) -> None:
     invitation = h.last_dm(MENTEE)
     text = all_text(invitation)
     assert f"<@{MENTOR}>" in text and "mentee" in text
+    assert "coordinators matched" not in text  # their own invitation, not a match
     # Nothing else happens until the invitee answers.
     assert not h.slack.calls_to("conversations.open")
 

@@ -132,6 +132,7 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     h.tick(h.clock.now + timedelta(minutes=1))
     invitation = h.last_dm(MENTEE)
     assert f"<@{MENTOR}>" in all_text(invitation)
+    assert "The program coordinators matched you two" in all_text(invitation)
     assert "matched you with" in h.last_dm(MENTOR)["text"]
     assert "couldn't find a match" in h.last_dm(EXTRA_MENTEE)["text"]
     # The invitation works like /mentor start: accepting opens the pair's group DM.
