@@ -20,8 +20,11 @@ as the unit, since each figure describes pairs:
   what each pair did in its first *H* days and the answers given by then. So a
   cohort's figure appears whole, never one pair at a time, and does not move after.
 * **K pairs.** A median is shown only when at least K pairs contribute to it; a share
-  (and "goals marked done") only when at least K pairs are on *each* side. Hidden
-  figures are ``None``; whole-program figures pool only the cohorts shown.
+  (and "goals marked done") only when at least K pairs are on *each* side. A figure
+  over only some of a month's pairs (days between meetings: the pairs that met twice;
+  goals set: the pairs that set any) shows how many those are, a share of the month,
+  so it too needs K pairs on each side. Hidden figures are ``None``; whole-program
+  figures pool only the cohorts shown.
 * **The same for every viewer, K besides any one person.** Every coordinator is shown
   the same figures, their own pairs counted like any: figures that each left out their
   viewer's pairs could be subtracted from one another. A viewer knows their own pairs,
@@ -43,7 +46,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.domain.care import MISSED, outcome_of
-from bot.services.insights import MINIMUM_PEOPLE, Split, split, suppress_small, week_start
+from bot.services.insights import MINIMUM_PEOPLE, Split, split, week_start
 from bot.store import outcomes as outcome_store
 
 FIRST_MEETING_DAYS = 30  # horizon of "days to first meeting": later is "more than 30"
@@ -88,11 +91,15 @@ class Median:
 
     pairs: int | None = None
     days: float | None = None
+    # Hidden although K pairs have a value: the pairs without one (no second meeting)
+    # were fewer than K, and which pairs have one is itself a share of the month.
+    one_side: bool = False
 
 
 @dataclass(frozen=True)
 class GoalFigures:
-    pairs_with_goals: int | None = None  # None under K
+    pairs_with_goals: int | None = None  # None unless K pairs set goals and K did not
+    one_side: bool = False  # hidden for the second reason
     goals_set: int | None = None  # shown with pairs_with_goals
     done: Split = field(default_factory=Split)  # pairs with a goal marked done, of those
     goals_done: int | None = None  # shown with ``done``
@@ -229,6 +236,15 @@ def _median(values: Sequence[float], minimum: int) -> Median:
     return Median(len(values), value if value == NEVER else round(value, 1))
 
 
+def _median_of_some(values: Sequence[float], out_of: int, minimum: int) -> Median:
+    """A median over the pairs of a month that have a value (``values``, of ``out_of``):
+    how many do is a share of the month, so it is shown, as any share, only with K pairs
+    on each side."""
+    if len(values) >= minimum and out_of - len(values) < minimum:
+        return Median(one_side=True)
+    return _median(values, minimum)
+
+
 def _goals(pairs: Sequence[PairRecord], minimum: int) -> GoalFigures:
     with_goals = done_pairs = goals_set = goals_done = 0
     for pair in pairs:
@@ -240,10 +256,12 @@ def _goals(pairs: Sequence[PairRecord], minimum: int) -> GoalFigures:
         if done:
             done_pairs += 1
             goals_done += done
-    shown = suppress_small(with_goals, with_goals, minimum)
+    # Which pairs set goals is a share of the month: K on each side, as any share.
+    shown = split(with_goals, len(pairs) - with_goals, minimum).yes
     done_split = split(done_pairs, with_goals - done_pairs, minimum)
     return GoalFigures(
         pairs_with_goals=shown,
+        one_side=shown is None and with_goals >= minimum,
         goals_set=goals_set if shown is not None else None,
         done=done_split,
         goals_done=goals_done if done_split.yes is not None else None,
@@ -309,7 +327,7 @@ def compute_outcomes(
                 pooled_first += values
         if _closed(cohort, GAP_DAYS, as_of):
             gaps = [g for g in (_facts(p, GAP_DAYS)["gap"] for p in members) if g is not None]
-            gap = _median(gaps, needed)
+            gap = _median_of_some(gaps, len(members), needed)
             if gap.days is not None:
                 pooled_gap += gaps
         if _closed(cohort, GOAL_DAYS, as_of):

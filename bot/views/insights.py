@@ -236,7 +236,9 @@ def nudge_message(*, pair_id: int, mentor_id: str, mentee_id: str) -> tuple[str,
 def median_text(content: Content, figure: Median, minimum: int, horizon: int | None = None) -> str:
     """``12.5 days (7 pairs)``, ``more than 30 days (7 pairs)``, or why it is hidden."""
     if figure.days is None or figure.pairs is None:
-        return content.message("outcome_hidden", k=minimum)
+        return content.message(
+            "outcome_hidden_split" if figure.one_side else "outcome_hidden", k=minimum
+        )
     if figure.days == float("inf"):
         return content.message("outcome_more_than", days=horizon, pairs=figure.pairs)
     return content.message("outcome_days", days=f"{figure.days:g}", pairs=figure.pairs)
@@ -271,7 +273,7 @@ def outcome_lines(content: Content, report: OutcomeReport) -> list[tuple[str, st
         ),
         (
             say("outcome_goals_set", days=GOAL_DAYS),
-            say("outcome_hidden", k=k)
+            say("outcome_hidden_split" if goals.one_side else "outcome_hidden", k=k)
             if goals.pairs_with_goals is None
             else say("outcome_goals", goals=goals.goals_set, pairs=goals.pairs_with_goals),
         ),

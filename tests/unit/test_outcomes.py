@@ -97,20 +97,27 @@ def test_a_late_no_counts_only_within_a_week_of_the_horizon():
 
 
 def test_figures_need_k_pairs_and_pool_only_shown_cohorts():
-    pairs = [pair(n, [5 + n, 19 + n, 33 + n, 75, 160], goals=2, done=n % 2) for n in range(6)]
-    report = compute_outcomes(pairs, team_id="T1", now=LATE)
+    regular = [pair(n, [5 + n, 19 + n, 33 + n, 75, 160], goals=2, done=n % 2) for n in range(6)]
+    once = [pair(n, [8]) for n in range(6, 9)]  # one meeting, no goals
+    report = compute_outcomes(regular + once, team_id="T1", now=LATE)
     [cohort] = report.cohorts
-    assert cohort.cohort == date(2026, 1, 1) and cohort.pairs == 6
-    assert report.first_meeting == Median(6, 7.5)
-    assert report.gap.pairs == 6
+    assert cohort.cohort == date(2026, 1, 1) and cohort.pairs == 9
+    assert report.first_meeting == Median(9, 8)
+    assert report.gap.pairs == 6  # 6 pairs met twice, 3 did not: K on each side
     # Everyone is still meeting: a share with fewer than K on one side is hidden, and
     # the whole-program share pools only the cells shown.
-    assert cohort.still_meeting[30] == Split(people=6, yes=None)
+    assert cohort.still_meeting[30] == Split(people=9, yes=None)
     assert report.still_meeting[30] == Split()
     assert report.goals.pairs_with_goals == 6 and report.goals.goals_set == 12
     assert report.goals.done == Split(people=6, yes=3) and report.goals.goals_done == 3
 
-    few = compute_outcomes(pairs[:2], team_id="T1", now=LATE)
+    # Which pairs met twice, or set goals, is a share of the month too: with fewer
+    # than K on one side (here none), the figures resting on it are hidden.
+    everyone = compute_outcomes(regular, team_id="T1", now=LATE)
+    assert everyone.gap == Median() and everyone.cohorts[0].gap == Median(one_side=True)
+    assert everyone.goals.pairs_with_goals is None and everyone.goals.goals_set is None
+
+    few = compute_outcomes(regular[:2], team_id="T1", now=LATE)
     assert few.first_meeting == Median() and few.gap == Median()
     assert few.goals.pairs_with_goals is None and few.goals.goals_done is None
 
@@ -246,7 +253,8 @@ def test_loader_reads_meetings_answers_and_goals(db: Database):
     assert report.cohorts[0].pairs == 4
     # Pair 0's first meeting did not happen, so its first is day 18: days 18, 5, 6, 7.
     assert report.first_meeting == Median(4, 6.5)
-    assert report.goals.pairs_with_goals == 4 and report.goals.goals_done is None  # 4 vs 0
+    # Every pair set a goal (4 vs 0): which did is a share with fewer than K on a side.
+    assert report.goals.pairs_with_goals is None and report.goals.goals_done is None
     assert other.cohorts == ()
     assert "SECRET" not in json.dumps(outcomes_dict(report))
 
@@ -298,7 +306,7 @@ def test_a_figure_once_shown_never_moves(db: Database):
     from bot.store.models import OutcomeFact
 
     with db.session() as session:
-        for n in range(3):
+        for n in range(6):
             p = Pair(
                 team_id="T1",
                 mentor_id=f"UA{n}",
@@ -310,6 +318,8 @@ def test_a_figure_once_shown_never_moves(db: Database):
             )
             session.add(p)
             session.flush()
+            if n >= 3:  # three pairs set a goal, three did not
+                continue
             session.add(
                 PairGoal(
                     team_id="T1",
@@ -326,13 +336,13 @@ def test_a_figure_once_shown_never_moves(db: Database):
     with db.session() as session:
         shown = outcome_report(session, team_id="T1", now=LATE)
         assert (shown.goals.pairs_with_goals, shown.goals.goals_set) == (3, 3)
-        assert session.scalar(select(func.count()).select_from(OutcomeFact)) == 3 * 3
+        assert session.scalar(select(func.count()).select_from(OutcomeFact)) == 6 * 3
     with db.session() as session:
         session.execute(delete(PairGoal).where(PairGoal.pair_id == 1))
     with db.session() as session:
         later = outcome_report(session, team_id="T1", now=LATE + timedelta(days=7))
         assert later.goals == shown.goals
-        assert session.scalar(select(func.count()).select_from(OutcomeFact)) == 3 * 3
+        assert session.scalar(select(func.count()).select_from(OutcomeFact)) == 6 * 3
         # Unfrozen, the same data would now hide the figure (2 pairs, fewer than 3).
         fresh = compute_outcomes(
             [replace(r, frozen={}) for r in _records(session)], team_id="T1", now=LATE
