@@ -416,14 +416,16 @@ class Engine:
         except DeliveryError as error:
             return self._settle_failure(message, error, now)
         except Exception as error:  # noqa: BLE001 - one bad row never stops the pass
-            logger.exception("delivering %s failed", message.key)
+            # The row's kind and id, not its key: a key may name the person
+            # (exit_offer:<pair>:<user> says who answered a private check-in).
+            logger.exception("delivering %s #%d failed", message.kind, message.id)
             return self._settle_failure(message, DeliveryError("retry", type(error).__name__), now)
         if done.settle is not None:
             # What Slack answered, recorded with the row's own status in one transaction.
             try:
                 self.db.call(done.settle)
             except Exception as error:  # noqa: BLE001 - the row must not stay claimed
-                logger.exception("settling %s failed", message.key)
+                logger.exception("settling %s #%d failed", message.kind, message.id)
                 return self._settle_failure(
                     message, DeliveryError("retry", type(error).__name__), now
                 )
@@ -480,7 +482,12 @@ class Engine:
 
     def _settle_failure(self, message: ClaimedMessage, error: DeliveryError, now: datetime) -> str:
         logger.warning(
-            "%s: %s (%s, attempt %d)", message.key, error.error, error.outcome, message.attempts
+            "%s #%d: %s (%s, attempt %d)",
+            message.kind,
+            message.id,
+            error.error,
+            error.outcome,
+            message.attempts,
         )
         if error.outcome == "person":
             self.db.call(
@@ -516,7 +523,8 @@ class Engine:
             except Interrupted:
                 return  # stopping: the next pass looks again
             except DeliveryError as error:
-                logger.info("time zone of %s not refreshed: %s", user_id, error.error)
+                # Not whose: a log line outlives the person's forget-me.
+                logger.info("a time zone not refreshed: %s", error.error)
                 if error.outcome == "workspace":
                     self.db.call(
                         workspaces.pause,
