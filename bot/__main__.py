@@ -275,12 +275,25 @@ def _parse_instant(text: str) -> datetime:
 
 
 def _load_content_or_fail(directory):  # type: ignore[no-untyped-def]
-    from bot.content import ContentError, load_content
+    from bot.content import ContentError
 
     try:
-        return load_content(directory)
+        return _load_checked_content(directory)
     except ContentError as error:
         raise CommandError("content is invalid:\n" + str(error)) from None
+
+
+def _load_checked_content(directory):  # type: ignore[no-untyped-def]
+    """The content folder, loaded, and refused (``ContentError``) if any message it makes
+    would be too long for Slack (``bot.scheduling.render.content_problems``)."""
+    from bot.content import ContentError, load_content
+    from bot.scheduling.render import content_problems
+
+    content = load_content(directory)
+    problems = content_problems(content)
+    if problems:
+        raise ContentError([f"{content.directory}: {problem}" for problem in problems])
+    return content
 
 
 def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
@@ -351,11 +364,11 @@ def _tick(args: argparse.Namespace) -> int:
 def _content_check(args: argparse.Namespace) -> int:
     import os
 
-    from bot.content import ContentError, load_content
+    from bot.content import ContentError
 
     directory = args.dir or os.environ.get("MENTOR_CONTENT_DIR") or None
     try:
-        content = load_content(directory)
+        content = _load_checked_content(directory)
     except ContentError as error:
         for problem in error.problems:
             print(problem)

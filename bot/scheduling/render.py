@@ -7,22 +7,36 @@ database and no Slack. ``bot.outgoing`` defines the payload each kind carries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot import outgoing
 from bot.content import Content
-from bot.domain.goals import Agreement, GoalState
-from bot.domain.questions import PrepQuestions, Question
+from bot.domain.goals import AGREEMENT_MAX, MAX_GOALS, WHAT_MAX, WHY_MAX, Agreement, GoalState
+from bot.domain.questions import PREP_SHOWN, QUESTION_MAX, PrepQuestions, Question
 from bot.store.outbox import ClaimedMessage
 from bot.views import calendar as calendar_views
 from bot.views import care as care_views
 from bot.views import coaching
 from bot.views import goals as goal_views
 from bot.views.coaching import Outgoing
-from bot.views.common import context, mention, section
+from bot.views.common import (
+    MESSAGE_TEXT_BUDGET,
+    CopyTooLong,
+    as_dicts,
+    context,
+    mention,
+    refusing_cuts,
+    section,
+    text_length,
+)
 from bot.views.insights import nudge_message
-from bot.views.pairing import invitation_answered_blocks, invitation_blocks, kickoff_blocks
+from bot.views.pairing import (
+    help_blocks,
+    invitation_answered_blocks,
+    invitation_blocks,
+    kickoff_blocks,
+)
 from bot.views.privacy import my_data_message
 from bot.views.questions import prep_question_blocks
 
@@ -394,3 +408,121 @@ RENDERERS.update(
         outgoing.EXIT_COORDINATOR: _exit_coordinator,
     }
 )
+
+
+# ---------------------------------------------------------------- the content's longest
+
+
+# Slack's limit of blocks in one message (docs.slack.dev/reference/block-kit/blocks).
+MESSAGE_BLOCKS = 50
+_WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+_PERSON, _PARTNER = "U0000000001", "U0000000002"
+
+
+def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing], str]]:
+    """The messages whose length the content decides, each to be built at its longest
+    (with the words people type at theirs, each "&" sent as five characters): its name,
+    how to build it, and the copy that goes into it. ``content_problems`` holds each to
+    one message Slack takes."""
+    typed_goals = [
+        GoalState(n, n, "&" * WHAT_MAX, "&" * WHY_MAX, date(2027, 1, 1)).to_payload()
+        for n in range(1, MAX_GOALS + 1)
+    ]
+    questions = [
+        {"id": n, "asked_by": _PERSON, "text": "&" * QUESTION_MAX, "asked_at": _WHEN.isoformat()}
+        for n in range(PREP_SHOWN)
+    ]
+    prep = {
+        "meeting_id": 1,
+        "starts_at": _WHEN.isoformat(),
+        "mentee_id": _PARTNER,
+        "goals": typed_goals,
+        "questions": questions,
+        "questions_more": 12,
+    }
+    pair = {"pair_id": 1, "mentor_id": _PERSON, "mentee_id": _PARTNER}
+    agreement = {"cadence": "weekly", "contact": "&" * AGREEMENT_MAX}
+    card = {**pair, "goals": typed_goals, "agreement": {**agreement, "confidential": "&" * 500}}
+    built: list[tuple[str, Callable[[], Outgoing], str]] = [
+        (
+            "help",
+            lambda: Outgoing(text="Mentor Bot help", blocks=help_blocks(content)),
+            "messages.yml help_text",
+        ),
+        (
+            "kickoff",
+            lambda: _kickoff(content, _claimed(outgoing.KICKOFF, pair)),
+            "messages.yml kickoff_greeting and kickoff_agenda_intro, practices.yml get_together",
+        ),
+        (
+            "goal card",
+            lambda: _goal_card(content, _claimed(outgoing.GOAL_CARD, card)),
+            "the goals_card_ messages of messages.yml",
+        ),
+    ]
+    for number, meeting, guidance in (
+        (1, "first", "prep_first_meeting, practices.yml get_together"),
+        (2, "later", "prep_later_meeting"),
+    ):
+        payload = {**prep, "number": number}
+        built += [
+            (
+                f"mentor's prep prompt before a {meeting} meeting",
+                lambda payload=payload: _prep_mentor(  # type: ignore[misc]
+                    content, _claimed(outgoing.PREP_MENTOR, payload)
+                ),
+                f"messages.yml prep_mentor and {guidance}, the mentor practices marked prep",
+            ),
+            (
+                f"mentee's prep prompt before a {meeting} meeting",
+                lambda payload=payload: _prep_mentee(  # type: ignore[misc]
+                    content, _claimed(outgoing.PREP_MENTEE, payload)
+                ),
+                f"messages.yml prep_mentee and {guidance}",
+            ),
+        ]
+    for role, practices in (
+        ("mentor", content.mentor_practices),
+        ("mentee", content.mentee_practices),
+    ):
+        for practice in practices:
+            tip = {"tip_id": practice.id, "role": role}
+            built.append(
+                (
+                    f"tip {practice.id}",
+                    lambda tip=tip: _tip(content, _claimed(outgoing.TIP, tip)),  # type: ignore[misc]
+                    f"practices.yml {practice.id} (its text and guidance)",
+                )
+            )
+    return built
+
+
+def content_problems(content: Content) -> list[str]:
+    """Messages the content would make too long for Slack: a section of more than 3,000
+    characters (else cut, with "…"), more blocks than a message holds, or more text in
+    all than ``MESSAGE_TEXT_BUDGET`` (chat.postMessage refuses much more:
+    ``msg_blocks_too_long``). One line each, naming the copy that goes into it."""
+    problems = []
+    with refusing_cuts():
+        for name, build, copy in longest_messages(content):
+            try:
+                message = build()
+            except CopyTooLong as error:
+                problems.append(f"the {name} would have a part of {error}: shorten {copy}")
+                continue
+            blocks = as_dicts(message.blocks)
+            if len(blocks) > MESSAGE_BLOCKS:
+                problems.append(
+                    f"the {name} would have {len(blocks)} blocks where a message holds at "
+                    f"most {MESSAGE_BLOCKS}: shorten {copy}"
+                )
+            if text_length(blocks) > MESSAGE_TEXT_BUDGET:
+                problems.append(
+                    f"the {name} would carry {text_length(blocks):,} characters where at most "
+                    f"{MESSAGE_TEXT_BUDGET:,} fit in one message: shorten {copy}"
+                )
+    return problems
+
+
+def _claimed(kind: str, payload: dict[str, Any]) -> ClaimedMessage:
+    return ClaimedMessage(1, "T0", kind, kind, _PERSON, _WHEN, 1, 1, payload, 0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,12 +70,50 @@ def numbered(items: Sequence[str]) -> str:
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
 
 
+class CopyTooLong(ValueError):
+    """Raised by ``clip`` instead of cutting, inside ``refusing_cuts``."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"{length:,} characters where Slack shows at most {limit:,}")
+        self.length, self.limit = length, limit
+
+
+_REFUSING_CUTS: ContextVar[bool] = ContextVar("refusing_cuts", default=False)
+
+
+@contextmanager
+def refusing_cuts() -> Iterator[None]:
+    """Inside the block ``clip`` raises ``CopyTooLong`` instead of cutting: what
+    ``content check`` uses to find copy that Slack would show cut."""
+    token = _REFUSING_CUTS.set(True)
+    try:
+        yield
+    finally:
+        _REFUSING_CUTS.reset(token)
+
+
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
     """Coordinators edit the copy; a long edit is cut rather than rejected by Slack,
-    never inside a Slack token or an escape (``_whole_markup``)."""
+    never inside a Slack token or an escape (``_whole_markup``). ``content check``
+    reports such copy first (``refusing_cuts``)."""
     if len(text) <= limit:
         return text
+    if _REFUSING_CUTS.get():
+        raise CopyTooLong(len(text), limit)
     return _whole_markup(text[: limit - 1]) + "…"
+
+
+def text_length(blocks: Any) -> int:
+    """Characters of every ``text`` string in ``blocks`` (as dicts): what
+    ``MESSAGE_TEXT_BUDGET`` holds a message's blocks to."""
+    if isinstance(blocks, dict):
+        return sum(
+            len(value) if key == "text" and isinstance(value, str) else text_length(value)
+            for key, value in blocks.items()
+        )
+    if isinstance(blocks, list):
+        return sum(text_length(item) for item in blocks)
+    return 0
 
 
 def fitting(lines: Sequence[str], budget: int, *, sep: str = "\n") -> int:

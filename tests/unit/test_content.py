@@ -520,11 +520,12 @@ def test_topics_load_and_duplicates_are_reported(folder):
     assert content.topic_label("leadership") == "Leadership"
     assert len({t.id for t in content.topics}) == len(content.topics)
     path = folder / "topics.yml"
+    first = line_of(path, "id: leadership")
     text = path.read_text()
     path.write_text(text + "  - id: leadership\n    label: Leading again\n")
     line = len(path.read_text().splitlines()) - 1
     problems = problems_of(folder)
-    assert problems == [f"{path}:{line}: duplicate topic id 'leadership' (first on line 6)"]
+    assert problems == [f"{path}:{line}: duplicate topic id 'leadership' (first on line {first})"]
 
 
 def test_topics_beyond_what_one_slack_menu_takes_are_refused(folder):
@@ -574,6 +575,62 @@ def test_calendar_copy_too_long_for_its_links_is_refused(folder):
         line_of(path, "calendar_title:"),
         "takes 1800 characters once written into the add-to-calendar links",
     )
+
+
+def test_copy_that_would_make_a_message_too_long_for_slack_is_refused(folder):
+    """Each section holds 3,000 characters (longer copy would be cut with "…") and a
+    message's blocks about 11,000 in all (msg_blocks_too_long, refused for good): the
+    check builds the messages the copy goes into, with people's typed words at their
+    longest, and names the message and its copy."""
+    from bot.scheduling.render import content_problems
+
+    assert content_problems(load_content(folder)) == []
+    path = folder / "practices.yml"
+    replace_once(
+        path,
+        '    text: "Get acquainted. Build the relationships first."',
+        '    text: "Get acquainted. ' + "Build the relationship first. " * 110 + '"',
+    )
+    problems = content_problems(load_content(folder))
+    assert any(
+        p.startswith("the kickoff would have a part of 4,042 characters where Slack shows at")
+        and "get_together" in p
+        for p in problems
+    ), problems
+    replace_once(path, "Build the relationship first. " * 110, "")
+    # Each part of the mentor's prep prompt fits 3,000, the whole does not fit 8,000.
+    replace_once(
+        folder / "messages.yml",
+        "  practices to keep in mind:",
+        "  practices to keep in mind: " + "Prepare well. " * 190,
+    )
+    problems = content_problems(load_content(folder))
+    assert problems and all("prep_mentor" in p for p in problems), problems
+    assert any(
+        p.startswith("the mentor's prep prompt before a first meeting would carry 8,")
+        and "at most 8,000 fit in one message" in p
+        for p in problems
+    ), problems
+
+
+def test_content_check_names_a_message_too_long_for_slack(folder):
+    import subprocess
+    import sys
+
+    replace_once(
+        folder / "messages.yml",
+        "  *Mentor Bot* runs your mentoring relationship right here in Slack.",
+        "  *Mentor Bot* runs your mentoring relationship right here in Slack." + " Help." * 500,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"{folder}: the help would have a part of " in result.stdout
+    assert "shorten messages.yml help_text" in result.stdout
 
 
 def test_topics_file_is_optional(folder):
