@@ -442,7 +442,11 @@ def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing]
     }
     pair = {"pair_id": 1, "mentor_id": _PERSON, "mentee_id": _PARTNER}
     agreement = {"cadence": "weekly", "contact": "&" * AGREEMENT_MAX}
-    card = {**pair, "goals": typed_goals, "agreement": {**agreement, "confidential": "&" * 500}}
+    card = {
+        **pair,
+        "goals": typed_goals,
+        "agreement": {**agreement, "confidential": "&" * AGREEMENT_MAX},
+    }
     built: list[tuple[str, Callable[[], Outgoing], str]] = [
         (
             "help",
@@ -468,14 +472,14 @@ def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing]
         built += [
             (
                 f"mentor's prep prompt before a {meeting} meeting",
-                lambda payload=payload: _prep_mentor(  # type: ignore[misc]
+                lambda payload=payload: _prep_mentor(
                     content, _claimed(outgoing.PREP_MENTOR, payload)
                 ),
                 f"messages.yml prep_mentor and {guidance}, the mentor practices marked prep",
             ),
             (
                 f"mentee's prep prompt before a {meeting} meeting",
-                lambda payload=payload: _prep_mentee(  # type: ignore[misc]
+                lambda payload=payload: _prep_mentee(
                     content, _claimed(outgoing.PREP_MENTEE, payload)
                 ),
                 f"messages.yml prep_mentee and {guidance}",
@@ -490,7 +494,7 @@ def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing]
             built.append(
                 (
                     f"tip {practice.id}",
-                    lambda tip=tip: _tip(content, _claimed(outgoing.TIP, tip)),  # type: ignore[misc]
+                    lambda tip=tip: _tip(content, _claimed(outgoing.TIP, tip)),
                     f"practices.yml {practice.id} (its text and guidance)",
                 )
             )
@@ -525,4 +529,5 @@ def content_problems(content: Content) -> list[str]:
 
 
 def _claimed(kind: str, payload: dict[str, Any]) -> ClaimedMessage:
+    """An outbox row of ``kind`` as the sender claims it, for building its message."""
     return ClaimedMessage(1, "T0", kind, kind, _PERSON, _WHEN, 1, 1, payload, 0)

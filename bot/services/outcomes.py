@@ -273,6 +273,7 @@ def _pool_goals(cells: Sequence[GoalFigures]) -> GoalFigures:
     done = [c for c in cells if c.done.yes is not None]
     return GoalFigures(
         pairs_with_goals=sum(c.pairs_with_goals or 0 for c in counted) if counted else None,
+        one_side=not counted and any(c.one_side for c in cells),
         goals_set=sum(c.goals_set or 0 for c in counted) if counted else None,
         done=Split(
             people=sum(c.done.people or 0 for c in done), yes=sum(c.done.yes or 0 for c in done)
@@ -310,6 +311,7 @@ def compute_outcomes(
     figures: list[CohortFigures] = []
     pooled_first: list[float] = []
     pooled_gap: list[float] = []
+    gap_one_side = False  # a month's gap hidden for its other side (the whole says why)
     pooled_still: dict[int, list[Split]] = {days: [] for days in STILL_MEETING_DAYS}
     goal_cells: list[GoalFigures] = []
     for cohort in sorted(cohorts):
@@ -330,6 +332,7 @@ def compute_outcomes(
             gap = _median_of_some(gaps, len(members), needed)
             if gap.days is not None:
                 pooled_gap += gaps
+            gap_one_side = gap_one_side or gap.one_side
         if _closed(cohort, GOAL_DAYS, as_of):
             goals = _goals(members, needed)
             goal_cells.append(goals)
@@ -356,7 +359,9 @@ def compute_outcomes(
         minimum=minimum,
         cohorts=tuple(figures),
         first_meeting=_median(pooled_first, minimum),
-        gap=_median(pooled_gap, minimum),
+        gap=_median(pooled_gap, minimum)
+        if pooled_gap or not gap_one_side
+        else Median(one_side=True),
         still_meeting={days: pool(cells) for days, cells in pooled_still.items()},
         goals=_pool_goals(goal_cells),
     )

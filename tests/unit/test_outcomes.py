@@ -114,8 +114,9 @@ def test_figures_need_k_pairs_and_pool_only_shown_cohorts():
     # Which pairs met twice, or set goals, is a share of the month too: with fewer
     # than K on one side (here none), the figures resting on it are hidden.
     everyone = compute_outcomes(regular, team_id="T1", now=LATE)
-    assert everyone.gap == Median() and everyone.cohorts[0].gap == Median(one_side=True)
+    assert everyone.cohorts[0].gap == everyone.gap == Median(one_side=True)
     assert everyone.goals.pairs_with_goals is None and everyone.goals.goals_set is None
+    assert everyone.goals.one_side  # "hidden (fewer than K pairs on one side)"
 
     few = compute_outcomes(regular[:2], team_id="T1", now=LATE)
     assert few.first_meeting == Median() and few.gap == Median()
