@@ -629,25 +629,16 @@ class Delivery:
             if not self._mark_sent(session, message, now, sent.channel, sent.ts):
                 return
             outbox.forget_payload(session, message_id=message.id)
-            posted.keep(
+            _keep_export(
                 session,
-                team_id=team,
+                team=team,
                 kind=posted.MY_DATA,
-                channel_id=sent.channel,
+                channel=sent.channel,
+                owner=user_id,
+                names=names,
                 ts=sent.ts,
-                user_id=user_id,
                 now=now,
             )
-            for named in names:  # their forget-me deletes it too
-                posted.keep(
-                    session,
-                    team_id=team,
-                    kind=posted.NAMES_THEM,
-                    channel_id=sent.channel,
-                    ts=sent.ts,
-                    user_id=named,
-                    now=now,
-                )
             if not my_data_fits(data):
                 outbox.plan(
                     session,
@@ -682,19 +673,16 @@ class Delivery:
                 return
             outbox.forget_payload(session, message_id=message.id)
             for file_id in files:
-                for person, kind in (
-                    (user_id, posted.MY_DATA_FILE),
-                    *((named, posted.NAMES_THEM) for named in names),
-                ):
-                    posted.keep(
-                        session,
-                        team_id=team,
-                        kind=kind,
-                        channel_id=channel,
-                        file_id=file_id,
-                        user_id=person,
-                        now=now,
-                    )
+                _keep_export(
+                    session,
+                    team=team,
+                    kind=posted.MY_DATA_FILE,
+                    channel=channel,
+                    owner=user_id,
+                    names=names,
+                    file_id=file_id,
+                    now=now,
+                )
 
         return Done("sent", settle=shared)
 
@@ -854,3 +842,30 @@ class Delivery:
                 )
 
         return Done("sent", settle=shared)
+
+
+def _keep_export(
+    session: Session,
+    *,
+    team: str,
+    kind: str,
+    channel: str,
+    owner: str,
+    names: list[str],
+    now: datetime,
+    ts: str | None = None,
+    file_id: str | None = None,
+) -> None:
+    """A my-data export (its message or its file) in the ledger: for its owner, and for
+    everyone it names, whose forget-me deletes it too."""
+    for person, as_kind in ((owner, kind), *((named, posted.NAMES_THEM) for named in names)):
+        posted.keep(
+            session,
+            team_id=team,
+            kind=as_kind,
+            channel_id=channel,
+            ts=ts,
+            file_id=file_id,
+            user_id=person,
+            now=now,
+        )

@@ -445,20 +445,25 @@ def test_a_form_that_is_not_ours_reads_as_empty():
     assert all(g.empty for g in goals) and agreement.empty
 
 
+def _pair_card(content, goals, agreement):
+    """Pair 3's goal card, between UMENTOR and UMENTEE."""
+    return goal_card(
+        content,
+        pair_id=3,
+        mentor_id="UMENTOR",
+        mentee_id="UMENTEE",
+        goals=goals,
+        agreement=agreement,
+    )
+
+
 def test_goal_card_escapes_the_pairs_words_and_fits_slack(content):
     goals = [
         state(1, what=HOSTILE, why=HOSTILE, status=DONE),
         state(2, what="<" * WHAT_MAX, why="&" * WHY_MAX, progress=SOME),
         state(3, what="Plain", why=""),
     ]
-    message = goal_card(
-        content,
-        pair_id=3,
-        mentor_id="UMENTOR",
-        mentee_id="UMENTEE",
-        goals=goals,
-        agreement=Agreement("weekly", "<" * AGREEMENT_MAX, HOSTILE),
-    )
+    message = _pair_card(content, goals, Agreement("weekly", "<" * AGREEMENT_MAX, HOSTILE))
     blocks = as_dicts(message.blocks)
     assert validate_message_blocks(blocks) == []
     shown = all_text(blocks)
@@ -503,14 +508,7 @@ def test_a_full_goal_card_fits_one_message_whatever_the_pair_typed(
         state(n, what=what, why=why, progress=SOME)
         for n, (what, why) in enumerate(zip(whats, whys, strict=True), start=1)
     ]
-    message = goal_card(
-        content,
-        pair_id=3,
-        mentor_id="UMENTOR",
-        mentee_id="UMENTEE",
-        goals=goals,
-        agreement=Agreement("weekly", contact, confidential),
-    )
+    message = _pair_card(content, goals, Agreement("weekly", contact, confidential))
     blocks = as_dicts(message.blocks)
     assert validate_message_blocks(blocks) == []
     assert blocks_text_length(blocks) <= MESSAGE_TEXT_BUDGET
@@ -519,13 +517,10 @@ def test_a_full_goal_card_fits_one_message_whatever_the_pair_typed(
 def test_plain_words_on_the_goal_card_show_whole_at_their_longest(content):
     what, why = "w" * (WHAT_MAX - 1) + "W", "y" * (WHY_MAX - 1) + "Y"
     contact, confidential = "c" * (AGREEMENT_MAX - 1) + "C", "k" * (AGREEMENT_MAX - 1) + "K"
-    message = goal_card(
+    message = _pair_card(
         content,
-        pair_id=3,
-        mentor_id="UMENTOR",
-        mentee_id="UMENTEE",
-        goals=[state(n, what=what, why=why) for n in (1, 2, 3)],
-        agreement=Agreement("weekly", contact, confidential),
+        [state(n, what=what, why=why) for n in (1, 2, 3)],
+        Agreement("weekly", contact, confidential),
     )
     shown = all_text(as_dicts(message.blocks))
     for words in (what, why, contact, confidential):
