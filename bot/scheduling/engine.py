@@ -477,7 +477,12 @@ class Engine:
             # no practice (tip_id None) when the person has no active pair any more.
             return now - message.due_at <= STALE_AFTER and message.payload.get("tip_id") is not None
         if message.kind == "schedule_ask" or message.meeting_id is not None:
-            return self.db.view(_guard_in_database, message=message, now=now)
+            return self.db.view(
+                _guard_in_database,
+                message=message,
+                now=now,
+                ask_below=self.content.settings.reschedule_when_fewer_than,
+            )
         return True
 
     def _settle_failure(self, message: ClaimedMessage, error: DeliveryError, now: datetime) -> str:
@@ -548,11 +553,19 @@ class Engine:
             )
 
 
-def _guard_in_database(session: Session, *, message: ClaimedMessage, now: datetime) -> bool:
+def _guard_in_database(
+    session: Session, *, message: ClaimedMessage, now: datetime, ask_below: int
+) -> bool:
     if message.kind == "schedule_ask" and message.pair_id is not None:
-        return not repo.upcoming_meetings(
+        # Still fewer meetings ahead than the content's threshold, in a pair that goes on.
+        if repo.pair_status(session, team_id=message.team_id, pair_id=message.pair_id) != (
+            "active"
+        ):
+            return False
+        upcoming = repo.upcoming_meetings(
             session, team_id=message.team_id, pair_id=message.pair_id, now=now
         )
+        return len(upcoming) < ask_below
     if message.meeting_id is not None and message.kind != "feedback":
         meeting = meetings.get_meeting(
             session, team_id=message.team_id, meeting_id=message.meeting_id

@@ -241,30 +241,33 @@ def _plan_meeting_prompts(
 
 
 def _replan_schedule_ask(session: Session, pair: Pair, *, content: Content, now: datetime) -> None:
-    """Ask the pair to set the next three once fewer than the threshold remain ahead."""
+    """Ask the pair to set the next three once fewer than the threshold remain ahead:
+    when the meeting that brings the count below it starts, or at once when a meeting
+    cancelled (or moved) has already done so. A threshold of 0 turns the ask off."""
     outbox.cancel_pending(
         session, team_id=pair.team_id, pair_id=pair.id, kinds=(outgoing.SCHEDULE_ASK,)
     )
-    upcoming = repo.upcoming_meetings(session, team_id=pair.team_id, pair_id=pair.id, now=now)
     threshold = content.settings.reschedule_when_fewer_than
-    if not upcoming:
+    if threshold == 0:
         return
-    # The ask is due when the meeting that brings the count below the threshold starts.
-    index = len(upcoming) - threshold
-    if index < 0:
-        return
-    trigger = upcoming[index]
+    upcoming = repo.upcoming_meetings(session, team_id=pair.team_id, pair_id=pair.id, now=now)
+    if len(upcoming) < threshold:
+        due, trigger_id, mark = now, None, f"now:{int(now.timestamp() * 1_000_000)}"
+    else:
+        trigger = upcoming[len(upcoming) - threshold]
+        due, trigger_id = trigger.starts_at, trigger.id
+        mark = f"{trigger.id}:{int(trigger.starts_at.timestamp())}"
     outbox.plan(
         session,
         [
             PlannedMessage(
                 team_id=pair.team_id,
-                key=f"schedule_ask:{pair.id}:{trigger.id}:{int(trigger.starts_at.timestamp())}",
+                key=f"schedule_ask:{pair.id}:{mark}",
                 kind=outgoing.SCHEDULE_ASK,
                 recipient=outgoing.pair_recipient(pair.id),
-                due_at=trigger.starts_at,
+                due_at=due,
                 pair_id=pair.id,
-                meeting_id=trigger.id,
+                meeting_id=trigger_id,
                 payload={"pair_id": pair.id},
             )
         ],

@@ -325,3 +325,35 @@ def test_cancel_a_meeting_from_app_home(harness: Harness) -> None:
     )
     refreshed = h.slack.home_view(MENTEE)
     assert f"<!date^{int(first.starts_at.timestamp())}^" not in all_text(refreshed)
+
+
+def test_cancelling_the_last_meeting_ahead_asks_the_pair_for_new_ones_at_once(
+    harness: Harness,
+) -> None:
+    """The ask for the next meetings is due when fewer than the threshold (1) remain
+    ahead: when the last one starts, or at once when the last one is cancelled."""
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(days=2)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    with h.db.session() as s:
+        ids = [m.id for m in s.scalars(select(Meeting).order_by(Meeting.starts_at))]
+
+    def asks() -> list[dict]:
+        return [m for m in h.slack.messages_in(group) if "next three" in m.get("text", "")]
+
+    for meeting_id in ids:
+        h.driver.app_home_opened(MENTOR)
+        h.app.drain()
+        h.driver.click_in_view(
+            MENTOR,
+            h.slack.home_view(MENTOR),
+            f"{Action.MOVE_MEETING}:{meeting_id}",
+            value=f"cancel:{meeting_id}",
+        )
+        h.app.drain()
+        assert len(asks()) == (1 if meeting_id == ids[-1] else 0)
+    assert any("cancelled the meeting" in m.get("text", "") for m in h.slack.messages_in(group))
+    # It is not asked again when the time the last meeting had comes.
+    h.tick(meeting + timedelta(days=15))
+    assert len(asks()) == 1
