@@ -165,23 +165,31 @@ def approve(
     not_chosen_mentees = [line.mentee_id for line in view.pairs if line.index not in chosen]
     # The pool as it is now: someone may have left, paused or been paired since the
     # proposal was made, and then is neither invited nor told "you stay in the pool".
-    roles_now = {e.user_id: e.roles for e in pool.matchable(session, team_id=team_id, now=now)}
+    # A mentor's room is counted down as their lines are invited.
+    free = pool.matchable(session, team_id=team_id, now=now)
+    mentees_now = {e.user_id for e in free if e.roles in ("mentee", "both")}
+    room = {e.user_id: e.capacity for e in free if e.roles in ("mentor", "both")}
     in_pool = pool.member_ids(session, team_id=team_id)
     planned: list[PlannedMessage] = []
+    invited_lines: list[int] = []
+    still_free_mentees: list[str] = []  # on a line skipped for its mentor: told kindly
     for line in view.pairs:
         if line.index not in chosen:
             continue
         if repo.open_pair_between(session, team_id=team_id, a=line.mentor_id, b=line.mentee_id):
             skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired")
             continue
-        mentor_free = roles_now.get(line.mentor_id) in ("mentor", "both")
-        mentee_free = roles_now.get(line.mentee_id) in ("mentee", "both")
-        if not (mentor_free and mentee_free):
+        mentee_free = line.mentee_id in mentees_now
+        if not (room.get(line.mentor_id, 0) > 0 and mentee_free):
             skipped.append(
                 f"<@{line.mentor_id}> and <@{line.mentee_id}>: not both free to match any "
-                "more (left the pool, paused or paired since)"
+                "more (left the pool, paused, or paired since)"
             )
+            if mentee_free:
+                still_free_mentees.append(line.mentee_id)
             continue
+        room[line.mentor_id] -= 1
+        invited_lines.append(line.index)
         # The same invitation as /mentor start, in the mentor's name; should Slack say
         # the mentee cannot be invited, the coordinator who approved hears why.
         pair_id = pairing.create_pair(
@@ -205,7 +213,9 @@ def approve(
                 payload={"pair_id": pair_id, "mentee_id": line.mentee_id},
             )
         )
-    left_unmatched = [m for m in (*view.unmatched, *not_chosen_mentees) if m in in_pool]
+    left_unmatched = [
+        m for m in (*view.unmatched, *not_chosen_mentees, *still_free_mentees) if m in in_pool
+    ]
     for mentee_id in left_unmatched:
         planned.append(
             PlannedMessage(
@@ -219,7 +229,8 @@ def approve(
         )
     outbox.plan(session, planned, now=now)
     row.status = "approved"
-    row.data = {**row.data, "approved_by": by, "approved": sorted(chosen)}
+    # The lines that became invitations (a person's my-data says which of theirs did).
+    row.data = {**row.data, "approved_by": by, "approved": invited_lines}
     return Approval(
         invited=tuple(invited),
         skipped=tuple(skipped),

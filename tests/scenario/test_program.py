@@ -169,6 +169,45 @@ def test_approving_a_line_whose_mentee_left_since_invites_no_one(harness: Harnes
         assert s.scalar(select(func.count()).select_from(Pair)) == 0
 
 
+def test_approval_keeps_to_a_mentors_room_as_it_is_now(harness: Harness) -> None:
+    """A mentor with room for two, proposed with two mentees, invites a third person
+    before the approval: one line is invited, the other skipped, and its mentee (still
+    free, still in the pool) hears the kind "not this round"; their my-data says which
+    of their lines became an invitation."""
+    from bot.services.privacy import personal_data
+
+    h = harness
+    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
+    join(h, MENTOR, "mentor", ["leadership"], capacity="2")
+    join(h, MENTEE, "mentee", ["leadership"])
+    join(h, EXTRA_MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert "2 pairs proposed" in all_text(review)
+    h.driver.slash(MENTOR, f"start <@{STRANGER}>")
+    dms_before = len(h.slack.calls_to("chat.postMessage"))
+
+    h.submit(COORDINATOR, review, {})
+    told = h.last_dm(COORDINATOR)["text"]
+    assert "1 invitation is on its way" in told and "not both free to match" in told
+    with h.db.session() as s:
+        invited = s.scalars(select(Pair.mentee_id).where(Pair.mentor_id == MENTOR)).all()
+        assert len(invited) == 2 and STRANGER in invited  # room for two, as joined
+        records = {
+            who: personal_data(s, team_id=h.slack.team_id, user_id=who)
+            for who in (MENTEE, EXTRA_MENTEE)
+        }
+    h.tick(h.clock.now + timedelta(minutes=1))
+    recipients = [c.args["channel"] for c in h.slack.calls_to("chat.postMessage")[dms_before:]]
+    for who, record in records.items():
+        [line] = [line for p in record["match_proposals"] for line in p["your_lines"]]
+        if who in invited:
+            assert line["approved"] and "couldn't find a match" not in all_text(h.last_dm(who))
+        else:
+            assert not line["approved"] and who in recipients
+            assert "couldn't find a match" in h.last_dm(who)["text"]
+
+
 def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> None:
     """/mentor match is written before its ack; when its modal then fails to open (the
     trigger expired), the request still runs, and answers by DM: nothing is matched."""
