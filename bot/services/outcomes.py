@@ -258,7 +258,9 @@ def _goals(pairs: Sequence[PairRecord], minimum: int) -> GoalFigures:
             goals_done += done
     # Which pairs set goals is a share of the month: K on each side, as any share.
     shown = split(with_goals, len(pairs) - with_goals, minimum).yes
-    done_split = split(done_pairs, with_goals - done_pairs, minimum)
+    # Counted over the pairs that set goals, so shown only with them: its "of N pairs"
+    # would say how many did.
+    done_split = split(done_pairs, with_goals - done_pairs, minimum) if shown else Split()
     return GoalFigures(
         pairs_with_goals=shown,
         one_side=shown is None and with_goals >= minimum,

@@ -117,6 +117,9 @@ def test_figures_need_k_pairs_and_pool_only_shown_cohorts():
     assert everyone.cohorts[0].gap == everyone.gap == Median(one_side=True)
     assert everyone.goals.pairs_with_goals is None and everyone.goals.goals_set is None
     assert everyone.goals.one_side  # "hidden (fewer than K pairs on one side)"
+    # ...and so is what rests on those pairs: "3 of 6 pairs marked a goal done" would
+    # say that all 6 set goals.
+    assert everyone.goals.done == Split() and everyone.goals.goals_done is None
 
     few = compute_outcomes(regular[:2], team_id="T1", now=LATE)
     assert few.first_meeting == Median() and few.gap == Median()
