@@ -275,25 +275,31 @@ def _parse_instant(text: str) -> datetime:
 
 
 def _load_content_or_fail(directory):  # type: ignore[no-untyped-def]
+    import logging
+
     from bot.content import ContentError
 
     try:
-        return _load_checked_content(directory)
+        content, warnings = _load_checked_content(directory)
     except ContentError as error:
         raise CommandError("content is invalid:\n" + str(error)) from None
+    for warning in warnings:
+        logging.getLogger("bot.content").warning("%s", warning)
+    return content
 
 
 def _load_checked_content(directory):  # type: ignore[no-untyped-def]
-    """The content folder, loaded, and refused (``ContentError``) if any message it makes
-    would be too long for Slack (``bot.scheduling.render.content_problems``)."""
+    """The content folder, loaded, and its warnings: refused (``ContentError``) if a
+    message it makes would be one Slack refuses (``bot.scheduling.render.content_fit``);
+    copy Slack would show cut is a warning."""
     from bot.content import ContentError, load_content
-    from bot.scheduling.render import content_problems
+    from bot.scheduling.render import content_fit
 
     content = load_content(directory)
-    problems = content_problems(content)
-    if problems:
-        raise ContentError([f"{content.directory}: {problem}" for problem in problems])
-    return content
+    fit = content_fit(content)
+    if fit.errors:
+        raise ContentError([*fit.errors, *fit.warnings])
+    return content, fit.warnings
 
 
 def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
@@ -368,11 +374,13 @@ def _content_check(args: argparse.Namespace) -> int:
 
     directory = args.dir or os.environ.get("MENTOR_CONTENT_DIR") or None
     try:
-        content = _load_checked_content(directory)
+        content, warnings = _load_checked_content(directory)
     except ContentError as error:
         for problem in error.problems:
             print(problem)
         return 1
+    for warning in warnings:
+        print(warning)
     print(
         f"{content.directory}: ok ({len(content.mentor_practices)} mentor practices, "
         f"{len(content.mentee_practices)} mentee practices, "
@@ -384,15 +392,17 @@ def _content_check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.content import ContentError, load_content
+    from bot.content import ContentError
     from bot.demo import run_demo
 
     try:
-        content = load_content(args.content)
+        content, warnings = _load_checked_content(args.content)
     except ContentError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 1
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     run_demo(content, Path(args.out), days=args.days, seed=args.seed)
     return 0
 

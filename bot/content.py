@@ -176,11 +176,11 @@ _LABEL = 2000
 _CALENDAR_DESCRIPTION = 150
 _IN_LINK = 150 * 9
 IN_CALENDAR_LINKS = frozenset({"calendar_title", "calendar_description"})
-# A sign-up topic is a menu option: its label at most 75 characters, its id (the
-# option's value) at most 150, and at most 100 options in one menu
+# A sign-up topic is a menu option: its id is the option's value, at most 150 characters
 # (docs.slack.dev/reference/block-kit/composition-objects/option-object; slack_sdk's
-# Option and multi_static_select check the same).
-TOPIC_LABEL_MAX, TOPIC_ID_MAX, TOPICS_MAX = 75, 150, 100
+# Option refuses more). A longer label is cut, more than a menu holds left out:
+# `content check` warns of those (bot.scheduling.render.content_fit).
+TOPIC_ID_MAX = 150
 MESSAGE_LIMITS: Mapping[str, tuple[int, str]] = MappingProxyType(
     {
         "goals_modal_title": (_TITLE, "a modal title"),
@@ -470,13 +470,11 @@ def _at_most(limit: int, what: str) -> AfterValidator:
 
 class _TopicModel(_StrictModel):
     id: Annotated[str, AfterValidator(_practice_id), _at_most(TOPIC_ID_MAX, "characters")]
-    label: Annotated[_Text, _at_most(TOPIC_LABEL_MAX, "characters")]
+    label: _Text
 
 
 class _TopicsFile(_StrictModel):
-    topics: Annotated[
-        list[_TopicModel], AfterValidator(_at_least_one), _at_most(TOPICS_MAX, "topics")
-    ]
+    topics: Annotated[list[_TopicModel], AfterValidator(_at_least_one)]
 
 
 def _duplicate_topic_ids(data: Any, line_of: Callable[[_Loc], int]) -> Iterator[tuple[_Loc, str]]:

@@ -7,6 +7,7 @@ database and no Slack. ``bot.outgoing`` defines the payload each kind carries.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from bot.views.pairing import (
     invitation_blocks,
     kickoff_blocks,
 )
+from bot.views.pool import MAX_TOPIC_OPTIONS, OPTION_TEXT_LIMIT
 from bot.views.privacy import my_data_message
 from bot.views.questions import prep_question_blocks
 
@@ -413,17 +415,40 @@ RENDERERS.update(
 # ---------------------------------------------------------------- the content's longest
 
 
-# Slack's limit of blocks in one message (docs.slack.dev/reference/block-kit/blocks).
+# Slack's limit of blocks in one message (docs.slack.dev/reference/block-kit/blocks), and
+# the block text chat.postMessage is known to refuse as msg_blocks_too_long beyond
+# (undocumented; 11,341–13,297 measured by others, slackapi/bolt-js#2509): a message past
+# either would never be sent. MESSAGE_TEXT_BUDGET, below it, is the app's own margin.
 MESSAGE_BLOCKS = 50
+BLOCKS_TEXT_REFUSED = 11_000
 _WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _PERSON, _PARTNER = "U0000000001", "U0000000002"
 
 
-def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing], str]]:
-    """The messages whose length the content decides, each to be built at its longest
-    (with the words people type at theirs, each "&" sent as five characters): its name,
-    how to build it, and the copy that goes into it. ``content_problems`` holds each to
-    one message Slack takes."""
+@dataclass(frozen=True)
+class Longest:
+    """A message whose length the content decides, to be built at its longest."""
+
+    name: str
+    build: Callable[[], Outgoing]
+    copy: str  # the copy that goes into it, for the coordinator to shorten
+    file: str  # where the first of that copy is: a file of the content folder...
+    key: str  # ...and the message key or practice id there
+
+
+@dataclass(frozen=True)
+class ContentFit:
+    """``content check``'s findings about message lengths, each ``file:line: …``:
+    ``errors`` (a message Slack would refuse, so never sent: ``serve`` refuses the
+    folder) and ``warnings`` (copy Slack would show cut, with "…")."""
+
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def longest_messages(content: Content) -> list[Longest]:
+    """The messages whose length the content decides, each at its longest (with the
+    words people type at theirs, each "&" sent as five characters)."""
     typed_goals = [
         GoalState(n, n, "&" * WHAT_MAX, "&" * WHY_MAX, date(2027, 1, 1)).to_payload()
         for n in range(1, MAX_GOALS + 1)
@@ -447,21 +472,27 @@ def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing]
         "goals": typed_goals,
         "agreement": {**agreement, "confidential": "&" * AGREEMENT_MAX},
     }
-    built: list[tuple[str, Callable[[], Outgoing], str]] = [
-        (
+    built = [
+        Longest(
             "help",
             lambda: Outgoing(text="Mentor Bot help", blocks=help_blocks(content)),
             "messages.yml help_text",
+            "messages.yml",
+            "help_text",
         ),
-        (
+        Longest(
             "kickoff",
             lambda: _kickoff(content, _claimed(outgoing.KICKOFF, pair)),
             "messages.yml kickoff_greeting and kickoff_agenda_intro, practices.yml get_together",
+            "messages.yml",
+            "kickoff_greeting",
         ),
-        (
+        Longest(
             "goal card",
             lambda: _goal_card(content, _claimed(outgoing.GOAL_CARD, card)),
             "the goals_card_ messages of messages.yml",
+            "messages.yml",
+            "goals_card_header",
         ),
     ]
     for number, meeting, guidance in (
@@ -470,19 +501,23 @@ def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing]
     ):
         payload = {**prep, "number": number}
         built += [
-            (
+            Longest(
                 f"mentor's prep prompt before a {meeting} meeting",
                 lambda payload=payload: _prep_mentor(
                     content, _claimed(outgoing.PREP_MENTOR, payload)
                 ),
                 f"messages.yml prep_mentor and {guidance}, the mentor practices marked prep",
+                "messages.yml",
+                "prep_mentor",
             ),
-            (
+            Longest(
                 f"mentee's prep prompt before a {meeting} meeting",
                 lambda payload=payload: _prep_mentee(
                     content, _claimed(outgoing.PREP_MENTEE, payload)
                 ),
                 f"messages.yml prep_mentee and {guidance}",
+                "messages.yml",
+                "prep_mentee",
             ),
         ]
     for role, practices in (
@@ -492,40 +527,81 @@ def longest_messages(content: Content) -> list[tuple[str, Callable[[], Outgoing]
         for practice in practices:
             tip = {"tip_id": practice.id, "role": role}
             built.append(
-                (
+                Longest(
                     f"tip {practice.id}",
                     lambda tip=tip: _tip(content, _claimed(outgoing.TIP, tip)),
-                    f"practices.yml {practice.id} (its text and guidance)",
+                    "its text and guidance (and messages.yml tip_intro)",
+                    "practices.yml",
+                    practice.id,
                 )
             )
     return built
 
 
-def content_problems(content: Content) -> list[str]:
-    """Messages the content would make too long for Slack: a section of more than 3,000
-    characters (else cut, with "…"), more blocks than a message holds, or more text in
-    all than ``MESSAGE_TEXT_BUDGET`` (chat.postMessage refuses much more:
-    ``msg_blocks_too_long``). One line each, naming the copy that goes into it."""
-    problems = []
-    with refusing_cuts():
-        for name, build, copy in longest_messages(content):
+def content_fit(content: Content) -> ContentFit:
+    """Each message of ``longest_messages`` built as it would be sent, then again with
+    every cut refused (``refusing_cuts``)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for message in longest_messages(content):
+        where = _where(content, message.file, message.key)
+        blocks = as_dicts(message.build().blocks)
+        total = text_length(blocks)
+        if len(blocks) > MESSAGE_BLOCKS:
+            errors.append(
+                f"{where}: the {message.name} would have {len(blocks)} blocks; a message "
+                f"holds at most {MESSAGE_BLOCKS}, so it would never be sent: shorten "
+                f"{message.copy}"
+            )
+        if total > BLOCKS_TEXT_REFUSED:
+            errors.append(
+                f"{where}: the {message.name} would carry {total:,} characters; Slack "
+                f"refuses a message past about {BLOCKS_TEXT_REFUSED:,}, so it would never "
+                f"be sent: shorten {message.copy}"
+            )
+        elif total > MESSAGE_TEXT_BUDGET:
+            warnings.append(
+                f"{where}: warning: the {message.name} would carry {total:,} characters, "
+                f"past the {MESSAGE_TEXT_BUDGET:,} this app keeps to: shorten {message.copy}"
+            )
+        with refusing_cuts():
             try:
-                message = build()
+                message.build()
             except CopyTooLong as error:
-                problems.append(f"the {name} would have a part of {error}: shorten {copy}")
-                continue
-            blocks = as_dicts(message.blocks)
-            if len(blocks) > MESSAGE_BLOCKS:
-                problems.append(
-                    f"the {name} would have {len(blocks)} blocks where a message holds at "
-                    f"most {MESSAGE_BLOCKS}: shorten {copy}"
+                warnings.append(
+                    f"{where}: warning: the {message.name} would have a part of {error}, "
+                    f"so it is cut with \"…\": shorten {message.copy}"
                 )
-            if text_length(blocks) > MESSAGE_TEXT_BUDGET:
-                problems.append(
-                    f"the {name} would carry {text_length(blocks):,} characters where at most "
-                    f"{MESSAGE_TEXT_BUDGET:,} fit in one message: shorten {copy}"
-                )
-    return problems
+    topics = content.topics
+    for topic in topics:
+        if len(topic.label) > OPTION_TEXT_LIMIT:
+            warnings.append(
+                f"{_where(content, 'topics.yml', topic.id)}: warning: the label of topic "
+                f"{topic.id} has {len(topic.label)} characters; Slack's menu shows at most "
+                f"{OPTION_TEXT_LIMIT}, so it is cut"
+            )
+    if len(topics) > MAX_TOPIC_OPTIONS:
+        extra = topics[MAX_TOPIC_OPTIONS]
+        warnings.append(
+            f"{_where(content, 'topics.yml', extra.id)}: warning: {len(topics)} topics; "
+            f"Slack's menu holds at most {MAX_TOPIC_OPTIONS}, so the sign-up form leaves "
+            f"out {extra.id} and every topic after it"
+        )
+    return ContentFit(tuple(errors), tuple(warnings))
+
+
+def _where(content: Content, file: str, key: str) -> str:
+    """``file:line`` of a message key (``key:``) or a practice id (``id: key``)."""
+    path = content.directory / file
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return str(path)
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith(f"{key}:") or stripped in (f"- id: {key}", f"id: {key}"):
+            return f"{path}:{number}"
+    return f"{path}:1"
 
 
 def _claimed(kind: str, payload: dict[str, Any]) -> ClaimedMessage:

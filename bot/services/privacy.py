@@ -485,6 +485,9 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
     copies = [
         {"kind": row.kind, "posted_at": _iso(row.posted_at)}
         for row in export.kept_messages(session, team_id=team_id, user_id=user_id)
+        # Not the entries of someone else's message that names them (a partner's own
+        # export): when another person asked for their data is that person's to know.
+        if row.kind != posted.NAMES_THEM
     ]
     return {
         "team_id": team_id,

@@ -6,9 +6,10 @@ scopes, so what ``forget-me`` must delete later is written down when it is sent.
 Every message now leaves through the outbox, and an outbox row keeps its own
 ``channel_id`` and ``message_ts``; the ledger holds what a row cannot, the file of
 the my-data export, and that export's message (so that the next export lists
-it among the messages kept). Entries of the other
-kinds were written by earlier versions, for messages posted outside the outbox,
-and are still read and deleted.
+it among the messages kept), each also under everyone the export names
+(``names_them``: their forget-me deletes it too). Entries of the other kinds were
+written by earlier versions, for messages posted outside the outbox, and are
+still read and deleted.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from bot.views.common import clip, context, escape_mrkdwn, mention, section
 
 ROLE_LABELS = {"mentor": "Mentor", "mentee": "Mentee", "both": "Both"}
 CHECKBOX_LIMIT = 10  # Slack's limit of options in one checkboxes element
+MAX_TOPIC_OPTIONS = 100  # Slack's limit of options in one select menu
 # Slack's option object: text and description each at most 75 characters
 # (https://docs.slack.dev/reference/block-kit/composition-objects/option-object).
 OPTION_TEXT_LIMIT = 75
@@ -44,10 +45,10 @@ REASONS_LIMIT = 2_000  # a context element's text may hold 3000; reasons are far
 def join_modal(topics: Sequence[Topic], *, current: PoolMember | None = None) -> View:
     role_options = [Option(text=label, value=value) for value, label in ROLE_LABELS.items()]
     topic_options = [
-        # Within Slack's limits as loaded: `content check` refuses longer labels or ids
-        # and more topics than one menu takes (bot.content.TOPICS_MAX).
-        Option(text=t.label, value=t.id)
-        for t in topics
+        # Cut to what one menu shows and holds; `content check` warns of both, and
+        # refuses an id too long for an option's value (bot.content.TOPIC_ID_MAX).
+        Option(text=clip(t.label, OPTION_TEXT_LIMIT), value=t.id)
+        for t in topics[:MAX_TOPIC_OPTIONS]
     ]
     chosen_topics = set((current.topics or {}).get("ids", [])) if current else set()
     capacity_options = [Option(text=str(n), value=str(n)) for n in range(1, 6)]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 import bot.views.privacy
 from bot.ids import Action, Block
+from bot.services.privacy import personal_data
 from bot.store import checkins
 from bot.store.models import Base, Pair, ScheduledMessage
 from slackemu import Input
@@ -197,6 +198,10 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
     mentor_export = h.slack.messages_in(MENTOR)
     assert any(MENTEE in json.dumps(m) for m in mentor_export)
     assert any(m.get("files") for m in mentor_export)
+    # Their own export does not show when the partner asked for theirs.
+    with h.db.session() as session:
+        record = personal_data(session, team_id=h.slack.team_id, user_id=MENTEE)
+    assert {c["kind"] for c in record["messages_kept_for_deletion"]} == {"my_data"}
     needles = (
         MENTEE,
         "BOBBY0002",
