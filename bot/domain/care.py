@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 from bot.buttons import NOT_MINE, id_or_none
 from bot.domain.errors import Conflict, UserError
+from bot.domain.tips import next_tip_due
 
 FIRST_MEETING_WITHIN = timedelta(days=21)
 QUIET_AFTER = timedelta(days=30)
@@ -152,6 +153,20 @@ EXIT_CHOICES = (REMATCH, END, STAY)
 
 def checkin_due_at(kickoff: datetime) -> datetime:
     return kickoff + CHECKIN_AFTER
+
+
+def checkin_send_at(
+    *, now: datetime, tz: str | None, minute_of_day: int, working_days: frozenset[int]
+) -> datetime:
+    """When a member's check-in, due ``now``, reaches them: at their own tip time on
+    their next working day (today's, if it is still ahead), not in their night or
+    weekend."""
+    return next_tip_due(
+        tz=tz or "UTC",
+        minute_of_day=minute_of_day,
+        working_days=working_days,
+        after=now - timedelta(microseconds=1),
+    )[0]
 
 
 def checkin_due(*, kickoff: datetime | None, pair_status: str, now: datetime) -> bool:

@@ -179,11 +179,18 @@ class Engine:
         if self._care_at is not None and self._care_at <= now < self._care_at + CARE_EVERY:
             return
         self._care_at = now
+        settings = self.content.settings
         for team_id in self.db.read(care.care_teams):
             if self.stopping.is_set():
                 return
             try:
-                report.planned += self.db.call(care.plan_care, team_id=team_id, now=now)
+                report.planned += self.db.call(
+                    care.plan_care,
+                    team_id=team_id,
+                    now=now,
+                    tip_minute=settings.tip_time.hour * 60 + settings.tip_time.minute,
+                    working_days=settings.tip_days,
+                )
             except Exception:  # noqa: BLE001 - retried by the next pass
                 logger.exception("care pass of workspace %s failed", team_id)
 

@@ -32,7 +32,7 @@ from bot.domain import care as rules
 from bot.domain.errors import Conflict, UserError
 from bot.services import pairing, pool
 from bot.store import care as store
-from bot.store import checkins, outbox
+from bot.store import checkins, outbox, repo
 from bot.store import pool as pool_store
 from bot.store.models import Pair
 from bot.store.outbox import PlannedMessage
@@ -48,9 +48,17 @@ def care_teams(session: Session) -> list[str]:
     return store.teams_with_active_pairs(session)
 
 
-def plan_care(session: Session, *, team_id: str, now: datetime) -> int:
+def plan_care(
+    session: Session,
+    *,
+    team_id: str,
+    now: datetime,
+    tip_minute: int,
+    working_days: frozenset[int],
+) -> int:
     """One workspace's care pass: the nudges due now and the check-ins due now, planned
-    once each. Returns how many rows were new."""
+    once each; a check-in for each member's own morning (their tip time, else
+    ``tip_minute``) on a working day. Returns how many rows were new."""
     facts = store.pair_facts(
         session,
         team_id=team_id,
@@ -89,13 +97,24 @@ def plan_care(session: Session, *, team_id: str, now: datetime) -> int:
         mentor_id, mentee_id = people[pair_id]
         for member, partner in ((mentor_id, mentee_id), (mentee_id, mentor_id)):
             if (pair_id, member) not in asked:
+                person = repo.get_person(session, team_id=team_id, user_id=member)
+                send_at = rules.checkin_send_at(
+                    now=now,
+                    tz=person.tz if person else None,
+                    minute_of_day=(
+                        person.tip_minute
+                        if person and person.tip_minute is not None
+                        else tip_minute
+                    ),
+                    working_days=working_days,
+                )
                 planned.append(
                     outgoing.checkin(
                         team_id=team_id,
                         pair_id=pair_id,
                         user_id=member,
                         partner_id=partner,
-                        now=now,
+                        now=send_at,
                     )
                 )
     return outbox.plan(session, planned, now=now)

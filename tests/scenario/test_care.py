@@ -66,6 +66,13 @@ def schedule_from(h: Harness, message: dict, times: list[datetime]) -> None:
     h.submit(MENTOR, view, values)
 
 
+def checkin_mornings(h: Harness) -> None:
+    """Past day 30 (the check-ins are planned), then past each member's next working
+    morning (09:00 in Kolkata and Los Angeles: they are sent)."""
+    tick(h, day(30) + timedelta(hours=1))
+    tick(h, day(31) + timedelta(hours=1))
+
+
 def checkins(h: Harness, user: str) -> list[dict]:
     return [m for m in h.slack.messages_in(user) if m.get("text") == CHECKIN_TEXT]
 
@@ -168,7 +175,10 @@ def test_the_check_in_arrives_once_to_each_member_privately(harness: Harness) ->
     group = pair_up(h)
     tick(h, day(29.9))
     assert checkins(h, MENTOR) == checkins(h, MENTEE) == []
+    # Day 30 is Wednesday 1 April, 18:00 UTC: 23:30 in Kolkata, and 11:00 in Los
+    # Angeles, whose 09:00 is gone: each is asked the next working morning, not now.
     tick(h, day(30) + timedelta(hours=1))
+    assert checkins(h, MENTOR) == checkins(h, MENTEE) == []
     tick(h, day(31))
     tick(h, day(45))
     [mine], [theirs] = checkins(h, MENTEE), checkins(h, MENTOR)
@@ -232,7 +242,7 @@ def test_a_check_in_never_sent_cannot_be_answered(harness: Harness) -> None:
 def test_not_working_exit_rematch_and_both_back_in_the_pool(harness: Harness) -> None:
     h = harness
     group = pair_up(h)
-    tick(h, day(30) + timedelta(hours=1))
+    checkin_mornings(h)
     [mine] = checkins(h, MENTEE)
     h.click(MENTEE, mine, Action.CHECKIN_NOT_WORKING)
     assert "✓ This isn't working for me" in all_text(h.slack.message(mine["ts"]))
@@ -299,7 +309,7 @@ def test_not_working_exit_rematch_and_both_back_in_the_pool(harness: Harness) ->
 def test_stay_only_records_and_end_leaves_the_pool(harness: Harness) -> None:
     h = harness
     pair_up(h)
-    tick(h, day(30) + timedelta(hours=1))
+    checkin_mornings(h)
     # The mentor had signed up to the pool: "no new match for now" takes them out.
     with h.db.session() as s:
         pool.rejoin(s, team_id=h.slack.team_id, user_id=MENTOR, role="mentor", now=h.clock.now)
@@ -328,7 +338,7 @@ def test_an_exit_takes_the_meetings_ahead_off_both_calendars(harness: Harness) -
     group = pair_up(h)
     kickoff = h.slack.messages_in(group)[0]
     schedule_from(h, kickoff, [day(n) + timedelta(hours=16) for n in (33, 40, 47)])
-    tick(h, day(30) + timedelta(hours=1))
+    checkin_mornings(h)
     [mine] = checkins(h, MENTEE)
     h.click(MENTEE, mine, Action.CHECKIN_NOT_WORKING)
     files_before = [m for m in h.slack.messages_in(group) if m.get("files")]

@@ -384,6 +384,32 @@ def test_keep_going_keeps_the_way_out(content):
     assert "elements" not in str(ended)
 
 
+# The bundled content's tip time and days: 09:00, Monday to Friday.
+MORNINGS = {"tip_minute": 9 * 60, "working_days": frozenset(range(5))}
+
+
+def test_a_checkin_reaches_each_member_in_their_own_working_morning():
+    # Due on a Saturday 17:00 UTC (kickoff + 30 days): Monday 09:00 in each zone.
+    saturday = datetime(2026, 4, 4, 17, 0, tzinfo=UTC)
+    kolkata = care.checkin_send_at(now=saturday, tz="Asia/Kolkata", **_minute(9 * 60))
+    berlin = care.checkin_send_at(now=saturday, tz="Europe/Berlin", **_minute(8 * 60 + 30))
+    assert kolkata == datetime(2026, 4, 6, 3, 30, tzinfo=UTC)  # 09:00 IST
+    assert berlin == datetime(2026, 4, 6, 6, 30, tzinfo=UTC)  # 08:30 CEST, their own time
+    # Due on a Tuesday before their morning: that morning; after it: the next one.
+    tuesday_early = datetime(2026, 4, 7, 1, 0, tzinfo=UTC)
+    assert care.checkin_send_at(now=tuesday_early, tz="Asia/Kolkata", **_minute(540)) == (
+        datetime(2026, 4, 7, 3, 30, tzinfo=UTC)
+    )
+    tuesday_late = datetime(2026, 4, 7, 12, 0, tzinfo=UTC)
+    assert care.checkin_send_at(now=tuesday_late, tz="Asia/Kolkata", **_minute(540)) == (
+        datetime(2026, 4, 8, 3, 30, tzinfo=UTC)
+    )
+
+
+def _minute(minute: int) -> dict:
+    return {"minute_of_day": minute, "working_days": MORNINGS["working_days"]}
+
+
 def test_the_care_pass_plans_each_nudge_and_checkin_once(db: Database):
     """Two passes (two processes) at the same instant, and later ones: one nudge per
     episode, one check-in per member; a new episode is nudged again."""
@@ -428,7 +454,7 @@ def test_the_care_pass_plans_each_nudge_and_checkin_once(db: Database):
         assert care_teams(session) == ["T1"]  # a paused workspace is left alone
     for now in (day(20), day(21), day(21), day(22), day(30), day(30.5), day(35)):
         with db.session() as session:
-            plan_care(session, team_id="T1", now=now)
+            plan_care(session, team_id="T1", now=now, **MORNINGS)
     group = outgoing.pair_recipient(pair_id)
     assert planned() == [
         (outgoing.CARE_NUDGE, group, NO_FIRST_MEETING),
@@ -449,5 +475,5 @@ def test_the_care_pass_plans_each_nudge_and_checkin_once(db: Database):
         )
     for now in (day(60), day(66), day(66.1)):
         with db.session() as session:
-            plan_care(session, team_id="T1", now=now)
+            plan_care(session, team_id="T1", now=now, **MORNINGS)
     assert planned()[3:] == [(outgoing.CARE_NUDGE, group, QUIET)]
