@@ -470,8 +470,10 @@ def _after_feedback(
                 },
             )
         )
-    if state.first_answer:
-        # It names the person in their partner's DM: forget-me deletes it.
+    if state.first_answer and state.meeting_id is not None:
+        # It names the person in their partner's DM: forget-me deletes it. Not for the
+        # closing poll: the pairing is over, and "shared feedback on your last meeting"
+        # would be about something else.
         planned.append(
             outgoing.to_person(
                 outgoing.PARTNER_FEEDBACK,

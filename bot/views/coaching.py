@@ -415,7 +415,9 @@ def feedback_poll(
         blocks.append(
             context("Saved — " + " · ".join(summary) + ". " + content.message("feedback_thanks"))
         )
-    return Outgoing(text="How did your mentoring meeting go?", blocks=blocks)
+    # The notification: a closing poll asks about the relationship that just ended.
+    asked = "relationship" if closing else "meeting"
+    return Outgoing(text=f"How did your mentoring {asked} go?", blocks=blocks)
 
 
 def feedback_details_modal(*, ref: str, helped: str = "", change: str = "") -> View:

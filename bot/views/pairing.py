@@ -177,6 +177,11 @@ def tips_summary(overview: Overview) -> str:
             f"{slack_date(overview.paused_until, '{date_long}')}. Tips come back on their "
             "own then."
         )
+    if not overview.active:  # tips come only with a pair that is under way
+        return (
+            f"Daily tips come while you're in a mentoring pair, on working days at "
+            f"*{format_minute(overview.tip_minute)}* your time ({overview.tz})."
+        )
     return (
         f"Daily tips arrive on working days at *{format_minute(overview.tip_minute)}* "
         f"your time ({overview.tz}). Change with `/mentor tips at HH:MM` or `/mentor tips off`."

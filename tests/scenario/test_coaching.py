@@ -281,8 +281,23 @@ def test_end_stops_prompts_and_sends_closing_poll(harness: Harness) -> None:
     h.tick(meeting + timedelta(days=20))
     for user in (MENTOR, MENTEE):
         new = dms(h, user)[before[user] :]
-        assert [m["text"] for m in new] == ["How did your mentoring meeting go?"], new
-    assert "status" and "not in a mentoring pair" in all_text(h.driver.slash(MENTOR, "status").json)
+        assert [m["text"] for m in new] == ["How did your mentoring relationship go?"], new
+    # An answer to it tells the partner nothing ("shared feedback on your last meeting"
+    # would be about something else: the pairing is over).
+    closing = dms(h, MENTEE)[-1]
+    mentor_dms = len(dms(h, MENTOR))
+    yes = next(
+        e["action_id"]
+        for b in closing["blocks"]
+        for e in b.get("elements", [])
+        if e.get("action_id", "").startswith(f"{Action.FEEDBACK_USEFULNESS}:")
+    )
+    h.click(MENTEE, closing, yes)
+    h.app.drain()
+    assert len(dms(h, MENTOR)) == mentor_dms
+    status = all_text(h.driver.slash(MENTOR, "status").json)
+    assert "not in a mentoring pair" in status
+    assert "Daily tips come while you're in a mentoring pair" in status  # none promised
 
 
 def test_ticks_are_idempotent(harness: Harness) -> None:
