@@ -28,16 +28,22 @@ def check_text(text: str | None, *, limit: int, what: str) -> str:
 
 
 def check_feedback_allowed(
-    *, pair_status: str, meeting_starts_at: datetime | None, now: datetime
+    *,
+    pair_status: str,
+    meeting_starts_at: datetime | None,
+    now: datetime,
+    asked: bool = False,
 ) -> None:
     """A rating is for a meeting that has started, by a member of a pair that is
-    active or ended; the closing poll (no meeting) only once the pair has ended."""
+    active or ended; the closing poll (no meeting) only once the pair has ended.
+    ``asked``: the person's poll for the meeting went out (it had started then), so
+    their answer counts even if the meeting has been moved ahead since."""
     if pair_status not in ANSWERING_STATUSES:
         raise Conflict("This pairing never started, so there is nothing to give feedback on.")
     if meeting_starts_at is None:
         if pair_status != "ended":
             raise Conflict("The closing poll opens once the pairing has ended.")
-    elif meeting_starts_at > now:
+    elif meeting_starts_at > now and not asked:
         raise Conflict(
             "That meeting hasn't started yet. I'll ask how it went once it's over."
         )

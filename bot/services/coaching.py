@@ -355,6 +355,9 @@ class FeedbackState:
     # The poll message the bot sent this person, as recorded when it was sent:
     # what a change of answer updates in place (never what a form claims).
     poll: tuple[str, str] | None = None
+    # The meeting was moved to a time still ahead after this person's poll about it
+    # went out: no new time is asked for (it has one); ``starts_at`` is the time asked.
+    moved_ahead: bool = False
 
 
 HAPPENED = ("yes", "rescheduled", "no")
@@ -384,10 +387,21 @@ def record_feedback(
         meeting = meetings.get_meeting(session, team_id=team_id, meeting_id=meeting_id)
         if meeting is None or meeting.pair_id != pair.id:
             raise NotFound("I can't find that meeting any more.")
+    # Their partner may have moved a meeting that did not happen to a new time while
+    # this person's poll about it was open: the answer about that time still counts.
+    moved_ahead = meeting is not None and meeting.starts_at > now
+    asked_about = (
+        outbox.poll_asked_about(
+            session, team_id=team_id, user_id=user_id, pair_id=pair.id, meeting_id=meeting.id
+        )
+        if meeting is not None and moved_ahead
+        else None
+    )
     check_feedback_allowed(
         pair_status=pair.status,
         meeting_starts_at=meeting.starts_at if meeting is not None else None,
         now=now,
+        asked=asked_about is not None and asked_about <= now,
     )
     if happened is not None and happened not in HAPPENED:
         raise UserError("Choose yes, rescheduled or no.")
@@ -435,7 +449,8 @@ def record_feedback(
         usefulness=row.usefulness,
         has_details=bool(row.helped or row.change),
         first_answer=first,
-        starts_at=meeting.starts_at if meeting is not None else None,
+        starts_at=asked_about or (meeting.starts_at if meeting is not None else None),
+        moved_ahead=moved_ahead,
         poll=outbox.sent_poll(
             session, team_id=team_id, user_id=user_id, pair_id=pair.id, meeting_id=meeting_id
         ),
@@ -484,7 +499,9 @@ def _after_feedback(
                 payload={"user_id": state.user_id},
             )
         )
-    if happened in {"rescheduled", "no"} and state.meeting_id is not None:
+    # A meeting that did not happen asks for a new time, unless it has one already.
+    wants_time = happened in {"rescheduled", "no"} and state.meeting_id is not None
+    if wants_time and not state.moved_ahead:
         planned.append(
             outgoing.to_person(
                 outgoing.RESCHEDULE_PROMPT,

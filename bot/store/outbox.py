@@ -643,6 +643,28 @@ def sent_poll(
     return (row[0], row[1]) if row is not None and row[0] else None
 
 
+def poll_asked_about(
+    session: Session, *, team_id: str, user_id: str, pair_id: int, meeting_id: int
+) -> datetime | None:
+    """The meeting time this person's sent poll asked about (a meeting may have moved
+    since), or None if no poll for it went to them."""
+    payload = session.scalar(
+        select(ScheduledMessage.payload)
+        .where(
+            ScheduledMessage.team_id == team_id,
+            ScheduledMessage.recipient == user_id,
+            ScheduledMessage.pair_id == pair_id,
+            ScheduledMessage.kind == "feedback",
+            ScheduledMessage.meeting_id == meeting_id,
+            ScheduledMessage.status == "sent",
+        )
+        .order_by(ScheduledMessage.id.desc())
+        .limit(1)
+    )
+    asked = (payload or {}).get("starts_at")
+    return datetime.fromisoformat(asked) if isinstance(asked, str) else None
+
+
 def sent_to(
     session: Session, *, team_id: str, user_id: str, kinds: Sequence[str], limit: int
 ) -> list[ScheduledMessage]:

@@ -228,6 +228,47 @@ def test_didnt_happen_asks_for_a_new_time_and_moving_moves_prompts(harness: Harn
         assert min(m.due_at for m in pending) == moved_to - timedelta(hours=24)
 
 
+def test_a_poll_answered_after_the_partner_moved_that_meeting_still_counts(
+    harness: Harness,
+) -> None:
+    """The mentor says the meeting was rescheduled and picks its new time; the mentee,
+    whose poll about the old time is still open, then says it didn't happen: that is
+    recorded (not "that meeting hasn't started yet"), and they are not asked for a new
+    time again, since it has one."""
+    h = harness
+    group = pair_up(h)
+    meeting = h.clock.now + timedelta(hours=30)
+    schedule(h, group, [meeting, meeting + timedelta(days=7), meeting + timedelta(days=14)])
+    h.tick(meeting + timedelta(hours=2))
+    mentor_poll, mentee_poll = h.last_dm(MENTOR), h.last_dm(MENTEE)
+    assert mentee_poll["text"] == "How did your mentoring meeting go?"
+    h.click(MENTOR, mentor_poll, f"{Action.FEEDBACK_HAPPENED}:rescheduled")
+    ask = h.last_dm(MENTOR)
+    again = next(
+        e for b in ask["blocks"] for e in b.get("elements", []) if "again" in e.get("value", "")
+    )
+    h.click(MENTOR, ask, again["action_id"], value=again["value"])
+    view = h.driver.last_view_opened(MENTOR)
+    new_time = meeting + timedelta(days=2)
+    h.submit(
+        MENTOR, view, {Block.MEETING_TIME: {"value": Input.datetime(int(new_time.timestamp()))}}
+    )
+    with h.db.session() as s:
+        first = s.scalars(select(Meeting).order_by(Meeting.number)).first()
+        assert first.starts_at == new_time  # moved ahead
+
+    mentee_dms = len(dms(h, MENTEE))
+    h.click(MENTEE, mentee_poll, f"{Action.FEEDBACK_HAPPENED}:no")
+    h.app.drain()
+    with h.db.session() as s:
+        answer = s.scalars(select(Feedback).where(Feedback.user_id == MENTEE)).one()
+        assert answer.happened == "no" and answer.meeting_id == first.id
+    redrawn = all_text(h.slack.message(mentee_poll["ts"]))
+    assert "hasn't started yet" not in redrawn and "happened: *No*" in redrawn
+    new_dms = [m["text"] for m in dms(h, MENTEE)[mentee_dms:]]
+    assert not any("new time" in text.lower() for text in new_dms), new_dms
+
+
 def test_tips_off_on_and_at(harness: Harness) -> None:
     h = harness
     pair_up(h)
