@@ -565,9 +565,8 @@ def _guard_in_database(
 ) -> bool:
     if message.kind == "schedule_ask" and message.pair_id is not None:
         # Still fewer meetings ahead than the content's threshold, in a pair that goes on.
-        if repo.pair_status(session, team_id=message.team_id, pair_id=message.pair_id) != (
-            "active"
-        ):
+        status = repo.pair_status(session, team_id=message.team_id, pair_id=message.pair_id)
+        if status != "active":
             return False
         upcoming = repo.upcoming_meetings(
             session, team_id=message.team_id, pair_id=message.pair_id, now=now

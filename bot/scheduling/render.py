@@ -440,7 +440,8 @@ class Longest:
 class ContentFit:
     """``content check``'s findings about message lengths, each ``file:line: …``:
     ``errors`` (a message Slack would refuse, so never sent: ``serve`` refuses the
-    folder) and ``warnings`` (copy Slack would show cut, with "…")."""
+    folder) and ``warnings`` (copy Slack would show cut with "…" or a topic left out
+    of the sign-up menu, and a message past the app's own budget)."""
 
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
