@@ -23,6 +23,15 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def pause_ends(*, now: datetime, days: int, tz: str | None) -> datetime:
+    """When ``/mentor pause <days>`` started at ``now`` ends: the start of that day in the
+    person's own time zone, so the tip and the matching of the day it names come as
+    usual ("pause 1w" on a Monday morning is back the next Monday, not on Tuesday)."""
+    local_zone = zone(tz)
+    day = now.astimezone(local_zone).date() + timedelta(days=days)
+    return datetime.combine(day, time.min, tzinfo=local_zone).astimezone(UTC)
+
+
 def next_tip_due(
     *,
     tz: str,

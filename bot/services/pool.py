@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot import outgoing
 from bot.domain.errors import UserError
+from bot.domain.tips import pause_ends
 from bot.services.tips import stop_tips
 from bot.store import outbox, repo
 from bot.store import pool as pool_store
@@ -132,7 +133,7 @@ def leave(session: Session, *, team_id: str, user_id: str) -> None:
 def pause(session: Session, *, team_id: str, user_id: str, days: int, now: datetime) -> datetime:
     """No tips and no matching until the pause ends; the next tip after it comes as usual."""
     person = repo.ensure_person(session, team_id=team_id, user_id=user_id)
-    until = now + timedelta(days=days)
+    until = pause_ends(now=now, days=days, tz=person.tz)
     person.paused_until = until
     stop_tips(session, team_id=team_id, user_id=user_id, resume_at=until)
     return until

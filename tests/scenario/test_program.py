@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -59,7 +59,10 @@ def test_join_leave_and_pause(harness: Harness) -> None:
     assert "Paused" in paused.json["text"]
     # Status (and Home, which shows the same line) says so, with the day it ends.
     status = all_text(h.driver.slash(MENTEE, "status").json)
-    until = int((h.clock.now + timedelta(days=14)).timestamp())
+    # Two weeks on, from the start of that day in their own zone (Kolkata): that day's
+    # tip comes as usual. Monday 2 March 22:30 there → Monday 16 March 00:00 there.
+    until = int(datetime(2026, 3, 15, 18, 30, tzinfo=UTC).timestamp())
+    assert h.clock.now == datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
     assert "*paused* until <!date^" in status and f"<!date^{until}^" in status
     assert "arrive on working days" not in status
     left = h.driver.slash(MENTEE, "leave")

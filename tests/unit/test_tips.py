@@ -275,3 +275,20 @@ def test_dislike_beats_a_low_rating_and_a_low_rating_beats_a_new_pairing() -> No
     history = disliking(history, "mentee-2")
     _, order = tip_order(options, history, seed=7, now=NOW)
     assert order[0] == "mentee-6" and order[1] == "mentee-9" and order[-1] == "mentee-2"
+
+
+def test_a_pause_ends_at_the_start_of_the_day_it_names_in_the_persons_zone() -> None:
+    from bot.domain.tips import next_tip_due, pause_ends
+
+    monday_morning = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
+    ends = pause_ends(now=monday_morning, days=7, tz="Europe/Berlin")
+    assert ends == datetime(2026, 3, 15, 23, 0, tzinfo=UTC)  # Monday 16 March 00:00 CET
+    # So that Monday's 09:00 tip is due after the pause.
+    due, day = next_tip_due(
+        tz="Europe/Berlin", minute_of_day=9 * 60, working_days=frozenset(range(5)), after=ends
+    )
+    assert str(day) == "2026-03-16" and due == datetime(2026, 3, 16, 8, 0, tzinfo=UTC)
+    # Across a clock change the day still starts at local midnight.
+    assert pause_ends(now=datetime(2026, 3, 25, 12, tzinfo=UTC), days=7, tz="Europe/Berlin") == (
+        datetime(2026, 3, 31, 22, 0, tzinfo=UTC)  # 1 April 00:00 CEST
+    )
