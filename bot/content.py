@@ -696,6 +696,27 @@ def _line_of(root: Node, loc: _Loc, *, at_key: bool = False) -> int:
     return node.start_mark.line + 1
 
 
+def source_line(directory: Path | str, file: str, key: str) -> str:
+    """``path:line`` of a message key, or of the ``id`` of a practice or topic, in a
+    content folder: where a problem found after loading points (``content check``)."""
+    path = Path(directory) / file
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return str(path)
+    if not isinstance(root, MappingNode):
+        return f"{path}:1"
+    loc: _Loc = (key,)
+    for list_key, items in root.value:
+        if isinstance(items, SequenceNode):
+            for index, item in enumerate(items.value):
+                if isinstance(item, MappingNode) and any(
+                    _key_text(k) == "id" and _key_text(v) == key for k, v in item.value
+                ):
+                    loc = (_key_text(list_key) or "", index, "id")
+    return f"{path}:{_line_of(root, loc, at_key=True)}"
+
+
 def _key_text(key: Node) -> str | None:
     return key.value if isinstance(key, ScalarNode) else None
 

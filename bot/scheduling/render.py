@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot import outgoing
-from bot.content import Content
+from bot.content import Content, source_line
 from bot.domain.goals import AGREEMENT_MAX, MAX_GOALS, WHAT_MAX, WHY_MAX, Agreement, GoalState
 from bot.domain.questions import PREP_SHOWN, QUESTION_MAX, PrepQuestions, Question
 from bot.store.outbox import ClaimedMessage
@@ -501,26 +501,20 @@ def longest_messages(content: Content) -> list[Longest]:
         (2, "later", "prep_later_meeting"),
     ):
         payload = {**prep, "number": number}
-        built += [
-            Longest(
-                f"mentor's prep prompt before a {meeting} meeting",
-                lambda payload=payload: _prep_mentor(
-                    content, _claimed(outgoing.PREP_MENTOR, payload)
-                ),
-                f"messages.yml prep_mentor and {guidance}, the mentor practices marked prep",
-                "messages.yml",
-                "prep_mentor",
-            ),
-            Longest(
-                f"mentee's prep prompt before a {meeting} meeting",
-                lambda payload=payload: _prep_mentee(
-                    content, _claimed(outgoing.PREP_MENTEE, payload)
-                ),
-                f"messages.yml prep_mentee and {guidance}",
-                "messages.yml",
-                "prep_mentee",
-            ),
-        ]
+        for role, kind, extra in (
+            ("mentor", outgoing.PREP_MENTOR, ", the mentor practices marked prep"),
+            ("mentee", outgoing.PREP_MENTEE, ""),
+        ):
+            row = _claimed(kind, payload)
+            built.append(
+                Longest(
+                    f"{role}'s prep prompt before a {meeting} meeting",
+                    lambda row=row: RENDERERS[row.kind](content, row),
+                    f"messages.yml {kind} and {guidance}{extra}",
+                    "messages.yml",
+                    kind,
+                )
+            )
     for role, practices in (
         ("mentor", content.mentor_practices),
         ("mentee", content.mentee_practices),
@@ -545,7 +539,7 @@ def content_fit(content: Content) -> ContentFit:
     errors: list[str] = []
     warnings: list[str] = []
     for message in longest_messages(content):
-        where = _where(content, message.file, message.key)
+        where = source_line(content.directory, message.file, message.key)
         blocks = as_dicts(message.build().blocks)
         total = text_length(blocks)
         if len(blocks) > MESSAGE_BLOCKS:
@@ -571,38 +565,26 @@ def content_fit(content: Content) -> ContentFit:
             except CopyTooLong as error:
                 warnings.append(
                     f"{where}: warning: the {message.name} would have a part of {error}, "
-                    f"so it is cut with \"…\": shorten {message.copy}"
+                    f'so it is cut with "…": shorten {message.copy}'
                 )
     topics = content.topics
     for topic in topics:
         if len(topic.label) > OPTION_TEXT_LIMIT:
+            where = source_line(content.directory, "topics.yml", topic.id)
             warnings.append(
-                f"{_where(content, 'topics.yml', topic.id)}: warning: the label of topic "
+                f"{where}: warning: the label of topic "
                 f"{topic.id} has {len(topic.label)} characters; Slack's menu shows at most "
                 f"{OPTION_TEXT_LIMIT}, so it is cut"
             )
     if len(topics) > MAX_TOPIC_OPTIONS:
         extra = topics[MAX_TOPIC_OPTIONS]
+        where = source_line(content.directory, "topics.yml", extra.id)
         warnings.append(
-            f"{_where(content, 'topics.yml', extra.id)}: warning: {len(topics)} topics; "
+            f"{where}: warning: {len(topics)} topics; "
             f"Slack's menu holds at most {MAX_TOPIC_OPTIONS}, so the sign-up form leaves "
             f"out {extra.id} and every topic after it"
         )
     return ContentFit(tuple(errors), tuple(warnings))
-
-
-def _where(content: Content, file: str, key: str) -> str:
-    """``file:line`` of a message key (``key:``) or a practice id (``id: key``)."""
-    path = content.directory / file
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return str(path)
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith(f"{key}:") or stripped in (f"- id: {key}", f"id: {key}"):
-            return f"{path}:{number}"
-    return f"{path}:1"
 
 
 def _claimed(kind: str, payload: dict[str, Any]) -> ClaimedMessage:

@@ -166,10 +166,9 @@ def approve(
     # The pool as it is now: someone may have left, paused or been paired since the
     # proposal was made, and then is neither invited nor told "you stay in the pool".
     # A mentor's room is counted down as their lines are invited.
-    free = pool.matchable(session, team_id=team_id, now=now)
+    free, in_pool = pool.pool_now(session, team_id=team_id, now=now)
     mentees_now = {e.user_id for e in free if e.roles in ("mentee", "both")}
     room = {e.user_id: e.capacity for e in free if e.roles in ("mentor", "both")}
-    in_pool = pool.member_ids(session, team_id=team_id)
     planned: list[PlannedMessage] = []
     invited_lines: list[int] = []
     still_free_mentees: list[str] = []  # on a line skipped for its mentor: told kindly

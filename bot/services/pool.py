@@ -151,16 +151,13 @@ class PoolEntry:
     work_end: int
 
 
-def member_ids(session: Session, *, team_id: str) -> set[str]:
-    """Everyone in the pool now, paused or not."""
-    return {
-        member.user_id
-        for member, _tz, _paused in pool_store.members_with_people(session, team_id=team_id)
-    }
-
-
 def matchable(session: Session, *, team_id: str, now: datetime) -> list[PoolEntry]:
     """Everyone in the pool who is not paused; mentors' capacity net of their active mentees."""
+    return pool_now(session, team_id=team_id, now=now)[0]
+
+
+def pool_now(session: Session, *, team_id: str, now: datetime) -> tuple[list[PoolEntry], set[str]]:
+    """``matchable``, and everyone in the pool, paused or not, from one read of it."""
     rows = pool_store.members_with_people(session, team_id=team_id)
     active_mentees: dict[str, int] = {}
     busy_mentees: set[str] = set()
@@ -191,7 +188,7 @@ def matchable(session: Session, *, team_id: str, now: datetime) -> list[PoolEntr
                 work_end=member.work_end,
             )
         )
-    return entries
+    return entries, {member.user_id for member, _tz, _paused in rows}
 
 
 def past_partners(session: Session, *, team_id: str) -> set[tuple[str, str]]:

@@ -621,25 +621,39 @@ def cancel_pending(
     return cancel_where(session, *conditions, kinds=kinds)
 
 
+def _sent_poll(team_id: str, user_id: str, pair_id: int, meeting_id: int | None) -> list[Any]:
+    """Which row is this person's sent poll for this meeting (or the pair's closing
+    poll): the conditions both readers below share."""
+    conditions = [
+        ScheduledMessage.team_id == team_id,
+        ScheduledMessage.recipient == user_id,
+        ScheduledMessage.pair_id == pair_id,
+        ScheduledMessage.status == "sent",
+    ]
+    if meeting_id is None:
+        conditions.append(ScheduledMessage.kind == "closing_poll")
+    else:
+        conditions += [
+            ScheduledMessage.kind == "feedback",
+            ScheduledMessage.meeting_id == meeting_id,
+        ]
+    return conditions
+
+
 def sent_poll(
     session: Session, *, team_id: str, user_id: str, pair_id: int, meeting_id: int | None
 ) -> tuple[str, str] | None:
     """Where the bot posted this person's poll for this meeting (or the pair's closing
     poll): the only message their feedback may update in place."""
-    query = select(ScheduledMessage.channel_id, ScheduledMessage.message_ts).where(
-        ScheduledMessage.team_id == team_id,
-        ScheduledMessage.recipient == user_id,
-        ScheduledMessage.pair_id == pair_id,
-        ScheduledMessage.status == "sent",
-        ScheduledMessage.message_ts.is_not(None),
-    )
-    if meeting_id is None:
-        query = query.where(ScheduledMessage.kind == "closing_poll")
-    else:
-        query = query.where(
-            ScheduledMessage.kind == "feedback", ScheduledMessage.meeting_id == meeting_id
+    row = session.execute(
+        select(ScheduledMessage.channel_id, ScheduledMessage.message_ts)
+        .where(
+            *_sent_poll(team_id, user_id, pair_id, meeting_id),
+            ScheduledMessage.message_ts.is_not(None),
         )
-    row = session.execute(query.order_by(ScheduledMessage.id.desc()).limit(1)).first()
+        .order_by(ScheduledMessage.id.desc())
+        .limit(1)
+    ).first()
     return (row[0], row[1]) if row is not None and row[0] else None
 
 
@@ -650,14 +664,7 @@ def poll_asked_about(
     since), or None if no poll for it went to them."""
     payload = session.scalar(
         select(ScheduledMessage.payload)
-        .where(
-            ScheduledMessage.team_id == team_id,
-            ScheduledMessage.recipient == user_id,
-            ScheduledMessage.pair_id == pair_id,
-            ScheduledMessage.kind == "feedback",
-            ScheduledMessage.meeting_id == meeting_id,
-            ScheduledMessage.status == "sent",
-        )
+        .where(*_sent_poll(team_id, user_id, pair_id, meeting_id))
         .order_by(ScheduledMessage.id.desc())
         .limit(1)
     )

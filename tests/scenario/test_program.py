@@ -144,17 +144,23 @@ def test_match_is_for_coordinators_and_invites_approved_pairs(harness: Harness) 
     assert "accepted" in all_text(h.slack.message(invitation["ts"]))
 
 
+def _review(h: Harness, *, capacity: str, erins_topic: str) -> dict:
+    """The coordinator's review modal for a mentor with room for ``capacity`` (in
+    leadership), the mentee (leadership) and Erin (``erins_topic``) in the pool."""
+    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
+    join(h, MENTOR, "mentor", ["leadership"], capacity=capacity)
+    join(h, MENTEE, "mentee", ["leadership"])
+    join(h, EXTRA_MENTEE, "mentee", [erins_topic])
+    h.slash(COORDINATOR, "match")
+    return h.driver.last_view_opened(COORDINATOR)
+
+
 def test_approving_a_line_whose_mentee_left_since_invites_no_one(harness: Harness) -> None:
     """The review modal shows the pool as it was; between it and the approval the mentee
     leaves the pool (or pauses): they are neither invited nor told "you stay in the
     pool", and the coordinator hears which line was skipped and why."""
     h = harness
-    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
-    join(h, MENTOR, "mentor", ["leadership"], capacity="1")
-    join(h, MENTEE, "mentee", ["leadership"])
-    join(h, EXTRA_MENTEE, "mentee", ["writing"])
-    h.slash(COORDINATOR, "match")
-    review = h.driver.last_view_opened(COORDINATOR)
+    review = _review(h, capacity="1", erins_topic="writing")
     assert "1 pair proposed" in all_text(review)
     assert "left the mentoring pool" in h.driver.slash(MENTEE, "leave").json["text"]
     assert "Paused" in h.driver.slash(EXTRA_MENTEE, "pause 2w").json["text"]
@@ -180,12 +186,7 @@ def test_approval_keeps_to_a_mentors_room_as_it_is_now(harness: Harness) -> None
     from bot.services.privacy import personal_data
 
     h = harness
-    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
-    join(h, MENTOR, "mentor", ["leadership"], capacity="2")
-    join(h, MENTEE, "mentee", ["leadership"])
-    join(h, EXTRA_MENTEE, "mentee", ["leadership"])
-    h.slash(COORDINATOR, "match")
-    review = h.driver.last_view_opened(COORDINATOR)
+    review = _review(h, capacity="2", erins_topic="leadership")
     assert "2 pairs proposed" in all_text(review)
     h.driver.slash(MENTOR, f"start <@{STRANGER}>")
     dms_before = len(h.slack.calls_to("chat.postMessage"))
