@@ -29,6 +29,9 @@ from bot.store.outbox import PlannedMessage
 
 MEETING_PROMPTS = ("prep_mentee", "prep_mentor", "feedback")
 PREP_KINDS = ("prep_mentee", "prep_mentor")
+# After "has ended" in the group DM, each member's closing poll (the two leave from
+# different conversations, side by side, so the poll waits a moment).
+CLOSING_POLL_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -591,18 +594,6 @@ def end_pair(
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
     pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
     planned = [
-        PlannedMessage(
-            team_id=team_id,
-            key=f"closing_poll:{pair.id}:{member}",
-            kind=outgoing.CLOSING_POLL,
-            recipient=member,
-            due_at=now,
-            pair_id=pair.id,
-            payload={"pair_id": pair.id, "partner_id": pair.partner_of(member)},
-        )
-        for member in pair.members
-    ]
-    planned.append(
         outgoing.to_group(
             outgoing.PAIR_ENDED,
             team_id=team_id,
@@ -610,7 +601,19 @@ def end_pair(
             now=now,
             payload={"mentor_id": pair.mentor_id, "mentee_id": pair.mentee_id},
         )
-    )
+    ]
+    planned += [
+        PlannedMessage(
+            team_id=team_id,
+            key=f"closing_poll:{pair.id}:{member}",
+            kind=outgoing.CLOSING_POLL,
+            recipient=member,
+            due_at=now + CLOSING_POLL_AFTER,
+            pair_id=pair.id,
+            payload={"pair_id": pair.id, "partner_id": pair.partner_of(member)},
+        )
+        for member in pair.members
+    ]
     if response_url:
         planned.append(
             outgoing.respond(

@@ -311,14 +311,22 @@ def test_end_stops_prompts_and_sends_closing_poll(harness: Harness) -> None:
     response = h.driver.slash(MENTEE, "end")
     assert "End pairing" in all_text(response.json)
     before = {u: len(dms(h, u)) for u in (MENTOR, MENTEE)}
+    posts = len(h.slack.calls_to("chat.postMessage"))
     h.click(
         MENTEE,
         {"ts": "0", "blocks": response.json["blocks"]},
         Action.END_CONFIRM,
         channel=h.slack.dm_channel(MENTEE),
     )
+    h.app.drain()
     assert "ended" in h.slack.messages_in(group)[-1]["text"].lower()
-    # The closing polls left with the answer; the cancelled meetings' prompts never do.
+    # The pair hears that it ended before each member is asked how it went, a minute on.
+    said = [c.args.get("text") for c in h.slack.calls_to("chat.postMessage")[posts:]]
+    assert len(said) == 1 and "ended" in said[0].lower(), said
+    h.tick(h.clock.now + timedelta(minutes=1))
+    said = [c.args.get("text") for c in h.slack.calls_to("chat.postMessage")[posts + 1 :]]
+    assert said == ["How did your mentoring relationship go?"] * 2, said
+    # The cancelled meetings' prompts never leave.
     h.tick(meeting + timedelta(days=20))
     for user in (MENTOR, MENTEE):
         new = dms(h, user)[before[user] :]
