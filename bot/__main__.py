@@ -142,8 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         "prep and liked the tips. Counted in people, not answers; a figure needs at least "
         "privacy_minimum_people people (content settings, at least 3), a split that many on "
         "each side. A week is frozen the first time it is shown (this command writes that "
-        "snapshot). There is no viewer here, so K is enough (App Home needs K besides the "
-        "coordinator looking).",
+        "snapshot), leaving out the answers of the coordinators in MENTOR_ADMINS.",
     )
     report.add_argument("--team", required=True, help="Slack workspace ID, e.g. T0123ABCD")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -456,12 +455,12 @@ def _report(args: argparse.Namespace) -> int:
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     try:
-        return _print_report(args, db, content)
+        return _print_report(args, db, content, settings.admins)
     finally:
         db.dispose()
 
 
-def _print_report(args: argparse.Namespace, db: Any, content: Any) -> int:
+def _print_report(args: argparse.Namespace, db: Any, content: Any, coordinators: Any) -> int:
     from pathlib import Path
 
     from bot.reporting import format_outcomes, format_report, weekly_chart_png
@@ -484,6 +483,7 @@ def _print_report(args: argparse.Namespace, db: Any, content: Any) -> int:
             session,
             team_id=args.team,
             now=datetime.now(UTC),
+            coordinators=coordinators,
             minimum=content.settings.privacy_minimum_people,
         )
     print(format_report(data, args.format))

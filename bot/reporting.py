@@ -3,8 +3,8 @@
 Everything here formats a ``ProgramReport`` (``bot.services.insights``): counts of
 people per closed week, already hidden (``None``) where too few people stand behind
 them, and program state. No one's words or ratings can reach these outputs. The CLI
-has no viewer, so a figure needs K people (App Home needs K + 1: K besides the viewer);
-the rest of the rule (closed and frozen weeks, people not answers) is the same.
+has no viewer; the rest of the rule (closed and frozen weeks, people not answers, the
+coordinators' answers left out) is App Home's.
 """
 
 from __future__ import annotations
@@ -39,17 +39,21 @@ def _privacy(report: ProgramReport) -> str:
     who = (
         "no viewer"
         if report.viewer is None
-        else f"shown to {report.viewer}: K + 1, so K besides any one person"
+        else f"shown to {report.viewer}: a figure that counts their own answers is hidden"
     )
     return (
         f"people, not answers; at least {report.minimum_people} per figure and per side "
-        f"of a split; closed weeks only, frozen once shown; {who}"
+        f"of a split; closed weeks only, frozen once shown; coordinators' (MENTOR_ADMINS) "
+        f"answers left out; {who}"
     )
 
 
 def report_dict(report: ProgramReport) -> dict[str, Any]:
     """The report as plain JSON-ready data: ISO dates, lists, ``None`` where hidden."""
     data = _plain(asdict(report))
+    for week in data["weeks"]:
+        # What the viewer is not shown of their own: the CLI has no viewer.
+        week.pop("yours")
     data["privacy"] = _privacy(report)
     data["totals"] = {metric: report.total(metric) for metric in COUNT_METRICS}
     data["pooled"] = {metric: asdict(report.pooled(metric)) for metric in SPLIT_METRICS}

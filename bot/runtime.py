@@ -127,6 +127,7 @@ def make_engine(
         retention=timedelta(days=settings.uninstall_retention_days),
         on_outcomes=metrics.count_outcomes if metrics is not None else None,
         pacer=make_pacer(settings),
+        coordinators=settings.admins,
     )
 
 

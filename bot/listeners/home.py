@@ -27,6 +27,7 @@ async def publish_home(
         now=deps.clock(),
         slack_user=slack_user,
         admins=deps.settings.admins,
+        coordinators=deps.settings.admins,
         notice=notice,
     )
     await client.views_publish(user_id=user_id, view=view)

@@ -54,7 +54,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,8 +132,18 @@ class Done:
 
 
 class Delivery:
-    def __init__(self, db: Database, sender: SlackSender, content: Content, *, worker: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sender: SlackSender,
+        content: Content,
+        *,
+        worker: str,
+        coordinators: Collection[str] = (),
+    ) -> None:
         self.db = db
+        # MENTOR_ADMINS: whose answers the figures a delivery shows leave out.
+        self.coordinators = frozenset(coordinators)
         self.sender = sender
         self.content = content
         self.worker = worker
@@ -594,7 +604,9 @@ class Delivery:
 
         def carried_out(session: Session) -> None:
             if outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
-                coordinators.carry_out(session, team_id=team, payload=p, now=now)
+                coordinators.carry_out(
+                    session, team_id=team, payload=p, now=now, coordinators=self.coordinators
+                )
 
         return Done("sent", settle=carried_out)
 
@@ -738,6 +750,7 @@ class Delivery:
             now=now,
             slack_user=user,
             admins=frozenset({user_id}) if message.payload.get("listed") else frozenset(),
+            coordinators=self.coordinators,
         )
         try:
             self.sender.publish_home(team, user_id, view)

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,6 +121,7 @@ class Engine:
         retention: timedelta = DEFAULT_RETENTION,
         on_outcomes: Callable[[list[str]], None] | None = None,
         pacer: Pacer | None = None,
+        coordinators: Collection[str] = (),
     ) -> None:
         self.db = db
         self.sender = sender
@@ -147,7 +148,7 @@ class Engine:
         self._report_lock = threading.Lock()
         # Paces the sender's calls (when a pacer is given) and waits out 429s in the pass.
         self.sender.gate = Gate(pacer, self.stopping)
-        self.delivery = Delivery(db, sender, content, worker=self.worker)
+        self.delivery = Delivery(db, sender, content, worker=self.worker, coordinators=coordinators)
         # Workspaces whose token Slack refused during this pass: the rest of what was
         # claimed for them is held without asking Slack again.
         self._dead_teams: set[str] = set()

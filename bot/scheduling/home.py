@@ -31,9 +31,12 @@ def home_page(
     now: datetime,
     slack_user: SlackUser,
     admins: Collection[str],
+    coordinators: Collection[str] = (),
     notice: str | None = None,
 ) -> dict[str, Any]:
-    """The Home view (a ``views.publish`` payload) as the database holds it now."""
+    """The Home view (a ``views.publish`` payload) as the database holds it now.
+    ``admins``: whether this person is listed in ``MENTOR_ADMINS`` (all of it, or only
+    them); ``coordinators``: all of it, whose answers no figure counts."""
     tip_time = content.settings.tip_time
     data = overview(
         session,
@@ -54,7 +57,8 @@ def home_page(
             session,
             team_id=team_id,
             now=now,
-            viewer=user_id,  # K besides any one person: theirs too
+            viewer=user_id,  # never counted in what they are shown
+            coordinators=coordinators,
             minimum=content.settings.privacy_minimum_people,
         )
     pair_goals = goals.home_goals(session, team_id=team_id, user_id=user_id)

@@ -121,7 +121,14 @@ def refusal(request: str) -> str:
     return REFUSALS.get(request, "Only program coordinators can do that.")
 
 
-def carry_out(session: Session, *, team_id: str, payload: dict[str, Any], now: datetime) -> None:
+def carry_out(
+    session: Session,
+    *,
+    team_id: str,
+    payload: dict[str, Any],
+    now: datetime,
+    coordinators: Collection[str] = (),
+) -> None:
     """Settle step of a request whose author Slack confirmed as a coordinator: the
     change and its messages, in the transaction that marks the request done."""
     request, by, args = payload["request"], payload["by"], payload.get("args") or {}
@@ -193,7 +200,8 @@ def carry_out(session: Session, *, team_id: str, payload: dict[str, Any], now: d
             session,
             team_id=team_id,
             now=now,
-            viewer=by,  # as on their App Home: K besides any one person
+            viewer=by,  # as on their App Home: never counted in what they are shown
+            coordinators=coordinators,
             minimum=int(args["minimum"]),
         )
         planned.append(

@@ -21,11 +21,14 @@ The privacy rule (README, "Privacy") is enforced here and nowhere else:
   (``minimum``, the content setting ``privacy_minimum_people``, never under 3); a
   yes/no split only when *both* sides have at least K people. Otherwise the split is
   hidden whole (both sides), so neither side can be found from the other.
-* **The same for every viewer, K besides any one.** Every coordinator (``viewer``) is
-  shown the same figures, their own answers counted like anyone's: figures that each
-  left out their viewer could be subtracted from one another. Since a viewer knows
-  their own answer, what they are shown needs K + 1 people (each side), so that it
-  rests on K besides any one of them. The CLI report has no viewer and needs K.
+* **Never the viewer's own answers, and no view to subtract from another.** The
+  coordinators named in ``MENTOR_ADMINS`` (``coordinators``) are left out when a week
+  is frozen: their answers are in no figure, so they are all shown the same figures.
+  Anyone else who is shown figures (a Slack admin, or someone named after the week
+  froze) and is counted in one does not see it: it is hidden for them, not shown
+  without them, since a figure less one person, beside the same figure shown to
+  another coordinator, would give that person's answer away. A hidden figure says
+  nothing, so views that differ only by what each hides cannot be differenced.
 * **Totals are sums of shown cells** (``total``, ``pooled``), so a total never gives
   away a hidden week.
 * **Pairs at risk rest on meetings, never on ratings:** no first meeting 21 days after
@@ -41,7 +44,7 @@ sent and the pairs formed — is nobody's answer and is counted as it is.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -110,6 +113,8 @@ class WeekFigures:
     tips_liked: Split  # at least as many 👍 as 👎 on tips
     tips_sent: int  # the bot's own messages: nobody's answer
     new_pairs: int  # invitations accepted that week: program state
+    # The figures hidden because they count the viewer's own answers (see the module).
+    yours: frozenset[str] = frozenset()
 
 
 COUNT_METRICS = ("feedback_people", "tips_sent", "new_pairs")
@@ -130,7 +135,7 @@ class ProgramReport:
     team_id: str
     generated_at: datetime
     viewer: str | None  # the coordinator shown it; None: the CLI
-    minimum_people: int  # people a figure needs: K, and K + 1 when shown to a viewer
+    minimum_people: int  # people a figure needs: K
     active_pairs: int
     ended_pairs: int
     open_invitations: int
@@ -185,11 +190,13 @@ def program_report(
     now: datetime,
     weeks: int = 8,
     viewer: str | None = None,
+    coordinators: Collection[str] = (),
     minimum: int = MINIMUM_PEOPLE,
 ) -> ProgramReport:
     """What a coordinator (``viewer``; ``None`` for the CLI) may see of one workspace.
 
-    Freezes the closed weeks it shows that were never frozen before, so it writes.
+    Freezes the closed weeks it shows that were never frozen before, so it writes,
+    leaving out the answers of ``coordinators`` (``MENTOR_ADMINS``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -211,34 +218,35 @@ def program_report(
 
     last_closed = week_start(now) - timedelta(weeks=1)
     shown = [last_closed - timedelta(weeks=n) for n in reversed(range(weeks))]
-    freeze_weeks(session, team_id=team_id, weeks=shown, now=now)
+    freeze_weeks(session, team_id=team_id, weeks=shown, now=now, leave_out=coordinators)
     frozen = store.frozen_weeks(session, team_id=team_id, weeks=shown)
     people: dict[date, list[InsightPerson]] = defaultdict(list)
     for person in store.frozen_people(session, team_id=team_id, weeks=shown):
         people[person.week_start].append(person)
-    # Every coordinator is shown the same figures, their own answers included: views
-    # that each left out their viewer's answers could be subtracted from one another to
-    # give one of them away. A viewer knows their own answer, so what they see needs K
-    # people besides any one (each counts once a week): K + 1 on each side.
-    needed = minimum if viewer is None else minimum + 1
-
     return ProgramReport(
         team_id=team_id,
         generated_at=now,
         viewer=viewer,
-        minimum_people=needed,
+        minimum_people=minimum,
         active_pairs=status_count["active"],
         ended_pairs=status_count["ended"],
         open_invitations=status_count["invited"],
         meetings_ahead=sum(1 for m in meetings if m.starts_at > now),
         at_risk=at_risk,
-        weeks=tuple(_figures(frozen[week], people[week], needed) for week in shown),
+        weeks=tuple(_figures(frozen[week], people[week], minimum, viewer) for week in shown),
     )
 
 
-def _figures(week: InsightWeek, people: Sequence[InsightPerson], minimum: int) -> WeekFigures:
-    def tally(attribute: str) -> Split:
-        values = [getattr(person, attribute) for person in people]
+def _figures(
+    week: InsightWeek, people: Sequence[InsightPerson], minimum: int, viewer: str | None
+) -> WeekFigures:
+    own = next((person for person in people if person.user_id == viewer), None)
+    counts_viewer = {metric for metric in _ANSWERED_BY if own is not None and _counts(own, metric)}
+
+    def tally(metric: str) -> Split:
+        if metric in counts_viewer:
+            return Split()
+        values = [getattr(person, _ANSWERED_BY[metric]) for person in people]
         return split(
             sum(1 for v in values if v is True), sum(1 for v in values if v is False), minimum
         )
@@ -246,21 +254,48 @@ def _figures(week: InsightWeek, people: Sequence[InsightPerson], minimum: int) -
     answered = sum(1 for person in people if person.answered)
     return WeekFigures(
         week_start=week.week_start,
-        feedback_people=suppress_small(answered, answered, minimum),
+        feedback_people=None
+        if "feedback_people" in counts_viewer
+        else suppress_small(answered, answered, minimum),
         met=tally("met"),
         useful=tally("useful"),
         prepared=tally("prepared"),
-        tips_liked=tally("liked_tips"),
+        tips_liked=tally("tips_liked"),
         tips_sent=week.tips_sent,
         new_pairs=week.new_pairs,
+        yours=frozenset(counts_viewer),
     )
+
+
+# Each figure built from people's answers, and the part of a frozen person it counts.
+_ANSWERED_BY = {
+    "feedback_people": "answered",
+    "met": "met",
+    "useful": "useful",
+    "prepared": "prepared",
+    "tips_liked": "liked_tips",
+}
+
+
+def _counts(person: InsightPerson, metric: str) -> bool:
+    """Whether ``metric`` counts ``person``: they answered (a yes or a no) that week."""
+    part = getattr(person, _ANSWERED_BY[metric])
+    return part is True if metric == "feedback_people" else part is not None
 
 
 # ---------------------------------------------------------------- frozen weeks
 
 
-def freeze_weeks(session: Session, *, team_id: str, weeks: Iterable[date], now: datetime) -> int:
-    """Freeze each closed week of ``weeks`` that is not frozen yet; returns how many.
+def freeze_weeks(
+    session: Session,
+    *,
+    team_id: str,
+    weeks: Iterable[date],
+    now: datetime,
+    leave_out: Collection[str] = (),
+) -> int:
+    """Freeze each closed week of ``weeks`` that is not frozen yet, without the answers
+    of the people in ``leave_out`` (the coordinators); returns how many.
 
     Two processes freezing the same week at once: the unique key lets one win and the
     other keeps the winner's rows (its own attempt is rolled back to a savepoint).
@@ -273,6 +308,8 @@ def freeze_weeks(session: Session, *, team_id: str, weeks: Iterable[date], now: 
         if week in done or end > now:
             continue
         parts = _parts_of_week(session, team_id=team_id, start=start, end=end)
+        for coordinator in leave_out:
+            parts.pop(coordinator, None)
         tips_sent, new_pairs = _state_of_week(session, team_id=team_id, start=start, end=end)
         if store.freeze_week(
             session,

@@ -25,11 +25,12 @@ as the unit, since each figure describes pairs:
   goals set: the pairs that set any) shows how many those are, a share of the month,
   so it too needs K pairs on each side. Hidden figures are ``None``; whole-program
   figures pool only the cohorts shown.
-* **The same for every viewer, K besides any one person.** Every coordinator is shown
-  the same figures, their own pairs counted like any: figures that each left out their
-  viewer's pairs could be subtracted from one another. A viewer knows their own pairs,
-  so a month's figure shown to one needs K pairs (each side) besides the most that any
-  one person has in that month; the CLI report has no viewer and needs K.
+* **Never the viewer's own pairs, and no view to subtract from another.** A month in
+  which the viewer has a pair of their own is hidden for them (``CohortFigures.yours``),
+  not shown without their pairs: that, beside the same month shown to another
+  coordinator, would give their pairs away. A hidden month says nothing, so views
+  that differ only by what each hides cannot be differenced; whole-program figures
+  pool only the months the viewer is shown.
 * **Meetings, not ratings.** A meeting counts as held unless a member said it didn't
   happen, as in the care rules and the pairs-at-risk list.
 """
@@ -37,7 +38,7 @@ as the unit, since each figure describes pairs:
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -113,6 +114,7 @@ class CohortFigures:
     gap: Median | None
     still_meeting: dict[int, Split | None]
     goals: GoalFigures | None
+    yours: bool = False  # hidden for the viewer: it counts a pair of their own
 
 
 @dataclass(frozen=True)
@@ -223,12 +225,6 @@ def _first(pair: PairRecord) -> float:
     return NEVER if first is None else float(first)
 
 
-def _most_per_person(pairs: Sequence[PairRecord]) -> int:
-    """The most pairs any one person has among ``pairs`` (what one viewer may know)."""
-    counts = Counter(person for p in pairs for person in (p.mentor_id, p.mentee_id))
-    return max(counts.values(), default=0)
-
-
 def _median(values: Sequence[float], minimum: int) -> Median:
     if len(values) < minimum:
         return Median()
@@ -318,11 +314,9 @@ def compute_outcomes(
     goal_cells: list[GoalFigures] = []
     for cohort in sorted(cohorts):
         members = cohorts[cohort]
-        # Every coordinator is shown the same figures, their own pairs counted like any.
-        # A viewer knows their own pairs, so a month's figure shown to one needs K pairs
-        # besides the most that any one person has in that month. (Whole-program figures
-        # add up months shown, each of which had that much.)
-        needed = minimum if viewer is None else minimum + _most_per_person(members)
+        yours = viewer is not None and any(viewer in (p.mentor_id, p.mentee_id) for p in members)
+        # A month that counts the viewer's own pairs is shown to them under no number.
+        needed = len(members) + 1 if yours else minimum
         first = gap = goals = None
         if _closed(cohort, FIRST_MEETING_DAYS, as_of):
             values = [_first(p) for p in members]
@@ -347,7 +341,7 @@ def compute_outcomes(
             still[days] = split(yes, len(members) - yes, needed)
             if still[days].yes is not None:  # type: ignore[union-attr]
                 pooled_still[days].append(still[days])  # type: ignore[arg-type]
-        figures.append(CohortFigures(cohort, len(members), first, gap, still, goals))
+        figures.append(CohortFigures(cohort, len(members), first, gap, still, goals, yours))
 
     def pool(cells: list[Split]) -> Split:
         if not cells:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,12 +51,20 @@ def coordinator_overview(
     team_id: str,
     now: datetime,
     viewer: str,
+    coordinators: Collection[str] = (),
     minimum: int = MINIMUM_PEOPLE,
 ) -> CoordinatorOverview:
     """Everything coordinators' App Home shows, in one unit of work; the pair counts
-    come from the report rather than being counted twice. Every ``viewer`` is shown the
-    same figures, which rest on K besides any one person (README, "Privacy")."""
-    report = program_report(session, team_id=team_id, now=now, viewer=viewer, minimum=minimum)
+    come from the report rather than being counted twice. No figure counts the
+    ``viewer``'s answers or pairs, nor the answers of ``coordinators`` (README, "Privacy")."""
+    report = program_report(
+        session,
+        team_id=team_id,
+        now=now,
+        viewer=viewer,
+        coordinators=coordinators,
+        minimum=minimum,
+    )
     figures = _figures(
         session,
         team_id=team_id,

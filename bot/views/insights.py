@@ -54,12 +54,11 @@ TREND_LABELS = (
 def privacy_note(report: ProgramReport) -> str:
     """The rule, in one line, under the figures it governs."""
     k = report.minimum_people
-    besides = f" ({k - 1} besides any one of them, you included)" if report.viewer else ""
     return (
-        f"Counted in people, not answers: each figure comes from at least {k} people"
-        f"{besides}, and a split is shown only with at least {k} people on each side. "
-        "A week's figures appear once the week is over (Monday–Sunday UTC), never "
-        "change, and are the same for every coordinator."
+        f"Counted in people, not answers: each figure comes from at least {k} people, "
+        f"and a split is shown only with at least {k} people on each side. "
+        "A week's figures appear once the week is over (Monday–Sunday UTC) and never "
+        "change. Coordinators' own answers are in none of them."
     )
 
 
@@ -67,12 +66,20 @@ def hidden_count(minimum: int) -> str:
     return f"hidden (fewer than {minimum} people)"
 
 
-def count_text(value: int | None, minimum: int) -> str:
+# A figure that would count the viewer's own answers is hidden for them (README, "Privacy").
+HIDDEN_YOURS = "hidden (it would count your own answers)"
+
+
+def count_text(value: int | None, minimum: int, *, yours: bool = False) -> str:
+    if yours:
+        return HIDDEN_YOURS
     return hidden_count(minimum) if value is None else f"{value} people"
 
 
-def split_text(figure: Split, minimum: int) -> str:
+def split_text(figure: Split, minimum: int, *, yours: bool = False) -> str:
     """``78% (14 of 18 people)``, or why it is hidden."""
+    if yours:
+        return HIDDEN_YOURS
     if figure.people is None:
         return hidden_count(minimum)
     if figure.yes is None or figure.share is None:
@@ -161,9 +168,12 @@ def insights_blocks(
                     "(the last closed week, Monday–Sunday UTC)"
                 ),
                 fields=[
-                    _field("Gave feedback", count_text(week.feedback_people, k)),
+                    _field(
+                        "Gave feedback",
+                        count_text(week.feedback_people, k, yours="feedback_people" in week.yours),
+                    ),
                     *(
-                        _field(label, split_text(getattr(week, m), k))
+                        _field(label, split_text(getattr(week, m), k, yours=m in week.yours))
                         for m, label, _ in SPLIT_LABELS
                     ),
                     _field("Tips sent", week.tips_sent),
@@ -294,7 +304,7 @@ def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
     """Coordinators' outcome figures for App Home: pooled over the kickoff months whose
     figures are complete, each resting on at least K pairs (``bot.services.outcomes``)."""
     who = content.message("outcomes_who_viewer" if report.viewer else "outcomes_who_all")
-    return [
+    blocks: list[Block] = [
         SectionBlock(
             block_id="insights_outcomes",
             text=MarkdownTextObject(text=clip(content.message("outcomes_title"))),
@@ -302,3 +312,8 @@ def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
         ),
         context(content.message("outcomes_rule", k=report.minimum, who=who)),
     ]
+    yours = [f"{cohort.cohort:%b %Y}" for cohort in report.cohorts if cohort.yours]
+    if yours:
+        months = ", ".join(yours[-12:]) + (", and earlier months" if len(yours) > 12 else "")
+        blocks.append(context(f"Hidden for you, as they count a pairing of your own: {months}."))
+    return blocks

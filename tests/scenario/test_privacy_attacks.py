@@ -71,14 +71,14 @@ def test_a_coordinator_cannot_read_one_rating_through_their_own_polls(harness: H
     assert answer_polls(h, STRANGER, 5) == answer_polls(h, ERIN, 5) == 1
     assert insights(h) == before  # the open week is never shown
 
-    # The week is over: shown once, counting everyone (the coordinator too, as every
-    # coordinator is shown the same), and never how so few people split: a split shown
-    # to a coordinator needs K besides any one person, K + 1 on each side.
+    # The week is over: shown once, never counting the coordinator's own answers (they
+    # are in MENTOR_ADMINS, left out of every figure), and never how so few people
+    # split: K on each side.
     h.clock.set(datetime.fromisoformat("2026-03-09T10:00:00+00:00"))
     closed = insights(h)
     assert "Week of 2 Mar" in closed
-    assert "*Gave feedback*\n4 people" in closed
-    assert "hidden (4 people, fewer than 4 on one side)" in closed
+    assert "*Gave feedback*\n3 people" in closed
+    assert "hidden (3 people, fewer than 3 on one side)" in closed
     assert not re.search(r"[1-5] ★ [█ ]", closed)  # no histogram of ratings
 
     # The victim changes their mind: the published week does not move.

@@ -300,10 +300,11 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     home = h.slack.home_view(COORDINATOR)
     shown = all_text(home)
     assert "Program insights" in shown and "Pairs at risk" in shown
-    # One pair: every figure from answers rests on fewer than K + 1 people (K besides the
-    # coordinator looking), so it is hidden, and the coordinator is told the rule.
-    assert "hidden (fewer than 4 people)" in shown
-    assert "at least 4 people (3 besides any one of them, you included)" in shown
+    # One pair: every figure from answers rests on fewer than K people, so it is
+    # hidden, and the coordinator is told the rule.
+    assert "hidden (fewer than 3 people)" in shown
+    assert "at least 3 people, and a split" in shown
+    assert "Coordinators' own answers are in none of them" in shown
     h.driver.click_in_view(COORDINATOR, home, Action.SEND_CHART)
     h.app.drain()
     chart = h.last_dm(COORDINATOR)

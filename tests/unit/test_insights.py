@@ -343,12 +343,36 @@ def test_a_closed_week_counts_people_not_answers(db) -> None:
     assert week.tips_liked == Split(people=7, yes=4)
     # A larger K hides the splits with only three people on a side.
     assert (stricter.met, stricter.useful) == (Split(12, None), Split(9, None))
-    # Shown to a coordinator, everyone counts (the viewer too: every coordinator sees
-    # the same), and a figure needs K besides any one person: what K + 1 shows.
-    assert as_viewer == stricter
+    # Shown to someone counted in the week (a Slack admin not in MENTOR_ADMINS, say),
+    # each figure that counts them is hidden for them, not shown without them; the
+    # rest is what everyone is shown.
+    assert as_viewer.yours == {"feedback_people", "met", "useful", "tips_liked"}
+    assert as_viewer.feedback_people is None
+    assert as_viewer.met == as_viewer.useful == as_viewer.tips_liked == Split()
+    assert as_viewer.prepared == week.prepared
+    assert week.yours == frozenset()
     with pytest.raises(ValueError):
         with db.session() as session:
             program_report(session, team_id=TEAM, now=NOW, minimum=2)
+
+
+def test_the_coordinators_answers_are_in_no_figure(db) -> None:
+    """MENTOR_ADMINS are left out when a week is frozen: every coordinator is shown the
+    same figures, none of which counts their own answers, and the CLI the same."""
+    with db.session() as session:
+        pairs = build_busy_week(session)
+        coordinators = {pairs[0].mentor_id, pairs[1].mentee_id}
+    with db.session() as session:
+        weeks = [
+            program_report(
+                session, team_id=TEAM, now=NOW, viewer=viewer, coordinators=coordinators
+            ).weeks[-2]
+            for viewer in (None, *sorted(coordinators))
+        ]
+    assert weeks[0] == weeks[1] == weeks[2]
+    assert weeks[0].yours == frozenset()
+    assert weeks[0].feedback_people == 10  # the twelve who answered, less the two
+    assert weeks[0].met.people == 10
 
 
 def test_a_real_program_sees_meaningful_figures(db) -> None:
@@ -375,14 +399,16 @@ def test_a_real_program_sees_meaningful_figures(db) -> None:
                         user = pair.mentor_id if who == "mentor" else pair.mentee_id
                         vote = +1 if rng.random() < 0.75 else -1
                         b.vote(vote, user=user, when=meeting.starts_at + timedelta(hours=5))
-        viewer = pairs[0].mentor_id
+        viewer = pairs[0].mentor_id  # a coordinator (MENTOR_ADMINS) who mentors too
     with db.session() as session:
-        report = program_report(session, team_id=TEAM, now=NOW, viewer=viewer)
+        report = program_report(
+            session, team_id=TEAM, now=NOW, viewer=viewer, coordinators={viewer}
+        )
     last = report.last_week
     assert last is not None and last.week_start == date(2026, 3, 16)
     assert last.feedback_people is not None and last.feedback_people >= 25
     assert last.useful.share is not None and 0.5 < last.useful.share < 1
-    assert last.tips_liked.people == 22  # its split hidden: 3 or fewer 👎, under K + 1
+    assert last.tips_liked.people == 22
     assert last.prepared.share is not None
     assert sum(1 for w in report.weeks if w.useful.yes is not None) == 4
     pooled = report.pooled("useful")
@@ -390,7 +416,8 @@ def test_a_real_program_sees_meaningful_figures(db) -> None:
     text = all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE)))
     useful = round(last.useful.share * 100)
     assert f"{useful}% ({last.useful.yes} of {last.useful.people} people)" in text
-    assert "at least 4 people (3 besides any one of them, you included)" in text
+    assert "at least 3 people, and a split" in text
+    assert "Coordinators' own answers are in none of them" in text
 
 
 def test_at_risk_rules(report_and_pairs) -> None:
@@ -622,7 +649,7 @@ def test_insights_blocks(db) -> None:
     }
     text = all_text(blocks)
     assert "Week of 16 Mar" in text  # the last closed week, here too small to show
-    assert "hidden (fewer than 4 people)" in text  # K + 1, shown to a coordinator
+    assert "hidden (fewer than 3 people)" in text
     assert sparkline(report.series("tips_sent")) in text
     # Usefulness over the weeks shown: the week of 9 March, 7 of 10, has 3 on one side:
     # enough for the CLI (K), hidden from a coordinator (K + 1).

@@ -13,6 +13,7 @@ import pytest
 from bot.reporting import format_outcomes, outcomes_dict
 from bot.services.insights import Split
 from bot.services.outcomes import (
+    GoalFigures,
     GoalRecord,
     Median,
     MeetingRecord,
@@ -154,21 +155,25 @@ def test_figures_are_as_of_the_start_of_the_week():
     assert a == b and a.as_of == monday
 
 
-def test_every_viewer_is_shown_the_same_and_k_besides_any_one_person():
-    """A viewer's own pairs count like anyone's (views that each left them out could be
-    subtracted from one another), so a month's figure shown to one needs K pairs besides
-    the most any one person has in it: here 3 pairs, one each, need 4."""
-    pairs = [pair(n, [5 + n, 20]) for n in range(3)]
-    assert compute_outcomes(pairs, team_id="T1", now=LATE).first_meeting.pairs == 3
-    mine = compute_outcomes(pairs, team_id="T1", now=LATE, viewer="UMENTEE0")
-    theirs = compute_outcomes(pairs, team_id="T1", now=LATE, viewer="UMENTOR1")
-    assert replace(mine, viewer=None) == replace(theirs, viewer=None)
-    assert mine.first_meeting == Median() and mine.cohorts[0].pairs == 3
-    four = [*pairs, pair(3, [9, 20])]
-    assert compute_outcomes(four, team_id="T1", now=LATE, viewer="UX").first_meeting.pairs == 4
-    # One mentor with two of the four: K + 2 needed, so hidden again.
-    shared = [*pairs, replace(pair(3, [9, 20]), mentor_id=pairs[0].mentor_id)]
-    assert compute_outcomes(shared, team_id="T1", now=LATE, viewer="UX").first_meeting == Median()
+def test_a_month_with_the_viewers_own_pair_is_hidden_for_them():
+    """No figure shown to a viewer counts a pair of their own. Not shown without it
+    either: that, beside the same month shown to another coordinator, would give the
+    pair away. The month is hidden for them, under no number, and the whole-program
+    figures pool only the months they are shown; anyone else sees it as the CLI does."""
+    january = [pair(n, [5 + n, 20]) for n in range(3)]
+    february = [pair(10 + n, [7, 21], kickoff=JAN + timedelta(days=31)) for n in range(3)]
+    everyone = compute_outcomes(january + february, team_id="T1", now=LATE)
+    assert everyone.first_meeting.pairs == 6
+    mine = compute_outcomes(january + february, team_id="T1", now=LATE, viewer="UMENTEE0")
+    assert [c.yours for c in mine.cohorts] == [True, False]
+    hidden = mine.cohorts[0]
+    assert (hidden.pairs, hidden.first_meeting, hidden.gap) == (3, Median(), Median())
+    assert all(s == Split() for s in hidden.still_meeting.values())
+    assert hidden.goals == GoalFigures()
+    assert mine.cohorts[1] == everyone.cohorts[1]
+    assert mine.first_meeting == everyone.cohorts[1].first_meeting  # February's alone
+    other = compute_outcomes(january + february, team_id="T1", now=LATE, viewer="UX")
+    assert replace(other, viewer=None) == everyone
 
 
 def test_median_past_the_horizon_reads_more_than(content):
@@ -269,7 +274,8 @@ def test_app_home_section_and_report_formats(content):
     blocks = as_dicts(outcomes_blocks(content, report))
     assert validate_view({"type": "home", "blocks": blocks}) == []
     shown = json.dumps(blocks)
-    assert "Still meeting at 90 days" in shown and "pairs besides any one person's own" in shown
+    assert "Still meeting at 90 days" in shown
+    assert "in the months without a pairing of your own" in shown
     table = format_outcomes(content, report, "table")
     assert "Days between meetings (median)" in table
     csv_text = format_outcomes(content, report, "csv")

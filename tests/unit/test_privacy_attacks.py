@@ -1,9 +1,10 @@
 """A curious coordinator against the program figures: every attack we know, played out.
 
 The promise (README, "Privacy"): coordinators' figures count people, not answers; each
-rests on at least K people besides any one of them (the viewer too: K + 1 on App
-Home), with as many on each side of a yes/no split, the same for every viewer; they are
-published per closed week (Monday–Sunday UTC) and frozen then.
+rests on at least K people, with as many on each side of a yes/no split, and never on
+the viewer's own answers (those of MENTOR_ADMINS are left out when a week is frozen; a
+figure counting anyone else who is shown it, a Slack admin say, is hidden for them);
+they are published per closed week (Monday–Sunday UTC) and frozen then.
 
 Most tests build one small world several times, changing only the victim's answer, and
 compare *everything* a coordinator can be shown (the App Home insights, the report as
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.content import ContentError, bundled_content_dir, load_content
 from bot.reporting import format_report, weekly_chart_png
-from bot.services.insights import program_report, week_start
+from bot.services.insights import Split, program_report, week_start
 from bot.services.privacy import forget_person
 from bot.store.db import Database
 from bot.store.models import (
@@ -186,11 +187,18 @@ def build(db: Database, recipe: Callable[[World], None]) -> None:
         recipe(World(session))
 
 
-def published(db: Database, *, now: datetime = NOW, viewer: str | None = None) -> dict[str, Any]:
-    """Everything a coordinator can be shown: ``viewer`` opens App Home; None is the CLI."""
+def published(
+    db: Database,
+    *,
+    now: datetime = NOW,
+    viewer: str | None = None,
+    coordinators: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Everything a coordinator can be shown: ``viewer`` opens App Home; None is the CLI.
+    ``coordinators``: MENTOR_ADMINS (a viewer not in it is a Slack admin)."""
     kwargs = {} if viewer is None else {"viewer": viewer}
     with db.session() as session:
-        report = program_report(session, team_id=TEAM, now=now, **kwargs)
+        report = program_report(session, team_id=TEAM, now=now, coordinators=coordinators, **kwargs)
     return {
         "app_home": all_text(as_dicts(insights_blocks(report, nudge_action_id="nudge"))),
         "table": format_report(report, "table"),
@@ -207,15 +215,23 @@ def assert_same_outputs(
     viewers: tuple[str | None, ...] = (None,),
 ) -> None:
     """Each recipe builds the world with a different answer from the victim; every
-    viewer must be shown exactly the same thing in every one of them."""
-    seen: list[dict[str | None, dict[str, Any]]] = []
-    for recipe in recipes:
-        build(db, recipe)
-        seen.append({viewer: published(db, viewer=viewer) for viewer in viewers})
-    for other in seen[1:]:
-        for viewer in viewers:
-            for output, value in seen[0][viewer].items():
-                assert other[viewer][output] == value, (viewer, output)
+    viewer must be shown exactly the same thing in every one of them, whether the
+    coordinator is a Slack admin or listed in MENTOR_ADMINS."""
+    recipes = list(recipes)
+    for coordinators in ((), (COORDINATOR,)):
+        seen: list[dict[str | None, dict[str, Any]]] = []
+        for recipe in recipes:
+            build(db, recipe)
+            seen.append(
+                {
+                    viewer: published(db, viewer=viewer, coordinators=coordinators)
+                    for viewer in viewers
+                }
+            )
+        for other in seen[1:]:
+            for viewer in viewers:
+                for output, value in seen[0][viewer].items():
+                    assert other[viewer][output] == value, (coordinators, viewer, output)
 
 
 # ---------------------------------------------------------------- the attacks
@@ -227,7 +243,7 @@ def test_forged_ratings_from_the_coordinators_own_pairs_unlock_nothing(
 ) -> None:
     """The coordinator rates two meetings of their own pairs 5★ to push the count past
     K, hoping to read the victim's one rating from the distribution. Their answers are
-    one person (and, on their App Home, not counted at all)."""
+    one person, and never counted in what they are shown."""
 
     def world(victims_rating: int) -> Callable[[World], None]:
         def recipe(w: World) -> None:
@@ -402,10 +418,15 @@ def test_pairs_at_risk_never_rest_on_a_rating(db: Database) -> None:
     assert all(item.pair_id != 1 for item in flags[0][0])
 
 
-def test_every_coordinator_is_shown_the_same_figures(db: Database) -> None:
-    """Two coordinators who answered differently see exactly the same App Home and chart:
-    figures that each left out their own viewer's answers could be subtracted from one
-    another (A's view, plus A's own answer, minus B's view: B's answer)."""
+def test_no_coordinator_is_counted_in_what_they_see_nor_can_subtract_views(
+    db: Database,
+) -> None:
+    """Two coordinators who answered differently. Figures that each left out only their
+    own viewer's answers could be subtracted from one another (A's view, plus A's own
+    answer, minus B's view: B's answer). Listed in MENTOR_ADMINS, both are left out of
+    every figure and see exactly the same App Home and chart; as Slack admins (not
+    listed), a figure that counts either is hidden for them, and what both are shown is
+    the same number."""
     other = "UCOORD0002"
 
     def recipe(w: World) -> None:
@@ -416,17 +437,36 @@ def test_every_coordinator_is_shown_the_same_figures(db: Database) -> None:
         w.vote(other, -1, at("2026-03-20"))
 
     build(db, recipe)
+    listed = (COORDINATOR, other)
 
     def shown_to(viewer: str) -> dict[str, Any]:
         # The report names whom it was made for; nothing else may differ.
         return {
             output: value.replace(viewer, "<viewer>") if isinstance(value, str) else value
-            for output, value in published(db, viewer=viewer).items()
+            for output, value in published(db, viewer=viewer, coordinators=listed).items()
         }
 
     first, second = shown_to(COORDINATOR), shown_to(other)
     assert first == second
     assert "%" in first["app_home"]  # some figures are shown, not only hidden ones
+    assert "your own answers" not in first["app_home"]
+    with db.session() as session:
+        cli = program_report(session, team_id=TEAM, now=NOW, coordinators=listed).weeks[-1]
+    assert cli.feedback_people == 15  # the eight pairs' sixteen and the other, less both
+
+    build(db, recipe)  # as Slack admins: the week is frozen with both of them in it
+    with db.session() as session:
+        weeks = {
+            viewer: program_report(session, team_id=TEAM, now=NOW, viewer=viewer).weeks[-1]
+            for viewer in (None, COORDINATOR, other)
+        }
+    for viewer in (COORDINATOR, other):
+        assert weeks[viewer].yours == {"feedback_people", "met", "useful", "tips_liked"}
+        for metric in ("feedback_people", "met", "useful", "prepared", "tips_liked"):
+            hidden = None if metric == "feedback_people" else Split()
+            expected = hidden if metric in weeks[viewer].yours else getattr(weeks[None], metric)
+            assert getattr(weeks[viewer], metric) == expected, (viewer, metric)
+    assert "hidden (it would count your own answers)" in published(db, viewer=other)["app_home"]
 
 
 def test_forgetting_the_victim_does_not_move_a_published_week(db: Database) -> None:
@@ -482,9 +522,9 @@ def test_a_big_week_is_published_and_never_names_anyone(db: Database) -> None:
     assert last.week_start == date(2026, 3, 16)
     assert (last.useful.people, last.useful.yes) == (18, 9)
     assert (last.met.people, last.met.yes) == (18, 14)
-    # 3 on one side: enough for the CLI (K), not for App Home (K besides the viewer).
-    assert (last.prepared.people, last.prepared.yes) == (8, None)
-    assert (last.tips_liked.people, last.tips_liked.yes) == (16, None)
+    # 3 on one side: K, and the viewer is none of them.
+    assert (last.prepared.people, last.prepared.yes) == (8, 5)
+    assert (last.tips_liked.people, last.tips_liked.yes) == (16, 13)
     assert last.feedback_people == 18
     with db.session() as session:
         cli = program_report(session, team_id=TEAM, now=NOW).weeks[-1]
