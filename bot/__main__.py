@@ -477,6 +477,12 @@ def _print_report(args: argparse.Namespace, db: Any, content: Any, coordinators:
             )
         print(format_outcomes(content, outcomes, args.format), end="")
         return 0
+    if not coordinators:
+        print(
+            "mentor-bot: MENTOR_ADMINS is not set here, so a week this report freezes keeps "
+            "the coordinators' answers (App Home hides those figures from them)",
+            file=sys.stderr,
+        )
     with db.session() as session:
         # No viewer: the operator who runs this already has the database.
         data = program_report(

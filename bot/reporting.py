@@ -31,7 +31,8 @@ def chart_comment(report: ProgramReport) -> str:
     return (
         f"People who gave feedback in each of the last {len(report.weeks)} closed weeks "
         f"(Monday to Sunday, UTC). A week with fewer than {report.minimum_people} people "
-        "is left empty."
+        "is left empty"
+        + (", and so is one that would count your own answers." if report.viewer else ".")
     )
 
 
@@ -258,7 +259,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 def weekly_chart_png(report: ProgramReport) -> bytes:
     """A 600×240 PNG bar chart of the people who gave feedback in each closed week,
-    oldest on the left; a hidden week (fewer than K people) has no bar and no number."""
+    oldest on the left; a hidden week (fewer than K people, or, for a coordinator's
+    chart, counting their own answers) has no bar and no number."""
     canvas = _Canvas(WIDTH, HEIGHT, _BACKGROUND)
     values = report.series(CHART_METRIC)
     plot_x0, plot_x1 = _LEFT, WIDTH - _RIGHT

@@ -29,6 +29,9 @@ The privacy rule (README, "Privacy") is enforced here and nowhere else:
   without them, since a figure less one person, beside the same figure shown to
   another coordinator, would give that person's answer away. A hidden figure says
   nothing, so views that differ only by what each hides cannot be differenced.
+  Someone who used ``forget-me`` cannot be recognised in a frozen week any more (their
+  part is under a tombstone nothing links to them), so for a viewer a figure that
+  counts a forgotten person needs K besides them: K + 1 (each side).
 * **Totals are sums of shown cells** (``total``, ``pooled``), so a total never gives
   away a hidden week.
 * **Pairs at risk rest on meetings, never on ratings:** no first meeting 21 days after
@@ -53,6 +56,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from bot.domain import care
+from bot.domain.forgotten import is_forgotten
 from bot.outgoing import CARE_NUDGE
 from bot.store import care as care_store
 from bot.store import insights as store
@@ -243,12 +247,21 @@ def _figures(
     own = next((person for person in people if person.user_id == viewer), None)
     counts_viewer = {metric for metric in _ANSWERED_BY if own is not None and _counts(own, metric)}
 
+    def needed(metric: str) -> int:
+        # The viewer may be a forgotten person of this week: K besides them.
+        unknown = viewer is not None and any(
+            is_forgotten(person.user_id) and _counts(person, metric) for person in people
+        )
+        return minimum + 1 if unknown else minimum
+
     def tally(metric: str) -> Split:
         if metric in counts_viewer:
             return Split()
         values = [getattr(person, _ANSWERED_BY[metric]) for person in people]
         return split(
-            sum(1 for v in values if v is True), sum(1 for v in values if v is False), minimum
+            sum(1 for v in values if v is True),
+            sum(1 for v in values if v is False),
+            needed(metric),
         )
 
     answered = sum(1 for person in people if person.answered)
@@ -256,7 +269,7 @@ def _figures(
         week_start=week.week_start,
         feedback_people=None
         if "feedback_people" in counts_viewer
-        else suppress_small(answered, answered, minimum),
+        else suppress_small(answered, answered, needed("feedback_people")),
         met=tally("met"),
         useful=tally("useful"),
         prepared=tally("prepared"),

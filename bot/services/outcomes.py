@@ -30,7 +30,9 @@ as the unit, since each figure describes pairs:
   not shown without their pairs: that, beside the same month shown to another
   coordinator, would give their pairs away. A hidden month says nothing, so views
   that differ only by what each hides cannot be differenced; whole-program figures
-  pool only the months the viewer is shown.
+  pool only the months the viewer is shown. Someone who used ``forget-me`` cannot be
+  recognised in their old pairs any more (a tombstone stands in), so for a viewer a
+  month needs K pairs besides the most that any forgotten person had in it.
 * **Meetings, not ratings.** A meeting counts as held unless a member said it didn't
   happen, as in the care rules and the pairs-at-risk list.
 """
@@ -38,7 +40,7 @@ as the unit, since each figure describes pairs:
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -47,6 +49,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.domain.care import MISSED, outcome_of
+from bot.domain.forgotten import is_forgotten
 from bot.services.insights import MINIMUM_PEOPLE, Split, split, week_start
 from bot.store import outcomes as outcome_store
 
@@ -225,6 +228,17 @@ def _first(pair: PairRecord) -> float:
     return NEVER if first is None else float(first)
 
 
+def _most_of_one_forgotten(pairs: Sequence[PairRecord]) -> int:
+    """The most pairs any one forgotten person (one tombstone) has among ``pairs``."""
+    counts = Counter(
+        person
+        for pair in pairs
+        for person in (pair.mentor_id, pair.mentee_id)
+        if is_forgotten(person)
+    )
+    return max(counts.values(), default=0)
+
+
 def _median(values: Sequence[float], minimum: int) -> Median:
     if len(values) < minimum:
         return Median()
@@ -315,8 +329,12 @@ def compute_outcomes(
     for cohort in sorted(cohorts):
         members = cohorts[cohort]
         yours = viewer is not None and any(viewer in (p.mentor_id, p.mentee_id) for p in members)
-        # A month that counts the viewer's own pairs is shown to them under no number.
-        needed = len(members) + 1 if yours else minimum
+        if yours:
+            needed = len(members) + 1  # more pairs than there are: no figure can show
+        elif viewer is not None:
+            needed = minimum + _most_of_one_forgotten(members)  # who may be the viewer
+        else:
+            needed = minimum
         first = gap = goals = None
         if _closed(cohort, FIRST_MEETING_DAYS, as_of):
             values = [_first(p) for p in members]

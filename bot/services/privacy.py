@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot import outgoing
+from bot.domain.forgotten import new_tombstone
 from bot.services.pairing import ENDED_BY_SLACK, end_pair
 from bot.store import checkins, export, forget, goals, outbox, posted, questions, received, repo
 from bot.store import pool as pool_store
@@ -105,11 +106,6 @@ class ForgetReport:
     @property
     def total(self) -> int:
         return sum(asdict(self).values())
-
-
-def new_tombstone() -> str:
-    """A random anonymous stand-in for a user ID; unrelated to the ID it replaces."""
-    return f"ANON-{uuid.uuid4().hex[:10]}"
 
 
 def _scrub(value: Any, user_id: str, tombstone: str) -> Any:

@@ -58,7 +58,7 @@ def privacy_note(report: ProgramReport) -> str:
         f"Counted in people, not answers: each figure comes from at least {k} people, "
         f"and a split is shown only with at least {k} people on each side. "
         "A week's figures appear once the week is over (Monday–Sunday UTC) and never "
-        "change. Coordinators' own answers are in none of them."
+        "change. Your own answers are in none of them."
     )
 
 
@@ -312,7 +312,12 @@ def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
         ),
         context(content.message("outcomes_rule", k=report.minimum, who=who)),
     ]
-    yours = [f"{cohort.cohort:%b %Y}" for cohort in report.cohorts if cohort.yours]
+    # The months hidden only for this viewer, among those with figures to show.
+    yours = [
+        f"{cohort.cohort:%b %Y}"
+        for cohort in report.cohorts
+        if cohort.yours and cohort.first_meeting is not None
+    ]
     if yours:
         months = ", ".join(yours[-12:]) + (", and earlier months" if len(yours) > 12 else "")
         blocks.append(context(f"Hidden for you, as they count a pairing of your own: {months}."))

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.buttons import FORGET_CANCEL_VALUE, FORGET_VALUE
+from bot.domain.forgotten import is_forgotten
 from bot.ids import Action
 from bot.views.common import (
     MESSAGE_TEXT_BUDGET,
@@ -144,7 +145,7 @@ def _summary(data: dict[str, Any]) -> list[str]:
         for pair in pairs:
             meetings = pair.get("meetings") or []
             partner = pair.get("partner_id") or ""
-            who = "an anonymous former member" if partner.startswith("ANON-") else f"<@{partner}>"
+            who = "an anonymous former member" if is_forgotten(partner) else f"<@{partner}>"
             lines.append(
                 f"• {pair.get('role')} with {who} — {pair.get('status')}, "
                 f"since {_when(pair.get('created_at'))}, {len(meetings)} meeting(s)"

@@ -304,7 +304,7 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     # hidden, and the coordinator is told the rule.
     assert "hidden (fewer than 3 people)" in shown
     assert "at least 3 people, and a split" in shown
-    assert "Coordinators' own answers are in none of them" in shown
+    assert "Your own answers are in none of them" in shown
     h.driver.click_in_view(COORDINATOR, home, Action.SEND_CHART)
     h.app.drain()
     chart = h.last_dm(COORDINATOR)

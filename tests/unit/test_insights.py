@@ -417,7 +417,7 @@ def test_a_real_program_sees_meaningful_figures(db) -> None:
     useful = round(last.useful.share * 100)
     assert f"{useful}% ({last.useful.yes} of {last.useful.people} people)" in text
     assert "at least 3 people, and a split" in text
-    assert "Coordinators' own answers are in none of them" in text
+    assert "Your own answers are in none of them" in text
 
 
 def test_at_risk_rules(report_and_pairs) -> None:

@@ -176,6 +176,20 @@ def test_a_month_with_the_viewers_own_pair_is_hidden_for_them():
     assert replace(other, viewer=None) == everyone
 
 
+def test_a_month_with_a_forgotten_persons_pairs_needs_k_besides_them():
+    """Someone who used forget-me is a tombstone in their old pairs: if they view
+    figures later, nothing can hide their pairs from them, so for any viewer a month
+    needs K pairs besides the most one forgotten person had (the CLI keeps K)."""
+    pairs = [pair(n, [5 + n, 20]) for n in range(4)]
+    gone = "ANON-0123456789"
+    forgotten = [replace(pairs[0], mentor_id=gone), replace(pairs[1], mentor_id=gone), *pairs[2:]]
+    assert compute_outcomes(forgotten, team_id="T1", now=LATE).first_meeting.pairs == 4
+    viewed = compute_outcomes(forgotten, team_id="T1", now=LATE, viewer="UX")
+    assert viewed.first_meeting == Median()  # 4 pairs: not K + 2
+    five = [*forgotten, pair(4, [9, 20])]
+    assert compute_outcomes(five, team_id="T1", now=LATE, viewer="UX").first_meeting.pairs == 5
+
+
 def test_median_past_the_horizon_reads_more_than(content):
     pairs = [pair(n, [40]) for n in range(3)] + [pair(3, [10])]
     report = compute_outcomes(pairs, team_id="T1", now=LATE)

@@ -469,6 +469,43 @@ def test_no_coordinator_is_counted_in_what_they_see_nor_can_subtract_views(
     assert "hidden (it would count your own answers)" in published(db, viewer=other)["app_home"]
 
 
+def test_a_coordinator_who_forgot_themselves_still_sees_k_besides_them(db: Database) -> None:
+    """A Slack-admin coordinator said "no, it didn't happen" with two others; everyone
+    else said yes. Then they used forget-me: their frozen part is under a tombstone that
+    nothing links to them, so their own part can no longer be hidden from them. A figure
+    counting a forgotten person needs K besides them on App Home (the CLI, with no
+    viewer, keeps K), so nobody sees the 3-person "no" side it rests on."""
+    other = "UCOORD0002"
+
+    def recipe(w: World) -> None:
+        for n in range(6):
+            mentor = COORDINATOR if n == 0 else f"UFMENTOR{n:02d}"
+            pair = w.pair(300 + n, mentor, f"UFMENTEE{n:02d}")
+            meeting = w.meeting(pair, "2026-03-17")
+            w.answer(meeting, pair.mentor_id, happened="no" if n < 3 else "yes")
+            w.answer(meeting, pair.mentee_id, happened="yes")
+
+    build(db, recipe)
+    with db.session() as session:
+        theirs = program_report(session, team_id=TEAM, now=NOW, viewer=COORDINATOR).weeks[-1]
+        others = program_report(session, team_id=TEAM, now=NOW, viewer=other).weeks[-1]
+    assert theirs.met == Split() and "met" in theirs.yours
+    assert others.met == Split(people=12, yes=9)  # the week is frozen, them included
+    with db.session() as session:
+        forget_person(session, team_id=TEAM, user_id=COORDINATOR, now=NOW)
+    with db.session() as session:
+        views = {
+            viewer: program_report(session, team_id=TEAM, now=NOW, viewer=viewer).weeks[-1]
+            for viewer in (COORDINATOR, other)
+        }
+        cli = program_report(session, team_id=TEAM, now=NOW).weeks[-1]
+    for week in views.values():
+        assert week.met == Split(people=12, yes=None), week  # 3 on the "no" side < K + 1
+        assert week.feedback_people == 12  # twelve: K + 1 and more
+        assert week.yours == frozenset()
+    assert cli.met == Split(people=12, yes=9)  # as frozen: a number shown never changes
+
+
 def test_forgetting_the_victim_does_not_move_a_published_week(db: Database) -> None:
     """/mentor forget-me deletes prep answers: a live figure would drop by exactly the
     forgotten person. Published weeks keep their figures; only the program's state
