@@ -27,7 +27,9 @@ class Start:
 
 @dataclass(frozen=True)
 class Schedule:
-    pass
+    """``/mentor schedule [@partner]``: the partner says which pair, for someone in two."""
+
+    partner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,9 @@ class Tips:
 
 @dataclass(frozen=True)
 class End:
-    pass
+    """``/mentor end [@partner]``: the partner says which pair, for someone in two."""
+
+    partner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,13 +146,13 @@ def parse_command(text: str | None) -> Command:
     if verb in {"start", "pair", "invite"}:
         return _parse_start(rest)
     if verb == "schedule":
-        return Schedule()
+        return Schedule(partner=_partner(verb, rest))
     if verb == "status":
         return Status()
     if verb == "tips":
         return _parse_tips(rest)
     if verb == "end":
-        return End()
+        return End(partner=_partner(verb, rest))
     simple = {
         "join": Join,
         "leave": Leave,
@@ -169,6 +173,19 @@ def parse_command(text: str | None) -> Command:
         + ", ".join(f"`{s}`" for s in SUBCOMMANDS)
         + "."
     )
+
+
+def _partner(verb: str, rest: list[str]) -> str | None:
+    """The one partner named after ``schedule`` or ``end`` (to say which pair), if any."""
+    if not rest:
+        return None
+    mention = _MENTION.match(rest[0])
+    if mention is None or len(rest) > 1:
+        raise UserError(
+            f"Use `/mentor {verb}`, or, if you're in more than one pair, name your partner: "
+            f"`/mentor {verb} @partner`."
+        )
+    return mention.group(1)
 
 
 def _parse_start(rest: list[str]) -> Start:

@@ -70,7 +70,13 @@ async def handle_mentor(
     elif isinstance(command, Status):
         await _status(ack, deps, team_id, user_id)
     elif isinstance(command, Schedule):
-        pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)
+        pair = await deps.db.run(
+            coaching.pair_for_command,
+            team_id=team_id,
+            user_id=user_id,
+            verb="schedule",
+            partner_id=command.partner,
+        )
         await ack()
         opening = open_schedule_modal(deps, client, body["trigger_id"], pair.id, team_id)
         open_modal_after_ack(deps, opening, client, body, respond)
@@ -89,7 +95,13 @@ async def handle_mentor(
     elif isinstance(command, Ask):
         await _ask(ack, deps, team_id, user_id, command)
     elif isinstance(command, End):
-        pair = await deps.db.run(coaching.pair_for_command, team_id=team_id, user_id=user_id)
+        pair = await deps.db.run(
+            coaching.pair_for_command,
+            team_id=team_id,
+            user_id=user_id,
+            verb="end",
+            partner_id=command.partner,
+        )
         blocks = end_confirmation(
             deps.content, pair_id=pair.id, partner_id=pair.partner_of(user_id)
         )

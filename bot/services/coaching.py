@@ -628,17 +628,28 @@ def end_pair(
     return pair
 
 
-def pair_for_command(session: Session, *, team_id: str, user_id: str) -> Pair:
-    """The pair a `/mentor schedule` or `/mentor end` means: the caller's only active pair."""
+def pair_for_command(
+    session: Session, *, team_id: str, user_id: str, verb: str, partner_id: str | None = None
+) -> Pair:
+    """The pair a `/mentor schedule` or `/mentor end` (``verb``) means: the caller's
+    active pair with ``partner_id``, or without one their only active pair."""
     pairs = repo.pairs_of(session, team_id=team_id, user_id=user_id, statuses=("active",))
     if not pairs:
         raise UserError(
             "You're not in an active mentoring pair. Start one with `/mentor start @person`."
         )
+    if partner_id is not None:
+        chosen = [p for p in pairs if p.partner_of(user_id) == partner_id]
+        if not chosen:
+            raise UserError(
+                f"You're not in an active pair with <@{partner_id}>. "
+                "See `/mentor status` for your pairs."
+            )
+        return chosen[0]
     if len(pairs) > 1:
         raise UserError(
-            "You're in more than one pair, so I can't tell which one you mean. Use the buttons "
-            "in the pair's group chat or in my App Home tab."
+            "You're in more than one pair, so I can't tell which one you mean. Name your "
+            f"partner: `/mentor {verb} @partner`."
         )
     return pairs[0]
 
