@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 MIN_MINUTES, MAX_MINUTES = 15, 240
@@ -49,3 +49,11 @@ def prep_due(starts_at: datetime, *, lead: timedelta, now: datetime) -> datetime
 
 def feedback_due(starts_at: datetime, minutes: int, *, delay: timedelta) -> datetime:
     return starts_at + timedelta(minutes=minutes) + delay
+
+
+def places(starts: Mapping[int, datetime]) -> dict[int, int]:
+    """Each meeting's place in its pair's own order (1: their first meeting), by start
+    time: the pair's meetings that were not cancelled, ``{meeting id: starts at}``. A
+    meeting moved before another takes its place; one cancelled leaves the order."""
+    ordered = sorted(starts, key=lambda meeting_id: (starts[meeting_id], meeting_id))
+    return {meeting_id: place for place, meeting_id in enumerate(ordered, start=1)}

@@ -191,7 +191,12 @@ class Delivery:
         memory only (the row keeps no words)."""
         p, team = message.payload, message.team_id
         if message.kind in (outgoing.PREP_MENTEE, outgoing.PREP_MENTOR) and p.get("pair_id"):
-            extra = self.db.view(goals.prep_extras, team_id=team, pair_id=p["pair_id"])
+            extra = self.db.view(
+                goals.prep_extras,
+                team_id=team,
+                pair_id=p["pair_id"],
+                meeting_id=p.get("meeting_id"),
+            )
         elif message.kind in (outgoing.FEEDBACK, outgoing.POLL_UPDATE) and p.get("meeting_id"):
             extra = self.db.view(
                 goals.poll_goals,

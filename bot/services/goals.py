@@ -27,6 +27,7 @@ from bot.domain.goals import (
     asks_progress,
     check_plan,
 )
+from bot.domain.meetings import places
 from bot.domain.questions import Question, for_prep
 from bot.services.answers import Home, refresh_home
 from bot.services.pairing import member_pair
@@ -234,12 +235,17 @@ def poll_goals(
     }
 
 
-def prep_extras(session: Session, *, team_id: str, pair_id: int) -> dict[str, Any]:
-    """What a prep prompt adds: the pair's goals ("progress on: …") and the questions
-    parked for the meeting, as they are now."""
+def prep_extras(
+    session: Session, *, team_id: str, pair_id: int, meeting_id: int | None = None
+) -> dict[str, Any]:
+    """What a prep prompt adds: the pair's goals ("progress on: …"), the questions
+    parked for the meeting, and the meeting's place in the pair's order (the first
+    gets the first-meeting agenda, whichever it was scheduled as), as they are now."""
     states = goal_store.states_of(session, team_id=team_id, pair_id=pair_id)
     prep = for_prep(question_store.open_questions(session, team_id=team_id, pair_id=pair_id))
+    place = places(repo.meeting_starts(session, team_id=team_id, pair_id=pair_id))
     return {
+        **({"number": place[meeting_id]} if meeting_id in place else {}),
         "goals": [g.to_payload() for g in states],
         "questions": [
             {"id": q.id, "asked_by": q.asked_by, "text": q.text, "asked_at": q.asked_at.isoformat()}

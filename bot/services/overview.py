@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.domain.meetings import places
 from bot.store import outbox, repo
 
 
@@ -68,6 +69,7 @@ def overview(
     lines = []
     for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):
         meetings = repo.upcoming_meetings(session, team_id=team_id, pair_id=pair.id, now=now)
+        place = places(repo.meeting_starts(session, team_id=team_id, pair_id=pair.id))
         lines.append(
             PairLine(
                 pair_id=pair.id,
@@ -78,7 +80,10 @@ def overview(
                 channel_id=pair.channel_id,
                 next_meetings=tuple(
                     MeetingLine(
-                        meeting_id=m.id, starts_at=m.starts_at, minutes=m.minutes, number=m.number
+                        meeting_id=m.id,
+                        starts_at=m.starts_at,
+                        minutes=m.minutes,
+                        number=place[m.id],
                     )
                     for m in meetings[:3]
                 ),

@@ -292,6 +292,18 @@ def pair_channel(session: Session, *, team_id: str, pair_id: int) -> str | None:
     )
 
 
+def meeting_starts(session: Session, *, team_id: str, pair_id: int) -> dict[int, datetime]:
+    """When each of the pair's meetings that was not cancelled starts, by id."""
+    rows = session.execute(
+        select(Meeting.id, Meeting.starts_at).where(
+            Meeting.team_id == team_id,
+            Meeting.pair_id == pair_id,
+            Meeting.status == "scheduled",
+        )
+    )
+    return {meeting_id: starts_at for meeting_id, starts_at in rows}
+
+
 def upcoming_meetings(
     session: Session, *, team_id: str, pair_id: int, now: datetime
 ) -> list[Meeting]:

@@ -228,6 +228,47 @@ def test_didnt_happen_asks_for_a_new_time_and_moving_moves_prompts(harness: Harn
         assert min(m.due_at for m in pending) == moved_to - timedelta(hours=24)
 
 
+def test_the_first_meeting_is_the_first_in_time_whichever_was_scheduled_first(
+    harness: Harness,
+) -> None:
+    """Meeting 1 moved after meeting 2: the meeting that now comes first gets the
+    first-meeting agenda in its prep, the other does not, and App Home numbers them in
+    the order they happen."""
+    h = harness
+    group = pair_up(h)
+    first = h.clock.now + timedelta(days=3)
+    schedule(h, group, [first, first + timedelta(days=7), first + timedelta(days=14)])
+    confirmation = [
+        m for m in h.slack.messages_in(group) if "meetings are set" in m.get("text", "")
+    ][-1]
+    with h.db.session() as s:
+        one, two, _ = s.scalars(select(Meeting).order_by(Meeting.starts_at)).all()
+    later = two.starts_at + timedelta(days=1)
+    h.click(MENTOR, confirmation, f"{Action.MOVE_MEETING}:{one.id}", value=f"move:{one.id}")
+    h.submit(
+        MENTOR,
+        h.driver.last_view_opened(MENTOR),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
+    )
+    h.driver.app_home_opened(MENTEE)
+    h.app.drain()
+    home = all_text(h.slack.home_view(MENTEE))
+    assert home.index("*Meeting 1*") < home.index("*Meeting 2*")
+    assert "Meeting 3" not in home or home.index("*Meeting 2*") < home.index("*Meeting 3*")
+    agenda = "As this is your first meeting"
+    preps: dict[datetime, list[str]] = {}
+    for when in (two.starts_at, later):
+        h.tick(when - timedelta(hours=23))
+        preps[when] = [
+            all_text(m)
+            for m in (h.last_dm(MENTEE), h.last_dm(MENTOR))
+            if "Prepare for" in m.get("text", "")
+        ]
+    assert len(preps[two.starts_at]) == len(preps[later]) == 2
+    assert all(agenda in text for text in preps[two.starts_at]), preps
+    assert not any(agenda in text for text in preps[later]), preps
+
+
 def test_a_poll_answered_after_the_partner_moved_that_meeting_still_counts(
     harness: Harness,
 ) -> None:
