@@ -286,7 +286,10 @@ def _tip_update(content: Content, m: ClaimedMessage) -> Outgoing:
 
 def _pair_ended(content: Content, m: ClaimedMessage) -> Outgoing:
     return coaching.pair_ended(
-        content, mentor_id=m.payload["mentor_id"], mentee_id=m.payload["mentee_id"]
+        content,
+        mentor_id=m.payload["mentor_id"],
+        mentee_id=m.payload["mentee_id"],
+        called_off=[datetime.fromisoformat(w) for w in m.payload.get("called_off") or ()],
     )
 
 

@@ -589,17 +589,22 @@ def end_pair(
     now: datetime,
     response_url: str | None = None,
 ) -> Pair:
-    """``/mentor end``, confirmed: the pair ends, the group DM hears it, each member gets
-    a closing poll, and the ephemeral confirmation goes away."""
+    """``/mentor end``, confirmed: the pair ends, the group DM hears it (after the .ics
+    of each meeting called off, which it explains), each member gets a closing poll,
+    and the ephemeral confirmation goes away."""
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
-    pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
+    ended = pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
     planned = [
         outgoing.to_group(
             outgoing.PAIR_ENDED,
             team_id=team_id,
             pair_id=pair.id,
             now=now,
-            payload={"mentor_id": pair.mentor_id, "mentee_id": pair.mentee_id},
+            payload={
+                "mentor_id": pair.mentor_id,
+                "mentee_id": pair.mentee_id,
+                "called_off": [when.isoformat() for when in ended.called_off],
+            },
         )
     ]
     planned += [

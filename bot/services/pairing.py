@@ -365,6 +365,8 @@ class Ended:
 
     messages_cancelled: int
     meetings_cancelled: int
+    # When the meetings it called off would have started (their .ics went to the group).
+    called_off: tuple[datetime, ...] = ()
 
 
 def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> Ended:
@@ -387,7 +389,11 @@ def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> E
     meetings = len(ahead)
     for member in pair.members:
         cancelled += stop_tips_unless_paired(session, team_id=pair.team_id, user_id=member)
-    return Ended(messages_cancelled=cancelled, meetings_cancelled=meetings)
+    return Ended(
+        messages_cancelled=cancelled,
+        meetings_cancelled=meetings,
+        called_off=tuple(m.starts_at for m in ahead),
+    )
 
 
 def member_pair(

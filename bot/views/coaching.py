@@ -15,7 +15,6 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     DateTimePickerElement,
-    DividerBlock,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -542,9 +541,26 @@ def end_confirmation(content: Content, *, pair_id: int, partner_id: str) -> list
     ]
 
 
-def pair_ended(content: Content, *, mentor_id: str, mentee_id: str) -> Outgoing:
+# Meetings called off by an ending, each with its calendar note; past these, a count.
+ENDED_NOTES_MAX = 10
+
+
+def pair_ended(
+    content: Content, *, mentor_id: str, mentee_id: str, called_off: Sequence[datetime] = ()
+) -> Outgoing:
+    """The "has ended" message, and for each meeting it called off the note that the file above
+    (its cancelled .ics, sent just before) takes it off a calendar."""
     text = content.message("ended", mentor=mention(mentor_id), mentee=mention(mentee_id))
-    return Outgoing(text=text, blocks=[section(text), DividerBlock()])
+    blocks: list[Block] = [section(text)]
+    notes = [
+        content.message("calendar_cancelled", when=slack_date(when))
+        for when in called_off[:ENDED_NOTES_MAX]
+    ]
+    if len(called_off) > ENDED_NOTES_MAX:
+        notes.append(f"…and {len(called_off) - ENDED_NOTES_MAX} more meetings, in the files above.")
+    if notes:
+        blocks.append(context("\n".join(notes)))
+    return Outgoing(text=text, blocks=blocks)
 
 
 def plain(text: str) -> Outgoing:

@@ -361,9 +361,13 @@ def test_end_stops_prompts_and_sends_closing_poll(harness: Harness) -> None:
     )
     h.app.drain()
     assert "ended" in h.slack.messages_in(group)[-1]["text"].lower()
-    # The pair hears that it ended before each member is asked how it went, a minute on.
+    # The pair hears that it ended before each member is asked how it went, a minute on,
+    # after the .ics of the three meetings it called off, which it explains.
     said = [c.args.get("text") for c in h.slack.calls_to("chat.postMessage")[posts:]]
     assert len(said) == 1 and "ended" in said[0].lower(), said
+    ended = h.slack.messages_in(group)[-1]
+    assert all_text(ended).count("Open the file above to take it off") == 3
+    assert len(h.slack.calls_to("files.completeUploadExternal")) >= 1
     h.tick(h.clock.now + timedelta(minutes=1))
     said = [c.args.get("text") for c in h.slack.calls_to("chat.postMessage")[posts + 1 :]]
     assert said == ["How did your mentoring relationship go?"] * 2, said
