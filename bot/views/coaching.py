@@ -398,10 +398,6 @@ def feedback_poll(
                 )
             ],
         ),
-        context(
-            "Your answers are private: your partner only sees that you gave feedback; "
-            f"coordinators see weekly figures of at least {people} people, never your answers."
-        ),
     ]
     summary = []
     if happened:

@@ -120,10 +120,14 @@ def _trend(report: ProgramReport) -> str:
     for metric, label in TREND_LABELS:
         values = report.series(metric)
         shown = sum(1 for v in values if v is not None)
-        lines.append(
-            f"{label.ljust(16)} {sparkline(values)}  {report.total(metric)} "
-            + ("in all" if shown == len(values) else f"in the {shown} weeks shown")
-        )
+        if shown == len(values):
+            total = f"{report.total(metric)} in all"
+        elif shown == 0:
+            total = "hidden every week"
+        else:
+            weeks = "the week" if shown == 1 else f"the {shown} weeks"
+            total = f"{report.total(metric)} in {weeks} shown"
+        lines.append(f"{label.ljust(16)} {sparkline(values)}  {total}")
     for metric, _, label in SPLIT_LABELS:
         shares = [None if s.share is None else round(s.share * 100) for s in report.splits(metric)]
         pooled = report.pooled(metric)

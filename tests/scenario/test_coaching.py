@@ -379,6 +379,9 @@ def test_end_stops_prompts_and_sends_closing_poll(harness: Harness) -> None:
     # An answer to it tells the partner nothing ("shared feedback on your last meeting"
     # would be about something else: the pairing is over).
     closing = dms(h, MENTEE)[-1]
+    # Its privacy note, once, and not "your partner only sees that you gave feedback".
+    assert all_text(closing).count("Your answers are private") == 1
+    assert "partner only" not in all_text(closing)
     mentor_dms = len(dms(h, MENTOR))
     yes = next(
         e["action_id"]
