@@ -493,6 +493,7 @@ def test_small_groups_are_hidden_and_flag_nobody(db) -> None:
     assert report.at_risk == ()  # poor ratings never flag (nor reveal) anyone
     text = all_text(as_dicts(insights_blocks(report, nudge_action_id=NUDGE)))
     assert "hidden (fewer than 3 people)" in text
+    assert "Met              ········  hidden every week" in text  # not "0 in the 0 weeks"
     assert "★ " not in text.replace("(4–5 ★)", "")
     data = json.loads(format_report(report, "json"))
     assert data["weeks"][-1]["useful"] == {"people": None, "yes": None}
