@@ -168,11 +168,19 @@ def parse_command(text: str | None) -> Command:
         return _parse_exclude(rest)
     if verb == "ask":
         return _parse_ask((text or "").strip()[len(words[0]) :].strip())
+    named = f"`/mentor {words[0]}`" if _echoable(words[0]) else "that command"
     raise UserError(
-        f"I don't know `/mentor {words[0]}`. Try `/mentor help` to see what I can do: "
+        f"I don't know {named}. Try `/mentor help` to see what I can do: "
         + ", ".join(f"`{s}`" for s in SUBCOMMANDS)
         + "."
     )
+
+
+def _echoable(typed: str) -> bool:
+    """Whether words from a command can be quoted back as they are: not when they hold
+    Slack's markup or escapes (a mention, ``<!here>``, ``&lt;``), which would show as
+    code (``<@U123|ana>``) or, quoted carelessly, live."""
+    return "<" not in typed and "&" not in typed
 
 
 def _partner(verb: str, rest: list[str]) -> str | None:
@@ -204,8 +212,12 @@ def _parse_start(rest: list[str]) -> Start:
         return Start(user_id=mention.group(1), caller_role="mentor")
     if tail == ["as", "mentee"]:
         return Start(user_id=mention.group(1), caller_role="mentee")
+    if any(_MENTION.match(word) for word in rest[1:]):
+        raise UserError(f"Invite one person at a time: {USAGE_START}.")
+    typed = " ".join(rest[1:])
+    said = f"`{typed}`" if _echoable(typed) else "what came after the person"
     raise UserError(
-        f"I didn't understand `{' '.join(rest[1:])}`. "
+        f"I didn't understand {said}. "
         f"Add `as mentee` or `as mentor` after the person, e.g. {USAGE_START}."
     )
 
@@ -254,7 +266,8 @@ def _parse_tips(rest: list[str]) -> Tips:
     if mode == "at" and len(rest) == 2:
         match = _TIME.match(rest[1])
         if match is None:
-            raise UserError(f"`{rest[1]}` is not a time of day. Use 24-hour HH:MM, e.g. 08:30.")
+            said = f"`{rest[1]}`" if _echoable(rest[1]) else "That"
+            raise UserError(f"{said} is not a time of day. Use 24-hour HH:MM, e.g. 08:30.")
         return Tips(enabled=True, minute=int(match.group(1)) * 60 + int(match.group(2)))
     raise UserError(usage)
 

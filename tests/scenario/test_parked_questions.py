@@ -136,7 +136,7 @@ def test_prep_lists_questions_then_a_held_meeting_clears_them(harness: Harness) 
     h.tick(times[0] - timedelta(hours=24))
     for user in (MENTEE, MENTOR):
         shown = all_text(preps(h, user)[-1])
-        assert "Questions you parked for this meeting" in shown, user
+        assert "Questions parked for this meeting" in shown, user
         assert "How do I say no to @channel requests &amp; *urgent* asks?" in shown
         assert f"(<@{MENTEE}>)" in shown and "your plan" in shown
         assert "<!channel>" not in shown and "evil.example" not in shown

@@ -609,8 +609,8 @@ def test_copy_slack_would_cut_is_warned_and_copy_it_would_refuse_is_refused(fold
     messages = folder / "messages.yml"
     replace_once(
         messages,
-        "  practices to keep in mind:",
-        "  practices to keep in mind: " + "Prepare well. " * 190,
+        "  what may help you make the most of it.",
+        "  what may help you make the most of it. " + "Prepare well. " * 190,
     )
     fit = content_fit(load_content(folder))
     assert fit.errors == () and fit.warnings

@@ -316,6 +316,9 @@ def test_parse_command(text: str | None, command: object) -> None:
         ("start bob", ["Mention the person with @", "/mentor start @person"]),
         ("start <@U123> as boss", ["I didn't understand `as boss`", "as mentee"]),
         ("start <@U123> mentee", ["I didn't understand `mentee`"]),
+        ("start <@U123|bob> <@U456|carol>", ["Invite one person at a time"]),
+        ("start <@U123> as &lt;b&gt;", ["I didn't understand what came after the person"]),
+        ("<!here>", ["I don't know that command", "`/mentor help`"]),
         ("start <@u123>", ["Mention the person with @"]),
         ("end bob", ["`/mentor end @partner`"]),
         ("end <@U123> <@U456>", ["`/mentor end @partner`"]),
@@ -328,6 +331,7 @@ def test_parse_command(text: str | None, command: object) -> None:
         ("tips at 9", ["`9` is not a time of day"]),
         ("tips at 9:5", ["`9:5` is not a time of day"]),
         ("tips at 9am", ["`9am` is not a time of day"]),
+        ("tips at <!here>", ["That is not a time of day"]),
     ],
 )
 def test_parse_command_explains_bad_input(text: str, needles: list[str]) -> None:
