@@ -308,15 +308,9 @@ def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
     """Coordinators' outcome figures for App Home: pooled over the kickoff months whose
     figures are complete, each resting on at least K pairs (``bot.services.outcomes``)."""
     who = content.message("outcomes_who_viewer" if report.viewer else "outcomes_who_all")
-    blocks: list[Block] = [
-        SectionBlock(
-            block_id="insights_outcomes",
-            text=MarkdownTextObject(text=clip(content.message("outcomes_title"))),
-            fields=[_field(label, value) for label, value in outcome_lines(content, report)],
-        ),
-        context(content.message("outcomes_rule", k=report.minimum, who=who)),
-    ]
-    # The months hidden only for this viewer, among those with figures to show.
+    title = content.message("outcomes_title")
+    # The months hidden only for this viewer, among those with figures to show: said
+    # under the title, since the figures below then read "hidden" for this reason too.
     yours = [
         f"{cohort.cohort:%b %Y}"
         for cohort in report.cohorts
@@ -324,5 +318,12 @@ def outcomes_blocks(content: Content, report: OutcomeReport) -> list[Block]:
     ]
     if yours:
         months = ", ".join(yours[-12:]) + (", and earlier months" if len(yours) > 12 else "")
-        blocks.append(context(f"Hidden for you, as they count a pairing of your own: {months}."))
-    return blocks
+        title += f"\n_Hidden for you, as they count a pairing of your own: {months}._"
+    return [
+        SectionBlock(
+            block_id="insights_outcomes",
+            text=MarkdownTextObject(text=clip(title)),
+            fields=[_field(label, value) for label, value in outcome_lines(content, report)],
+        ),
+        context(content.message("outcomes_rule", k=report.minimum, who=who)),
+    ]

@@ -73,7 +73,7 @@ def test_outcomes_appear_for_whole_months_never_with_the_viewers_own_pairs(
     theirs = outcomes(h)
     assert "Days from kickoff to first meeting (median)*\nhidden" in theirs
     assert "(4 pairs)" not in theirs and "(3 pairs)" not in theirs
-    assert "Hidden for you, as they count a pairing of your own: Mar 2026." in theirs
+    assert "_Hidden for you, as they count a pairing of your own: Mar 2026._" in theirs
 
     # The same figures from the command line, for the operator (no viewer: 4 pairs).
     monkeypatch.setenv("DATABASE_URL", h.db.engine.url.render_as_string(hide_password=False))
