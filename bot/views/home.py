@@ -68,11 +68,10 @@ def home_view(
         blocks += [
             DividerBlock(),
             section(
+                # Pairs and invitations are counted under "Program insights" below.
                 "*Program (coordinators)*\n"
-                f"Active pairs: *{figures.active_pairs}*  ·  Open invitations: "
-                f"*{figures.open_invitations}*  ·  Meetings in the next 7 days: "
-                f"*{figures.meetings_next_7_days}*  ·  Undelivered messages: "
-                f"*{figures.failed_messages}*"
+                f"Meetings in the next 7 days: *{figures.meetings_next_7_days}*  ·  "
+                f"Undelivered messages: *{figures.failed_messages}*"
             ),
         ]
     blocks.append(
