@@ -440,6 +440,30 @@ def exit_offer(
     )
 
 
+def pair_ended(
+    *,
+    team_id: str,
+    pair_id: int,
+    mentor_id: str,
+    mentee_id: str,
+    called_off: Sequence[datetime],
+    now: datetime,
+) -> PlannedMessage:
+    """The "has ended" message in the group DM, after the cancelled .ics of the meetings it
+    called off (``called_off``: when they would have started), which it explains."""
+    return to_group(
+        PAIR_ENDED,
+        team_id=team_id,
+        pair_id=pair_id,
+        now=now,
+        payload={
+            "mentor_id": mentor_id,
+            "mentee_id": mentee_id,
+            "called_off": [when.isoformat() for when in called_off],
+        },
+    )
+
+
 # ---------------------------------------------------------------- calendars
 
 CALENDAR_KEY_ROOM = 120

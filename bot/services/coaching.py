@@ -595,16 +595,13 @@ def end_pair(
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
     ended = pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
     planned = [
-        outgoing.to_group(
-            outgoing.PAIR_ENDED,
+        outgoing.pair_ended(
             team_id=team_id,
             pair_id=pair.id,
+            mentor_id=pair.mentor_id,
+            mentee_id=pair.mentee_id,
+            called_off=ended.called_off,
             now=now,
-            payload={
-                "mentor_id": pair.mentor_id,
-                "mentee_id": pair.mentee_id,
-                "called_off": [when.isoformat() for when in ended.called_off],
-            },
         )
     ]
     planned += [

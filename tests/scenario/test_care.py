@@ -349,3 +349,8 @@ def test_an_exit_takes_the_meetings_ahead_off_both_calendars(harness: Harness) -
         ics = h.slack.file_content(file["id"]) or b""
         assert b"METHOD:CANCEL" in ics and b"STATUS:CANCELLED" in ics
         assert b"SEQUENCE:1" in ics
+    # Then the group DM hears that the pairing ended (never why), the files explained.
+    h.app.drain()
+    ended = h.slack.messages_in(group)[-1]
+    assert "has ended" in ended["text"] and "isn't working" not in all_text(ended)
+    assert all_text(ended).count("Open the file above to take it off") == 3
