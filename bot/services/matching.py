@@ -64,7 +64,7 @@ def compute_proposal(
     ]
     result = propose(
         candidates,
-        past_pairs=pool.past_partners(session, team_id=team_id),
+        past_pairs=pool.past_partners(session, team_id=team_id, now=now),
         exclusions=pool.exclusions(session, team_id=team_id),
         topic_labels=topic_labels,
         on=now.date(),

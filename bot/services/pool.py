@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import outgoing
 from bot.domain.errors import UserError
 from bot.domain.tips import pause_ends
+from bot.services.pairing import DECLINE_COOLDOWN
 from bot.services.tips import stop_tips
 from bot.store import outbox, repo
 from bot.store import pool as pool_store
@@ -191,8 +192,10 @@ def pool_now(session: Session, *, team_id: str, now: datetime) -> tuple[list[Poo
     return entries, {member.user_id for member, _tz, _paused in rows}
 
 
-def past_partners(session: Session, *, team_id: str) -> set[tuple[str, str]]:
-    return pool_store.past_partners(session, team_id=team_id)
+def past_partners(session: Session, *, team_id: str, now: datetime) -> set[tuple[str, str]]:
+    """Never matched again: a pair that was, and for the invitation cooldown one of
+    whom declined the other (as ``/mentor start`` refuses to ask again)."""
+    return pool_store.past_partners(session, team_id=team_id, declined_since=now - DECLINE_COOLDOWN)
 
 
 def exclusions(session: Session, *, team_id: str) -> set[tuple[str, str]]:

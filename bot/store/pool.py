@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import MatchExclusion, MatchProposal, Pair, Person, PoolMember
@@ -52,12 +53,20 @@ def open_pairs(session: Session, *, team_id: str) -> list[tuple[str, str]]:
     ]
 
 
-def past_partners(session: Session, *, team_id: str) -> set[tuple[str, str]]:
+def past_partners(
+    session: Session, *, team_id: str, declined_since: datetime
+) -> set[tuple[str, str]]:
+    """Who has been paired (or invited), and who declined the other since
+    ``declined_since``: (mentor, mentee) each."""
     return {
         (mentor, mentee)
         for mentor, mentee in session.execute(
             select(Pair.mentor_id, Pair.mentee_id).where(
-                Pair.team_id == team_id, Pair.status.in_(("active", "ended", "invited"))
+                Pair.team_id == team_id,
+                or_(
+                    Pair.status.in_(("active", "ended", "invited")),
+                    and_(Pair.status == "declined", Pair.ended_at >= declined_since),
+                ),
             )
         )
     }

@@ -370,6 +370,25 @@ def test_exclusions_keep_two_people_apart(harness: Harness) -> None:
     assert "0 pairs proposed" in all_text(review)
 
 
+def test_a_declined_match_is_not_proposed_again_for_the_cooldown(harness: Harness) -> None:
+    """The mentee declines a matched invitation: the next match does not ask them again
+    about the same mentor (as `/mentor start` would not), until 30 days have passed."""
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"], capacity="2")
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
+    h.tick(h.clock.now + timedelta(minutes=1))
+    h.click(MENTEE, h.last_dm(MENTEE), Action.DECLINE_INVITE)
+    join(h, MENTEE, "mentee", ["leadership"])  # back in the pool, say
+    h.clock.advance(minutes=2)
+    h.slash(COORDINATOR, "match")
+    assert "0 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+    h.clock.advance(days=31)
+    h.slash(COORDINATOR, "match")
+    assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+
 def test_a_listed_coordinator_coordinates_only_where_they_are_a_member(harness: Harness) -> None:
     from dataclasses import replace
 
