@@ -73,6 +73,10 @@ def compute_proposal(
         ProposedLine(i, p.mentor_id, p.mentee_id, round(p.score, 4), tuple(p.reasons))
         for i, p in enumerate(result.pairs)
     )
+    # Someone signed up as both and proposed as a mentor is matched this round: not
+    # listed (nor told) as unmatched beside it for want of a mentor of their own.
+    paired = {person for line in lines for person in (line.mentor_id, line.mentee_id)}
+    unmatched = [m for m in result.unmatched_mentees if m not in paired]
     row = MatchProposal(
         team_id=team_id,
         created_by=by,
@@ -88,7 +92,7 @@ def compute_proposal(
                 }
                 for p in lines
             ],
-            "unmatched": list(result.unmatched_mentees),
+            "unmatched": unmatched,
             "total_score": result.total_score,
             "method": result.method,
         },
@@ -212,8 +216,13 @@ def approve(
                 payload={"pair_id": pair_id, "mentee_id": line.mentee_id},
             )
         )
+    # Told kindly that they wait: people of the pool with no pairing under way (one
+    # signed up as both, now mentoring, is not waiting for a match).
     left_unmatched = [
-        m for m in (*view.unmatched, *not_chosen_mentees, *still_free_mentees) if m in in_pool
+        m
+        for m in dict.fromkeys((*view.unmatched, *not_chosen_mentees, *still_free_mentees))
+        if m in in_pool
+        and not repo.pairs_of(session, team_id=team_id, user_id=m, statuses=repo.OPEN_PAIR_STATUSES)
     ]
     for mentee_id in left_unmatched:
         planned.append(

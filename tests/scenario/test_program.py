@@ -389,6 +389,24 @@ def test_a_declined_match_is_not_proposed_again_for_the_cooldown(harness: Harnes
     assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
 
 
+def test_someone_signed_up_as_both_is_matched_once_and_not_told_otherwise(
+    harness: Harness,
+) -> None:
+    """A mentor who also signed up to be mentored, matched as a mentor: told they have a
+    mentee, never "no match this round", in this round or the next while mentoring."""
+    h = harness
+    join(h, MENTOR, "both", ["leadership"], capacity="1")
+    join(h, MENTEE, "mentee", ["leadership"])
+    for _ in range(2):
+        h.slash(COORDINATOR, "match")
+        h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
+        h.tick(h.clock.now + timedelta(minutes=1))
+        h.clock.advance(minutes=2)
+    said = [m.get("text", "") for m in h.slack.messages_in(MENTOR)]
+    assert any("matched you with" in text for text in said), said
+    assert not any("couldn't find a match" in text for text in said), said
+
+
 def test_a_listed_coordinator_coordinates_only_where_they_are_a_member(harness: Harness) -> None:
     from dataclasses import replace
 
