@@ -131,9 +131,10 @@ def move_meeting(
     session.flush()
     calendar.change_sequence(session, meeting)  # the new .ics replaces the one imported
     _plan_meeting_prompts(session, meeting.pair, meeting, content=content, now=now)
-    _replan_schedule_ask(session, meeting.pair, content=content, now=now)
     calendar.send_calendar_files(session, [meeting], now=now)  # the note below explains it
     _announce_change(session, meeting, by=user_id, cancelled=False, now=now)
+    # After the change is told: rows to the group DM leave in the order planned.
+    _replan_schedule_ask(session, meeting.pair, content=content, now=now)
     return _info(meeting)
 
 
@@ -150,9 +151,11 @@ def cancel_meeting(
     meeting.status = "cancelled"
     outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id)
     calendar.change_sequence(session, meeting)  # METHOD:CANCEL at a higher SEQUENCE
-    _replan_schedule_ask(session, meeting.pair, content=content, now=now)
     calendar.send_calendar_files(session, [meeting], cancelled=True, now=now)
     _announce_change(session, meeting, by=user_id, cancelled=True, now=now)
+    # "Set your next three" after "cancelled the meeting": the group DM's rows leave
+    # in the order planned.
+    _replan_schedule_ask(session, meeting.pair, content=content, now=now)
     return _info(meeting)
 
 
