@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.domain.meetings import places
-from bot.store import outbox, repo
+from bot.store import meetings, outbox, repo
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def overview(
 ) -> Overview:
     lines = []
     for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):
-        meetings = repo.upcoming_meetings(session, team_id=team_id, pair_id=pair.id, now=now)
+        ahead = repo.upcoming_meetings(session, team_id=team_id, pair_id=pair.id, now=now)
         place = places(repo.meeting_starts(session, team_id=team_id, pair_id=pair.id))
         lines.append(
             PairLine(
@@ -85,7 +85,7 @@ def overview(
                         minutes=m.minutes,
                         number=place[m.id],
                     )
-                    for m in meetings[:3]
+                    for m in ahead[:3]
                 ),
             )
         )
@@ -98,7 +98,7 @@ def overview(
             person.tip_minute if person and person.tip_minute is not None else default_tip_minute
         ),
         tz=person.tz if person else default_tz,
-        pending=tuple(_pending_prompts(session, team_id=team_id, user_id=user_id)),
+        pending=tuple(_pending_prompts(session, team_id=team_id, user_id=user_id, now=now)),
         paused_until=(
             person.paused_until
             if person is not None and person.paused_until and person.paused_until > now
@@ -107,14 +107,26 @@ def overview(
     )
 
 
-def _pending_prompts(session: Session, *, team_id: str, user_id: str) -> list[PendingPrompt]:
-    """Prompts that were sent to the person and still wait for their answer."""
+def _pending_prompts(
+    session: Session, *, team_id: str, user_id: str, now: datetime
+) -> list[PendingPrompt]:
+    """Prompts that were sent to the person and still wait for their answer: not a
+    meeting's that was cancelled, and no prep once its meeting has begun or moved (the
+    prep of its new time is another prompt)."""
     rows = outbox.sent_to(
         session, team_id=team_id, user_id=user_id, kinds=("prep_mentee", "feedback"), limit=10
     )
     pending = []
     for row in rows:
         if row.payload.get("answered"):
+            continue
+        meeting = meetings.get_meeting(session, team_id=team_id, meeting_id=row.meeting_id or 0)
+        if meeting is None or meeting.status == "cancelled":
+            continue
+        asked_about = datetime.fromisoformat(row.payload["starts_at"])
+        if row.kind == "prep_mentee" and (
+            meeting.starts_at <= now or meeting.starts_at != asked_about
+        ):
             continue
         pending.append(
             PendingPrompt(

@@ -269,6 +269,27 @@ def test_the_first_meeting_is_the_first_in_time_whichever_was_scheduled_first(
     assert not any(agenda in text for text in preps[later]), preps
 
 
+def test_home_waits_for_prep_only_until_the_meeting_begins(harness: Harness) -> None:
+    """App Home's "Waiting for you" lists the prep of a meeting ahead; once the meeting
+    has begun its prep is no longer waited for, and its poll is."""
+    h = harness
+    group = pair_up(h)
+    first = h.clock.now + timedelta(days=2)
+    schedule(h, group, [first, first + timedelta(days=7), first + timedelta(days=14)])
+
+    def waiting() -> str:
+        h.driver.app_home_opened(MENTEE)
+        h.app.drain()
+        shown = all_text(h.slack.home_view(MENTEE))
+        return shown.split("*Waiting for you*")[1].split("mrkdwn")[0] if "*Waiting" in shown else ""
+
+    h.tick(first - timedelta(hours=23))
+    assert "Prep for the meeting" in waiting()
+    h.tick(first + timedelta(hours=2))  # its poll has gone out
+    after = waiting()
+    assert "Feedback for the meeting" in after and "Prep for the meeting" not in after, after
+
+
 def test_a_poll_answered_after_the_partner_moved_that_meeting_still_counts(
     harness: Harness,
 ) -> None:
