@@ -50,15 +50,18 @@ async def handle_invitation_answer(
     deps: Deps,
 ) -> None:
     """Accept / Decline, in the invitation DM or on App Home: one transaction (the
-    answer, the invitation closed in place, the inviter told, the kickoff planned),
-    then the ack, then the sender."""
+    answer, the invitation closed in place, the inviter told, the kickoff planned, and
+    the Home it was pressed in refreshed), then the ack, then the sender."""
+    team_id, user_id = team_of(body, context), body["user"]["id"]
     await commit_then_ack(
         deps,
         ack,
+        answers.and_refresh_home,
         pairing.answer_invitation,
-        team_id=team_of(body, context),
+        home=home_of(deps, team_id, user_id) if surface_of(body) == "home" else None,
+        team_id=team_id,
         pair_id=parse_pair(action.get("value")),
-        user_id=body["user"]["id"],
+        user_id=user_id,
         accept=action["action_id"] == Action.ACCEPT_INVITE,
         now=deps.clock(),
     )

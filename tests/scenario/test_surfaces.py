@@ -84,6 +84,20 @@ def test_home_accept_on_an_answered_invitation_says_so(harness: Harness) -> None
     assert not h.slack.calls_to("conversations.open")
 
 
+def test_accepting_on_home_refreshes_it(harness: Harness) -> None:
+    """Accept pressed on App Home: the Home shows the pairing, not the invitation with
+    its buttons still there to be pressed again."""
+    h = harness
+    accept = "Accept plain_text"  # the button, as all_text shows it
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    home = home_of(h, MENTEE)
+    assert accept in all_text(home)
+    h.driver.click_in_view(MENTEE, home, Action.ACCEPT_INVITE)
+    h.app.drain()
+    shown = all_text(h.slack.home_view(MENTEE))
+    assert accept not in shown and "You are the mentee" in shown, shown
+
+
 def test_a_pair_id_that_is_not_theirs_from_home_is_refused(harness: Harness) -> None:
     h = harness
     pair_up(h)
