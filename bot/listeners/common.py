@@ -124,7 +124,7 @@ async def tell(
     """Show ``message`` to the person who acted, where they will read it.
 
     Buttons in App Home and in modals come with no ``response_url`` (Slack sends
-    none for view surfaces; Bolt's ``respond`` is then None), so: a modal shows
+    none for view surfaces; Bolt's ``respond`` is then one that raises), so: a modal shows
     the message in place (``views.update`` with the view's id, which "will be
     available in the body of the request",
     docs.slack.dev/tools/bolt-python/concepts/updating-pushing-views); Home is
@@ -132,7 +132,7 @@ async def tell(
     the way, becomes a DM from the bot.
     """
     user_id = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
-    if respond is not None:
+    if respond is not None and (body.get("response_url") or body.get("response_urls")):
         try:
             await respond(text=message, response_type="ephemeral", replace_original=False)
             return

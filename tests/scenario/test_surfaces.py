@@ -11,8 +11,10 @@ no Slack call before the ack.
 from __future__ import annotations
 
 import copy
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.ids import Action
@@ -68,7 +70,9 @@ def test_home_menu_on_someone_elses_meeting_is_refused_in_home(harness: Harness)
     assert state(h) == before
 
 
-def test_home_accept_on_an_answered_invitation_says_so(harness: Harness) -> None:
+def test_home_accept_on_an_answered_invitation_says_so(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     h = harness
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
     stale_home = home_of(h, MENTEE)  # shows Accept / Decline while invited
@@ -82,6 +86,8 @@ def test_home_accept_on_an_answered_invitation_says_so(harness: Harness) -> None
     assert ":warning:" in notice and "invitation" in notice.lower(), notice
     assert state(h) == before
     assert not h.slack.calls_to("conversations.open")
+    # A refusal on Home is answered there, as it should be: nothing went wrong.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 def test_accepting_on_home_refreshes_it(harness: Harness) -> None:
