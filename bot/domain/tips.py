@@ -81,6 +81,9 @@ def next_tip_due(
 
 # A pairing's first weeks, from its kickoff (the invitation accepted).
 RELATIONSHIP_PERIOD = timedelta(weeks=2)
+# How many of the turn before's last practices a new turn does not open with (at most a
+# third of the list, so that which open a turn still varies).
+JUST_SENT = 3
 # Usefulness ratings (1–5) at or below this bring practices forward...
 LOW_RATING_AT_MOST = 2
 # ...for the person's next tips within this long of the rating.
@@ -170,6 +173,19 @@ def tip_order(
         cycle += 1  # the turn is complete: the next one starts
     shuffled = list(range(len(options)))
     random.Random(seed * 1_000_003 + cycle).shuffle(shuffled)
+    # A new turn never opens with the last few practices of the turn before (a tip two
+    # days running): its first places go to others, the rest of the shuffle as it is.
+    # Once those first places are sent the rest is the shuffle's own order, so one call
+    # still describes the turn; chosen afresh each turn, so no tip stays at the end.
+    waits = min(JUST_SENT, len(options) // 3)
+    if waits and sum(1 for n in last if n == cycle) < waits:
+        before = sorted(
+            (i for i in range(len(options)) if last[i] == cycle - 1 and last[i] >= 0),
+            key=lambda i: received[i].at,  # type: ignore[union-attr]
+        )
+        just_sent = set(before[-waits:])
+        opening = [i for i in shuffled if i not in just_sent][:waits]
+        shuffled = opening + [i for i in shuffled if i not in opening]
     place = [0] * len(options)
     for n, i in enumerate(shuffled):
         place[i] = n

@@ -126,7 +126,7 @@ POLL_TEXT = "How did your mentoring meeting go?"
 ADDED = "mentee-reflect-weekly"
 # Meeting days chosen so that a low rating after one of them makes a difference to
 # what comes next (the test checks that it does, and fails if no meeting qualifies).
-MEETING_DAYS = (15, 30, 39)
+MEETING_DAYS = (15, 30, 51)
 
 
 class Journal:

@@ -71,6 +71,22 @@ def test_each_turn_sends_every_practice_once_in_a_fresh_order() -> None:
     assert len({tuple(turn) for turn in turns}) == 4, "each turn is a new shuffle"
 
 
+def test_a_new_turn_never_opens_with_what_was_just_sent() -> None:
+    """Shuffled afresh, a turn could open with the practice the last one ended with: the
+    same tip two days running. A new turn's first three are none of the last turn's
+    last three, so a practice comes back no sooner than four tips later; and which
+    practices close a turn still changes from turn to turn."""
+    for seed in range(60):
+        sent, _ = send(MENTOR, TipHistory(pairings=OLD_PAIR), 50, seed=seed)
+        turns = [sent[i : i + 10] for i in range(0, 50, 10)]
+        for before, after in zip(turns, turns[1:], strict=False):
+            assert sorted(after) == sorted(before)  # still every practice once a turn
+            assert not set(after[:3]) & set(before[-3:]), (seed, before, after)
+        repeats = [sent.index(tip, n + 1) - n for n, tip in enumerate(sent[:40])]
+        assert min(repeats) >= 4, (seed, sent)
+        assert len({frozenset(turn[-3:]) for turn in turns}) > 2, (seed, turns)
+
+
 def test_order_is_per_person_and_repeatable() -> None:
     history = TipHistory(pairings=OLD_PAIR)
     assert send(MENTOR, history, 25, seed=3)[0] == send(MENTOR, history, 25, seed=3)[0]
