@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.meetings import places
 from bot.store import meetings, outbox, repo
+from bot.store import pool as pool_store
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Overview:
     pending: tuple[PendingPrompt, ...] = field(default=())
     # ``/mentor pause``: no tips and no new matches until then (None: not paused).
     paused_until: datetime | None = None
+    # In the sign-up pool as "mentor", "mentee" or "both" (None: not in it).
+    pool_role: str | None = None
 
     @property
     def active(self) -> tuple[PairLine, ...]:
@@ -90,6 +93,7 @@ def overview(
             )
         )
     person = repo.get_person(session, team_id=team_id, user_id=user_id)
+    member = pool_store.get_member(session, team_id=team_id, user_id=user_id)
     return Overview(
         user_id=user_id,
         pairs=tuple(lines),
@@ -104,6 +108,7 @@ def overview(
             if person is not None and person.paused_until and person.paused_until > now
             else None
         ),
+        pool_role=member.roles if member is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ from bot.views.coaching import meeting_line
 from bot.views.common import context, mention, section, slack_date
 from bot.views.goals import goals_home_blocks
 from bot.views.insights import insights_blocks, outcomes_blocks
-from bot.views.pairing import pair_summary, tips_summary
+from bot.views.pairing import pair_summary, pool_summary, tips_summary
 
 HOME_BLOCK_LIMIT = 100
 # A coordinator's insights keep at least this many blocks, however many pairs are theirs.
@@ -63,6 +63,15 @@ def home_view(
             ),
         ),
     ]
+    # The pool: where they stand in it, and the sign-up (before the coordinators' part).
+    join = ButtonElement(
+        text="Edit my sign-up" if overview.pool_role else "Join the mentoring pool",
+        action_id=Action.OPEN_JOIN,
+    )
+    if overview.pool_role is not None:
+        blocks.append(section(pool_summary(overview.pool_role), accessory=join))
+    else:
+        blocks.append(ActionsBlock(block_id="home_pool", elements=[join]))
     if program is not None:
         figures = program.figures
         blocks += [
@@ -74,12 +83,6 @@ def home_view(
                 f"Undelivered messages: *{figures.failed_messages}*"
             ),
         ]
-    blocks.append(
-        ActionsBlock(
-            block_id="home_pool",
-            elements=[ButtonElement(text="Join the mentoring pool", action_id=Action.OPEN_JOIN)],
-        )
-    )
     footer = context(f"Signed in as {mention(overview.user_id)} · `/mentor help` for commands")
     outcomes: list[Block] = []
     insights: list[Block] = []

@@ -143,8 +143,19 @@ def status_blocks(overview: Overview) -> list[Block]:
     blocks += [section(text) for text in packed(lines[:shown], sep="\n\n")]
     if shown < len(lines):
         blocks.append(context(f"…and {len(lines) - shown} more."))
+    if overview.pool_role is not None:
+        blocks.append(context(pool_summary(overview.pool_role)))
     blocks.append(context(tips_summary(overview)))
     return blocks
+
+
+def pool_summary(role: str) -> str:
+    """Where someone in the sign-up pool stands: waiting for a coordinator's match."""
+    as_what = "as a mentor and as a mentee" if role == "both" else f"as a {role}"
+    return (
+        f"You're in the mentoring pool {as_what}: a coordinator's next match may pair "
+        "you. `/mentor join` changes your sign-up, `/mentor leave` takes you out."
+    )
 
 
 def pair_summary(line: PairLine) -> str:
@@ -175,7 +186,8 @@ def tips_summary(overview: Overview) -> str:
         return (
             "Daily tips and new matches are *paused* until "
             f"{slack_date(overview.paused_until, '{date_long}')}. Tips come back on their "
-            "own then."
+            f"own then, on working days at *{format_minute(overview.tip_minute)}* your time "
+            f"({overview.tz})."
         )
     if not overview.active:  # tips come only with a pair that is under way
         return (

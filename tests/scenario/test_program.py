@@ -65,10 +65,20 @@ def test_join_leave_and_pause(harness: Harness) -> None:
     assert h.clock.now == datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
     assert "*paused* until <!date^" in status and f"<!date^{until}^" in status
     assert "arrive on working days" not in status
+    # In the pool, and it says so (status and Home, whose button edits the sign-up).
+    assert "You're in the mentoring pool as a mentee" in status
+    h.driver.app_home_opened(MENTEE)
+    h.app.drain()
+    home = all_text(h.slack.home_view(MENTEE))
+    assert "You're in the mentoring pool" in home and "Edit my sign-up" in home
+    # A new tip time during the pause is confirmed, for when tips come back.
+    moved = all_text(h.driver.slash(MENTEE, "tips at 08:00").json)
+    assert "*paused* until" in moved and "*08:00*" in moved, moved
     left = h.driver.slash(MENTEE, "leave")
     assert "left the mentoring pool" in left.json["text"]
     again = h.driver.slash(MENTEE, "leave")
     assert "not in the mentoring pool" in again.json["text"]
+    assert "mentoring pool" not in all_text(h.driver.slash(MENTEE, "status").json)
 
 
 def test_join_refuses_bad_hours(harness: Harness) -> None:
