@@ -496,7 +496,9 @@ def personal_data(session: Session, *, team_id: str, user_id: str) -> dict[str, 
             "tz_checked_at": _iso(person.tz_checked_at),
             "tips_enabled": person.tips_enabled,
             "tip_minute": person.tip_minute,
-            "tips_sent": person.tips_sent,
+            # Tips planned for them so far (the last may still be to come); the ones
+            # that reached them are "tips_received".
+            "tips_planned": person.tips_sent,
             "tips_planned_until": _iso(person.tips_planned_until),
             "blocked_at": _iso(person.blocked_at),
             "blocked_reason": person.blocked_reason,

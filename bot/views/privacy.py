@@ -164,9 +164,9 @@ def _summary(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-# More JSON than this many sections goes as a file instead: a message that long is
-# a wall to scroll, and near Slack's limits for one message.
-MAX_INLINE_CHUNKS = 10
+# More JSON than this many sections goes as a file instead: a record cut across code
+# blocks cannot be copied as JSON, and a long one is a wall to scroll.
+MAX_INLINE_CHUNKS = 1
 # The record is inlined only while the whole DM stays within one message's text
 # (``MESSAGE_TEXT_BUDGET``: msg_blocks_too_long); the summary keeps to this share of it.
 SUMMARY_BUDGET = 3_000

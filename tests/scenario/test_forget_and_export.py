@@ -201,7 +201,8 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
     # Their own export does not show when the partner asked for theirs.
     with h.db.session() as session:
         record = personal_data(session, team_id=h.slack.team_id, user_id=MENTEE)
-    assert {c["kind"] for c in record["messages_kept_for_deletion"]} == {"my_data"}
+    own = {c["kind"] for c in record["messages_kept_for_deletion"]}
+    assert "my_data" in own and own <= {"my_data", "my_data_file"}, own
     needles = (
         MENTEE,
         "BOBBY0002",

@@ -1026,15 +1026,25 @@ def test_my_data_message_carries_the_full_record(db: Database) -> None:
     _build(db)
     with db.session() as session:
         data = personal_data(session, team_id=TEAM, user_id=GONE)
-    data["feedback"][0]["helped"] = "a <b> & c " + "x" * 2_500  # long, with control characters
-    text, blocks = my_data_message(data)
-    payload = _check(text, blocks)
+    # A short record (someone who only set their tips): inline, in one code block,
+    # whole, so that it can be copied as JSON; control characters escaped in mrkdwn.
+    short = {
+        "team_id": TEAM,
+        "user_id": GONE,
+        "person": {**data["person"], "display_name": "a <b> & c"},
+    }
+    payload = _check(*my_data_message(short))
     sections = [b["text"]["text"] for b in payload if b["type"] == "section"]
-    assert all(len(s) <= 2_900 for s in sections if s.startswith("```"))
-    assert sum(s.startswith("```") for s in sections) >= 2
-    assert json.loads(_json_of(payload)) == data
+    assert sum(s.startswith("```") for s in sections) == 1
+    assert json.loads(_json_of(payload)) == short
     assert "Europe/Berlin" in json.dumps(payload)
     assert "too long" not in json.dumps(payload)
+    # Longer than one code block: never cut across several, a file instead.
+    data["feedback"][0]["helped"] = "a <b> & c " + "x" * 2_500
+    assert not my_data_fits(data)
+    payload = _check(*my_data_message(data))
+    assert not any(b["text"]["text"].startswith("```") for b in payload if b["type"] == "section")
+    assert json.loads(my_data_file(data)) == data
 
 
 @given(st.lists(st.integers(0, 6_000), max_size=12))
