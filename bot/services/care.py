@@ -238,18 +238,7 @@ def exit_choice(
         answer |= {"channel": offer[0], "ts": offer[1]}
     planned = []
     if effects.end_pair:
-        ended = pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
-        # The group DM hears it ended (never why), after the .ics of the meetings ahead.
-        planned.append(
-            outgoing.pair_ended(
-                team_id=team_id,
-                pair_id=pair.id,
-                mentor_id=pair.mentor_id,
-                mentee_id=pair.mentee_id,
-                called_off=ended.called_off,
-                now=now,
-            )
-        )
+        planned.append(pairing.end_pair_told(session, pair=pair, ended_by=user_id, now=now))
     # Planned after the ending, which cancels what the pair still had waiting.
     planned += [
         outgoing.to_person(

@@ -596,17 +596,7 @@ def end_pair(
     of each meeting called off, which it explains), each member gets a closing poll,
     and the ephemeral confirmation goes away."""
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
-    ended = pairing.end_pair(session, pair=pair, ended_by=user_id, now=now)
-    planned = [
-        outgoing.pair_ended(
-            team_id=team_id,
-            pair_id=pair.id,
-            mentor_id=pair.mentor_id,
-            mentee_id=pair.mentee_id,
-            called_off=ended.called_off,
-            now=now,
-        )
-    ]
+    planned = [pairing.end_pair_told(session, pair=pair, ended_by=user_id, now=now)]
     planned += [
         PlannedMessage(
             team_id=team_id,

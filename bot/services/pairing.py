@@ -24,6 +24,7 @@ from bot.services import calendar
 from bot.services.tips import start_tips, stop_tips_unless_paired
 from bot.store import outbox, repo
 from bot.store.models import Pair
+from bot.store.outbox import PlannedMessage
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,21 @@ def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> E
         messages_cancelled=cancelled,
         meetings_cancelled=meetings,
         called_off=tuple(m.starts_at for m in ahead),
+    )
+
+
+def end_pair_told(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> PlannedMessage:
+    """``end_pair`` by one of its members (``/mentor end``, a check-in's exit), and what
+    the group DM is to be told: "has ended" (never why), after the .ics of each meeting
+    it called off, which it explains. The caller plans it with its own messages."""
+    ended = end_pair(session, pair=pair, ended_by=ended_by, now=now)
+    return outgoing.pair_ended(
+        team_id=pair.team_id,
+        pair_id=pair.id,
+        mentor_id=pair.mentor_id,
+        mentee_id=pair.mentee_id,
+        called_off=ended.called_off,
+        now=now,
     )
 
 
