@@ -44,7 +44,7 @@ class Overview:
     pairs: tuple[PairLine, ...]
     tips_enabled: bool
     tip_minute: int
-    tz: str
+    tz: str | None  # None: not known yet (asked of Slack when a tip is first planned)
     pending: tuple[PendingPrompt, ...] = field(default=())
     # ``/mentor pause``: no tips and no new matches until then (None: not paused).
     paused_until: datetime | None = None
@@ -67,7 +67,7 @@ def overview(
     user_id: str,
     now: datetime,
     default_tip_minute: int,
-    default_tz: str = "UTC",
+    default_tz: str | None = None,
 ) -> Overview:
     lines = []
     for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):

@@ -179,6 +179,11 @@ def pair_summary(line: PairLine) -> str:
     return text
 
 
+def _your_time(overview: Overview) -> str:
+    """The words "your time (Asia/Kolkata)", or only "your time" before the zone is known."""
+    return f"your time ({overview.tz})" if overview.tz else "your time"
+
+
 def tips_summary(overview: Overview) -> str:
     if not overview.tips_enabled:
         return "Daily tips are *off*. Turn them back on with `/mentor tips on`."
@@ -186,15 +191,15 @@ def tips_summary(overview: Overview) -> str:
         return (
             "Daily tips and new matches are *paused* until "
             f"{slack_date(overview.paused_until, '{date_long}')}. Tips come back on their "
-            f"own then, on working days at *{format_minute(overview.tip_minute)}* your time "
-            f"({overview.tz})."
+            f"own then, on working days at *{format_minute(overview.tip_minute)}* "
+            f"{_your_time(overview)}."
         )
     if not overview.active:  # tips come only with a pair that is under way
         return (
             f"Daily tips come while you're in a mentoring pair, on working days at "
-            f"*{format_minute(overview.tip_minute)}* your time ({overview.tz})."
+            f"*{format_minute(overview.tip_minute)}* {_your_time(overview)}."
         )
     return (
         f"Daily tips arrive on working days at *{format_minute(overview.tip_minute)}* "
-        f"your time ({overview.tz}). Change with `/mentor tips at HH:MM` or `/mentor tips off`."
+        f"{_your_time(overview)}. Change with `/mentor tips at HH:MM` or `/mentor tips off`."
     )

@@ -53,6 +53,10 @@ def test_join_leave_and_pause(harness: Harness) -> None:
             ["leadership", "public-speaking"],
             "Lead a team",
         )
+    # Before any tip was planned the bot has not asked Slack their zone: "your time",
+    # not a zone it would only guess (it said "(UTC)" to everyone).
+    fresh = all_text(h.driver.slash(STRANGER, "status").json)
+    assert "your time." in fresh and "(UTC)" not in fresh, fresh
     bad = h.driver.slash(MENTEE, "pause forever")
     assert "/mentor pause 2w" in bad.json["text"]
     paused = h.driver.slash(MENTEE, "pause 2w")
