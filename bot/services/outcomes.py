@@ -30,9 +30,10 @@ as the unit, since each figure describes pairs:
   not shown without their pairs: that, beside the same month shown to another
   coordinator, would give their pairs away. A hidden month says nothing, so views
   that differ only by what each hides cannot be differenced; whole-program figures
-  pool only the months the viewer is shown. Someone who used ``forget-me`` cannot be
-  recognised in their old pairs any more (a tombstone stands in), so for a viewer a
-  month needs K pairs besides the most that any forgotten person had in it.
+  pool only the months the viewer is shown. And since another coordinator knows their
+  own pairs (and someone who used ``forget-me`` is no longer recognised in theirs), a
+  month shown to a viewer needs K pairs (each side) besides the most that any one
+  person has in it; the CLI report has no viewer and needs K.
 * **Meetings, not ratings.** A meeting counts as held unless a member said it didn't
   happen, as in the care rules and the pairs-at-risk list.
 """
@@ -49,7 +50,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.domain.care import MISSED, outcome_of
-from bot.domain.forgotten import is_forgotten
 from bot.services.insights import MINIMUM_PEOPLE, Split, split, week_start
 from bot.store import outcomes as outcome_store
 
@@ -228,14 +228,9 @@ def _first(pair: PairRecord) -> float:
     return NEVER if first is None else float(first)
 
 
-def _most_of_one_forgotten(pairs: Sequence[PairRecord]) -> int:
-    """The most pairs any one forgotten person (one tombstone) has among ``pairs``."""
-    counts = Counter(
-        person
-        for pair in pairs
-        for person in (pair.mentor_id, pair.mentee_id)
-        if is_forgotten(person)
-    )
+def _most_per_person(pairs: Sequence[PairRecord]) -> int:
+    """The most pairs any one person has among ``pairs`` (what one viewer may know)."""
+    counts = Counter(person for pair in pairs for person in (pair.mentor_id, pair.mentee_id))
     return max(counts.values(), default=0)
 
 
@@ -332,7 +327,10 @@ def compute_outcomes(
         if yours:
             needed = len(members) + 1  # more pairs than there are: no figure can show
         elif viewer is not None:
-            needed = minimum + _most_of_one_forgotten(members)  # who may be the viewer
+            # Another coordinator may know their own pairs of this month (and see this
+            # view beside theirs), and a forgotten one is no longer recognised: K pairs
+            # besides the most that any one person has in it.
+            needed = minimum + _most_per_person(members)
         else:
             needed = minimum
         first = gap = goals = None
