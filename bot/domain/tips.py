@@ -173,19 +173,6 @@ def tip_order(
         cycle += 1  # the turn is complete: the next one starts
     shuffled = list(range(len(options)))
     random.Random(seed * 1_000_003 + cycle).shuffle(shuffled)
-    # A new turn never opens with the last few practices of the turn before (a tip two
-    # days running): its first places go to others, the rest of the shuffle as it is.
-    # Once those first places are sent the rest is the shuffle's own order, so one call
-    # still describes the turn; chosen afresh each turn, so no tip stays at the end.
-    waits = min(JUST_SENT, len(options) // 3)
-    if waits and sum(1 for n in last if n == cycle) < waits:
-        before = sorted(
-            (i for i in range(len(options)) if last[i] == cycle - 1 and last[i] >= 0),
-            key=lambda i: received[i].at,  # type: ignore[union-attr]
-        )
-        just_sent = set(before[-waits:])
-        opening = [i for i in shuffled if i not in just_sent][:waits]
-        shuffled = opening + [i for i in shuffled if i not in opening]
     place = [0] * len(options)
     for n, i in enumerate(shuffled):
         place[i] = n
@@ -196,6 +183,21 @@ def tip_order(
         remaining.sort(key=lambda i: (_rank(options[i], history, now, acquainting), place[i]))
     else:
         remaining.sort(key=place.__getitem__)
+    # A new turn never opens with the last few practices of the turn before (a tip two
+    # days running, whatever brought it forward): its first places go to the next of the
+    # others, the order otherwise as it is. Once those places are sent the order is the
+    # plain one again, so one call still describes the rest of the turn; and no tip is
+    # kept at the end of every turn.
+    waits = min(JUST_SENT, len(options) // 3)
+    opened = sum(1 for n in last if n == cycle)
+    if opened < waits:
+        before = sorted(
+            (i for i in range(len(options)) if last[i] == cycle - 1 and last[i] >= 0),
+            key=lambda i: received[i].at,  # type: ignore[union-attr]
+        )
+        just_sent = set(before[-waits:])
+        opening = [i for i in remaining if i not in just_sent][: waits - opened]
+        remaining = opening + [i for i in remaining if i not in opening]
     return cycle, [options[i].id for i in remaining]
 
 

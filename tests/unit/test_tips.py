@@ -74,17 +74,39 @@ def test_each_turn_sends_every_practice_once_in_a_fresh_order() -> None:
 def test_a_new_turn_never_opens_with_what_was_just_sent() -> None:
     """Shuffled afresh, a turn could open with the practice the last one ended with: the
     same tip two days running. A new turn's first three are none of the last turn's
-    last three, so a practice comes back no sooner than four tips later; and which
-    practices close a turn still changes from turn to turn."""
-    for seed in range(60):
-        sent, _ = send(MENTOR, TipHistory(pairings=OLD_PAIR), 50, seed=seed)
-        turns = [sent[i : i + 10] for i in range(0, 50, 10)]
-        for before, after in zip(turns, turns[1:], strict=False):
-            assert sorted(after) == sorted(before)  # still every practice once a turn
-            assert not set(after[:3]) & set(before[-3:]), (seed, before, after)
-        repeats = [sent.index(tip, n + 1) - n for n, tip in enumerate(sent[:40])]
-        assert min(repeats) >= 4, (seed, sent)
-        assert len({frozenset(turn[-3:]) for turn in turns}) > 2, (seed, turns)
+    last three, whatever else orders it (a 👎, a low rating, a new pairing), so a
+    practice comes back no sooner than four tips later; and which practices close a
+    turn still changes from turn to turn."""
+    rated = [replace(o, after_low_rating=o.id in {"mentor-2", "mentor-6"}) for o in MENTOR]
+    histories = {
+        "plain": (MENTOR, TipHistory(pairings=OLD_PAIR)),
+        "a 👎": (MENTOR, disliking(TipHistory(pairings=OLD_PAIR), "mentor-3")),
+        "new pairing": (MENTOR, TipHistory(pairings=(Pairing("mentor", NOW),))),
+        "a low rating": (rated, TipHistory(pairings=OLD_PAIR)),
+    }
+    for name, (options, start) in histories.items():
+        for seed in range(40):
+            history, sent, cycles_of = start, [], []
+            for n in range(50):
+                now = NOW + n * DAY
+                if name == "a low rating" and n in (9, 29):  # at a turn's end, say
+                    history = replace(history, ratings=(Rating("mentor", 1, now),))
+                choice = choose_tip(options, history, seed=seed, now=now)
+                assert choice is not None
+                sent.append(choice.tip_id)
+                cycles_of.append(choice.cycle)
+                history = history.after_sending(choice.tip_id, choice.cycle, now)
+            turns = [
+                [tip for tip, c in zip(sent, cycles_of, strict=True) if c == cycle]
+                for cycle in sorted(set(cycles_of))
+            ]
+            for before, after in zip(turns, turns[1:-1], strict=False):
+                assert not set(after[:3]) & set(before[-3:]), (name, seed, before, after)
+            repeats = [
+                sent.index(tip, n + 1) - n for n, tip in enumerate(sent) if tip in sent[n + 1 :]
+            ]
+            assert min(repeats) >= 4, (name, seed, sent)
+            assert len({frozenset(turn[-3:]) for turn in turns[:-1]}) > 1, (name, seed, turns)
 
 
 def test_order_is_per_person_and_repeatable() -> None:
