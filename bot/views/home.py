@@ -69,7 +69,8 @@ def home_view(
         action_id=Action.OPEN_JOIN,
     )
     if overview.pool_role is not None:
-        blocks.append(section(pool_summary(overview.pool_role), accessory=join))
+        paused = overview.paused_until is not None
+        blocks.append(section(pool_summary(overview.pool_role, paused=paused), accessory=join))
     else:
         blocks.append(ActionsBlock(block_id="home_pool", elements=[join]))
     if program is not None:

@@ -144,17 +144,22 @@ def status_blocks(overview: Overview) -> list[Block]:
     if shown < len(lines):
         blocks.append(context(f"…and {len(lines) - shown} more."))
     if overview.pool_role is not None:
-        blocks.append(context(pool_summary(overview.pool_role)))
+        paused = overview.paused_until is not None
+        blocks.append(context(pool_summary(overview.pool_role, paused=paused)))
     blocks.append(context(tips_summary(overview)))
     return blocks
 
 
-def pool_summary(role: str) -> str:
-    """Where someone in the sign-up pool stands: waiting for a coordinator's match."""
+def pool_summary(role: str, *, paused: bool = False) -> str:
+    """Where someone in the sign-up pool stands: waiting for a coordinator's match (not
+    while paused)."""
     as_what = "as a mentor and as a mentee" if role == "both" else f"as a {role}"
+    waiting = (
+        "no new match while you're paused" if paused else "a coordinator's next match may pair you"
+    )
     return (
-        f"You're in the mentoring pool {as_what}: a coordinator's next match may pair "
-        "you. `/mentor join` changes your sign-up, `/mentor leave` takes you out."
+        f"You're in the mentoring pool {as_what}: {waiting}. `/mentor join` changes your "
+        "sign-up, `/mentor leave` takes you out."
     )
 
 
@@ -188,12 +193,14 @@ def tips_summary(overview: Overview) -> str:
     if not overview.tips_enabled:
         return "Daily tips are *off*. Turn them back on with `/mentor tips on`."
     if overview.paused_until is not None:
-        return (
-            "Daily tips and new matches are *paused* until "
-            f"{slack_date(overview.paused_until, '{date_long}')}. Tips come back on their "
-            f"own then, on working days at *{format_minute(overview.tip_minute)}* "
-            f"{_your_time(overview)}."
+        until = slack_date(overview.paused_until, "{date_long}")
+        when = f"on working days at *{format_minute(overview.tip_minute)}* {_your_time(overview)}"
+        back = (
+            f"Tips come back on their own then, {when}."
+            if overview.active
+            else f"Then, while you're in a mentoring pair, tips come {when}."
         )
+        return f"Daily tips and new matches are *paused* until {until}. {back}"
     if not overview.active:  # tips come only with a pair that is under way
         return (
             f"Daily tips come while you're in a mentoring pair, on working days at "

@@ -70,7 +70,9 @@ def test_join_leave_and_pause(harness: Harness) -> None:
     assert "*paused* until <!date^" in status and f"<!date^{until}^" in status
     assert "arrive on working days" not in status
     # In the pool, and it says so (status and Home, whose button edits the sign-up).
-    assert "You're in the mentoring pool as a mentee" in status
+    assert "You're in the mentoring pool as a mentee: no new match while you're paused" in status
+    # No pair: tips are promised only with one, not "back on their own".
+    assert "while you're in a mentoring pair, tips come" in status, status
     h.driver.app_home_opened(MENTEE)
     h.app.drain()
     home = all_text(h.slack.home_view(MENTEE))
