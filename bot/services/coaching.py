@@ -17,7 +17,7 @@ from bot import outgoing
 from bot.content import Content
 from bot.domain.answers import FOCUS_MAX, NOTE_MAX, check_feedback_allowed, check_text
 from bot.domain.errors import Conflict, NotFound, UserError
-from bot.domain.meetings import feedback_due, prep_due
+from bot.domain.meetings import feedback_due, places, prep_due
 from bot.domain.permissions import require_member
 from bot.services import calendar, pairing
 from bot.services.pairing import member_pair
@@ -88,6 +88,9 @@ def schedule_meetings(
     # Their .ics files first, so the confirmation, which explains them and carries each
     # meeting's calendar links, is the latest message in the group DM.
     calendar.send_calendar_files(session, new_meetings, now=now)
+    # Numbered as App Home numbers them: their place among the pair's meetings in time
+    # (``number`` counts every meeting ever created, cancelled ones too).
+    place = places(repo.meeting_starts(session, team_id=team_id, pair_id=pair.id))
     outbox.plan(
         session,
         [
@@ -98,7 +101,7 @@ def schedule_meetings(
                 now=now,
                 payload={
                     "meetings": [
-                        [m.id, m.number, m.starts_at.isoformat(), m.minutes] for m in created
+                        [m.id, place[m.id], m.starts_at.isoformat(), m.minutes] for m in created
                     ]
                 },
             )

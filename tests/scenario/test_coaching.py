@@ -269,6 +269,47 @@ def test_the_first_meeting_is_the_first_in_time_whichever_was_scheduled_first(
     assert not any(agenda in text for text in preps[later]), preps
 
 
+def test_new_meetings_are_numbered_as_home_numbers_them(harness: Harness) -> None:
+    """One of three meetings cancelled, three more set: the confirmation numbers them 3
+    to 5, their places in time, as App Home does (not 4 to 6, counting the cancelled)."""
+    h = harness
+    group = pair_up(h)
+    first = h.clock.now + timedelta(days=2)
+    schedule(h, group, [first, first + timedelta(days=7), first + timedelta(days=14)])
+    with h.db.session() as s:
+        cancelled = s.scalars(select(Meeting.id).order_by(Meeting.starts_at)).first()
+    h.driver.app_home_opened(MENTOR)
+    h.app.drain()
+    h.driver.click_in_view(
+        MENTOR,
+        h.slack.home_view(MENTOR),
+        f"{Action.MOVE_MEETING}:{cancelled}",
+        value=f"cancel:{cancelled}",
+    )
+    h.app.drain()
+    later = first + timedelta(days=21)
+    h.slash(MENTOR, "schedule")
+    h.app.drain()
+    values = {
+        block: {"value": Input.datetime(int(t.timestamp()))}
+        for block, t in zip(
+            ("meeting_1", "meeting_2", "meeting_3"),
+            (later, later + timedelta(days=7), later + timedelta(days=14)),
+            strict=True,
+        )
+    }
+    h.submit(MENTOR, h.driver.last_view_opened(MENTOR), values)
+    confirmation = [
+        m for m in h.slack.messages_in(group) if "meetings are set" in m.get("text", "")
+    ][-1]
+    shown = all_text(confirmation)
+    assert all(f"*Meeting {n}*" in shown for n in (3, 4, 5)), shown
+    assert "*Meeting 6*" not in shown
+    h.driver.app_home_opened(MENTOR)
+    h.app.drain()
+    assert "*Meeting 1*" in all_text(h.slack.home_view(MENTOR))
+
+
 def test_home_waits_for_prep_only_until_the_meeting_begins(harness: Harness) -> None:
     """App Home's "Waiting for you" lists the prep of a meeting ahead; once the meeting
     has begun its prep is no longer waited for, and its poll is."""
