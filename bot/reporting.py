@@ -44,8 +44,8 @@ def _privacy(report: ProgramReport) -> str:
     )
     return (
         f"people, not answers; at least {report.minimum_people} per figure and per side "
-        f"of a split; closed weeks only, frozen once shown; coordinators' (MENTOR_ADMINS) "
-        f"answers left out; {who}"
+        f"of a split; closed weeks only, frozen once shown, without the answers of the "
+        f"coordinators listed in MENTOR_ADMINS when they froze; {who}"
     )
 
 

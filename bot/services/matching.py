@@ -76,7 +76,9 @@ def compute_proposal(
     # Someone signed up as both and proposed as a mentor is matched this round: not
     # listed (nor told) as unmatched beside it for want of a mentor of their own.
     paired = {person for line in lines for person in (line.mentor_id, line.mentee_id)}
-    unmatched = [m for m in result.unmatched_mentees if m not in paired]
+    unmatched = _waiting_for_a_match(
+        session, team_id=team_id, people=[m for m in result.unmatched_mentees if m not in paired]
+    )
     row = MatchProposal(
         team_id=team_id,
         created_by=by,
@@ -216,14 +218,15 @@ def approve(
                 payload={"pair_id": pair_id, "mentee_id": line.mentee_id},
             )
         )
-    # Told kindly that they wait: people of the pool with no pairing under way (one
-    # signed up as both, now mentoring, is not waiting for a match).
-    left_unmatched = [
-        m
-        for m in dict.fromkeys((*view.unmatched, *not_chosen_mentees, *still_free_mentees))
-        if m in in_pool
-        and not repo.pairs_of(session, team_id=team_id, user_id=m, statuses=repo.OPEN_PAIR_STATUSES)
-    ]
+    left_unmatched = _waiting_for_a_match(
+        session,
+        team_id=team_id,
+        people=[
+            m
+            for m in dict.fromkeys((*view.unmatched, *not_chosen_mentees, *still_free_mentees))
+            if m in in_pool
+        ],
+    )
     for mentee_id in left_unmatched:
         planned.append(
             PlannedMessage(
@@ -244,6 +247,19 @@ def approve(
         skipped=tuple(skipped),
         unmatched=tuple(left_unmatched),
     )
+
+
+def _waiting_for_a_match(session: Session, *, team_id: str, people: list[str]) -> list[str]:
+    """Of ``people`` left without a match this round, those to list and tell kindly that
+    they wait: not anyone with a pairing under way (one signed up as both and now
+    mentoring, say, is not waiting for a match)."""
+    return [
+        person
+        for person in people
+        if not repo.pairs_of(
+            session, team_id=team_id, user_id=person, statuses=repo.OPEN_PAIR_STATUSES
+        )
+    ]
 
 
 def get_proposal(session: Session, *, team_id: str, proposal_id: int) -> ProposalView:

@@ -65,7 +65,8 @@ def past_partners(
                 Pair.team_id == team_id,
                 or_(
                     Pair.status.in_(("active", "ended", "invited")),
-                    and_(Pair.status == "declined", Pair.ended_at >= declined_since),
+                    # As check_invitation_cooldown: asked again from the moment it ends.
+                    and_(Pair.status == "declined", Pair.ended_at > declined_since),
                 ),
             )
         )

@@ -537,7 +537,7 @@ def end_confirmation(content: Content, *, pair_id: int, partner_id: str) -> list
     ]
 
 
-# Meetings called off by an ending, each with its calendar note; past these, a count.
+# Meetings called off by an ending that get their calendar note (the rest: their files).
 ENDED_NOTES_MAX = 10
 
 
@@ -548,12 +548,11 @@ def pair_ended(
     (its cancelled .ics, sent just before) takes it off a calendar."""
     text = content.message("ended", mentor=mention(mentor_id), mentee=mention(mentee_id))
     blocks: list[Block] = [section(text)]
+    # The first few are enough to say what the files above are for.
     notes = [
         content.message("calendar_cancelled", when=slack_date(when))
         for when in called_off[:ENDED_NOTES_MAX]
     ]
-    if len(called_off) > ENDED_NOTES_MAX:
-        notes.append(f"…and {len(called_off) - ENDED_NOTES_MAX} more meetings, in the files above.")
     if notes:
         blocks.append(context("\n".join(notes)))
     return Outgoing(text=text, blocks=blocks)
