@@ -172,6 +172,7 @@ class Delivery:
             outgoing.MATCH_REVIEW: self._match_review,
             outgoing.FORGOTTEN: self._forgotten,
             outgoing.CALENDAR_FILE: self._calendar_file,
+            outgoing.CLOSING_POLL: self._closing_poll,
         }
 
     def send(self, message: ClaimedMessage, now: datetime) -> Done:
@@ -283,19 +284,38 @@ class Delivery:
     def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
         """The pair's group DM does not exist yet: wait for its kickoff, or, when there is
         none to wait for (the pair ended first, or Slack refused it for good), skip."""
-        kickoff_at = self.db.view(outbox.wait_for_kickoff, pair_id=pair_id)
+        kickoff_at = self.db.view(outbox.wait_for, pair_id=pair_id, kind=outgoing.KICKOFF)
         if kickoff_at is None:
             return self._skip(message, "the pair has no group DM")
-        due = max(kickoff_at, now) + GROUP_WAIT
+        return self._wait(message, max(kickoff_at, now), "waiting for the pair's group DM")
+
+    def _wait(self, message: ClaimedMessage, until: datetime, reason: str) -> Done:
+        """Try ``message`` again a little after ``until``, when what it waits for is due."""
         return Done(
             "waiting",
             settle=lambda s: outbox.defer(
                 s,
                 message_id=message.id,
                 worker=self.worker,
-                due_at=due,
-                reason="waiting for the pair's group DM",
+                due_at=until + GROUP_WAIT,
+                reason=reason,
             ),
+        )
+
+    def _closing_poll(self, message: ClaimedMessage, now: datetime) -> Done:
+        """Each member's closing poll, once the group DM has heard that the pairing
+        ended (rows to different conversations go side by side: a poll due a minute on
+        could still overtake a "has ended" held back by Slack's limits)."""
+        pair_id = message.payload.get("pair_id")
+        ended_at = (
+            self.db.view(outbox.wait_for, pair_id=pair_id, kind=outgoing.PAIR_ENDED)
+            if pair_id is not None
+            else None
+        )
+        if ended_at is None:
+            return self._post(message, now)
+        return self._wait(
+            message, max(ended_at, now), "waiting for the group DM to hear the pairing ended"
         )
 
     def _skip(self, message: ClaimedMessage, reason: str) -> Done:

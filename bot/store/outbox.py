@@ -401,13 +401,13 @@ def release_waiting(session: Session, *, key: str, now: datetime, payload: dict[
     return True
 
 
-def wait_for_kickoff(session: Session | Connection, *, pair_id: int) -> datetime | None:
-    """When the pair's kickoff is next tried, while it is still to be delivered (pending,
-    being sent, or held with its person or workspace); None once it was sent or will
-    never be (cancelled, failed), or if there is none."""
+def wait_for(session: Session | Connection, *, pair_id: int, kind: str) -> datetime | None:
+    """When the pair's latest row of ``kind`` is next tried, while it is still to be
+    delivered (pending, being sent, or held with its person or workspace); None once it
+    was sent or will never be (cancelled, failed), or if there is none."""
     row = session.execute(
         select(ScheduledMessage.status, ScheduledMessage.due_at, ScheduledMessage.lease_until)
-        .where(ScheduledMessage.pair_id == pair_id, ScheduledMessage.kind == "kickoff")
+        .where(ScheduledMessage.pair_id == pair_id, ScheduledMessage.kind == kind)
         .order_by(ScheduledMessage.id.desc())
         .limit(1)
     ).first()

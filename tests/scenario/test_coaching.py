@@ -459,6 +459,38 @@ def test_end_stops_prompts_and_sends_closing_poll(harness: Harness) -> None:
     assert "Daily tips come while you're in a mentoring pair" in status  # none promised
 
 
+def test_closing_polls_wait_for_the_group_to_hear_it_ended(harness: Harness) -> None:
+    """Slack turns away the group DM's "has ended" for a while: the closing polls, due a
+    minute on, wait for it rather than arrive first."""
+    h = harness
+    group = pair_up(h)
+    h.slack.inject(
+        "chat.postMessage", status=500, times=1000, when=lambda args: args.get("channel") == group
+    )
+    confirm = h.driver.slash(MENTEE, "end").json
+    h.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm["blocks"]},
+        Action.END_CONFIRM,
+        channel=h.slack.dm_channel(MENTEE),
+    )
+    h.app.drain()
+    polls = "How did your mentoring relationship go?"
+    h.tick(h.clock.now + timedelta(minutes=3))
+    assert not [m for m in dms(h, MENTOR) + dms(h, MENTEE) if m.get("text") == polls]
+    h.slack.clear_faults()
+    h.tick(h.clock.now + timedelta(hours=1))
+    h.tick(h.clock.now + timedelta(hours=1, minutes=1))  # the polls, a moment after it
+    said = [
+        c.args.get("text") or ""
+        for c in h.slack.calls_to("chat.postMessage")
+        if c.response.get("ok")
+    ]
+    ended = next(n for n, text in enumerate(said) if "has ended" in text)
+    asked = [n for n, text in enumerate(said) if text == polls]
+    assert len(asked) == 2 and ended < min(asked), said
+
+
 def test_ticks_are_idempotent(harness: Harness) -> None:
     h = harness
     group = pair_up(h)
