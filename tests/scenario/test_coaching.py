@@ -329,6 +329,35 @@ def test_home_waits_for_prep_only_until_the_meeting_begins(harness: Harness) -> 
     h.tick(first + timedelta(hours=2))  # its poll has gone out
     after = waiting()
     assert "Feedback for the meeting" in after and "Prep for the meeting" not in after, after
+    # The second meeting's prep arrives, then the meeting is moved: the prep of its old
+    # time is no longer waited for (that of its new time will be, once it arrives).
+    second = first + timedelta(days=7)
+    h.tick(second - timedelta(hours=23))
+    assert waiting().count("Prep for the meeting") == 1
+    with h.db.session() as s:
+        meeting_id = s.scalars(select(Meeting.id).where(Meeting.starts_at == second)).one()
+    confirmation = [
+        m for m in h.slack.messages_in(group) if "meetings are set" in m.get("text", "")
+    ][-1]
+    h.click(MENTOR, confirmation, f"{Action.MOVE_MEETING}:{meeting_id}", value=f"move:{meeting_id}")
+    moved = second + timedelta(days=2)
+    h.submit(
+        MENTOR,
+        h.driver.last_view_opened(MENTOR),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(moved.timestamp()))}},
+    )
+    assert "Prep for the meeting" not in waiting()
+    # The third's prep arrives, then the meeting is cancelled: nothing waits for it.
+    third = first + timedelta(days=14)
+    h.tick(third - timedelta(hours=23))
+    assert "Prep for the meeting" in waiting()
+    with h.db.session() as s:
+        meeting_id = s.scalars(select(Meeting.id).where(Meeting.starts_at == third)).one()
+    h.click(
+        MENTOR, confirmation, f"{Action.MOVE_MEETING}:{meeting_id}", value=f"cancel:{meeting_id}"
+    )
+    h.app.drain()
+    assert "Prep for the meeting" not in waiting()
 
 
 def test_a_poll_answered_after_the_partner_moved_that_meeting_still_counts(
