@@ -351,6 +351,12 @@ def ask(
         pair, text = chosen[0], rest
     elif len(pairs) == 1:
         pair, text = pairs[0], question
+    elif partner_id is not None:
+        raise UserError(
+            f"You're not in an active pair with <@{partner_id}>, and you're in more than one "
+            "pair: start with the partner the question is for, e.g. "
+            "`/mentor ask @partner How do I prepare for my first review?`"
+        )
     else:
         raise UserError(
             "You're in more than one pair, so start with the partner the question is for, "

@@ -101,7 +101,9 @@ def overview(
         tip_minute=(
             person.tip_minute if person and person.tip_minute is not None else default_tip_minute
         ),
-        tz=person.tz if person else default_tz,
+        # A zone Slack has told us (a person row made before that holds "UTC" only as
+        # a stand-in), else the caller's (App Home asks Slack), else none.
+        tz=person.tz if person is not None and person.tz_checked_at else default_tz,
         pending=tuple(_pending_prompts(session, team_id=team_id, user_id=user_id, now=now)),
         paused_until=(
             person.paused_until

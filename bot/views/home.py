@@ -125,7 +125,7 @@ def _pair_blocks(
 ) -> list[Block]:
     """One pair on Home: its summary, then its buttons, meetings and goals."""
     blocks: list[Block] = []
-    blocks.append(section(pair_summary(line)))
+    blocks.append(section(pair_summary(line, answer_here=True)))
     if line.status == "invited" and not line.invited_by_me:
         blocks.append(
             ActionsBlock(

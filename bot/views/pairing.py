@@ -163,7 +163,9 @@ def pool_summary(role: str, *, paused: bool = False) -> str:
     )
 
 
-def pair_summary(line: PairLine) -> str:
+def pair_summary(line: PairLine, *, answer_here: bool = False) -> str:
+    """One pair in a paragraph; ``answer_here``: an invitation's Accept and Decline are
+    right below it (App Home), not only in the invitation DM."""
     partner = mention(line.partner_id)
     partner_role = "mentee" if line.role == "mentor" else "mentor"
     if line.status == "invited":
@@ -172,7 +174,8 @@ def pair_summary(line: PairLine) -> str:
                 f"*Invitation sent* to {partner} (they'd be your {partner_role}); "
                 "waiting for them to answer."
             )
-        return f"*Invitation from* {partner}: they'd be your {partner_role}. Answer it in our DM."
+        where = "Answer it below or in our DM." if answer_here else "Answer it in our DM."
+        return f"*Invitation from* {partner}: they'd be your {partner_role}. {where}"
     text = f"*You are the {line.role}* of the pair with {partner} (your {partner_role})."
     if line.next_meetings:
         meetings = "\n".join(

@@ -84,6 +84,8 @@ def test_several_pairs_name_the_partner(harness: Harness) -> None:
     pair_up(h, mentor=MENTOR, mentee=STRANGER)
     refusal = ask(h, MENTOR, "Which pair gets this?")
     assert "more than one pair" in refusal and "@partner" in refusal
+    stray = ask(h, MENTOR, f"<@{COORDINATOR}|carol> Which pair gets this?")
+    assert f"not in an active pair with <@{COORDINATOR}>" in stray, stray
     assert count(h) == 0
     assert PARKED in ask(h, MENTOR, f"<@{STRANGER}|dave> How do reviews work here?")
     assert "Add the question" in ask(h, MENTOR, f"<@{STRANGER}|dave>")

@@ -57,6 +57,8 @@ def test_join_leave_and_pause(harness: Harness) -> None:
     # not a zone it would only guess (it said "(UTC)" to everyone).
     fresh = all_text(h.driver.slash(STRANGER, "status").json)
     assert "your time." in fresh and "(UTC)" not in fresh, fresh
+    moved = all_text(h.driver.slash(STRANGER, "tips at 07:30").json)  # a row, zone unknown
+    assert "*07:30* your time." in moved and "(UTC)" not in moved, moved
     bad = h.driver.slash(MENTEE, "pause forever")
     assert "/mentor pause 2w" in bad.json["text"]
     paused = h.driver.slash(MENTEE, "pause 2w")

@@ -97,7 +97,7 @@ def test_accepting_on_home_refreshes_it(harness: Harness) -> None:
     accept = "Accept plain_text"  # the button, as all_text shows it
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
     home = home_of(h, MENTEE)
-    assert accept in all_text(home)
+    assert accept in all_text(home) and "Answer it below or in our DM" in all_text(home)
     h.driver.click_in_view(MENTEE, home, Action.ACCEPT_INVITE)
     h.app.drain()
     shown = all_text(h.slack.home_view(MENTEE))
