@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.domain.meetings import places
+from bot.domain.pool import roles_open
 from bot.store import meetings, outbox, repo
 from bot.store import pool as pool_store
+from bot.store.repo import OPEN_PAIR_STATUSES as OPEN
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,10 @@ class Overview:
     pending: tuple[PendingPrompt, ...] = field(default=())
     # ``/mentor pause``: no tips and no new matches until then (None: not paused).
     paused_until: datetime | None = None
-    # In the sign-up pool as "mentor", "mentee" or "both" (None: not in it).
+    # In the sign-up pool as "mentor", "mentee" or "both" (None: not in it), and the
+    # roles a match can pair them in now ("": none, their pairings fill what they offered).
     pool_role: str | None = None
+    pool_open: str = ""
 
     @property
     def active(self) -> tuple[PairLine, ...]:
@@ -111,6 +115,13 @@ def overview(
             else None
         ),
         pool_role=member.roles if member is not None else None,
+        pool_open=""
+        if member is None
+        else roles_open(
+            member.roles,
+            room=member.capacity - sum(1 for p in lines if p.status in OPEN and p.role == "mentor"),
+            has_mentor=any(p.status in OPEN and p.role == "mentee" for p in lines),
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot import outgoing
 from bot.domain.errors import UserError
+from bot.domain.pool import roles_open
 from bot.domain.tips import pause_ends
 from bot.services.pairing import DECLINE_COOLDOWN
 from bot.services.tips import stop_tips
@@ -169,12 +170,8 @@ def pool_now(session: Session, *, team_id: str, now: datetime) -> tuple[list[Poo
     for member, tz, paused_until in rows:
         if paused_until is not None and paused_until > now:
             continue
-        roles = member.roles
         capacity = member.capacity - active_mentees.get(member.user_id, 0)
-        if roles in {"mentor", "both"} and capacity <= 0:
-            roles = "mentee" if roles == "both" else ""
-        if roles in {"mentee", "both"} and member.user_id in busy_mentees:
-            roles = "mentor" if roles == "both" else ""
+        roles = roles_open(member.roles, room=capacity, has_mentor=member.user_id in busy_mentees)
         if not roles:
             continue
         entries.append(

@@ -70,7 +70,8 @@ def home_view(
     )
     if overview.pool_role is not None:
         paused = overview.paused_until is not None
-        blocks.append(section(pool_summary(overview.pool_role, paused=paused), accessory=join))
+        summary = pool_summary(overview.pool_role, open_roles=overview.pool_open, paused=paused)
+        blocks.append(section(summary, accessory=join))
     else:
         blocks.append(ActionsBlock(block_id="home_pool", elements=[join]))
     if program is not None:

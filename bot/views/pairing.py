@@ -145,18 +145,26 @@ def status_blocks(overview: Overview) -> list[Block]:
         blocks.append(context(f"…and {len(lines) - shown} more."))
     if overview.pool_role is not None:
         paused = overview.paused_until is not None
-        blocks.append(context(pool_summary(overview.pool_role, paused=paused)))
+        blocks.append(
+            context(pool_summary(overview.pool_role, open_roles=overview.pool_open, paused=paused))
+        )
     blocks.append(context(tips_summary(overview)))
     return blocks
 
 
-def pool_summary(role: str, *, paused: bool = False) -> str:
-    """Where someone in the sign-up pool stands: waiting for a coordinator's match (not
-    while paused)."""
+def pool_summary(role: str, *, open_roles: str, paused: bool = False) -> str:
+    """Where someone in the sign-up pool (as ``role``) stands: waiting for a
+    coordinator's match in ``open_roles``, or not while paused or while their pairings
+    fill what they offered."""
     as_what = "as a mentor and as a mentee" if role == "both" else f"as a {role}"
-    waiting = (
-        "no new match while you're paused" if paused else "a coordinator's next match may pair you"
-    )
+    if paused:
+        waiting = "no new match while you're paused"
+    elif not open_roles:
+        waiting = "no new match while your pairings fill what you signed up for"
+    elif open_roles != role:
+        waiting = f"a coordinator's next match may pair you as a {open_roles}"
+    else:
+        waiting = "a coordinator's next match may pair you"
     return (
         f"You're in the mentoring pool {as_what}: {waiting}. `/mentor join` changes your "
         "sign-up, `/mentor leave` takes you out."

@@ -425,6 +425,27 @@ def test_someone_signed_up_as_both_is_matched_once_and_not_told_otherwise(
     assert not any("couldn't find a match" in text for text in said), said
 
 
+def test_the_pool_line_promises_a_match_only_to_those_a_match_can_pair(
+    harness: Harness,
+) -> None:
+    """Matched and accepted, a mentee (and a mentor whose room is full) stay in the pool,
+    but no match will pair them while that lasts: their status says so, not "a
+    coordinator's next match may pair you"."""
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"], capacity="1")
+    join(h, MENTEE, "mentee", ["leadership"])
+    before = all_text(h.driver.slash(MENTEE, "status").json)
+    assert "a coordinator's next match may pair you" in before
+    h.slash(COORDINATOR, "match")
+    h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
+    h.tick(h.clock.now + timedelta(minutes=1))
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    h.app.drain()
+    for person in (MENTEE, MENTOR):
+        status = all_text(h.driver.slash(person, "status").json)
+        assert "no new match while your pairings fill what you signed up for" in status, status
+
+
 def test_a_listed_coordinator_coordinates_only_where_they_are_a_member(harness: Harness) -> None:
     from dataclasses import replace
 
