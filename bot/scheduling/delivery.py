@@ -307,8 +307,15 @@ class Delivery:
         ended (rows to different conversations go side by side: a poll due a minute on
         could still overtake a "has ended" held back by Slack's limits)."""
         pair_id = message.payload.get("pair_id")
+        # Not for a row paused with its conversation (archived, say): nothing resumes a
+        # group DM's rows, and the polls would wait for ever.
         ended_at = (
-            self.db.view(outbox.wait_for, pair_id=pair_id, kind=outgoing.PAIR_ENDED)
+            self.db.view(
+                outbox.wait_for,
+                pair_id=pair_id,
+                kind=outgoing.PAIR_ENDED,
+                still=("pending", "sending", "held"),
+            )
             if pair_id is not None
             else None
         )

@@ -250,14 +250,17 @@ def approve(
 
 
 def _waiting_for_a_match(session: Session, *, team_id: str, people: list[str]) -> list[str]:
-    """Of ``people`` left without a match this round, those to list and tell kindly that
-    they wait: not anyone with a pairing under way (one signed up as both and now
-    mentoring, say, is not waiting for a match)."""
+    """Of ``people`` left without a mentor this round, those to list and tell kindly that
+    they wait: not anyone a pairing under way already gives a mentor (as
+    ``roles_open`` has it for the pool line)."""
     return [
         person
         for person in people
-        if not repo.pairs_of(
-            session, team_id=team_id, user_id=person, statuses=repo.OPEN_PAIR_STATUSES
+        if not any(
+            pair.mentee_id == person
+            for pair in repo.pairs_of(
+                session, team_id=team_id, user_id=person, statuses=repo.OPEN_PAIR_STATUSES
+            )
         )
     ]
 

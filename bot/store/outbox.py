@@ -401,17 +401,24 @@ def release_waiting(session: Session, *, key: str, now: datetime, payload: dict[
     return True
 
 
-def wait_for(session: Session | Connection, *, pair_id: int, kind: str) -> datetime | None:
+def wait_for(
+    session: Session | Connection,
+    *,
+    pair_id: int,
+    kind: str,
+    still: tuple[str, ...] = ("pending", "sending", "paused", "held"),
+) -> datetime | None:
     """When the pair's latest row of ``kind`` is next tried, while it is still to be
-    delivered (pending, being sent, or held with its person or workspace); None once it
-    was sent or will never be (cancelled, failed), or if there is none."""
+    delivered (by default: pending, being sent, or held with its person or workspace;
+    ``still`` narrows it); None once it was sent or will never be (cancelled, failed),
+    or if there is none."""
     row = session.execute(
         select(ScheduledMessage.status, ScheduledMessage.due_at, ScheduledMessage.lease_until)
         .where(ScheduledMessage.pair_id == pair_id, ScheduledMessage.kind == kind)
         .order_by(ScheduledMessage.id.desc())
         .limit(1)
     ).first()
-    if row is None or row.status not in ("pending", "sending", "paused", "held"):
+    if row is None or row.status not in still:
         return None
     return row.lease_until if row.status == "sending" and row.lease_until else row.due_at
 

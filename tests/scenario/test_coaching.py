@@ -520,6 +520,27 @@ def test_closing_polls_wait_for_the_group_to_hear_it_ended(harness: Harness) -> 
     assert len(asked) == 2 and ended < min(asked), said
 
 
+def test_closing_polls_do_not_wait_for_a_group_dm_slack_will_not_take(harness: Harness) -> None:
+    """The group DM was archived: its "has ended" is set aside for good, and the closing
+    polls go all the same, not wait for it for ever."""
+    h = harness
+    group = pair_up(h)
+    h.slack.inject(
+        "chat.postMessage", error="is_archived", when=lambda args: args.get("channel") == group
+    )
+    confirm = h.driver.slash(MENTEE, "end").json
+    h.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm["blocks"]},
+        Action.END_CONFIRM,
+        channel=h.slack.dm_channel(MENTEE),
+    )
+    h.app.drain()
+    h.tick(h.clock.now + timedelta(minutes=2))
+    polls = "How did your mentoring relationship go?"
+    assert len([m for m in dms(h, MENTOR) + dms(h, MENTEE) if m.get("text") == polls]) == 2
+
+
 def test_ticks_are_idempotent(harness: Harness) -> None:
     h = harness
     group = pair_up(h)

@@ -310,24 +310,3 @@ def test_reasons_come_with_each_pair_and_output_is_deterministic() -> None:
     assert [(p.mentor_id, p.mentee_id) for p in first.pairs] == sorted(
         (p.mentor_id, p.mentee_id) for p in first.pairs
     )
-
-
-@pytest.mark.parametrize(
-    ("roles", "room", "has_mentor", "open_roles"),
-    [
-        ("mentor", 1, False, "mentor"),
-        ("mentor", 0, False, ""),
-        ("mentee", 2, False, "mentee"),
-        ("mentee", 2, True, ""),
-        ("both", 1, False, "both"),
-        ("both", 0, False, "mentee"),
-        ("both", 1, True, "mentor"),
-        ("both", 0, True, ""),
-    ],
-)
-def test_the_roles_a_pool_member_can_be_matched_in_now(
-    roles: str, room: int, has_mentor: bool, open_roles: str
-) -> None:
-    from bot.domain.pool import roles_open
-
-    assert roles_open(roles, room=room, has_mentor=has_mentor) == open_roles
