@@ -36,6 +36,19 @@ def schedule(h: Harness, group: str, times: list[datetime], length: str = "") ->
     return h.submit(MENTOR, view, values)
 
 
+def cancel_from_home(h: Harness, user: str, meeting_id: int) -> None:
+    """``user`` opens App Home and cancels the meeting from its menu."""
+    h.driver.app_home_opened(user)
+    h.app.drain()
+    h.driver.click_in_view(
+        user,
+        h.slack.home_view(user),
+        f"{Action.MOVE_MEETING}:{meeting_id}",
+        value=f"cancel:{meeting_id}",
+    )
+    h.app.drain()
+
+
 def count(h: Harness, model: type, *where: object) -> int:
     with h.db.session() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -278,15 +291,7 @@ def test_new_meetings_are_numbered_as_home_numbers_them(harness: Harness) -> Non
     schedule(h, group, [first, first + timedelta(days=7), first + timedelta(days=14)])
     with h.db.session() as s:
         cancelled = s.scalars(select(Meeting.id).order_by(Meeting.starts_at)).first()
-    h.driver.app_home_opened(MENTOR)
-    h.app.drain()
-    h.driver.click_in_view(
-        MENTOR,
-        h.slack.home_view(MENTOR),
-        f"{Action.MOVE_MEETING}:{cancelled}",
-        value=f"cancel:{cancelled}",
-    )
-    h.app.drain()
+    cancel_from_home(h, MENTOR, cancelled)
     later = first + timedelta(days=21)
     h.slash(MENTOR, "schedule")
     h.app.drain()
@@ -599,15 +604,7 @@ def test_cancelling_the_last_meeting_ahead_asks_the_pair_for_new_ones_at_once(
         return [m for m in h.slack.messages_in(group) if "next three" in m.get("text", "")]
 
     for meeting_id in ids:
-        h.driver.app_home_opened(MENTOR)
-        h.app.drain()
-        h.driver.click_in_view(
-            MENTOR,
-            h.slack.home_view(MENTOR),
-            f"{Action.MOVE_MEETING}:{meeting_id}",
-            value=f"cancel:{meeting_id}",
-        )
-        h.app.drain()
+        cancel_from_home(h, MENTOR, meeting_id)
         assert len(asks()) == (1 if meeting_id == ids[-1] else 0)
     # The pair reads that the meeting was cancelled (and its .ics) before the ask.
     said = [m.get("text", "") for m in h.slack.messages_in(group)]
