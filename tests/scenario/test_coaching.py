@@ -49,6 +49,18 @@ def cancel_from_home(h: Harness, user: str, meeting_id: int) -> None:
     h.app.drain()
 
 
+def end_pairing(h: Harness, user: str) -> None:
+    """``user`` runs `/mentor end` and confirms it."""
+    confirm = h.driver.slash(user, "end").json
+    h.click(
+        user,
+        {"ts": "0", "blocks": confirm["blocks"]},
+        Action.END_CONFIRM,
+        channel=h.slack.dm_channel(user),
+    )
+    h.app.drain()
+
+
 def count(h: Harness, model: type, *where: object) -> int:
     with h.db.session() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -501,14 +513,7 @@ def test_closing_polls_wait_for_the_group_to_hear_it_ended(harness: Harness) -> 
     h.slack.inject(
         "chat.postMessage", status=500, times=1000, when=lambda args: args.get("channel") == group
     )
-    confirm = h.driver.slash(MENTEE, "end").json
-    h.click(
-        MENTEE,
-        {"ts": "0", "blocks": confirm["blocks"]},
-        Action.END_CONFIRM,
-        channel=h.slack.dm_channel(MENTEE),
-    )
-    h.app.drain()
+    end_pairing(h, MENTEE)
     polls = "How did your mentoring relationship go?"
     h.tick(h.clock.now + timedelta(minutes=3))
     assert not [m for m in dms(h, MENTOR) + dms(h, MENTEE) if m.get("text") == polls]
@@ -533,14 +538,7 @@ def test_closing_polls_do_not_wait_for_a_group_dm_slack_will_not_take(harness: H
     h.slack.inject(
         "chat.postMessage", error="is_archived", when=lambda args: args.get("channel") == group
     )
-    confirm = h.driver.slash(MENTEE, "end").json
-    h.click(
-        MENTEE,
-        {"ts": "0", "blocks": confirm["blocks"]},
-        Action.END_CONFIRM,
-        channel=h.slack.dm_channel(MENTEE),
-    )
-    h.app.drain()
+    end_pairing(h, MENTEE)
     h.tick(h.clock.now + timedelta(minutes=2))
     polls = "How did your mentoring relationship go?"
     assert len([m for m in dms(h, MENTOR) + dms(h, MENTEE) if m.get("text") == polls]) == 2
