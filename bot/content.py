@@ -55,7 +55,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "prep_mentor": frozenset({"when", "mentee"}),
         "prep_first_meeting": frozenset(),
         "prep_later_meeting": frozenset(),
-        "prep_shared_with_mentor": frozenset({"mentee", "focus", "questions"}),
+        "prep_shared_with_mentor": frozenset({"mentee", "when", "focus", "questions"}),
         "feedback_prompt": frozenset({"when", "partner", "people"}),
         "feedback_thanks": frozenset(),
         "feedback_partner_notice": frozenset({"partner"}),

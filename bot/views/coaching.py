@@ -302,6 +302,7 @@ def prep_shared(
         return content.message(
             "prep_shared_with_mentor",
             mentee=mention(mentee_id),
+            when=slack_date(starts_at),  # the meeting's time, which may not be the next one
             focus=shown_focus,
             questions=shown_questions,
         )

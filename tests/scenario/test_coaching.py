@@ -176,6 +176,8 @@ def test_prep_answers_reach_the_mentor(harness: Harness) -> None:
     )
     shared = h.last_dm(MENTOR)
     assert "Presenting to executives" in all_text(shared) and "How do I open?" in all_text(shared)
+    # It names the meeting it is for (an old prompt's may not be the next one).
+    assert f"in your meeting <!date^{int(meeting.timestamp())}^" in all_text(shared)
 
 
 def test_feedback_poll_updates_in_place_and_stays_private(harness: Harness) -> None:
