@@ -70,13 +70,7 @@ async def handle_mentor(
     elif isinstance(command, Status):
         await _status(ack, deps, team_id, user_id)
     elif isinstance(command, Schedule):
-        pair = await deps.db.run(
-            coaching.pair_for_command,
-            team_id=team_id,
-            user_id=user_id,
-            verb="schedule",
-            partner_id=command.partner,
-        )
+        pair = await _pair_named(deps, team_id, user_id, "schedule", command.partner)
         await ack()
         opening = open_schedule_modal(deps, client, body["trigger_id"], pair.id, team_id)
         open_modal_after_ack(deps, opening, client, body, respond)
@@ -95,17 +89,24 @@ async def handle_mentor(
     elif isinstance(command, Ask):
         await _ask(ack, deps, team_id, user_id, command)
     elif isinstance(command, End):
-        pair = await deps.db.run(
-            coaching.pair_for_command,
-            team_id=team_id,
-            user_id=user_id,
-            verb="end",
-            partner_id=command.partner,
-        )
+        pair = await _pair_named(deps, team_id, user_id, "end", command.partner)
         blocks = end_confirmation(
             deps.content, pair_id=pair.id, partner_id=pair.partner_of(user_id)
         )
         await ack(response_type="ephemeral", blocks=as_dicts(blocks), text="End this pairing?")
+
+
+async def _pair_named(
+    deps: Deps, team_id: str, user_id: str, verb: str, partner_id: str | None
+) -> Any:
+    """The pair `/mentor <verb> [@partner]` means (refused kindly if none or unclear)."""
+    return await deps.db.run(
+        coaching.pair_for_command,
+        team_id=team_id,
+        user_id=user_id,
+        verb=verb,
+        partner_id=partner_id,
+    )
 
 
 async def _ask(ack: Any, deps: Deps, team_id: str, user_id: str, command: Ask) -> None:

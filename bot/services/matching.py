@@ -253,16 +253,8 @@ def _waiting_for_a_match(session: Session, *, team_id: str, people: list[str]) -
     """Of ``people`` left without a mentor this round, those to list and tell kindly that
     they wait: not anyone a pairing under way already gives a mentor (as
     ``roles_open`` has it for the pool line)."""
-    return [
-        person
-        for person in people
-        if not any(
-            pair.mentee_id == person
-            for pair in repo.pairs_of(
-                session, team_id=team_id, user_id=person, statuses=repo.OPEN_PAIR_STATUSES
-            )
-        )
-    ]
+    mentored = {mentee for _mentor, mentee in pool_store.open_pairs(session, team_id=team_id)}
+    return [person for person in people if person not in mentored]
 
 
 def get_proposal(session: Session, *, team_id: str, proposal_id: int) -> ProposalView:

@@ -49,9 +49,9 @@ def cancel_from_home(h: Harness, user: str, meeting_id: int) -> None:
     h.app.drain()
 
 
-def end_pairing(h: Harness, user: str) -> None:
-    """``user`` runs `/mentor end` and confirms it."""
-    confirm = h.driver.slash(user, "end").json
+def end_pairing(h: Harness, user: str, text: str = "end") -> dict:
+    """``user`` runs `/mentor end` (or ``text``) and confirms it; the confirmation asked."""
+    confirm = h.driver.slash(user, text).json
     h.click(
         user,
         {"ts": "0", "blocks": confirm["blocks"]},
@@ -59,6 +59,7 @@ def end_pairing(h: Harness, user: str) -> None:
         channel=h.slack.dm_channel(user),
     )
     h.app.drain()
+    return confirm
 
 
 def count(h: Harness, model: type, *where: object) -> int:

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 
 from bot.domain.questions import OPEN_MAX, QUESTION_MAX
 from bot.ids import Action
-from bot.store.models import ParkedQuestion
+from bot.store.models import Pair, ParkedQuestion
 from slackemu import Input
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
+from tests.scenario.test_coaching import end_pairing
 
 PARKED = "Parked for your next meeting"
 
@@ -102,9 +103,6 @@ def test_several_pairs_name_the_partner(harness: Harness) -> None:
 def test_several_pairs_end_or_schedule_the_one_named(harness: Harness) -> None:
     """In two pairs, `/mentor end` and `/mentor schedule` ask for the partner (there is
     no End button anywhere else), and `/mentor end @partner` ends that pair only."""
-    from bot.ids import Action
-    from bot.store.models import Pair
-
     h = harness
     pair_up(h)
     pair_up(h, mentor=MENTOR, mentee=STRANGER)
@@ -113,15 +111,8 @@ def test_several_pairs_end_or_schedule_the_one_named(harness: Harness) -> None:
         assert "more than one pair" in refusal and f"`/mentor {verb} @partner`" in refusal
     stray = all_text(h.slash(MENTOR, f"end <@{COORDINATOR}|carol>").json)
     assert "not in an active pair with" in stray
-    confirm = h.slash(MENTOR, f"end <@{STRANGER}|dave>").json
+    confirm = end_pairing(h, MENTOR, f"end <@{STRANGER}|dave>")
     assert f"<@{STRANGER}>" in all_text(confirm) and "End pairing" in all_text(confirm)
-    h.click(
-        MENTOR,
-        {"ts": "0", "blocks": confirm["blocks"]},
-        Action.END_CONFIRM,
-        channel=h.slack.dm_channel(MENTOR),
-    )
-    h.app.drain()
     with h.db.session() as s:
         status = {p.mentee_id: p.status for p in s.scalars(select(Pair))}
     assert status == {MENTEE: "active", STRANGER: "ended"}
