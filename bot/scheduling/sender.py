@@ -44,15 +44,39 @@ PERSON_ERRORS = frozenset(
 # using a bot token" (the app was removed: slackapi/bolt-python#1029);
 # token_revoked "... or the app has been removed".
 WORKSPACE_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
-# The message itself is wrong; sending it again cannot help.
+# The message, or the call, is wrong in a way that sending it again cannot change: the
+# row fails at once (an operator retries it with `mentor-bot outbox retry` once the
+# cause is fixed, e.g. a scope added to the install) instead of six attempts over
+# hours. From slack-api-ref's error lists: chat.postMessage (missing_scope, no_permission,
+# ekm_access_denied "Administrators have suspended the ability to post a message",
+# the restricted_action_* channel kinds, the malformed-request errors), chat.update
+# (markdown_text_conflict, invalid_blocks_format) and conversations.open
+# (invalid_user_combination). Transient ones (fatal_error, request_timeout,
+# team_added_to_org, org_login_required) are retried like any unknown error.
 MESSAGE_ERRORS = frozenset(
     {
         "invalid_blocks",
+        "invalid_blocks_format",
         "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+        "markdown_text_conflict",
         "msg_too_long",
         "msg_blocks_too_long",
         "no_text",
         "too_many_attachments",
+        "missing_scope",
+        "no_permission",
+        "not_allowed_token_type",
+        "as_user_not_supported",
+        "ekm_access_denied",
+        "invalid_user_combination",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
     }
 )
 

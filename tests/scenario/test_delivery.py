@@ -132,6 +132,7 @@ def test_exhausted_retries_fail_the_row_visibly(
 ) -> None:
     slack.add_user("U0000001", name="one")
     slack.add_user("U0000002", name="two")
+    slack.add_user("U0000003", name="three")
     plan_tips_for(db, content, ["U0000001"])
     slack.inject("chat.postMessage", error="internal_error", times=MAX_ATTEMPTS)
     engine = make_engine(db, slack, content)
@@ -153,6 +154,16 @@ def test_exhausted_retries_fail_the_row_visibly(
     slack.inject("chat.postMessage", error="invalid_blocks")
     assert engine.run_pass(now).outcomes == {"failed": 1}
     assert db.call(program_figures, team_id=TEAM_ID, now=now).failed_messages == 2
+
+    # So does a call the install cannot make (a scope missing: fixed by reinstalling,
+    # then `mentor-bot outbox retry`), where six attempts over hours would change nothing.
+    plan_tips_for(db, content, ["U0000003"], due=now)
+    slack.inject("chat.postMessage", error="missing_scope")
+    assert engine.run_pass(now).outcomes == {"failed": 1}
+    failed = [row for row in rows(db) if row.recipient == "U0000003"]
+    assert [(row.status, row.attempts, row.last_error) for row in failed] == [
+        ("failed", 1, "missing_scope")
+    ]
 
 
 def test_a_tip_too_late_is_dropped_not_sent(
