@@ -829,16 +829,26 @@ class SlackDriver:
         return resp
 
     def _follow_response_action(self, user_id: str, view: dict, resp: DriverResponse) -> None:
-        action = (resp.json or {}).get("response_action")
+        """Slack's handling of the answer to a view_submission (docs.slack.dev/surfaces/
+        modals, "Updating views on submission" and "Displaying errors in views"): an
+        answer it cannot use is refused, as Slack shows the person an error instead."""
+        answer = resp.json or {}
+        action = answer.get("response_action")
         if action is None:
             self.emulator.close_view(user_id, view.get("id"))
         elif action == "clear":
             self.emulator.close_view(user_id, clear=True)
+        elif action == "errors":
+            _check_errors_answer(view, answer.get("errors"))
+        elif action not in ("update", "push"):
+            raise ValueError(f"Slack knows no response_action {action!r}")
+        elif not isinstance(answer.get("view"), dict):
+            raise ValueError(f"response_action {action!r} without a view")
         elif action == "update" and self.emulator.open_views(user_id):
             # (a forged submission from someone with no modal open has nothing to update)
-            self.emulator.replace_top_view(user_id, resp.json["view"])  # type: ignore[index]
+            self.emulator.replace_top_view(user_id, answer["view"])
         elif action == "push":
-            self.emulator.push_view(user_id, resp.json["view"])  # type: ignore[index]
+            self.emulator.push_view(user_id, answer["view"])
 
     def close_view(self, user_id: str, view: dict) -> DriverResponse | None:
         """Dismiss a modal; Slack tells the app only when ``notify_on_close`` is set."""
@@ -888,3 +898,22 @@ __all__ = [
     "iter_elements",
     "typed_values",
 ]
+
+
+def _check_errors_answer(view: dict, errors: Any) -> None:
+    """``response_action: errors`` names input blocks of the submitted view, each with
+    a message (docs.slack.dev/surfaces/modals, "Displaying errors in views": "errors
+    ... an object keyed by the block_id of the input blocks"). Slack cannot show an
+    error against a block the view does not have: refused."""
+    if not isinstance(errors, dict) or not errors:
+        raise ValueError("response_action 'errors' needs an object of block_id -> message")
+    inputs = {
+        block.get("block_id") for block in view.get("blocks", []) if block.get("type") == "input"
+    }
+    for block_id, message in errors.items():
+        if block_id not in inputs:
+            raise ValueError(
+                f"response_action 'errors' names {block_id!r}, not an input block of the view"
+            )
+        if not isinstance(message, str) or not message:
+            raise ValueError(f"response_action 'errors' gives {block_id!r} no message")

@@ -58,6 +58,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import secrets
 import threading
 import time
@@ -915,9 +916,7 @@ class SlackEmulator:
             bucket = self._method_buckets.get(key)
             if bucket is None:
                 # A minute's worth of burst; Tier 1 "tolerates a small amount of burst".
-                bucket = self._method_buckets[key] = _Bucket(
-                    cap / 60.0, max(cap, TIER1_BURST), now
-                )
+                bucket = self._method_buckets[key] = _Bucket(cap / 60.0, max(cap, TIER1_BURST), now)
             wait = bucket.take(now)
         if method == "chat.postMessage" and not wait:
             channel = str(args.get("channel", ""))
@@ -1392,6 +1391,12 @@ class SlackEmulator:
         vid = args.get("view_id") or self._view_by_external.get(args.get("external_id") or "")
         if not vid or vid not in self._views:
             raise _ApiError("not_found")
+        if self._views[vid]["type"] == "modal" and vid not in self._stacks.get(
+            self._view_user[vid], []
+        ):
+            # A modal the person closed (or submitted) is gone: "An API error occurred:
+            # not_found ... because the modal has already been closed" (slackapi/bolt-js#1309).
+            raise _ApiError("not_found")
         view = self._checked_view(args)
         old = self._views[vid]
         if args.get("hash") and args["hash"] != old["hash"]:
@@ -1655,6 +1660,20 @@ class SlackEmulator:
                 )
         channel = args.get("channel_id")
         if channel:
+            if not re.fullmatch(r"[CGDZ][A-Z0-9]+", str(channel)):
+                # A user's id is not a conversation here, unlike chat.postMessage's
+                # channel: "input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$
+                # [json-pointer:/channel_id]" (slackapi/bolt-js#2115). The length is
+                # not checked: the emulator's DMs take their id from short test users'.
+                raise _ApiError(
+                    "invalid_arguments",
+                    response_metadata={
+                        "messages": [
+                            "[ERROR] input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$ "
+                            "[json-pointer:/channel_id]"
+                        ]
+                    },
+                )
             channel = self._resolve_post_channel(str(channel))
             ts = self._next_ts()
             msg = self._bot_message({"text": args.get("initial_comment") or ""}, ts)
@@ -1761,6 +1780,8 @@ class SlackEmulator:
         with self._lock:
             self._checked_response_view(user_id, "push", view)
             stack = self._stacks.setdefault(user_id, [])
+            if len(stack) >= MAX_VIEW_STACK:
+                raise ValueError(f"Slack refuses a push onto a stack of {len(stack)} views")
             stored = self._store_view(
                 user_id,
                 view,

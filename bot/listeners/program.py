@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import id_or_none, parse_pair, parse_proposal_lines
@@ -139,9 +140,14 @@ async def _open_match_modal(deps: Deps, client: AsyncWebClient, key: str, trigge
     deps.wake_scheduler()
     if view_id is not None and not went:
         # The request's wait ran out first, and it was answered by DM.
-        await client.views_update(
-            view_id=view_id, view=_notice_modal("This took too long: I've sent you a DM.")
-        )
+        try:
+            await client.views_update(
+                view_id=view_id, view=_notice_modal("This took too long: I've sent you a DM.")
+            )
+        except SlackApiError as error:
+            if error.response.get("error") != "not_found":
+                raise
+            # They closed the modal meanwhile: the DM is the answer, and enough.
 
 
 async def handle_match_submit(

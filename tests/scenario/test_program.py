@@ -282,6 +282,36 @@ def test_match_request_waits_for_its_modal_then_goes_without(harness: Harness) -
     )
 
 
+def test_a_match_modal_closed_before_its_late_notice_is_left_alone(harness: Harness) -> None:
+    """The request went by DM before its modal opened; the coordinator closed the modal
+    before it could say so. Slack answers views.update of a closed modal not_found:
+    the DM stands, and nothing more is said (no "something went wrong")."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.listeners.program import _open_match_modal
+    from bot.services import coordinators
+    from tests.conftest import BOT_TOKEN
+
+    h = harness
+    key = _match_request_before_its_ack(h)
+    h.tick(h.clock.now + coordinators.MODAL_WAIT)
+    assert "the window didn't open in Slack" in h.last_dm(COORDINATOR)["text"]
+
+    def closed_meanwhile(args: dict) -> bool:
+        h.slack.close_view(COORDINATOR, args.get("view_id"))
+        return False  # no fault: Slack's own rule answers
+
+    h.slack.inject("views.update", error="not_found", when=closed_meanwhile)
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=h.slack.base_url)
+    trigger = h.slack.issue_trigger(COORDINATOR)
+    mark = h.slack.mark()
+    h.app.run(_open_match_modal(h.app.deps, client, key, trigger))  # raises nothing
+    h.slack.clear_faults()
+    (update,) = h.slack.calls_to("views.update")
+    assert update.response["error"] == "not_found"
+    assert not h.ephemeral_texts(mark) and not h.slack.open_views(COORDINATOR)
+
+
 def test_a_match_request_held_before_its_modal_opened_still_waits_for_it(
     harness: Harness,
 ) -> None:

@@ -657,3 +657,56 @@ def test_files_upload_v2_shares_several_files_in_a_group_dm(slack, client):
     assert {f["mimetype"] for f in message["files"]} == {"text/calendar"}
     assert all(slack.file_content(f["id"]) == ics for f in message["files"])
     assert message["user"] == slack.bot_user_id and message["text"] == ""
+
+
+def test_a_closed_modal_cannot_be_updated(slack, client):
+    """bolt-js#1309: views.update of a modal already closed answers not_found."""
+    view = client.views_open(trigger_id=slack.issue_trigger("U0ALICE"), view=modal())["view"]
+    assert client.views_update(view_id=view["id"], view=modal("Still open"))["ok"]
+    slack.close_view("U0ALICE", view["id"])
+    err = api_error(lambda: client.views_update(view_id=view["id"], view=modal("Gone")))
+    assert err["error"] == "not_found"
+    home = client.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": []})["view"]
+    assert client.views_update(view_id=home["id"], view={"type": "home", "blocks": []})["ok"]
+
+
+def test_files_are_shared_to_a_conversation_not_to_a_user(slack, client):
+    """bolt-js#2115: completeUploadExternal's channel_id must be a C/G/D/Z id."""
+    err = api_error(
+        lambda: client.files_upload_v2(channel="U0ALICE", content=b"x", filename="a.ics")
+    )
+    assert err["error"] == "invalid_arguments"
+    assert "json-pointer:/channel_id" in err["response_metadata"]["messages"][0]
+    dm = client.conversations_open(users="U0ALICE")["channel"]["id"]
+    assert client.files_upload_v2(channel=dm, content=b"x", filename="a.ics")["ok"]
+
+
+def test_view_submission_answers_slack_cannot_use_are_refused(slack):
+    view = {**modal(), "blocks": [*modal()["blocks"]]}
+    answers = iter(
+        [
+            {"response_action": "errors", "errors": {"nope": "Not a block of the view"}},
+            {"response_action": "errors", "errors": {}},
+            {"response_action": "bogus"},
+            {"response_action": "update"},
+        ]
+    )
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.json_response(next(answers))
+
+    with ThreadedApp(handle) as app:
+        driver = slack.driver(app.url, SECRET)
+        opened = slack.issue_trigger("U0ALICE")
+        WebClient(token="xoxb-test", base_url=slack.base_url).views_open(
+            trigger_id=opened, view=view
+        )
+        shown = driver.last_view_opened("U0ALICE")
+        for refused in (
+            "not an input block",
+            "needs an object",
+            "no response_action",
+            "without a view",
+        ):
+            with pytest.raises(ValueError, match=refused):
+                driver.submit_view("U0ALICE", shown, {"when": {"at": 1_900_000_000}})
