@@ -21,3 +21,12 @@ class NotFound(UserError):
 
 class Conflict(UserError):
     """The request is valid but the state no longer allows it (already answered, …)."""
+
+
+class TimesTaken(UserError):
+    """Meeting times that clash with meetings already set, by their place in the form
+    (0-based): answered inside the modal, against each time, with nothing saved."""
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        super().__init__(next(iter(problems.values())))
+        self.problems = problems

@@ -27,6 +27,32 @@ def check_meeting_times(times: Sequence[datetime | None], *, now: datetime) -> d
     return problems
 
 
+CLASH = "One of you already has a mentoring meeting then. Pick another time."
+
+
+def clashes(
+    times: Sequence[datetime], minutes: int, taken: Sequence[tuple[datetime, int]]
+) -> dict[int, str]:
+    """Problems by position (0-based) for new meetings of ``minutes`` at ``times`` (in
+    order, as ``check_meeting_times`` passed them): a time that overlaps a meeting either
+    person already has (``taken``: start, minutes), or the new meeting above it. Two
+    saves of the same form (both members, or a double click) meet here."""
+    problems: dict[int, str] = {}
+    length = timedelta(minutes=minutes)
+    for index, starts in enumerate(times):
+        if any(
+            starts < other + timedelta(minutes=other_minutes) and other < starts + length
+            for other, other_minutes in taken
+        ):
+            problems[index] = CLASH
+        elif index and starts < times[index - 1] + length:
+            problems[index] = (
+                f"This overlaps the meeting above, which lasts {minutes} minutes. "
+                "Pick a later time."
+            )
+    return problems
+
+
 def check_length(text: str | None, *, default: int) -> tuple[int | None, str | None]:
     if text is None or not text.strip():
         return default, None

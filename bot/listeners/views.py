@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import parse_poll
 from bot.deps import Deps
+from bot.domain.errors import TimesTaken
 from bot.domain.meetings import check_length, check_meeting_times
 from bot.ids import MEETING_BLOCKS, Block, View
 from bot.listeners.common import (
@@ -60,18 +61,22 @@ async def handle_schedule_submit(
     team_id, user_id = team_of(body, context), body["user"]["id"]
     # The meetings, their prompts and the confirmation in the pair's group DM: one
     # transaction, committed before Slack has its answer.
-    await commit_then_ack(
-        deps,
-        ack,
-        coaching.schedule_meetings,
-        team_id=team_id,
-        pair_id=pair_id,
-        user_id=user_id,
-        times=times,
-        minutes=minutes,
-        content=deps.content,
-        now=now,
-    )
+    try:
+        await commit_then_ack(
+            deps,
+            ack,
+            coaching.schedule_meetings,
+            team_id=team_id,
+            pair_id=pair_id,
+            user_id=user_id,
+            times=times,
+            minutes=minutes,
+            content=deps.content,
+            now=now,
+        )
+    except TimesTaken as taken:
+        errors = {str(MEETING_BLOCKS[i]): problem for i, problem in taken.problems.items()}
+        await ack(response_action="errors", errors=errors)
 
 
 async def handle_move_submit(
@@ -91,19 +96,22 @@ async def handle_move_submit(
         return
     team_id, user_id = team_of(body, context), body["user"]["id"]
     # Moved, and the mover's Home refreshed to show the new time: one transaction.
-    await commit_then_ack(
-        deps,
-        ack,
-        answers.and_refresh_home,
-        coaching.move_meeting,
-        home=home_of(deps, team_id, user_id),
-        team_id=team_id,
-        meeting_id=meeting_id,
-        user_id=user_id,
-        starts_at=starts_at,
-        content=deps.content,
-        now=now,
-    )
+    try:
+        await commit_then_ack(
+            deps,
+            ack,
+            answers.and_refresh_home,
+            coaching.move_meeting,
+            home=home_of(deps, team_id, user_id),
+            team_id=team_id,
+            meeting_id=meeting_id,
+            user_id=user_id,
+            starts_at=starts_at,
+            content=deps.content,
+            now=now,
+        )
+    except TimesTaken as taken:
+        await ack(response_action="errors", errors={Block.MEETING_TIME.value: str(taken)})
 
 
 async def handle_prep_submit(

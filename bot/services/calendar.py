@@ -10,18 +10,19 @@ transaction as the change it tells of; its bytes are built when it is sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot import outgoing
 from bot.content import Content
-from bot.domain.errors import Conflict, NotFound
+from bot.domain.errors import Conflict, NotFound, TimesTaken
+from bot.domain.meetings import clashes
 from bot.domain.permissions import require_member
 from bot.domain.slots import Busy, availability, suggest_slots
 from bot.store import calendar, goals, meetings, outbox, repo
-from bot.store.models import Meeting
+from bot.store.models import Meeting, Pair
 
 SUGGESTIONS = 3  # one per meeting picker of the schedule modal
 
@@ -55,6 +56,31 @@ def suggested_times(
         last_meeting=calendar.latest_meeting(session, team_id=team_id, pair_id=pair.id),
         count=SUGGESTIONS,
     )
+
+
+def refuse_clashes(
+    session: Session,
+    pair: Pair,
+    times: Sequence[datetime],
+    *,
+    minutes: int,
+    now: datetime,
+    leaving_out: int | None = None,
+) -> None:
+    """``TimesTaken`` when a new time overlaps a meeting either member already has (any
+    of their pairs) or the new one above it. The pair's row is locked first, so two
+    saves at once (both members pressed Schedule) are checked one after the other."""
+    repo.lock_pair(session, team_id=pair.team_id, pair_id=pair.id)
+    taken = calendar.meetings_of_people(
+        session,
+        team_id=pair.team_id,
+        user_ids=pair.members,
+        ending_after=now,
+        leaving_out=leaving_out,
+    )
+    problems = clashes(times, minutes, taken)
+    if problems:
+        raise TimesTaken(problems)
 
 
 def send_calendar_files(

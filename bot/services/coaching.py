@@ -64,8 +64,10 @@ def schedule_meetings(
     content: Content,
     now: datetime,
 ) -> list[MeetingInfo]:
-    """The next meetings, their prompts, and the confirmation in the pair's group DM."""
+    """The next meetings, their prompts, and the confirmation in the pair's group DM;
+    ``TimesTaken`` (nothing saved) when a time clashes with a meeting already set."""
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
+    calendar.refuse_clashes(session, pair, times, minutes=minutes, now=now)
     count = meetings.count_meetings(session, pair_id=pair.id)
     created = []
     new_meetings = []
@@ -124,6 +126,9 @@ def move_meeting(
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
     if starts_at <= now:
         raise UserError("That time is in the past. Pick a time that is still ahead.")
+    calendar.refuse_clashes(
+        session, meeting.pair, [starts_at], minutes=meeting.minutes, now=now, leaving_out=meeting.id
+    )
     outbox.cancel_pending(
         session,
         team_id=team_id,

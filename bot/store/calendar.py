@@ -67,12 +67,18 @@ def working_hours(session: Session, *, team_id: str, user_ids: Sequence[str]) ->
 
 
 def meetings_of_people(
-    session: Session, *, team_id: str, user_ids: Sequence[str], ending_after: datetime
+    session: Session,
+    *,
+    team_id: str,
+    user_ids: Sequence[str],
+    ending_after: datetime,
+    leaving_out: int | None = None,
 ) -> list[tuple[datetime, int]]:
     """(start, minutes) of every meeting still on that any of these people has, with any
-    of their active pairs, that has not ended by ``ending_after``."""
+    of their active pairs, that has not ended by ``ending_after``; ``leaving_out``: a
+    meeting's id not to count (the one being moved)."""
     people = list(user_ids)
-    rows = session.execute(
+    query = (
         select(Meeting.starts_at, Meeting.minutes)
         .join(Pair, Pair.id == Meeting.pair_id)
         .where(
@@ -84,7 +90,10 @@ def meetings_of_people(
             or_(Pair.mentor_id.in_(people), Pair.mentee_id.in_(people)),
         )
         .order_by(Meeting.starts_at)
-    ).all()
+    )
+    if leaving_out is not None:
+        query = query.where(Meeting.id != leaving_out)
+    rows = session.execute(query).all()
     return [
         (starts, minutes)
         for starts, minutes in rows

@@ -89,6 +89,77 @@ def test_schedule_refuses_past_and_out_of_order(harness: Harness) -> None:
     assert count(h, ScheduledMessage) == before
 
 
+def test_meetings_are_not_set_twice(harness: Harness) -> None:
+    """Both members press the kickoff's Schedule and save the same times (or one saves
+    twice): the second save is refused against each time, inside the modal, nothing
+    saved; so is a time overlapping the meeting above it, and a move onto a meeting."""
+    h = harness
+    group = pair_up(h)
+    first = h.clock.now + timedelta(days=2)
+    times = [first + timedelta(days=7 * n) for n in range(3)]
+    kickoff = h.slack.messages_in(group)[-1]
+    h.click(MENTOR, kickoff, Action.OPEN_SCHEDULE)
+    mentors = h.driver.last_view_opened(MENTOR)
+    h.click(MENTEE, kickoff, Action.OPEN_SCHEDULE)
+    mentees = h.driver.last_view_opened(MENTEE)
+    values = {
+        block: {"value": Input.datetime(int(t.timestamp()))}
+        for block, t in zip(("meeting_1", "meeting_2", "meeting_3"), times, strict=True)
+    }
+    assert h.submit(MENTOR, mentors, values).json is None  # saved: the modal closes
+    before = (count(h, Meeting), count(h, ScheduledMessage))
+    refused = h.submit(MENTEE, mentees, values).json
+    assert refused["response_action"] == "errors"
+    assert set(refused["errors"]) == {"meeting_1", "meeting_2", "meeting_3"}
+    assert all("already has a mentoring meeting then" in e for e in refused["errors"].values())
+    assert (count(h, Meeting), count(h, ScheduledMessage)) == before
+    confirmations = [m for m in h.slack.messages_in(group) if "meetings are set" in m["text"]]
+    assert len(confirmations) == 1
+
+    # Half an hour after the first, inside its 45 minutes: refused; the others are free.
+    overlapping = {
+        **values,
+        "meeting_1": {"value": Input.datetime(int((first + timedelta(minutes=30)).timestamp()))},
+        "meeting_2": {"value": Input.datetime(int((first + timedelta(days=1)).timestamp()))},
+        "meeting_3": {
+            "value": Input.datetime(int((first + timedelta(days=1, minutes=20)).timestamp()))
+        },
+    }
+    h.click(MENTEE, kickoff, Action.OPEN_SCHEDULE)
+    refused = h.submit(MENTEE, h.driver.last_view_opened(MENTEE), overlapping).json
+    assert set(refused["errors"]) == {"meeting_1", "meeting_3"}
+    assert "overlaps the meeting above, which lasts 45 minutes" in refused["errors"]["meeting_3"]
+    assert count(h, Meeting) == 3
+
+    # Moving the second meeting onto the third: refused in the move modal, not moved.
+    with h.db.session() as s:
+        second, third = s.scalars(select(Meeting).order_by(Meeting.starts_at)).all()[1:]
+        second_id, second_at, third_at = second.id, second.starts_at, third.starts_at
+    h.click(
+        MENTOR, confirmations[0], f"{Action.MOVE_MEETING}:{second_id}", value=f"move:{second_id}"
+    )
+    moved = h.submit(
+        MENTOR,
+        h.driver.last_view_opened(MENTOR),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(third_at.timestamp()))}},
+    ).json
+    assert "already has a mentoring meeting then" in moved["errors"][Block.MEETING_TIME]
+    with h.db.session() as s:
+        assert s.get(Meeting, second_id).starts_at == second_at
+    # Moving it a little, overlapping only itself, is a move.
+    h.click(
+        MENTOR, confirmations[0], f"{Action.MOVE_MEETING}:{second_id}", value=f"move:{second_id}"
+    )
+    later = second_at + timedelta(minutes=15)
+    h.submit(
+        MENTOR,
+        h.driver.last_view_opened(MENTOR),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
+    )
+    with h.db.session() as s:
+        assert s.get(Meeting, second_id).starts_at == later
+
+
 def test_three_week_program_across_time_zones(harness: Harness) -> None:
     h = harness
     group = pair_up(h)

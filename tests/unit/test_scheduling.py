@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain.commands import (
     End,
@@ -18,7 +20,13 @@ from bot.domain.commands import (
     parse_command,
 )
 from bot.domain.errors import UserError
-from bot.domain.meetings import check_length, check_meeting_times, feedback_due, prep_due
+from bot.domain.meetings import (
+    check_length,
+    check_meeting_times,
+    clashes,
+    feedback_due,
+    prep_due,
+)
 from bot.domain.tips import next_tip_due, tip_list_role
 from bot.scheduling.engine import backoff
 
@@ -362,3 +370,32 @@ def test_backoff_honours_retry_after_with_a_one_second_floor() -> None:
     assert backoff(1, 1.5) == timedelta(seconds=1.5)
     assert backoff(1, 0.2) == timedelta(seconds=1)
     assert backoff(4, 0) == timedelta(minutes=8), "no Retry-After: exponential"
+
+
+@given(
+    starts=st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=3, unique=True),
+    taken=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=600), st.integers(min_value=15, max_value=240)
+        ),
+        max_size=4,
+    ),
+    minutes=st.integers(min_value=15, max_value=240),
+)
+def test_a_clash_is_an_overlap_and_every_overlap_is_a_clash(
+    starts: list[int], taken: list[tuple[int, int]], minutes: int
+) -> None:
+    base = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    times = [base + timedelta(minutes=m) for m in sorted(starts)]
+    busy = [(base + timedelta(minutes=m), length) for m, length in taken]
+    problems = clashes(times, minutes, busy)
+
+    def overlap(a: datetime, a_len: int, b: datetime, b_len: int) -> bool:
+        return a < b + timedelta(minutes=b_len) and b < a + timedelta(minutes=a_len)
+
+    for index, when in enumerate(times):
+        with_taken = any(overlap(when, minutes, other, length) for other, length in busy)
+        with_above = index > 0 and overlap(when, minutes, times[index - 1], minutes)
+        assert (index in problems) == (with_taken or with_above)
+    # Back to back is not a clash.
+    assert clashes([base + timedelta(minutes=45)], 45, [(base, 45)]) == {}
