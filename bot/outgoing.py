@@ -186,8 +186,19 @@ def invitee_check(
 
 
 def invitation_closed(
-    *, team_id: str, pair_id: int, invitee_id: str, inviter_id: str, accepted: bool, now: datetime
+    *,
+    team_id: str,
+    pair_id: int,
+    invitee_id: str,
+    inviter_id: str,
+    accepted: bool,
+    now: datetime,
+    withdrawn: bool = False,
 ) -> PlannedMessage:
+    """The invitation DM, closed in place: answered, or withdrawn by the inviter."""
+    payload: dict[str, Any] = {"pair_id": pair_id, "inviter_id": inviter_id, "accepted": accepted}
+    if withdrawn:
+        payload["withdrawn"] = True
     return _row(
         INVITATION_CLOSED,
         team_id=team_id,
@@ -195,7 +206,7 @@ def invitation_closed(
         now=now,
         key=str(pair_id),
         pair_id=pair_id,
-        payload={"pair_id": pair_id, "inviter_id": inviter_id, "accepted": accepted},
+        payload=payload,
     )
 
 

@@ -89,6 +89,23 @@ async def handle_mentor(
     elif isinstance(command, Ask):
         await _ask(ack, deps, team_id, user_id, command)
     elif isinstance(command, End):
+        # An invitation still unanswered is withdrawn at once (nothing to confirm: the
+        # inviter may invite again); otherwise `end` means an active pair.
+        withdrawn = await deps.db.run(
+            pairing.withdraw_sent_invitation,
+            team_id=team_id,
+            inviter_id=user_id,
+            invitee_id=command.partner,
+            now=deps.clock(),
+        )
+        if withdrawn is not None:
+            await ack(
+                response_type="ephemeral",
+                text=f"I've withdrawn your invitation to <@{withdrawn}>; "
+                "their invitation now says so.",
+            )
+            deps.wake_scheduler()
+            return
         pair = await _pair_named(deps, team_id, user_id, "end", command.partner)
         blocks = end_confirmation(
             deps.content, pair_id=pair.id, partner_id=pair.partner_of(user_id)

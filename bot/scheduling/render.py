@@ -171,8 +171,10 @@ def _invitation(content: Content, m: ClaimedMessage) -> Outgoing:
 def _invitation_closed(content: Content, m: ClaimedMessage) -> Outgoing:
     p = m.payload
     return Outgoing(
-        text="Invitation answered",
-        blocks=invitation_answered_blocks(inviter_id=p["inviter_id"], accepted=p["accepted"]),
+        text="Invitation withdrawn" if p.get("withdrawn") else "Invitation answered",
+        blocks=invitation_answered_blocks(
+            inviter_id=p["inviter_id"], accepted=p["accepted"], withdrawn=bool(p.get("withdrawn"))
+        ),
     )
 
 

@@ -125,10 +125,12 @@ def invite(
     between = repo.between(session, team_id=team_id, a=inviter_id, b=invitee_id)
     if between.open_status is not None:
         state = "an invitation waiting" if between.open_status == "invited" else "a pairing"
-        raise Conflict(
-            f"You already have {state} with <@{invitee_id}>. "
-            "See `/mentor status` for where it stands."
+        where = (
+            f"Answer it in our DM, or withdraw one you sent with `/mentor end <@{invitee_id}>`."
+            if between.open_status == "invited"
+            else "See `/mentor status` for where it stands."
         )
+        raise Conflict(f"You already have {state} with <@{invitee_id}>. {where}")
     declined = between.declined_at.get(inviter_id)
     if declined is not None:
         check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee_id)
@@ -259,6 +261,51 @@ def withdraw_invitation(session: Session, *, team_id: str, pair_id: int) -> None
     if pair is not None and pair.status == "invited":
         outbox.cancel_pending(session, team_id=team_id, pair_id=pair_id)
         repo.delete_pair(session, pair)
+
+
+def withdraw_sent_invitation(
+    session: Session, *, team_id: str, inviter_id: str, invitee_id: str | None, now: datetime
+) -> str | None:
+    """``/mentor end [@person]`` by someone whose invitation to that person is still
+    unanswered (without a name: their only one, when they have no active pair): it is
+    withdrawn, the invitation DM closed in place ("withdrawn"), and the inviter may
+    invite again at once. The invitee's id, or None when there is no such invitation
+    (the command then means an active pair)."""
+    waiting = repo.pairs_of(session, team_id=team_id, user_id=inviter_id, statuses=("invited",))
+    sent = [pair for pair in waiting if pair.inviter_id == inviter_id]
+    if invitee_id is not None:
+        sent = [pair for pair in sent if pair.partner_of(inviter_id) == invitee_id]
+    elif len(sent) != 1 or repo.pairs_of(
+        session, team_id=team_id, user_id=inviter_id, statuses=("active",)
+    ):
+        return None
+    if not sent:
+        return None
+    pair = _pair(session, team_id=team_id, pair_id=sent[0].id, lock=True)
+    if pair.status != "invited":  # answered meanwhile
+        return None
+    invitee = pair.partner_of(inviter_id)
+    pair.status = "withdrawn"
+    pair.ended_at = now
+    pair.ended_by = inviter_id
+    # Not delivered yet: it never will be. Delivered: closed in place, below.
+    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
+    outbox.plan(
+        session,
+        [
+            outgoing.invitation_closed(
+                team_id=team_id,
+                pair_id=pair.id,
+                invitee_id=invitee,
+                inviter_id=inviter_id,
+                accepted=False,
+                withdrawn=True,
+                now=now,
+            )
+        ],
+        now=now,
+    )
+    return invitee
 
 
 def answer_invitation(
@@ -444,6 +491,7 @@ _ANSWERED = {
     "See `/mentor status` for where it stands.",
     "declined": "You already declined this invitation.",
     "ended": "This pairing has already ended. See `/mentor status` for your pairings.",
+    "withdrawn": "This invitation was withdrawn, so there is nothing to answer.",
 }
 
 
@@ -453,4 +501,5 @@ def _describe(status: str) -> str:
         "active": "active",
         "declined": "declined",
         "ended": "ended",
+        "withdrawn": "withdrawn",
     }.get(status, status)

@@ -90,8 +90,12 @@ def invitation_blocks(
     ]
 
 
-def invitation_answered_blocks(*, inviter_id: str, accepted: bool) -> list[Block]:
-    if accepted:
+def invitation_answered_blocks(
+    *, inviter_id: str, accepted: bool, withdrawn: bool = False
+) -> list[Block]:
+    if withdrawn:
+        text = f"{mention(inviter_id)} withdrew this invitation, so there is nothing to answer."
+    elif accepted:
         text = f"You accepted {mention(inviter_id)}'s invitation. See you in our group chat! :tada:"
     else:
         text = f"You declined {mention(inviter_id)}'s invitation. I've let them know, kindly."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -153,6 +154,50 @@ def test_existing_pair_is_refused(harness: Harness) -> None:
     response = h.slash(MENTEE, f"start <@{MENTOR}>")
     assert "already have an invitation" in response.json["text"]  # in the ack
     assert pair_count(h) == 1
+
+
+def test_the_inviter_withdraws_an_unanswered_invitation(harness: Harness) -> None:
+    """Without a way back, an inviter whose invitation goes unanswered is stuck: `start`
+    says one is waiting, `end` that they have no pair. `end @person` withdraws it: the
+    invitation says so in place, Accept on it changes nothing, and they may invite again."""
+    h = harness
+    invitation = invite(h)
+    stuck = h.slash(MENTOR, f"start <@{MENTEE}>")
+    assert f"withdraw one you sent with `/mentor end <@{MENTEE}>`" in stuck.json["text"]
+    # Someone who sent no invitation to that person withdraws nothing.
+    assert "not in an active mentoring pair" in h.slash(STRANGER, f"end <@{MENTEE}>").json["text"]
+
+    answer = h.slash(MENTOR, f"end <@{MENTEE}>")
+    assert f"I've withdrawn your invitation to <@{MENTEE}>" in answer.json["text"]
+    closed = h.slack.calls_to("chat.update")[-1]
+    assert closed.args["ts"] == invitation["ts"]
+    assert "withdrew this invitation" in all_text(h.slack.messages_in(MENTEE)[-1])
+    with h.db.session() as s:
+        assert s.scalars(select(Pair.status)).one() == "withdrawn"
+
+    mark = h.slack.mark()
+    h.click(MENTEE, invitation, Action.ACCEPT_INVITE)
+    refusal = h.slack.wait_for("response_url", after=mark)
+    assert "This invitation was withdrawn" in refusal.args["text"]
+    assert not h.slack.calls_to("conversations.open")
+
+    # No cooldown, unlike a decline: the inviter may ask again, this time as mentee.
+    h.slash(MENTOR, f"start <@{MENTEE}> as mentee")
+    assert pair_count(h) == 2
+    assert "invited you" in h.last_dm(MENTEE)["text"]
+
+
+def test_an_invitation_withdrawn_before_it_went_never_goes(harness: Harness) -> None:
+    """Withdrawn while its DM is still in the outbox (Slack was down): it never goes, and
+    `end` without a name means the one invitation of someone with no pair."""
+    h = harness
+    h.slack.inject("users.info", status=503, times=100)
+    h.slash(MENTOR, f"start <@{MENTEE}>")
+    assert not h.slack.messages_in(MENTEE)
+    assert "withdrawn your invitation" in h.slash(MENTOR, "end").json["text"]
+    h.slack.clear_faults()
+    h.tick(h.clock.now + timedelta(minutes=30))
+    assert not h.slack.messages_in(MENTEE)
 
 
 def test_only_the_invitee_may_answer(harness: Harness) -> None:
