@@ -51,6 +51,8 @@ RESCHEDULE_PROMPT = "reschedule_prompt"
 POLL_UPDATE = "poll_update"  # chat.update: the poll shows what was chosen
 TIP_UPDATE = "tip_update"  # chat.update: the tip shows the vote
 PAIR_ENDED = "pair_ended"
+# A coordinator's nudge as planned before it became a care nudge for the pair's reason
+# (``care_nudge(..., asked=True)``): rows planned then still go, as they were.
 NUDGE = "nudge"
 JOIN_CONFIRMED = "join_confirmed"  # also refreshes the person's time zone (users.info)
 MY_DATA = "my_data"
@@ -395,15 +397,21 @@ def care_nudge(
     mentor_id: str,
     mentee_id: str,
     now: datetime,
+    asked: bool = False,
 ) -> PlannedMessage:
     """One nudge per reason and episode (``since``: when the reason began to hold), so
-    every pass, in every process, plans the same row and only the first one counts."""
+    every pass, in every process, plans the same row and only the first one counts.
+    A coordinator's nudge of a pair at risk (``asked``) is one more, once a day at most
+    (two coordinators, or a double click, plan the same row)."""
+    episode = since.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    if asked:
+        episode += now.astimezone(UTC).strftime(":asked:%Y%m%d")
     return _row(
         CARE_NUDGE,
         team_id=team_id,
         recipient=pair_recipient(pair_id),
         now=now,
-        key=f"{pair_id}:{reason}:{since.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}",
+        key=f"{pair_id}:{reason}:{episode}",
         pair_id=pair_id,
         payload={
             "pair_id": pair_id,

@@ -120,6 +120,46 @@ def plan_care(
     return outbox.plan(session, planned, now=now)
 
 
+def nudge_at_risk(session: Session, *, team_id: str, pair_id: int, now: datetime) -> str:
+    """A coordinator's Nudge on a pair shown at risk: the pair is sent the care nudge for
+    its reason again, which starts its week anew (it leaves the at-risk list, and comes
+    back if nothing changes). What the coordinator is told: done, already done today,
+    or why no nudge is needed (the pair moved on since the list was drawn)."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id)
+    if pair is None or pair.status != "active":
+        return "That pair is no longer active."
+    facts = store.pair_facts(
+        session,
+        team_id=team_id,
+        nudged_at=store.last_sent(session, team_id=team_id, kind=outgoing.CARE_NUDGE),
+    )
+    care = next((rules.assess(f, now=now) for f in facts if f.pair_id == pair.id), None)
+    if care is None or care.action == rules.NONE:
+        return "That pair is on track again (they met, or set a meeting): no nudge needed."
+    if care.action == rules.WAIT:
+        return (
+            "That pair was nudged in the last week, or has set a meeting since: no second "
+            "nudge. They show again if nothing changes."
+        )
+    assert care.reason is not None and care.since is not None
+    nudge = outgoing.care_nudge(
+        team_id=team_id,
+        pair_id=pair.id,
+        reason=care.reason,
+        since=care.since,
+        mentor_id=pair.mentor_id,
+        mentee_id=pair.mentee_id,
+        now=now,
+        asked=True,
+    )
+    if not outbox.plan(session, [nudge], now=now):
+        return "That pair was already nudged today."
+    return (
+        f"I've nudged <@{pair.mentor_id}> and <@{pair.mentee_id}> in their group DM. They "
+        "leave the at-risk list for a week, and come back if nothing changes."
+    )
+
+
 # ---------------------------------------------------------------- the check-in
 
 

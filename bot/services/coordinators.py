@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from bot import outgoing
 from bot.domain.errors import UserError
 from bot.reporting import chart_comment, weekly_chart_png
-from bot.services import matching, pool
+from bot.services import care, matching, pool
 from bot.services.insights import program_report
-from bot.store import outbox, repo
+from bot.store import outbox
 from bot.store.outbox import PlannedMessage
 
 EXCLUDE, NUDGE, APPROVE, CHART = "exclude", "nudge", "approve", "chart"
@@ -139,19 +139,8 @@ def carry_out(
         text = f"Noted: <@{args['a']}> and <@{args['b']}> will not be matched."
         planned.append(_answer(team_id, by, text, url, now))
     elif request == NUDGE:
-        pair = repo.get_pair(session, team_id=team_id, pair_id=int(args["pair_id"]))
-        if pair is None or pair.status != "active":
-            planned.append(_answer(team_id, by, "That pair is no longer active.", url, now))
-        else:
-            planned.append(
-                outgoing.to_group(
-                    outgoing.NUDGE,
-                    team_id=team_id,
-                    pair_id=pair.id,
-                    now=now,
-                    payload={"mentor_id": pair.mentor_id, "mentee_id": pair.mentee_id},
-                )
-            )
+        text = care.nudge_at_risk(session, team_id=team_id, pair_id=int(args["pair_id"]), now=now)
+        planned.append(_answer(team_id, by, text, url, now))
     elif request == APPROVE:
         selected = args.get("selected")
         try:

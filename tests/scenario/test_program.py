@@ -358,10 +358,37 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     chart = h.last_dm(COORDINATOR)
     assert chart["files"][0]["mimetype"] == "image/png"
     assert h.slack.file_content(chart["files"][0]["id"]).startswith(b"\x89PNG")
+    # The coordinator's Nudge sends the care nudge for the pair's reason again, and
+    # says so; a second press before it went (a double click, another coordinator), or
+    # after, sends nothing more.
+    for _ in range(2):
+        h.driver.click_in_view(COORDINATOR, home, Action.NUDGE_PAIR)
+    h.app.drain()
     h.driver.click_in_view(COORDINATOR, home, Action.NUDGE_PAIR)
     h.app.drain()
-    nudge = h.slack.messages_in(group)[-1]
-    assert "It's been a while" in all_text(nudge)
+    nudges = [m for m in h.slack.messages_in(group) if "first meeting is what gets" in m["text"]]
+    assert len(nudges) == 2  # the care pass's at 21 days, and the coordinator's
+    told = [m["text"] for m in h.slack.messages_in(COORDINATOR)[-3:]]
+    assert "I've nudged" in told[0] and "leave the at-risk list for a week" in told[0]
+    assert all("nudged in the last week" in t or "already nudged today" in t for t in told[1:])
+    # Two presses planned before the first nudge went: one row, by its key.
+    from bot.services import care
+
+    week_later = h.clock.now + timedelta(days=8)
+    with h.db.session() as s:
+        pair_id = s.scalars(select(Pair.id)).one()
+        first = care.nudge_at_risk(s, team_id=h.slack.team_id, pair_id=pair_id, now=week_later)
+        second = care.nudge_at_risk(s, team_id=h.slack.team_id, pair_id=pair_id, now=week_later)
+        s.rollback()
+    assert "I've nudged" in first and second == "That pair was already nudged today."
+    # It starts the pair's week anew: they leave the list, and come back after it.
+    h.driver.app_home_opened(COORDINATOR)
+    h.app.drain()
+    assert "Pairs at risk" not in all_text(h.slack.home_view(COORDINATOR))
+    h.clock.advance(days=8)
+    h.driver.app_home_opened(COORDINATOR)
+    h.app.drain()
+    assert "Pairs at risk" in all_text(h.slack.home_view(COORDINATOR))
     # Someone who is not a coordinator cannot nudge.
     before = len(h.slack.messages_in(group))
     h.driver.click_in_view(STRANGER, home, Action.NUDGE_PAIR)
