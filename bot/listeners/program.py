@@ -22,6 +22,7 @@ from bot.ids import INPUT_ACTION, MATCH_GROUP_PREFIX, Action, Block, View
 from bot.listeners.common import (
     commit_then_ack,
     input_value,
+    metadata,
     metadata_int,
     open_modal_after_ack,
     report_to,
@@ -178,11 +179,24 @@ async def handle_match_submit(
         by=user_id,
         admins=deps.settings.admins,
         now=deps.clock(),
-        args={"proposal_id": proposal_id, "selected": sorted(selected)},
+        # Lines past ``shown`` were not in the modal: neither approved nor told.
+        args={
+            "proposal_id": proposal_id,
+            "selected": sorted(selected),
+            "shown": _shown(view),
+        },
         view_id=view.get("id"),
     )
     await ack(response_action="update", view=_notice_modal("Checking that you're a coordinator…"))
     deps.wake_scheduler()
+
+
+def _shown(view: dict[str, Any]) -> int | None:
+    """How many lines the review modal held; None (all of them) for one opened before
+    modals said so."""
+    shown = metadata(view).get("shown")
+    valid = isinstance(shown, int) and not isinstance(shown, bool) and shown >= 0
+    return shown if valid else None
 
 
 def _notice_modal(text: str) -> dict[str, Any]:

@@ -150,6 +150,7 @@ def carry_out(
                 proposal_id=int(args["proposal_id"]),
                 by=by,
                 selected=None if selected is None else set(selected),
+                shown=args.get("shown"),
                 now=now,
             )
         except UserError as error:

@@ -124,6 +124,7 @@ class Approval:
     invited: tuple[int, ...]  # pair ids
     skipped: tuple[str, ...]  # why some approved lines could not be invited
     unmatched: tuple[str, ...]
+    left_out: int = 0  # lines the review modal had no room for
 
     def summary(self) -> str:
         """What the coordinator who approved is told."""
@@ -141,6 +142,12 @@ class Approval:
                 if unmatched == 1
                 else f" {unmatched} people stay in the pool and have been told kindly."
             )
+        if self.left_out:
+            text += (
+                f" {self.left_out} proposed {'pair' if self.left_out == 1 else 'pairs'} did "
+                "not fit in the review and were left out, untold: run `/mentor match` again "
+                "for them."
+            )
         return text
 
 
@@ -152,8 +159,12 @@ def approve(
     by: str,
     selected: Collection[int] | None,
     now: datetime,
+    shown: int | None = None,
 ) -> Approval:
     """Invite the selected pairs (all when ``selected`` is None); tell the rest kindly.
+    ``shown``: how many lines the coordinator saw (a modal holds only so many); the
+    lines after them are left out, their people neither invited nor told, so the next
+    ``/mentor match`` proposes them again.
 
     One transaction: the pairs, their invitations (the same rows as ``/mentor start``),
     the mentors' notices and the unmatched people's kind words, all outbox rows, so
@@ -165,10 +176,12 @@ def approve(
     if row.status != "open":
         raise Conflict("That proposal was already handled. Run `/mentor match` for a fresh one.")
     view = _view(row)
-    chosen = set(range(len(view.pairs))) if selected is None else set(selected)
+    seen = view.pairs if shown is None else view.pairs[: max(0, shown)]
+    left_out = len(view.pairs) - len(seen)
+    chosen = {line.index for line in seen} if selected is None else set(selected)
     invited: list[int] = []
     skipped: list[str] = []
-    not_chosen_mentees = [line.mentee_id for line in view.pairs if line.index not in chosen]
+    not_chosen_mentees = [line.mentee_id for line in seen if line.index not in chosen]
     # The pool as it is now: someone may have left, paused or been paired since the
     # proposal was made, and then is neither invited nor told "you stay in the pool".
     # A mentor's room is counted down as their lines are invited.
@@ -178,7 +191,7 @@ def approve(
     planned: list[PlannedMessage] = []
     invited_lines: list[int] = []
     still_free_mentees: list[str] = []  # on a line skipped for its mentor: told kindly
-    for line in view.pairs:
+    for line in seen:
         if line.index not in chosen:
             continue
         if repo.open_pair_between(session, team_id=team_id, a=line.mentor_id, b=line.mentee_id):
@@ -246,6 +259,7 @@ def approve(
         invited=tuple(invited),
         skipped=tuple(skipped),
         unmatched=tuple(left_unmatched),
+        left_out=left_out,
     )
 
 

@@ -161,6 +161,7 @@ def match_review_modal(proposal: ProposalView) -> View:
                 "Unmatched this round: " + ", ".join(mention(u) for u in proposal.unmatched[:30])
             )
         )
+    shown = 0  # lines in the modal: those after them are left out of the approval
     for start in range(0, len(proposal.pairs), CHECKBOX_LIMIT):
         group = proposal.pairs[start : start + CHECKBOX_LIMIT]
         options, longer = [], []
@@ -177,8 +178,16 @@ def match_review_modal(proposal: ProposalView) -> View:
                 longer.append(line)
         needed = 2 if longer else 1
         if len(blocks) + needed > VIEW_BLOCK_LIMIT - 1:  # keep one block for the note
-            blocks.append(context("More pairs than fit here: use `mentor-bot match` for the rest."))
+            rest = len(proposal.pairs) - shown
+            blocks.append(
+                context(
+                    f"{rest} more {'pair' if rest == 1 else 'pairs'} than fit here: they are "
+                    "left out of this approval and nobody in them is told anything. Approve "
+                    "these, then run `/mentor match` again for the rest."
+                )
+            )
             break
+        shown += len(group)
         blocks.append(
             InputBlock(
                 block_id=f"{MATCH_GROUP_PREFIX}{start // CHECKBOX_LIMIT}",
@@ -211,7 +220,7 @@ def match_review_modal(proposal: ProposalView) -> View:
         title="Proposed matches",
         submit="Approve" if proposal.pairs else None,
         close="Cancel",
-        private_metadata=json.dumps({"proposal_id": proposal.id}),
+        private_metadata=json.dumps({"proposal_id": proposal.id, "shown": shown}),
         blocks=blocks,
     )
 

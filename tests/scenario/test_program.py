@@ -247,6 +247,40 @@ def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> 
     assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
 
 
+def test_lines_the_review_had_no_room_for_are_left_out_untold(harness: Harness) -> None:
+    """A modal holds 100 blocks: in a large round, the lines after those shown were not
+    seen, so approving neither invites nor tells their people "no match" (they stay in
+    the pool for the next round), and the coordinator is told so."""
+    h = harness
+    mentees = [MENTEE, EXTRA_MENTEE, "UFAY000008"]
+    mentors = [MENTOR, STRANGER, "UGUS000009"]
+    for user in [EXTRA_MENTEE, *mentees[2:], *mentors[2:]]:
+        h.slack.add_user(user, name=user.lower(), tz="UTC")
+    for mentor, mentee in zip(mentors, mentees, strict=True):
+        join(h, mentor, "mentor", ["leadership"])
+        join(h, mentee, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert json.loads(review["private_metadata"])["shown"] == 3  # all fit here
+    assert "3 pairs proposed" in all_text(review)
+    # As if only the first group of one line had fitted in the modal.
+    metadata = {**json.loads(review["private_metadata"]), "shown": 1}
+    h.submit(COORDINATOR, {**review, "private_metadata": json.dumps(metadata)}, {})
+    summary = h.last_dm(COORDINATOR)["text"]
+    assert "1 invitation is on its way" in summary
+    assert "2 proposed pairs did not fit in the review and were left out, untold" in summary
+    h.tick(h.clock.now + timedelta(minutes=1))
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Pair)) == 1
+    told = [
+        u for u in mentees + mentors if "couldn't find a match" in all_text(h.slack.messages_in(u))
+    ]
+    assert told == []
+    # The next round proposes the two lines left out.
+    h.slash(COORDINATOR, "match")
+    assert "2 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+
 def _match_request_before_its_ack(h: Harness) -> str:
     """What the ``/mentor match`` listener commits before its ack, with nothing after
     it: the request's key."""

@@ -3,6 +3,7 @@ within what Slack accepts (checked with the emulator's validator) and escape typ
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -77,8 +78,13 @@ def test_match_review_fits_slack_whatever_the_pool(pairs: int) -> None:
         context = view["blocks"][3]
         assert context["type"] == "context"
         assert "Starting out in a first role" in context["elements"][0]["text"]
+    shown = json.loads(view["private_metadata"])["shown"]
+    assert shown == len(options)  # what approving may invite, or tell "no match"
     if pairs == 500:
-        assert "More pairs than fit here" in view["blocks"][-1]["elements"][0]["text"]
+        assert shown < 500
+        note = view["blocks"][-1]["elements"][0]["text"]
+        assert f"{500 - shown} more pairs than fit here" in note
+        assert "nobody in them is told anything" in note
 
 
 def test_match_review_keeps_short_reasons_whole_in_the_option() -> None:
