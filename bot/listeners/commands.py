@@ -151,6 +151,7 @@ async def _status(ack: Any, deps: Deps, team_id: str, user_id: str) -> None:
         user_id=user_id,
         now=now,
         default_tip_minute=deps.default_tip_minute,
+        tip_days=deps.content.settings.tip_days,
     )
     await ack(
         response_type="ephemeral",

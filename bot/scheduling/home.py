@@ -45,6 +45,7 @@ def home_page(
         now=now,
         default_tip_minute=tip_time.hour * 60 + tip_time.minute,
         default_tz=slack_user.tz,
+        tip_days=content.settings.tip_days,
     )
     program = None
     if is_coordinator(

@@ -201,7 +201,7 @@ def _member_meeting(session: Session, *, team_id: str, meeting_id: int, user_id:
         raise NotFound("I can't find that meeting any more. Try `/mentor status`.")
     require_member(user_id, meeting.pair.members)
     if meeting.pair.status != "active":
-        raise Conflict("That pairing has ended, so its meetings can't change.")
+        raise Conflict("That pairing has ended, so there is nothing more to do for its meetings.")
     if meeting.status != "scheduled":
         raise Conflict("That meeting was cancelled already.")
     return meeting

@@ -54,6 +54,7 @@ class Overview:
     # roles a match can pair them in now ("": none, their pairings fill what they offered).
     pool_role: str | None = None
     pool_open: str = ""
+    tip_days: frozenset[int] = frozenset(range(5))  # content's, 0 = Monday
 
     @property
     def active(self) -> tuple[PairLine, ...]:
@@ -72,6 +73,7 @@ def overview(
     now: datetime,
     default_tip_minute: int,
     default_tz: str | None = None,
+    tip_days: frozenset[int] = frozenset(range(5)),
 ) -> Overview:
     lines = []
     for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):
@@ -114,6 +116,7 @@ def overview(
             if person is not None and person.paused_until and person.paused_until > now
             else None
         ),
+        tip_days=tip_days,
         pool_role=member.roles if member is not None else None,
         pool_open=""
         if member is None

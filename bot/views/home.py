@@ -95,7 +95,8 @@ def home_view(
     # chart button, outcomes and the head of its insights): a person with dozens of
     # pairs still finds every control.
     reserved = 1 + len(outcomes) + min(len(insights), INSIGHTS_KEPT) if program else 0
-    groups = [_pair_blocks(line, goals, content) for line in overview.pairs]
+    several = len(overview.active) > 1
+    groups = [_pair_blocks(line, goals, content, several=several) for line in overview.pairs]
     blocks[pairs_at:pairs_at] = _whole_groups(
         groups, room=HOME_BLOCK_LIMIT - 1 - len(blocks) - reserved
     )
@@ -123,10 +124,12 @@ def _pair_blocks(
     line: PairLine,
     goals: Mapping[int, Sequence[GoalState]] | None,
     content: Content | None,
+    *,
+    several: bool = False,
 ) -> list[Block]:
     """One pair on Home: its summary, then its buttons, meetings and goals."""
     blocks: list[Block] = []
-    blocks.append(section(pair_summary(line, answer_here=True)))
+    blocks.append(section(pair_summary(line, answer_here=True, several=several)))
     if line.status == "invited" and not line.invited_by_me:
         blocks.append(
             ActionsBlock(

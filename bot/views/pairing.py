@@ -142,7 +142,8 @@ def status_blocks(overview: Overview) -> list[Block]:
         )
     # One pair a paragraph, packed into sections, as many as one message's text holds:
     # someone with dozens of open invitations still gets an answer Slack takes.
-    lines = [pair_summary(line) for line in overview.pairs]
+    several = len(overview.active) > 1
+    lines = [pair_summary(line, several=several) for line in overview.pairs]
     shown = fitting(lines, MESSAGE_TEXT_BUDGET, sep="\n\n")
     blocks += [section(text) for text in packed(lines[:shown], sep="\n\n")]
     if shown < len(lines):
@@ -175,9 +176,10 @@ def pool_summary(role: str, *, open_roles: str, paused: bool = False) -> str:
     )
 
 
-def pair_summary(line: PairLine, *, answer_here: bool = False) -> str:
+def pair_summary(line: PairLine, *, answer_here: bool = False, several: bool = False) -> str:
     """One pair in a paragraph; ``answer_here``: an invitation's Accept and Decline are
-    right below it (App Home), not only in the invitation DM."""
+    right below it (App Home), not only in the invitation DM; ``several``: the person has
+    more than one active pair, so a command must name the partner."""
     partner = mention(line.partner_id)
     partner_role = "mentee" if line.role == "mentor" else "mentor"
     if line.status == "invited":
@@ -195,7 +197,10 @@ def pair_summary(line: PairLine, *, answer_here: bool = False) -> str:
         )
         text += f"\nNext meetings:\n{meetings}"
     else:
-        text += "\nNo meetings planned yet: `/mentor schedule` sets the next three."
+        command = "`/mentor schedule`"
+        if several:
+            command = f"`/mentor schedule @partner` (here {partner})"
+        text += f"\nNo meetings planned yet: {command} sets the next three."
     return text
 
 
@@ -204,12 +209,29 @@ def _your_time(overview: Overview) -> str:
     return f"your time ({overview.tz})" if overview.tz else "your time"
 
 
+DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def tip_days_words(days: frozenset[int]) -> str:
+    """When tips come, as the program's ``tip_days`` say: "on working days" (Monday to
+    Friday), "every day", or the days by name ("on Saturdays and Sundays")."""
+    if days == frozenset(range(5)):
+        return "on working days"
+    if days == frozenset(range(7)):
+        return "every day"
+    names = [DAY_NAMES[day] for day in sorted(days)]
+    return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+
+
 def tips_summary(overview: Overview) -> str:
     if not overview.tips_enabled:
         return "Daily tips are *off*. Turn them back on with `/mentor tips on`."
     if overview.paused_until is not None:
         until = slack_date(overview.paused_until, "{date_long}")
-        when = f"on working days at *{format_minute(overview.tip_minute)}* {_your_time(overview)}"
+        when = (
+            f"{tip_days_words(overview.tip_days)} at *{format_minute(overview.tip_minute)}* "
+            f"{_your_time(overview)}"
+        )
         back = (
             f"Tips come back on their own then, {when}."
             if overview.active
@@ -218,10 +240,12 @@ def tips_summary(overview: Overview) -> str:
         return f"Daily tips and new matches are *paused* until {until}. {back}"
     if not overview.active:  # tips come only with a pair that is under way
         return (
-            f"Daily tips come while you're in a mentoring pair, on working days at "
-            f"*{format_minute(overview.tip_minute)}* {_your_time(overview)}."
+            f"Daily tips come while you're in a mentoring pair, "
+            f"{tip_days_words(overview.tip_days)} at *{format_minute(overview.tip_minute)}* "
+            f"{_your_time(overview)}."
         )
     return (
-        f"Daily tips arrive on working days at *{format_minute(overview.tip_minute)}* "
-        f"{_your_time(overview)}. Change with `/mentor tips at HH:MM` or `/mentor tips off`."
+        f"Daily tips arrive {tip_days_words(overview.tip_days)} at "
+        f"*{format_minute(overview.tip_minute)}* {_your_time(overview)}. "
+        "Change with `/mentor tips at HH:MM` or `/mentor tips off`."
     )

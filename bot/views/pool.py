@@ -248,5 +248,3 @@ def _reasons(reasons: Sequence[str]) -> tuple[str, bool]:
         short.append(reason)
     text = " · ".join(short)
     return clip(text, DESCRIPTION_LIMIT), len(text) <= DESCRIPTION_LIMIT
-
-
