@@ -368,10 +368,17 @@ def _tick(args: argparse.Namespace) -> int:
 
 def _content_check(args: argparse.Namespace) -> int:
     import os
+    from pathlib import Path
 
     from bot.content import ContentError
 
     directory = args.dir or os.environ.get("MENTOR_CONTENT_DIR") or None
+    if directory is not None and not Path(directory).expanduser().is_dir():
+        # One line, as serve says it, not "file not found" for each file of the folder.
+        raise ConfigError(
+            f"content check: {directory} is not a folder; give the folder that holds "
+            "practices.yml, messages.yml and settings.yml"
+        )
     try:
         content, warnings = _load_checked_content(directory)
     except ContentError as error:
@@ -415,6 +422,7 @@ def _match(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     labels = {t.id: t.label for t in content.topics}
     with db.session() as session:
+        _require_known_team(session, args.team)
         proposal = matching.compute_proposal(
             session, team_id=args.team, by="cli", now=now, topic_labels=labels
         )
@@ -444,6 +452,16 @@ def _match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_known_team(session: Any, team_id: str) -> None:
+    from bot.store import repo
+
+    if not repo.team_known(session, team_id=team_id):
+        raise CommandError(
+            f"--team {team_id}: nobody from that workspace has used the bot here; check the "
+            "ID (Slack workspace IDs look like T0123ABCD)"
+        )
+
+
 def _report(args: argparse.Namespace) -> int:
     if args.outcomes and args.chart:
         print(
@@ -467,6 +485,8 @@ def _print_report(args: argparse.Namespace, db: Any, content: Any, coordinators:
     from bot.services.insights import program_report
     from bot.services.outcomes import outcome_report
 
+    with db.session() as session:
+        _require_known_team(session, args.team)
     if args.outcomes:
         with db.session() as session:
             outcomes = outcome_report(

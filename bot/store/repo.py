@@ -495,3 +495,15 @@ def stale_time_zones(session: Session, *, now: datetime, limit: int) -> list[tup
         .limit(limit)
     )
     return [(team, user) for team, user in rows]
+
+
+def team_known(session: Session, *, team_id: str) -> bool:
+    """Whether anyone of this workspace has met the bot here (a person or a pair): a
+    command line's ``--team`` that is not is most likely mistyped."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(Person.team_id == team_id) | exists().where(Pair.team_id == team_id)
+            )
+        )
+    )

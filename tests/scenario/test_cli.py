@@ -85,6 +85,14 @@ def test_content_check_reports_file_line_and_serve_refuses(tmp_path: Path) -> No
     refused = run(["serve"], {"MENTOR_CONTENT_DIR": str(content)}, tmp_path)
     assert refused.returncode != 0
     assert f"settings.yml:{index + 1}:" in refused.stderr and "Traceback" not in refused.stderr
+    # A file or a missing folder given for the folder: one line, not one per file.
+    for wrong in (settings, tmp_path / "no-such-folder"):
+        mistaken = run(["content", "check", str(wrong)], {}, tmp_path)
+        assert mistaken.returncode == 2 and mistaken.stdout == ""
+        assert mistaken.stderr.strip().splitlines() == [
+            f"mentor-bot: content check: {wrong} is not a folder; give the folder that holds "
+            "practices.yml, messages.yml and settings.yml"
+        ]
 
 
 def test_db_upgrade_and_tick(tmp_path: Path) -> None:

@@ -83,3 +83,10 @@ def test_outcomes_appear_for_whole_months_never_with_the_viewers_own_pairs(
     assert data["first_meeting"]["pairs"] == 4
     assert "bob" not in json.dumps(data) and MENTEE not in json.dumps(data)
     assert main(["report", "--team", TEAM_ID, "--outcomes", "--chart", "x.png"]) == 2
+    # A mistyped workspace is said to be one, not reported as an empty program.
+    capsys.readouterr()
+    for command in ("report", "match"):
+        assert main([command, "--team", "T0TYPO", "--outcomes"][: 3 + (command == "report")]) == 1
+        assert "--team T0TYPO: nobody from that workspace has used the bot here" in (
+            capsys.readouterr().err
+        )
