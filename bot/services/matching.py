@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,9 @@ class ProposalView:
     total_score: float
     method: str
     pool_size: int
+    # The pool has a mentor and a different mentee (then no pair means they rule each
+    # other out: an exclusion, a past pairing, a recent decline, no room left).
+    both_sides: bool = False
 
 
 def compute_proposal(
@@ -95,6 +99,7 @@ def compute_proposal(
                 for p in lines
             ],
             "unmatched": unmatched,
+            "both_sides": _both_sides(candidates),
             "total_score": result.total_score,
             "method": result.method,
         },
@@ -102,6 +107,13 @@ def compute_proposal(
     session.add(row)
     session.flush()
     return _view(row, pool_size=len(candidates))
+
+
+def _both_sides(candidates: Sequence[Any]) -> bool:
+    """A mentor and a different mentee are in the pool."""
+    mentors = {c.user_id for c in candidates if "mentor" in c.roles}
+    mentees = {c.user_id for c in candidates if "mentee" in c.roles}
+    return bool(mentors) and bool(mentees) and len(mentors | mentees) > 1
 
 
 def _view(row: MatchProposal, *, pool_size: int = 0) -> ProposalView:
@@ -116,6 +128,7 @@ def _view(row: MatchProposal, *, pool_size: int = 0) -> ProposalView:
         total_score=float(data.get("total_score", 0.0)),
         method=str(data.get("method", "")),
         pool_size=pool_size,
+        both_sides=bool(data.get("both_sides")),
     )
 
 

@@ -145,16 +145,20 @@ def match_review_modal(proposal: ProposalView) -> View:
     gives the reasons as its description, which Slack caps at 75 characters;
     reasons that do not fit are shown in full in a context line under the group.
     """
-    blocks: list[Block] = [
-        section(
-            f"*{len(proposal.pairs)} {'pair' if len(proposal.pairs) == 1 else 'pairs'} proposed* "
-            f"from {proposal.pool_size} {'person' if proposal.pool_size == 1 else 'people'} in "
-            "the pool "
-            f"(total fit {proposal.total_score:.2f}). Untick any pair you don't want; approved "
+    proposed = (
+        f"*{len(proposal.pairs)} {'pair' if len(proposal.pairs) == 1 else 'pairs'} proposed* "
+        f"from {proposal.pool_size} {'person' if proposal.pool_size == 1 else 'people'} in "
+        "the pool"
+    )
+    if proposal.pairs:
+        proposed += (
+            f" (total fit {proposal.total_score:.2f}). Untick any pair you don't want; approved "
             "pairs get the usual invitation, and everyone unmatched hears kindly that they stay "
             "in the pool."
         )
-    ]
+    else:
+        proposed += ". Nobody is told anything."
+    blocks: list[Block] = [section(proposed)]
     if proposal.unmatched:
         blocks.append(
             context(
@@ -210,7 +214,15 @@ def match_review_modal(proposal: ProposalView) -> View:
                     ]
                 )
             )
-    if not proposal.pairs:
+    if not proposal.pairs and proposal.both_sides:
+        blocks.append(
+            section(
+                "No pair can be proposed: each mentor here is ruled out for each mentee, by "
+                "an exclusion, a past pairing, a recent declined invitation, or a mentor "
+                "with no room left."
+            )
+        )
+    elif not proposal.pairs:
         blocks.append(
             section("Nobody can be matched right now: the pool needs mentors and mentees.")
         )

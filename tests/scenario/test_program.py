@@ -475,8 +475,12 @@ def test_exclusions_keep_two_people_apart(harness: Harness) -> None:
     join(h, MENTOR, "mentor", ["leadership"])
     join(h, MENTEE, "mentee", ["leadership"])
     h.slash(COORDINATOR, "match")
-    review = h.driver.last_view_opened(COORDINATOR)
-    assert "0 pairs proposed" in all_text(review)
+    review = all_text(h.driver.last_view_opened(COORDINATOR))
+    assert "0 pairs proposed" in review and "Nobody is told anything" in review
+    # The pool has both a mentor and a mentee: the reason is not "needs mentors".
+    assert "each mentor here is ruled out for each mentee, by an exclusion" in review
+    assert "the pool needs mentors and mentees" not in review
+    assert "everyone unmatched hears kindly" not in review
 
 
 def test_a_declined_match_is_not_proposed_again_for_the_cooldown(harness: Harness) -> None:
