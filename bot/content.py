@@ -51,7 +51,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "kickoff_agenda_intro": frozenset(),
         "schedule_prompt": frozenset(),
         "schedule_confirmed": frozenset({"meetings"}),
-        "prep_mentee": frozenset({"when"}),
+        "prep_mentee": frozenset({"when", "mentor"}),
         "prep_mentor": frozenset({"when", "mentee"}),
         "prep_first_meeting": frozenset(),
         "prep_later_meeting": frozenset(),

@@ -156,14 +156,20 @@ async def handle_open_prep(
     context: Any,
     deps: Deps,
 ) -> None:
-    meeting = await deps.db.run(
+    form = await deps.db.run(
         coaching.prep_for_mentee,
         team_id=team_of(body, context),
         meeting_id=parse_meeting(action.get("value")),
         user_id=body["user"]["id"],
     )
     await ack()
-    view = prep_modal(meeting_id=meeting.id, starts_at=meeting.starts_at)
+    view = prep_modal(
+        meeting_id=form.meeting.id,
+        starts_at=form.meeting.starts_at,
+        mentor_id=form.mentor_id,
+        focus=form.focus,
+        questions=form.questions,
+    )
     opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
     open_modal_after_ack(deps, opening, client, body, respond)
 

@@ -254,6 +254,7 @@ def _prep_shared(content: Content, m: ClaimedMessage) -> Outgoing:
         focus=p["focus"],
         questions=p["questions"],
         starts_at=datetime.fromisoformat(p["starts_at"]),
+        updated=bool(p.get("updated")),
     )
 
 
@@ -466,6 +467,7 @@ def longest_messages(content: Content) -> list[Longest]:
     prep = {
         "meeting_id": 1,
         "starts_at": _WHEN.isoformat(),
+        "mentor_id": _PERSON,
         "mentee_id": _PARTNER,
         "goals": typed_goals,
         "questions": questions,

@@ -296,16 +296,31 @@ def meeting_for_member(
     return _info(meeting), meeting.pair
 
 
-def prep_for_mentee(
-    session: Session, *, team_id: str, meeting_id: int, user_id: str
-) -> MeetingInfo:
-    """The meeting whose prep form the mentee opens; the mentor is told whose it is."""
+@dataclass(frozen=True)
+class PrepForm:
+    """What the mentee's prep form shows: the meeting, who will read it, and what they
+    sent for it already (so a second press edits, rather than starts again)."""
+
+    meeting: MeetingInfo
+    mentor_id: str
+    focus: str = ""
+    questions: str = ""
+
+
+def prep_for_mentee(session: Session, *, team_id: str, meeting_id: int, user_id: str) -> PrepForm:
+    """The meeting whose prep form the mentee opens, and their notes for it so far."""
     meeting, pair = meeting_for_member(
         session, team_id=team_id, meeting_id=meeting_id, user_id=user_id
     )
     if user_id != pair.mentee_id:
         raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
-    return meeting
+    sent = meetings.prep_answer(session, meeting_id=meeting.id, user_id=user_id)
+    return PrepForm(
+        meeting=meeting,
+        mentor_id=pair.mentor_id,
+        focus=sent.focus or "" if sent else "",
+        questions=sent.questions or "" if sent else "",
+    )
 
 
 def save_prep(
@@ -326,6 +341,7 @@ def save_prep(
     if user_id != pair.mentee_id:
         raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
     answer = meetings.prep_answer(session, meeting_id=meeting.id, user_id=user_id)
+    updated = answer is not None  # the mentor hears it replaces what came before
     if answer is None:
         answer = PrepAnswer(team_id=team_id, meeting_id=meeting.id, user_id=user_id)
         session.add(answer)
@@ -347,6 +363,7 @@ def save_prep(
                     "focus": focus,
                     "questions": questions,
                     "starts_at": meeting.starts_at.isoformat(),
+                    "updated": updated,
                 },
             )
         ],

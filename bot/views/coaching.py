@@ -211,7 +211,7 @@ def prep_for_mentee(
     when = slack_date(datetime.fromisoformat(payload["starts_at"]))
     blocks: list[Block] = [
         HeaderBlock(text="Prepare for your mentoring meeting"),
-        section(content.message("prep_mentee", when=when)),
+        section(content.message("prep_mentee", when=when, mentor=mention(payload["mentor_id"]))),
         _meeting_guidance(content, first=payload.get("number") == 1),
         *extra,
         ActionsBlock(
@@ -257,8 +257,15 @@ def _meeting_guidance(content: Content, *, first: bool) -> Block:
 
 
 def prep_modal(
-    *, meeting_id: int, starts_at: datetime, focus: str = "", questions: str = ""
+    *,
+    meeting_id: int,
+    starts_at: datetime,
+    mentor_id: str,
+    focus: str = "",
+    questions: str = "",
 ) -> View:
+    """The mentee's prep form, filled with what they sent for this meeting already."""
+    again = " Sending again replaces what you sent before." if focus else ""
     return View(
         type="modal",
         callback_id=ViewId.PREP,
@@ -267,7 +274,10 @@ def prep_modal(
         close="Cancel",
         private_metadata=json.dumps({"meeting_id": meeting_id}),
         blocks=[
-            section(f"For your meeting {slack_date(starts_at)}. Your mentor will see this."),
+            section(
+                f"For your meeting {slack_date(starts_at)} with {mention(mentor_id)}, who will "
+                f"see this.{again}"
+            ),
             InputBlock(
                 block_id=BlockId.FOCUS,
                 label="Area of focus",
@@ -294,9 +304,16 @@ def prep_modal(
 
 
 def prep_shared(
-    content: Content, *, mentee_id: str, focus: str, questions: str, starts_at: datetime
+    content: Content,
+    *,
+    mentee_id: str,
+    focus: str,
+    questions: str,
+    starts_at: datetime,
+    updated: bool = False,
 ) -> Outgoing:
-    """The mentee's words, escaped: shown to the mentor literally, never as pings or links."""
+    """The mentee's words, escaped: shown to the mentor literally, never as pings or links.
+    ``updated``: they sent notes for this meeting before, which these replace."""
 
     def render(shown_focus: str, shown_questions: str) -> str:
         return content.message(
@@ -319,9 +336,13 @@ def prep_shared(
             shown_focus = escape_mrkdwn(focus, limit=keep)
         shown_questions = escape_mrkdwn(questions or "—", limit=room - len(shown_focus))
     text = render(shown_focus, shown_questions)
+    note = f"Meeting: {slack_date(starts_at)}"
+    if updated:
+        note = f"*Updated:* these replace the notes they sent before. {note}"
     return Outgoing(
-        text=f"{mention(mentee_id)} shared their prep for {slack_date(starts_at)}",
-        blocks=[section(text), context(f"Meeting: {slack_date(starts_at)}")],
+        text=f"{mention(mentee_id)} {'updated' if updated else 'shared'} their prep for "
+        f"{slack_date(starts_at)}",
+        blocks=[section(text), context(note)],
     )
 
 

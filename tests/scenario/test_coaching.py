@@ -250,6 +250,24 @@ def test_prep_answers_reach_the_mentor(harness: Harness) -> None:
     assert "Presenting to executives" in all_text(shared) and "How do I open?" in all_text(shared)
     # It names the meeting it is for (an old prompt's may not be the next one).
     assert f"in your meeting <!date^{int(meeting.timestamp())}^" in all_text(shared)
+    assert "Updated" not in all_text(shared)
+    # The prompt and the form name the mentor (someone in two pairs knows which one).
+    assert f"Your mentoring meeting with <@{MENTOR}> is" in all_text(prep)
+    assert f"I'll pass them on to <@{MENTOR}>" in all_text(prep)
+    assert f"with <@{MENTOR}>, who will see this." in all_text(view)
+    # Opened again, the form holds what was sent; sent again, the mentor hears it is
+    # an update, not a second meeting's notes.
+    h.click(MENTEE, prep, Action.OPEN_PREP)
+    again = h.driver.last_view_opened(MENTEE)
+    initial = {
+        b["block_id"]: b["element"].get("initial_value") for b in again["blocks"] if "element" in b
+    }
+    assert initial == {Block.FOCUS: "Presenting to executives", Block.QUESTIONS: "How do I open?"}
+    assert "Sending again replaces what you sent before" in all_text(again)
+    h.submit(MENTEE, again, {Block.FOCUS: {"value": Input.plain_text("Presenting, shorter")}})
+    updated = h.last_dm(MENTOR)
+    assert "Presenting, shorter" in all_text(updated)
+    assert "*Updated:* these replace the notes they sent before" in all_text(updated)
 
 
 def test_feedback_poll_updates_in_place_and_stays_private(harness: Harness) -> None:
