@@ -1252,6 +1252,10 @@ class SlackEmulator:
 
     def _api_chat_update(self, args: dict) -> dict:
         channel, ts, msg = self._find_message(args)
+        if not args.get("text") and not args.get("blocks") and not args.get("attachments"):
+            # slack-api-ref chat.update errors: "no_text: No text provided" (an update
+            # that would leave the message empty).
+            raise _ApiError("no_text")
         self._check_blocks(args)
         # A new dict, so snapshots already handed out (recorded responses) stay as they were.
         new = dict(msg)
@@ -1875,6 +1879,11 @@ class SlackEmulator:
             return 404, {"ok": False, "error": "expired_url"}
         if ctx["uses"] >= RESPONSE_URL_USES:
             return 404, {"ok": False, "error": "used_url"}
+        if not args.get("delete_original") and not args.get("text") and not args.get("blocks"):
+            # A message with nothing in it: Slack's webhooks answer 400 "no_text"
+            # (docs.slack.dev/messaging/sending-messages-using-incoming-webhooks,
+            # "Handling errors"), as a response_url is one.
+            return 400, {"ok": False, "error": "no_text"}
         problems = limits.validate_message_blocks(args.get("blocks"))
         if problems:
             return 400, {"ok": False, "error": "invalid_blocks", "errors": problems}

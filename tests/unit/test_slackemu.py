@@ -6,6 +6,7 @@ import asyncio
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 from urllib.parse import parse_qs
 
@@ -206,6 +207,9 @@ def test_update_delete_and_no_text(slack, client):
         api_error(lambda: client.api_call("chat.postMessage", json={"channel": dm}))["error"]
         == "no_text"
     )
+    ts = client.chat_postMessage(channel="U0ALICE", text="v1")["ts"]
+    empty = {"channel": dm, "ts": ts}
+    assert api_error(lambda: client.api_call("chat.update", json=empty))["error"] == "no_text"
 
 
 def test_ephemeral(slack, client):
@@ -420,6 +424,11 @@ def test_response_url_recorded_and_replaces_original(slack, client):
     call = slack.wait_for("response_url", lambda c: c.args["_url"] == url, after=mark)
     assert call.args["text"] == "You chose 4"
     assert slack.messages_in("U0ALICE")[0]["text"] == "You chose 4"
+    # An answer with nothing in it: Slack's webhooks answer 400 no_text.
+    empty = urllib.request.Request(url, b"{}", {"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(empty)
+    assert refused.value.code == 400 and json.loads(refused.value.read())["error"] == "no_text"
 
 
 def test_wait_for_is_event_driven_and_reports_on_timeout(slack, client):
