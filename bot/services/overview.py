@@ -38,6 +38,7 @@ class PendingPrompt:
     kind: str  # "prep" | "feedback"
     meeting_id: int
     starts_at: datetime
+    partner_id: str = ""  # who the meeting is with (someone in two pairs has two)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ def _pending_prompts(
                 kind="prep" if row.kind == "prep_mentee" else "feedback",
                 meeting_id=row.meeting_id or 0,
                 starts_at=datetime.fromisoformat(row.payload["starts_at"]),
+                partner_id=meeting.pair.partner_of(user_id),
             )
         )
     return pending

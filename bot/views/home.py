@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
-from bot.buttons import pair_value, tips_toggle_value
+from bot.buttons import meeting_value, pair_value, tips_toggle_value
 from bot.content import Content
 from bot.domain.goals import GoalState
 from bot.ids import Action
@@ -46,12 +46,23 @@ def home_view(
         )
     pairs_at = len(blocks)  # filled below, once what follows them is known
     if overview.pending:
-        lines = "\n".join(
-            f"• {'Prep' if p.kind == 'prep' else 'Feedback'} for the meeting on "
-            f"{slack_date(p.starts_at)}"
-            for p in overview.pending
-        )
-        blocks += [DividerBlock(), section(f"*Waiting for you*\n{lines}")]
+        blocks += [DividerBlock(), section("*Waiting for you*")]
+        for prompt in overview.pending:
+            with_whom = f" with {mention(prompt.partner_id)}" if prompt.partner_id else ""
+            meeting = f"the meeting{with_whom} {slack_date(prompt.starts_at)}"
+            if prompt.kind == "prep":
+                blocks.append(
+                    section(
+                        f"• Prep for {meeting}",
+                        accessory=ButtonElement(
+                            text="Add focus and questions",
+                            action_id=Action.OPEN_PREP,
+                            value=meeting_value(prompt.meeting_id),
+                        ),
+                    )
+                )
+            else:
+                blocks.append(section(f"• Feedback on {meeting}: the poll is in our DM"))
     blocks += [
         DividerBlock(),
         section(

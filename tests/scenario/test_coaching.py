@@ -431,13 +431,23 @@ def test_home_waits_for_prep_only_until_the_meeting_begins(harness: Harness) -> 
         h.driver.app_home_opened(MENTEE)
         h.app.drain()
         shown = all_text(h.slack.home_view(MENTEE))
-        return shown.split("*Waiting for you*")[1].split("mrkdwn")[0] if "*Waiting" in shown else ""
+        return (
+            shown.split("*Waiting for you*")[1].split("*Daily tips*")[0]
+            if "*Waiting" in shown
+            else ""
+        )
 
     h.tick(first - timedelta(hours=23))
-    assert "Prep for the meeting" in waiting()
+    assert f"Prep for the meeting with <@{MENTOR}>" in waiting()
+    # Its button opens the prep form from Home (the meeting it names).
+    h.driver.click_in_view(MENTEE, h.slack.home_view(MENTEE), Action.OPEN_PREP)
+    h.app.drain()
+    form = h.driver.last_view_opened(MENTEE)
+    assert form["callback_id"] == "prep_modal" and f"with <@{MENTOR}>" in all_text(form)
     h.tick(first + timedelta(hours=2))  # its poll has gone out
     after = waiting()
-    assert "Feedback for the meeting" in after and "Prep for the meeting" not in after, after
+    assert f"Feedback on the meeting with <@{MENTOR}>" in after, after
+    assert "the poll is in our DM" in after and "Prep for the meeting" not in after, after
     # The second meeting's prep arrives, then the meeting is moved: the prep of its old
     # time is no longer waited for (that of its new time will be, once it arrives).
     second = first + timedelta(days=7)
