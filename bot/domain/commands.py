@@ -230,8 +230,9 @@ _MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 def plain_text(text: str) -> str:
     """A command's text as the person typed it: Slack's markup back to what it shows
     (``<@U1|ana>`` → ``@ana``, ``<!channel>`` → ``@channel``, ``<https://x|x>`` → the
-    link) and its ``&amp;``/``&lt;``/``&gt;`` back to characters. Stored so, it is
-    escaped again wherever it is shown, never live."""
+    link, ``<https://x|see this>`` → ``see this (https://x)``: the address stays, and
+    in the open) and its ``&amp;``/``&lt;``/``&gt;`` back to characters. Stored so, it
+    is escaped again wherever it is shown, never live."""
 
     def shown(match: re.Match[str]) -> str:
         sigil, target, label = match.group(1), match.group(2), match.group(3)
@@ -239,7 +240,9 @@ def plain_text(text: str) -> str:
             return "@" + (label or target.split("^")[0]).lstrip("@")
         if sigil in ("@", "#"):
             return sigil + (label or target).lstrip(sigil)
-        return label if label and label != target else target
+        if not label or label == target or target == f"mailto:{label}":
+            return label or target
+        return f"{label} ({target})"
 
     text = _MARKUP.sub(shown, text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

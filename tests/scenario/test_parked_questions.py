@@ -132,7 +132,9 @@ def test_prep_lists_questions_then_a_held_meeting_clears_them(harness: Harness) 
         assert "Questions parked for this meeting" in shown, user
         assert "How do I say no to @channel requests &amp; *urgent* asks?" in shown
         assert f"(<@{MENTEE}>)" in shown and "your plan" in shown
-        assert "<!channel>" not in shown and "evil.example" not in shown
+        # A link's address is shown in the open beside its words, never behind them.
+        assert "your plan (https://evil.example)" in shown
+        assert "<!channel>" not in shown and "<https://evil.example" not in shown
     # Questions parked after the prompt went out, even before the meeting, were never
     # shown: they wait for the next meeting's prep, as does one parked during it.
     h.clock.set(times[0] - timedelta(hours=2))

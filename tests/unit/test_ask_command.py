@@ -18,6 +18,7 @@ def test_slack_markup_is_stored_as_it_reads_never_live() -> None:
     assert plain_text("<!channel> and <!here|here>") == "@channel and @here"
     assert plain_text("<!subteam^S1|@team> <#C1|general>") == "@team #general"
     assert plain_text("<https://x.example|click> <https://y.example>") == (
-        "click https://y.example"
+        "click (https://x.example) https://y.example"
     )
+    assert plain_text("<mailto:a@b.example|a@b.example>") == "a@b.example"
     assert plain_text("a &lt;b&gt; &amp;amp; c") == "a <b> &amp; c"
