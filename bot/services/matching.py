@@ -83,6 +83,12 @@ def compute_proposal(
     unmatched = _waiting_for_a_match(
         session, team_id=team_id, people=[m for m in result.unmatched_mentees if m not in paired]
     )
+    # Mentors with room whom no line names wait for the next round too, and hear so.
+    unmatched += [
+        c.user_id
+        for c in candidates
+        if "mentor" in c.roles and c.user_id not in paired and c.user_id not in unmatched
+    ]
     row = MatchProposal(
         team_id=team_id,
         created_by=by,
@@ -194,7 +200,12 @@ def approve(
     chosen = {line.index for line in seen} if selected is None else set(selected)
     invited: list[int] = []
     skipped: list[str] = []
-    not_chosen_mentees = [line.mentee_id for line in seen if line.index not in chosen]
+    not_chosen = [
+        person
+        for line in seen
+        if line.index not in chosen
+        for person in (line.mentee_id, line.mentor_id)
+    ]
     # The pool as it is now: someone may have left, paused or been paired since the
     # proposal was made, and then is neither invited nor told "you stay in the pool".
     # A mentor's room is counted down as their lines are invited.
@@ -244,13 +255,21 @@ def approve(
                 payload={"pair_id": pair_id, "mentee_id": line.mentee_id},
             )
         )
+    # Told kindly that they stay in the pool: whoever this round leaves without a pair
+    # (never someone an approved line just invited, as mentor or mentee).
+    invited_people = {
+        person
+        for line in seen
+        if line.index in invited_lines
+        for person in (line.mentor_id, line.mentee_id)
+    }
     left_unmatched = _waiting_for_a_match(
         session,
         team_id=team_id,
         people=[
-            m
-            for m in dict.fromkeys((*view.unmatched, *not_chosen_mentees, *still_free_mentees))
-            if m in in_pool
+            person
+            for person in dict.fromkeys((*view.unmatched, *not_chosen, *still_free_mentees))
+            if person in in_pool and person not in invited_people
         ],
     )
     for mentee_id in left_unmatched:

@@ -247,6 +247,40 @@ def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> 
     assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
 
 
+def test_everyone_a_round_leaves_without_a_pair_hears_kindly(harness: Harness) -> None:
+    """Mentors too: one with no mentee this round is listed as unmatched and told they
+    stay in the pool; so are both people of a line the coordinator unticked."""
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, STRANGER, "mentor", ["writing"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert "1 pair proposed" in all_text(review)
+    assert f"Unmatched this round: <@{STRANGER}>" in all_text(review)
+    h.submit(COORDINATOR, review, {})
+    assert "1 person stays in the pool and has been told kindly" in h.last_dm(COORDINATOR)["text"]
+    h.tick(h.clock.now + timedelta(minutes=1))
+    assert "couldn't find a match" in h.last_dm(STRANGER)["text"]
+    assert "matched you with" in h.last_dm(MENTOR)["text"]
+
+
+def test_an_unticked_line_tells_both_its_people(harness: Harness) -> None:
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    group = next(b["block_id"] for b in review["blocks"] if b["type"] == "input")
+    h.submit(COORDINATOR, review, {group: {"value": Input.checkboxes([])}})
+    assert "2 people stay in the pool" in h.last_dm(COORDINATOR)["text"]
+    h.tick(h.clock.now + timedelta(minutes=1))
+    for person in (MENTOR, MENTEE):
+        assert "couldn't find a match" in h.last_dm(person)["text"]
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Pair)) == 0
+
+
 def test_lines_the_review_had_no_room_for_are_left_out_untold(harness: Harness) -> None:
     """A modal holds 100 blocks: in a large round, the lines after those shown were not
     seen, so approving neither invites nor tells their people "no match" (they stay in
