@@ -60,8 +60,9 @@ def test_a_coordinator_cannot_read_one_rating_through_their_own_polls(harness: H
     schedule(h, MENTOR, pair_up(h, MENTOR, MENTEE, "bob"), first)
     # The coordinator mentors two people of their own: polls they can reach.
     schedule(h, COORDINATOR, pair_up(h, COORDINATOR, STRANGER, "dave"), first)
-    schedule(h, COORDINATOR, pair_up(h, COORDINATOR, ERIN, "erin"), first)
-    h.tick(first + timedelta(minutes=45 + 60))
+    # An hour later: nobody is in two meetings at once.
+    schedule(h, COORDINATOR, pair_up(h, COORDINATOR, ERIN, "erin"), first + timedelta(hours=1))
+    h.tick(first + timedelta(minutes=60 + 45 + 60))
 
     before = insights(h)
     # The victim rates their meeting 2; the coordinator rates both of theirs 5, and
