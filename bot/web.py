@@ -100,6 +100,12 @@ async def check_token_early(bolt: AsyncApp) -> None:
                     logger.warning("auth.test at start-up failed: %s", error)
 
 
+def _timestamp_is_a_number(value: str | None) -> bool:
+    """Slack's X-Slack-Request-Timestamp is whole seconds; a missing one Bolt refuses
+    by itself (it reads "0", five minutes too old)."""
+    return value is None or (value.isascii() and value.isdigit() and len(value) <= 12)
+
+
 def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
     async def slack_events(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
@@ -114,6 +120,11 @@ def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
                     status = 408
                     return web.Response(status=status, text="request body too slow")
                 kind = request_kind(bolt_request.body)
+                if not _timestamp_is_a_number(request.headers.get("X-Slack-Request-Timestamp")):
+                    # Bolt's check reads it with int() and raises, which its error handler
+                    # would answer 200: a request Slack did not sign is refused, as any.
+                    status = 401
+                    return web.json_response({"error": "invalid request"}, status=status)
                 response = await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
                 # Work spawned while handling this request starts once Slack has its
                 # answer on the wire, so no Slack call ever comes before the ack.

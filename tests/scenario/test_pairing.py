@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.ids import Action
@@ -17,6 +19,7 @@ from tests.conftest import (
     MENTEE,
     MENTOR,
     OTHER_BOT,
+    SIGNING_SECRET,
     STRANGER,
     Harness,
     all_text,
@@ -291,7 +294,30 @@ def test_bad_signatures_are_refused(harness: Harness) -> None:
     assert h.driver.post(body, sign=False).status == 401
     headers = signed_headers("wrong-secret", body)
     assert h.driver.post(body, headers_override=headers).status == 401
+    # A timestamp that is no number is refused as unsigned, not answered "went wrong".
+    for stamp in ("abc", "1e9", "-5", "12 34"):
+        garbled = {**signed_headers(SIGNING_SECRET, body), "X-Slack-Request-Timestamp": stamp}
+        answer = h.driver.post(body, headers_override=garbled)
+        assert (answer.status, answer.json) == (401, {"error": "invalid request"}), stamp
     assert pair_count(h) == 0
+
+
+def test_a_refused_signature_logs_no_typed_words(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt logs a request whose signature fails, with its body: a rotated secret or a
+    drifting clock would put what people type in the logs. The body is left out."""
+    h = harness
+    caplog.set_level(logging.DEBUG)
+    # As `serve` has it (the app's Bolt loggers at INFO), whatever an earlier test set.
+    caplog.set_level(logging.INFO, logger="slack_bolt.RequestVerification")
+    typed = "ask+I+am+thinking+of+quitting"
+    body = f"command=%2Fmentor&text={typed}&user_id={MENTOR}&team_id=T0001"
+    assert h.driver.post(body, bad_signature=True).status == 401
+    assert h.driver.post(body, timestamp=int(time.time()) - 400).status == 401
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("Invalid request signature detected" in line for line in lines)
+    assert all("quitting" not in line for line in lines), lines
 
 
 def test_restart_loses_nothing(harness: Harness) -> None:
