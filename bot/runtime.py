@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -170,25 +171,34 @@ def tick(
         engine.close()
 
 
-def _scheduled_pass(engine: Engine, loop: SenderLoop) -> None:
-    """The periodic pass of serve and worker: plans, then leaves delivery to the loop."""
+def _scheduled_pass(engine: Engine, loop: SenderLoop, idle: threading.Event) -> None:
+    """The periodic pass of serve and worker: plans, then leaves delivery to the loop.
+    ``idle`` is clear while it runs, so a stopping process can wait for it, for a
+    while, without waiting on a Slack call that hangs (apscheduler's shutdown(wait)
+    would wait as long as the call's timeout, past the 10 s SIGTERM allows)."""
+    idle.clear()
     try:
         report = engine.run_pass(datetime.now(UTC), deliver=False)
         if report.planned or report.outcomes:
             logger.info(report.summary())
     except Exception:  # noqa: BLE001 - the next pass tries again; never kill the scheduler
         logger.exception("scheduler pass failed")
+    finally:
+        idle.set()
     loop.wake()
 
 
 def _add_pass_job(
     scheduler: BackgroundScheduler | BlockingScheduler, engine: Engine, loop: SenderLoop
-) -> None:
+) -> threading.Event:
+    """The periodic pass; the event is set whenever no pass is running."""
+    idle = threading.Event()
+    idle.set()
     scheduler.add_job(
         _scheduled_pass,
         "interval",
         seconds=PASS_INTERVAL_SECONDS,
-        args=[engine, loop],
+        args=[engine, loop, idle],
         id=PASS_JOB_ID,
         next_run_time=datetime.now(UTC),
         # One pass at a time; a pass that overruns makes the next one wait, not pile up.
@@ -196,6 +206,7 @@ def _add_pass_job(
         coalesce=True,
         misfire_grace_time=None,
     )
+    return idle
 
 
 def run_worker(settings: Settings, content: Content, db: Database) -> None:
@@ -208,7 +219,7 @@ def run_worker(settings: Settings, content: Content, db: Database) -> None:
         start_metrics_server(metrics, settings.metrics_port)
     engine = make_engine(settings, content, db, metrics)
     loop = SenderLoop(engine).start()
-    _add_pass_job(scheduler, engine, loop)
+    idle = _add_pass_job(scheduler, engine, loop)
     stopped_at: list[float] = []
 
     def stop(_signum: int, _frame: object) -> None:
@@ -218,7 +229,8 @@ def run_worker(settings: Settings, content: Content, db: Database) -> None:
         logger.info("worker stopping: handing back what was not started")
         engine.stop()
         loop.wake()
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        # Not wait=True: a pass stuck in a Slack call would hold it for the call's timeout.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -226,8 +238,13 @@ def run_worker(settings: Settings, content: Content, db: Database) -> None:
         "Mentor Bot worker: sends due messages at once, plans every %d s", PASS_INTERVAL_SECONDS
     )
     scheduler.start()
-    spent = time.monotonic() - stopped_at[0] if stopped_at else 0.0
-    _finish(engine, loop, max(0.5, SENDER_STOP_SECONDS - spent))
+    started = stopped_at[0] if stopped_at else time.monotonic()
+    idle.wait(max(0.5, SENDER_STOP_SECONDS - (time.monotonic() - started)))
+    _finish(engine, loop, max(0.5, SENDER_STOP_SECONDS - (time.monotonic() - started)))
+    if not idle.is_set():
+        # Its claims are released by the next pass that looks (this process is gone).
+        logger.warning("the planning pass was still in a Slack call: exiting without it")
+        _exit_at_once()
 
 
 def _finish(engine: Engine, loop: SenderLoop, timeout: float, *, exit_now: bool = True) -> bool:
@@ -266,22 +283,28 @@ async def _serve(settings: Settings, content: Content, db: Database) -> bool:
     loop = SenderLoop(engine, listen=settings.scheduler_enabled).start()
     deps.wake_scheduler = loop.wake
     finished: list[bool] = []
+    idle = threading.Event()
+    idle.set()
     if settings.scheduler_enabled:
         scheduler = BackgroundScheduler(timezone=UTC)
-        _add_pass_job(scheduler, engine, loop)
+        idle = _add_pass_job(scheduler, engine, loop)
         scheduler.start()
 
     async def stop_scheduler() -> None:
         # Stop claiming at once, hand back what was not started, finish the Slack
-        # calls in flight (at most the loop's threads, one call each).
+        # calls in flight (at most the loop's threads, one call each, and the planning
+        # pass's); a call that hangs past the budget is abandoned (serve then exits
+        # at once, and the next pass that looks releases this process's claims).
         started = time.monotonic()
         engine.stop()
         loop.wake()
         if scheduler is not None:
-            await asyncio.to_thread(scheduler.shutdown, wait=True)
+            await asyncio.to_thread(scheduler.shutdown, wait=False)
+        pass_done = await asyncio.to_thread(idle.wait, SERVE_SENDER_STOP_SECONDS)
         spent = time.monotonic() - started
         timeout = max(0.5, SERVE_SENDER_STOP_SECONDS - spent)
-        finished.append(await asyncio.to_thread(_finish, engine, loop, timeout, exit_now=False))
+        sent = await asyncio.to_thread(_finish, engine, loop, timeout, exit_now=False)
+        finished.append(sent and pass_done)
 
     if settings.socket_mode:
         if settings.metrics_port is not None:  # no HTTP port of its own in Socket Mode
@@ -303,11 +326,30 @@ async def _serve_socket_mode(settings, bolt, deps, on_stopping) -> None:  # type
         loop.add_signal_handler(sig, stop.set)
     from bot.web import check_token_early
 
-    await check_token_early(bolt)  # not on the first request, before its ack
-    await handler.connect_async()
-    logger.info("Mentor Bot connected to Slack in Socket Mode")
-    await stop.wait()
+    async def connect() -> None:
+        await check_token_early(bolt)  # not on the first request, before its ack
+        await handler.connect_async()  # retries for as long as Slack cannot be reached
+
+    # A SIGTERM while Slack cannot be reached stops the process too, within its 10 s.
+    connecting = asyncio.ensure_future(connect())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if connecting.done():
+        if connecting.exception() is not None:
+            stopping.cancel()
+        connecting.result()  # its error, if it failed, as it always was
+        logger.info("Mentor Bot connected to Slack in Socket Mode")
+        await stopping
+    else:
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connecting
+        logger.info("stopping before Slack answered: never connected")
     await on_stopping()
-    await handler.disconnect_async()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(2):
+            await handler.disconnect_async()
     await deps.background.drain(timeout=4)
-    await handler.close_async()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(1):
+            await handler.close_async()

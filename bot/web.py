@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -30,6 +30,7 @@ EVENTS_PATH = "/slack/events"
 # Slack gives up on a request after 3 s; bodies beyond Slack's own are not from Slack.
 MAX_BODY = 1024 * 1024
 SHUTDOWN_GRACE_SECONDS = 8.0
+AUTH_TEST_AT_START_SECONDS = 5.0
 
 
 def parse_slack_body(raw: str, content_type: str | None) -> dict[str, Any]:
@@ -95,9 +96,13 @@ async def check_token_early(bolt: AsyncApp) -> None:
         if isinstance(middleware, AsyncSingleTeamAuthorization):
             if middleware.auth_test_result is None:
                 try:
-                    middleware.auth_test_result = await bolt.client.auth_test()
+                    # Start-up waits this long at most: a Slack that does not answer
+                    # must not keep the port closed (nor SIGTERM unheard).
+                    async with asyncio.timeout(AUTH_TEST_AT_START_SECONDS):
+                        middleware.auth_test_result = await bolt.client.auth_test()
                 except Exception as error:  # noqa: BLE001 - Bolt retries on the first request
-                    logger.warning("auth.test at start-up failed: %s", error)
+                    reason = type(error).__name__ if isinstance(error, TimeoutError) else error
+                    logger.warning("auth.test at start-up failed: %s", reason)
 
 
 def _timestamp_is_a_number(value: str | None) -> bool:
@@ -154,8 +159,10 @@ def create_web_app(bolt: AsyncApp, deps: Deps) -> web.Application:
 
     async def share_http_session(_app: web.Application) -> Any:
         # One keep-alive session for every Web API call instead of a new
-        # connection per call (slack_sdk's default without a session).
-        session = ClientSession()
+        # connection per call (slack_sdk's default without a session). slack_sdk puts
+        # its timeout (30 s) only on sessions it makes itself: without one here, a call
+        # to a Slack that hangs would wait aiohttp's five minutes.
+        session = ClientSession(timeout=ClientTimeout(total=bolt.client.timeout))
         bolt.client.session = session
         await check_token_early(bolt)
         yield

@@ -62,7 +62,7 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -262,6 +262,10 @@ class SlackEmulator:
         self.host = host
         # Seconds each Web API call takes before it is answered (a far-away Slack).
         self.latency = latency
+        # slow(): methods answered this many seconds late (a Slack that hangs), and
+        # how many calls of each have arrived so far (answered or not).
+        self._slow: dict[str, float] = {}
+        self.arrived: Counter[str] = Counter()
         # The app's OAuth credentials; None accepts any, as long as codes match.
         self.client_id = client_id
         self.client_secret = client_secret
@@ -857,9 +861,15 @@ class SlackEmulator:
         with self._lock:
             self._faults.setdefault(method, deque()).append(fault)
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer ``method`` ``seconds`` late from now on (Slack hanging on it): the
+        caller's own timeout decides what happens first."""
+        self._slow[method] = seconds
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._slow.clear()
 
     def _take_fault(self, method: str, args: dict | None = None) -> _Fault | None:
         queue = self._faults.get(method)
@@ -1028,8 +1038,9 @@ class SlackEmulator:
             self._record(method, {}, body)
             return web.json_response(body)
         args.pop("token", None)
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        self.arrived[method] += 1
+        if self.latency or method in self._slow:
+            await asyncio.sleep(max(self.latency, self._slow.get(method, 0.0)))
         with self._lock:
             fault = self._take_fault(method, args)
             if fault is not None:

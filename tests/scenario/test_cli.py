@@ -10,10 +10,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+from bot.store.models import Person
 from slackemu import SlackEmulator
 from tests.conftest import MENTEE, MENTOR
 
@@ -242,6 +246,103 @@ def test_serve_in_socket_mode(tmp_path: Path) -> None:
         assert process.returncode == 0, output
         assert time.monotonic() - started < 10
         assert "Traceback" not in output
+
+
+def test_sigterm_stops_serve_and_worker_within_10_s_while_slack_hangs(tmp_path: Path) -> None:
+    """SPEC: exit cleanly within 10 s of SIGTERM. Slack unreachable (Socket Mode retries
+    its connection for ever) or hanging on a call of the planning pass (each users.info
+    waits out its 30 s timeout): neither may hold the process past that."""
+    with SlackEmulator() as slack:
+        # Someone whose time zone was never read: each planning pass asks Slack.
+        database = f"sqlite:///{tmp_path}/hang.db"
+        db = Database(database)
+        upgrade(db.engine)
+        with db.session() as s:
+            s.add(
+                Person(
+                    team_id=slack.team_id,
+                    user_id=MENTOR,
+                    tips_planned_until=datetime.now(UTC) + timedelta(days=1),
+                )
+            )
+        db.dispose()
+        slack.slow("users.info", 120)
+        base = {**BASE_ENV, "SLACK_API_URL": slack.base_url, "DATABASE_URL": database}
+        cases = {
+            "worker": ["worker"],
+            "serve": ["serve"],
+        }
+        for name, command in cases.items():
+            env = {**base, "SLACK_SIGNING_SECRET": "x", "PORT": str(_free_port())}
+            arrived = slack.arrived["users.info"]
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot", *command],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            deadline = time.monotonic() + 30
+            while slack.arrived["users.info"] == arrived:  # the pass is in its call
+                assert time.monotonic() < deadline and process.poll() is None, name
+                time.sleep(0.05)  # waiting on another process, not moving app time
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+            assert time.monotonic() - started < 10, (name, output)
+            assert process.returncode == 0, (name, output)
+            assert "Traceback" not in output, name
+        # auth.test hanging at start-up: the port opens all the same, within seconds.
+        slack.slow("auth.test", 120)
+        port = _free_port()
+        env = {**base, "SLACK_SIGNING_SECRET": "x", "PORT": str(port), "MENTOR_SCHEDULER": "off"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            opened = time.monotonic()
+            assert _wait_for_health(port) == {"ok": True, "database": "ok"}
+            assert time.monotonic() - opened < 15
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        assert "auth.test at start-up failed: TimeoutError" in output
+    # Socket Mode with nobody answering at all: it keeps trying, and stops when told.
+    closed = _free_port()
+    env = {
+        **BASE_ENV,
+        "SLACK_APP_TOKEN": "xapp-1-test",
+        "SLACK_SIGNING_SECRET": "",
+        "SLACK_API_URL": f"http://127.0.0.1:{closed}/api/",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/unreachable.db",
+        "MENTOR_SCHEDULER": "off",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        process.wait(timeout=3)  # it must not give up on its own
+    except subprocess.TimeoutExpired:
+        pass
+    assert process.poll() is None
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert time.monotonic() - started < 10, output
+    assert process.returncode == 0, output
+    assert "never connected" in output
 
 
 def _retry_until_connected(send):  # type: ignore[no-untyped-def]
