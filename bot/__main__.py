@@ -302,6 +302,7 @@ def _load_checked_content(directory):  # type: ignore[no-untyped-def]
 
 
 def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    from alembic.util.exc import CommandError as MigrationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.store.db import Database
@@ -312,7 +313,15 @@ def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untype
         if migrate:
             upgrade(db.engine)
         return db
-    except (SQLAlchemyError, ImportError) as error:
+    except MigrationError as error:
+        # A schema revision this release does not know: a newer release wrote it.
+        reason = str(error).splitlines()[0][:200]
+        raise CommandError(
+            f"DATABASE_URL: the database's schema is not one this release knows ({reason}); "
+            "it was written by a newer release: run that one, or restore a backup"
+        ) from None
+    except (SQLAlchemyError, ImportError, ValueError) as error:
+        # ValueError: a URL SQLAlchemy cannot read (a port that is not a number).
         reason = str(error).splitlines()[0][:200]
         raise CommandError(f"DATABASE_URL: cannot open the database ({reason})") from None
 
@@ -336,8 +345,25 @@ def _serve(_args: argparse.Namespace) -> int:
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     _check_tokens(db)
-    serve(settings, content, db)
+    try:
+        serve(settings, content, db)
+    except OSError as error:
+        port = (
+            f"MENTOR_METRICS_PORT {settings.metrics_port}"
+            if settings.socket_mode
+            else f"PORT {settings.port}"
+        )
+        raise _listen_error(error, port) from None
     return 0
+
+
+def _listen_error(error: OSError, port: str) -> Exception:
+    """A port that cannot be listened on (taken, or privileged), said in one line."""
+    import errno
+
+    if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+        return error
+    return CommandError(f"{port}: cannot listen there ({error.strerror or error})")
 
 
 def _worker(_args: argparse.Namespace) -> int:
@@ -347,7 +373,10 @@ def _worker(_args: argparse.Namespace) -> int:
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     _check_tokens(db)
-    run_worker(settings, content, db)
+    try:
+        run_worker(settings, content, db)
+    except OSError as error:
+        raise _listen_error(error, f"MENTOR_METRICS_PORT {settings.metrics_port}") from None
     return 0
 
 

@@ -269,7 +269,13 @@ async def serve_http(
         backlog=1024,
         reuse_address=True,
     )
-    await site.start()
+    try:
+        await site.start()
+    except OSError:  # the port is taken: stop what already runs, then say so (one line)
+        if on_stopping:
+            await on_stopping()
+        await runner.cleanup()
+        raise
     bound_port = runner.addresses[0][1] if runner.addresses else port
     logger.info("Mentor Bot listening on http://%s:%s%s", host, bound_port, EVENTS_PATH)
     if on_started:

@@ -99,6 +99,38 @@ def test_content_check_reports_file_line_and_serve_refuses(tmp_path: Path) -> No
         ]
 
 
+def test_what_an_operator_gets_wrong_is_one_line(tmp_path: Path) -> None:
+    """A schema from a newer release, a URL with a port that is no number, a port that
+    is taken: one line naming the setting, exit 1, never a traceback."""
+    database = f"sqlite:///{tmp_path}/newer.db"
+    assert run(["db", "upgrade"], {"DATABASE_URL": database}, tmp_path).returncode == 0
+    with Database(database).engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0042'")
+    newer = run(["db", "upgrade"], {"DATABASE_URL": database}, tmp_path)
+    assert newer.returncode == 1 and "Traceback" not in newer.stderr
+    assert "the database's schema is not one this release knows" in newer.stderr
+    garbled = run(["db", "upgrade"], {"DATABASE_URL": "postgresql://u:pw@db:abc/x"}, tmp_path)
+    assert garbled.returncode == 1 and "Traceback" not in garbled.stderr
+    assert "DATABASE_URL: cannot open the database" in garbled.stderr
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/port.db",
+            "SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "MENTOR_SCHEDULER": "off",
+        }
+        served = run(["serve"], {**env, "PORT": str(port)}, tmp_path)
+        worked = run(["worker"], {**env, "MENTOR_METRICS_PORT": str(port)}, tmp_path)
+    assert served.returncode == 1 and "Traceback" not in served.stderr
+    assert f"mentor-bot: PORT {port}: cannot listen there" in served.stderr
+    assert worked.returncode == 1 and "Traceback" not in worked.stderr
+    assert f"mentor-bot: MENTOR_METRICS_PORT {port}: cannot listen there" in worked.stderr
+
+
 def test_db_upgrade_and_tick(tmp_path: Path) -> None:
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
