@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import ConfigError, load_settings
@@ -14,6 +14,10 @@ from bot.config import log_format as read_log_format
 from bot.logs import configure_logging
 
 EXIT_USAGE = 2
+# tick --now: years the scheduler's date arithmetic stays inside (it plans days ahead
+# and looks weeks back), and how far ahead of the clock it goes only when asked.
+NOW_YEARS = (2000, 9000)
+MAX_AHEAD_WITHOUT_ASKING = timedelta(days=1)
 
 
 class CommandError(Exception):
@@ -79,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
         type=_parse_instant,
         default=None,
         help="ISO-8601 instant, e.g. 2026-03-02T09:00:00Z (default: the real time)",
+    )
+    tick.add_argument(
+        "--ahead",
+        action="store_true",
+        help="allow a --now more than a day ahead of this machine's clock",
     )
     tick.add_argument(
         "--budget",
@@ -270,6 +279,10 @@ def _parse_instant(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} has no time zone; add Z or an offset like +05:30"
         )
+    if not NOW_YEARS[0] <= value.year <= NOW_YEARS[1]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: give an instant from {NOW_YEARS[0]} to {NOW_YEARS[1]}"
+        )
     return value.astimezone(UTC)
 
 
@@ -388,6 +401,14 @@ def _tick(args: argparse.Namespace) -> int:
     db = _open_database(settings)
     _check_tokens(db)
     now = args.now or datetime.now(UTC)
+    ahead = now - datetime.now(UTC)
+    if ahead > MAX_AHEAD_WITHOUT_ASKING and not args.ahead:
+        # Tips and prompts planned as of then would wait for then: one mistyped year
+        # would silence the real ones until it came.
+        raise ConfigError(
+            f"tick --now is {ahead.days} days ahead of this machine's clock; messages "
+            "planned as of then would hold back the real ones. Add --ahead if you mean it"
+        )
     budget = args.budget if args.budget is not None else TICK_BUDGET_SECONDS
     # A budget that runs out, or SIGTERM, still exits 0: the summary says what is left.
     report = tick(settings, content, db, now=now, budget=budget, signals=True)

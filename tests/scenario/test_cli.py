@@ -152,6 +152,15 @@ def test_db_upgrade_and_tick(tmp_path: Path) -> None:
         assert "tick:" in first.stdout
         bad = run(["tick", "--now", "next tuesday"], tick_env, tmp_path)
         assert bad.returncode == 2 and "ISO-8601" in bad.stderr
+        for edge in ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00"):
+            out_of_range = run(["tick", "--now", edge], tick_env, tmp_path)
+            assert out_of_range.returncode == 2 and "out of range" in out_of_range.stderr
+            assert "Traceback" not in out_of_range.stderr
+        # A mistyped year ahead would plan tips for then and hold back the real ones.
+        future = (datetime.now(UTC) + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ahead = run(["tick", "--now", future], tick_env, tmp_path)
+        assert ahead.returncode == 2 and "Add --ahead if you mean it" in ahead.stderr
+        assert run(["tick", "--now", future, "--ahead"], tick_env, tmp_path).returncode == 0
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
