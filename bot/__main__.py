@@ -459,7 +459,13 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     for warning in warnings:
         print(warning, file=sys.stderr)
-    run_demo(content, Path(args.out), days=args.days, seed=args.seed)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {args.out} is a file; give a folder (made if missing)")
+    try:
+        run_demo(content, out, days=args.days, seed=args.seed)
+    except OSError as error:
+        raise CommandError(f"--out {args.out}: {error.strerror or error}") from None
     return 0
 
 
@@ -519,6 +525,13 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.chart:
+        from pathlib import Path
+
+        folder = Path(args.chart).expanduser().resolve().parent
+        if not folder.is_dir() or Path(args.chart).is_dir():
+            # Said before the report runs: it freezes the weeks it shows.
+            raise ConfigError(f"--chart {args.chart}: give a file name in a folder that exists")
     settings = load_settings(require_slack=False)
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)

@@ -285,4 +285,8 @@ def _read_dotenv() -> None:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover - python-dotenv is a declared dependency
         return
-    load_dotenv(Path.cwd() / ".env", override=False)
+    path = Path.cwd() / ".env"
+    try:
+        load_dotenv(path, override=False)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8, or remove it") from None

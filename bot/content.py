@@ -559,6 +559,9 @@ def _validate_file(
             return None
         _read_times_as_text(root)
         data = yaml.constructor.SafeConstructor().construct_document(root)
+    except RecursionError:  # lists in lists hundreds deep: no content file is like it
+        found.append((1, "nested too deeply to be content (lists or maps inside each other)"))
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = f"YAML syntax error: {exc.problem or exc}"

@@ -129,6 +129,25 @@ def test_what_an_operator_gets_wrong_is_one_line(tmp_path: Path) -> None:
     assert f"mentor-bot: PORT {port}: cannot listen there" in served.stderr
     assert worked.returncode == 1 and "Traceback" not in worked.stderr
     assert f"mentor-bot: MENTOR_METRICS_PORT {port}: cannot listen there" in worked.stderr
+    # A .env in another encoding; a content file of lists inside lists, 500 deep.
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / ".env").write_bytes(b"MENTOR_ADMINS=U\xe9\xff\n")
+    latin = run(["content", "check"], {}, odd)
+    assert latin.returncode == 2 and "Traceback" not in latin.stderr
+    assert ".env is not UTF-8 text" in latin.stderr
+    content = tmp_path / "deep"
+    shutil.copytree(Path(__file__).parents[2] / "content", content)
+    (content / "topics.yml").write_text("topics: " + "[" * 500 + "]" * 500 + "\n")
+    deep = run(["content", "check", str(content)], {}, tmp_path)
+    assert deep.returncode == 1 and "Traceback" not in deep.stderr
+    assert "topics.yml:1: nested too deeply" in deep.stdout
+    # Where a file should go: a folder that is not there, a file where a folder goes.
+    chart = run(["report", "--team", "T1", "--chart", str(tmp_path / "no" / "c.png")], {}, tmp_path)
+    assert chart.returncode == 2 and "give a file name in a folder that exists" in chart.stderr
+    (tmp_path / "a-file").write_text("x")
+    demo = run(["demo", "--out", str(tmp_path / "a-file")], {}, tmp_path)
+    assert demo.returncode == 2 and "is a file; give a folder" in demo.stderr
 
 
 def test_db_upgrade_and_tick(tmp_path: Path) -> None:
