@@ -211,14 +211,7 @@ def test_serve_answers_health_and_slack_then_stops_on_sigterm(tmp_path: Path) ->
             "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
             "PORT": str(port),
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve"], env, tmp_path)
         try:
             health = _wait_for_health(port)
             assert health == {"ok": True, "database": "ok"}
@@ -240,6 +233,18 @@ def test_serve_answers_health_and_slack_then_stops_on_sigterm(tmp_path: Path) ->
         assert process.returncode == 0, output
         assert time.monotonic() - started < 10
         assert "Traceback" not in output
+
+
+def _start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """``mentor-bot <args>`` as its own process, its output (stderr too) on one pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _free_port() -> int:
@@ -274,14 +279,7 @@ def test_serve_in_socket_mode(tmp_path: Path) -> None:
             "DATABASE_URL": f"sqlite:///{tmp_path}/socket.db",
             "MENTOR_SCHEDULER": "off",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve"], env, tmp_path)
         try:
             driver = slack.driver("http://127.0.0.1:9", "unused")
             ack = _retry_until_connected(lambda: driver.socket_slash(MENTOR, "help"))
@@ -328,21 +326,10 @@ def test_sigterm_stops_serve_and_worker_within_10_s_while_slack_hangs(tmp_path: 
         db.dispose()
         slack.slow("users.info", 120)
         base = {**BASE_ENV, "SLACK_API_URL": slack.base_url, "DATABASE_URL": database}
-        cases = {
-            "worker": ["worker"],
-            "serve": ["serve"],
-        }
-        for name, command in cases.items():
+        for name in ("worker", "serve"):
             env = {**base, "SLACK_SIGNING_SECRET": "x", "PORT": str(_free_port())}
             arrived = slack.arrived["users.info"]
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", *command],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            process = _start([name], env, tmp_path)
             deadline = time.monotonic() + 30
             while slack.arrived["users.info"] == arrived:  # the pass is in its call
                 assert time.monotonic() < deadline and process.poll() is None, name
@@ -357,14 +344,7 @@ def test_sigterm_stops_serve_and_worker_within_10_s_while_slack_hangs(tmp_path: 
         slack.slow("auth.test", 120)
         port = _free_port()
         env = {**base, "SLACK_SIGNING_SECRET": "x", "PORT": str(port), "MENTOR_SCHEDULER": "off"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["serve"], env, tmp_path)
         try:
             opened = time.monotonic()
             assert _wait_for_health(port) == {"ok": True, "database": "ok"}
@@ -384,14 +364,7 @@ def test_sigterm_stops_serve_and_worker_within_10_s_while_slack_hangs(tmp_path: 
         "DATABASE_URL": f"sqlite:///{tmp_path}/unreachable.db",
         "MENTOR_SCHEDULER": "off",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _start(["serve"], env, tmp_path)
     try:
         process.wait(timeout=3)  # it must not give up on its own
     except subprocess.TimeoutExpired:
@@ -425,14 +398,7 @@ def test_worker_serves_metrics_on_its_own_port(tmp_path: Path) -> None:
             "MENTOR_METRICS_PORT": str(port),
             "MENTOR_LOG_FORMAT": "json",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "worker"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = _start(["worker"], env, tmp_path)
         try:
             deadline = time.monotonic() + 30
             while True:
