@@ -470,11 +470,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _match(args: argparse.Namespace) -> int:
-    from bot.services import matching
-
     settings = load_settings(require_slack=False)
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
+    try:
+        return _propose_and_approve(args, db, content)
+    finally:
+        db.dispose()
+
+
+def _propose_and_approve(args: argparse.Namespace, db: Any, content: Any) -> int:
+    from bot.services import matching
+
     now = datetime.now(UTC)
     labels = {t.id: t.label for t in content.topics}
     with db.session() as session:
@@ -492,7 +499,7 @@ def _match(args: argparse.Namespace) -> int:
                 + "; ".join(line.reasons)
             )
         if proposal.unmatched:
-            print("unmatched mentees: " + ", ".join(proposal.unmatched))
+            print("unmatched: " + ", ".join(proposal.unmatched))
         if args.dry_run:
             session.rollback()
             print("dry run: nothing saved")
