@@ -125,11 +125,13 @@ def invite(
     between = repo.between(session, team_id=team_id, a=inviter_id, b=invitee_id)
     if between.open_status is not None:
         state = "an invitation waiting" if between.open_status == "invited" else "a pairing"
-        where = (
-            f"Answer it in our DM, or withdraw one you sent with `/mentor end <@{invitee_id}>`."
-            if between.open_status == "invited"
-            else "See `/mentor status` for where it stands."
-        )
+        if between.open_status != "invited":
+            where = "See `/mentor status` for where it stands."
+        elif between.open_inviter == inviter_id:
+            # A mention inside `code` shows as raw markup in Slack: it stays outside.
+            where = f"To withdraw it, type `/mentor end` and mention <@{invitee_id}>."
+        else:
+            where = "They invited you: press Accept or Decline in our DM or on App Home."
         raise Conflict(f"You already have {state} with <@{invitee_id}>. {where}")
     declined = between.declined_at.get(inviter_id)
     if declined is not None:
@@ -275,10 +277,20 @@ def withdraw_sent_invitation(
     sent = [pair for pair in waiting if pair.inviter_id == inviter_id]
     if invitee_id is not None:
         sent = [pair for pair in sent if pair.partner_of(inviter_id) == invitee_id]
-    elif len(sent) != 1 or repo.pairs_of(
-        session, team_id=team_id, user_id=inviter_id, statuses=("active",)
-    ):
-        return None
+        received = [pair for pair in waiting if pair.partner_of(inviter_id) == invitee_id]
+        if not sent and received:  # the other way round: theirs to answer, not to end
+            raise UserError(
+                f"<@{invitee_id}> invited you and waits for your answer: press Accept or "
+                "Decline in our DM or on App Home."
+            )
+    elif repo.pairs_of(session, team_id=team_id, user_id=inviter_id, statuses=("active",)):
+        return None  # `end` means their pair
+    elif len(sent) > 1:
+        names = ", ".join(f"<@{pair.partner_of(inviter_id)}>" for pair in sent)
+        raise UserError(
+            f"You have invitations waiting for {names}. To withdraw one, type `/mentor end` "
+            "and mention the person."
+        )
     if not sent:
         return None
     pair = _pair(session, team_id=team_id, pair_id=sent[0].id, lock=True)

@@ -219,6 +219,7 @@ class Between:
 
     open_status: str | None
     declined_at: dict[str, datetime]
+    open_inviter: str | None = None  # who sent the open pair's invitation
 
 
 # Built once: `/mentor start` asks this before its ack, and building the statement
@@ -238,14 +239,14 @@ _BETWEEN = Prepared(union_all(_pairs_with("a", "b"), _pairs_with("b", "a")))
 
 def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
     """The pairs of ``a`` and ``b``, in one query: an open one, and the last declines."""
-    open_status = None
+    open_status = open_inviter = None
     declined: dict[str, datetime] = {}
     for status, inviter, ended_at in _BETWEEN.rows(session, {"team_id": team_id, "a": a, "b": b}):
         if status in OPEN_PAIR_STATUSES:
-            open_status = status
+            open_status, open_inviter = status, inviter
         elif status == "declined" and ended_at is not None:
             declined[inviter] = max(ended_at, declined.get(inviter, ended_at))
-    return Between(open_status=open_status, declined_at=declined)
+    return Between(open_status=open_status, declined_at=declined, open_inviter=open_inviter)
 
 
 def pairs_of(

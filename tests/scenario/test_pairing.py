@@ -166,9 +166,20 @@ def test_the_inviter_withdraws_an_unanswered_invitation(harness: Harness) -> Non
     h = harness
     invitation = invite(h)
     stuck = h.slash(MENTOR, f"start <@{MENTEE}>")
-    assert f"withdraw one you sent with `/mentor end <@{MENTEE}>`" in stuck.json["text"]
+    assert f"To withdraw it, type `/mentor end` and mention <@{MENTEE}>." in stuck.json["text"]
+    # The invitee is sent to the invitation, whichever way they come at it.
+    theirs = h.slash(MENTEE, f"start <@{MENTOR}>").json["text"]
+    assert "They invited you: press Accept or Decline in our DM or on App Home." in theirs
+    answer_it = h.slash(MENTEE, f"end <@{MENTOR}>").json["text"]
+    assert f"<@{MENTOR}> invited you and waits for your answer" in answer_it
     # Someone who sent no invitation to that person withdraws nothing.
     assert "not in an active mentoring pair" in h.slash(STRANGER, f"end <@{MENTEE}>").json["text"]
+    # Two sent, no pair: `end` alone asks which.
+    h.slash(MENTOR, f"start <@{STRANGER}>")
+    which = h.slash(MENTOR, "end").json["text"]
+    assert f"You have invitations waiting for <@{MENTEE}>, <@{STRANGER}>" in which
+    assert pair_count(h) == 2
+    h.slash(MENTOR, f"end <@{STRANGER}>")
 
     answer = h.slash(MENTOR, f"end <@{MENTEE}>")
     assert f"I've withdrawn your invitation to <@{MENTEE}>" in answer.json["text"]
@@ -176,7 +187,7 @@ def test_the_inviter_withdraws_an_unanswered_invitation(harness: Harness) -> Non
     assert closed.args["ts"] == invitation["ts"]
     assert "withdrew this invitation" in all_text(h.slack.messages_in(MENTEE)[-1])
     with h.db.session() as s:
-        assert s.scalars(select(Pair.status)).one() == "withdrawn"
+        assert set(s.scalars(select(Pair.status))) == {"withdrawn"}
 
     mark = h.slack.mark()
     h.click(MENTEE, invitation, Action.ACCEPT_INVITE)
@@ -186,7 +197,7 @@ def test_the_inviter_withdraws_an_unanswered_invitation(harness: Harness) -> Non
 
     # No cooldown, unlike a decline: the inviter may ask again, this time as mentee.
     h.slash(MENTOR, f"start <@{MENTEE}> as mentee")
-    assert pair_count(h) == 2
+    assert pair_count(h) == 3
     assert "invited you" in h.last_dm(MENTEE)["text"]
 
 
