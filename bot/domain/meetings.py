@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 MIN_MINUTES, MAX_MINUTES = 15, 240
@@ -28,19 +28,29 @@ def check_meeting_times(times: Sequence[datetime | None], *, now: datetime) -> d
 
 
 CLASH = "One of you already has a mentoring meeting then. Pick another time."
+ALREADY_SET = (
+    "Your pair already has a meeting at this time (see your group DM): nothing to save. "
+    "Close this form if it is the one you meant, or pick another time."
+)
 
 
 def clashes(
-    times: Sequence[datetime], minutes: int, taken: Sequence[tuple[datetime, int]]
+    times: Sequence[datetime],
+    minutes: int,
+    taken: Sequence[tuple[datetime, int]],
+    already: Collection[datetime] = (),
 ) -> dict[int, str]:
     """Problems by position (0-based) for new meetings of ``minutes`` at ``times`` (in
     order, as ``check_meeting_times`` passed them): a time that overlaps a meeting either
     person already has (``taken``: start, minutes), or the new meeting above it. Two
-    saves of the same form (both members, or a double click) meet here."""
+    saves of the same form (both members, or a double click) meet here: a time the pair
+    itself already has a meeting at (``already``) is said to be set, not to clash."""
     problems: dict[int, str] = {}
     length = timedelta(minutes=minutes)
     for index, starts in enumerate(times):
-        if any(
+        if starts in already:
+            problems[index] = ALREADY_SET
+        elif any(
             starts < other + timedelta(minutes=other_minutes) and other < starts + length
             for other, other_minutes in taken
         ):

@@ -68,9 +68,10 @@ def refuse_clashes(
     leaving_out: int | None = None,
 ) -> None:
     """``TimesTaken`` when a new time overlaps a meeting either member already has (any
-    of their pairs) or the new one above it. The pair's row is locked first, so two
-    saves at once (both members pressed Schedule) are checked one after the other."""
-    repo.lock_pair(session, team_id=pair.team_id, pair_id=pair.id)
+    of their pairs) or the new one above it. Every active pair of both members is
+    locked first, so two saves at once (both members pressed Schedule, or two pairs
+    that share a member) are checked one after the other."""
+    repo.lock_pairs_of(session, team_id=pair.team_id, user_ids=pair.members)
     taken = calendar.meetings_of_people(
         session,
         team_id=pair.team_id,
@@ -78,7 +79,9 @@ def refuse_clashes(
         ending_after=now,
         leaving_out=leaving_out,
     )
-    problems = clashes(times, minutes, taken)
+    own = repo.meeting_starts(session, team_id=pair.team_id, pair_id=pair.id)
+    already = {start for meeting_id, start in own.items() if meeting_id != leaving_out}
+    problems = clashes(times, minutes, taken, already)
     if problems:
         raise TimesTaken(problems)
 

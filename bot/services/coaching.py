@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot import outgoing
 from bot.content import Content
 from bot.domain.answers import FOCUS_MAX, NOTE_MAX, check_feedback_allowed, check_text
-from bot.domain.errors import Conflict, NotFound, UserError
+from bot.domain.errors import Conflict, NotFound, TimesTaken, UserError
 from bot.domain.meetings import feedback_due, places, prep_due
 from bot.domain.permissions import require_member
 from bot.services import calendar, pairing
@@ -126,6 +126,10 @@ def move_meeting(
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
     if starts_at <= now:
         raise UserError("That time is in the past. Pick a time that is still ahead.")
+    if starts_at == meeting.starts_at:  # saved twice, or the partner moved it here first
+        raise TimesTaken(
+            {0: "That is the time it has already: nothing to move. Pick another, or close this."}
+        )
     calendar.refuse_clashes(
         session, meeting.pair, [starts_at], minutes=meeting.minutes, now=now, leaving_out=meeting.id
     )

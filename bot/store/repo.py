@@ -274,6 +274,23 @@ def lock_pair(session: Session, *, team_id: str, pair_id: int) -> None:
     ).first()
 
 
+def lock_pairs_of(session: Session, *, team_id: str, user_ids: Sequence[str]) -> None:
+    """Lock every active pair of these people (PostgreSQL; SQLite has one writer), in id
+    order so that two lockers never wait on each other: what one of them may set in any
+    of their pairs (a meeting) is then decided one after the other."""
+    people = list(user_ids)
+    session.scalars(
+        select(Pair.id)
+        .where(
+            Pair.team_id == team_id,
+            Pair.status == "active",
+            or_(Pair.mentor_id.in_(people), Pair.mentee_id.in_(people)),
+        )
+        .order_by(Pair.id)
+        .with_for_update()
+    ).all()
+
+
 def pair_counts(session: Session, *, team_id: str, statuses: Sequence[str]) -> dict[str, int]:
     """How many pairs the workspace has in each of these statuses (absent: none)."""
     return {

@@ -111,7 +111,10 @@ def test_meetings_are_not_set_twice(harness: Harness) -> None:
     refused = h.submit(MENTEE, mentees, values).json
     assert refused["response_action"] == "errors"
     assert set(refused["errors"]) == {"meeting_1", "meeting_2", "meeting_3"}
-    assert all("already has a mentoring meeting then" in e for e in refused["errors"].values())
+    # Their own meetings, just set: said to be set, not to clash (nothing to redo).
+    assert all(
+        "Your pair already has a meeting at this time" in e for e in refused["errors"].values()
+    )
     assert (count(h, Meeting), count(h, ScheduledMessage)) == before
     confirmations = [m for m in h.slack.messages_in(group) if "meetings are set" in m["text"]]
     assert len(confirmations) == 1
@@ -143,9 +146,21 @@ def test_meetings_are_not_set_twice(harness: Harness) -> None:
         h.driver.last_view_opened(MENTOR),
         {Block.MEETING_TIME: {"value": Input.datetime(int(third_at.timestamp()))}},
     ).json
-    assert "already has a mentoring meeting then" in moved["errors"][Block.MEETING_TIME]
+    assert "Your pair already has a meeting at this time" in moved["errors"][Block.MEETING_TIME]
     with h.db.session() as s:
         assert s.get(Meeting, second_id).starts_at == second_at
+    # To the time it has: nothing moves, and nothing is announced.
+    h.click(
+        MENTOR, confirmations[0], f"{Action.MOVE_MEETING}:{second_id}", value=f"move:{second_id}"
+    )
+    said = len(h.slack.messages_in(group))
+    same = h.submit(
+        MENTOR,
+        h.driver.last_view_opened(MENTOR),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(second_at.timestamp()))}},
+    ).json
+    assert "the time it has already" in same["errors"][Block.MEETING_TIME]
+    assert len(h.slack.messages_in(group)) == said
     # Moving it a little, overlapping only itself, is a move.
     h.click(
         MENTOR, confirmations[0], f"{Action.MOVE_MEETING}:{second_id}", value=f"move:{second_id}"

@@ -275,3 +275,53 @@ def test_suggestions_follow_the_agreed_cadence_and_skip_meetings(db: Database) -
         assert weekly[0] >= held.starts_at + timedelta(days=7)
         assert [b - a for a, b in zip(weekly, weekly[1:], strict=False)] == [timedelta(days=7)] * 2
         assert service.suggested_times(s, team_id=TEAM, pair_id=9999, minutes=45, now=NOW) == []
+
+
+def test_two_pairs_sharing_a_member_cannot_both_take_one_time(db: Database) -> None:
+    """Alice mentors Bob and is mentored by Dave; both pairs save a meeting at the same
+    time at once. The second save waits for the first (every active pair of both
+    members is locked) and then sees its meeting: refused, not double-booked.
+    (SQLite has one writer at a time, so only PostgreSQL can race here.)"""
+    import threading
+
+    import pytest
+    from sqlalchemy import text
+
+    from bot.domain.errors import TimesTaken
+
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers: there is no race to lose")
+    with db.session() as s:
+        ids = [_pair(s, "UALICE", "UBOB").id, _pair(s, "UDAVE", "UALICE").id]
+    when = NOW + timedelta(days=2)
+    first_holds, outcome = threading.Event(), {}
+
+    def save(pair_id: int, hold: bool) -> None:
+        try:
+            with db.session() as s:
+                pair = s.get(Pair, pair_id)
+                service.refuse_clashes(s, pair, [when], minutes=60, now=NOW)
+                _meeting(s, pair, when)
+                if hold:  # the first save holds its locks until the second waits on them
+                    first_holds.set()
+                    deadline = datetime.now(UTC) + timedelta(seconds=20)
+                    while not _someone_waits_for_a_lock(s) and datetime.now(UTC) < deadline:
+                        pass
+            outcome[pair_id] = "saved"
+        except TimesTaken:
+            outcome[pair_id] = "refused"
+
+    def _someone_waits_for_a_lock(s: Any) -> bool:
+        with db.engine.connect() as other:
+            return bool(
+                other.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+            )
+
+    first = threading.Thread(target=save, args=(ids[0], True))
+    first.start()
+    assert first_holds.wait(20)
+    second = threading.Thread(target=save, args=(ids[1], False))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert outcome == {ids[0]: "saved", ids[1]: "refused"}
