@@ -158,4 +158,4 @@ def _pending_prompts(
                 partner_id=meeting.pair.partner_of(user_id),
             )
         )
-    return pending
+    return sorted(pending, key=lambda prompt: (prompt.starts_at, prompt.kind))

@@ -191,7 +191,8 @@ def pool_now(session: Session, *, team_id: str, now: datetime) -> tuple[list[Poo
 
 def past_partners(session: Session, *, team_id: str, now: datetime) -> set[tuple[str, str]]:
     """Never matched again: a pair that was, and for the invitation cooldown one of
-    whom declined the other (as ``/mentor start`` refuses to ask again)."""
+    whom declined the other (as ``/mentor start`` refuses to ask again) or withdrew the
+    invitation (a mentor who took back a coordinators' match)."""
     return pool_store.past_partners(session, team_id=team_id, declined_since=now - DECLINE_COOLDOWN)
 
 

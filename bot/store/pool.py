@@ -56,8 +56,8 @@ def open_pairs(session: Session, *, team_id: str) -> list[tuple[str, str]]:
 def past_partners(
     session: Session, *, team_id: str, declined_since: datetime
 ) -> set[tuple[str, str]]:
-    """Who has been paired (or invited), and who declined the other since
-    ``declined_since``: (mentor, mentee) each."""
+    """Who has been paired (or invited), and who declined the other, or withdrew the
+    invitation, since ``declined_since``: (mentor, mentee) each."""
     return {
         (mentor, mentee)
         for mentor, mentee in session.execute(
@@ -66,7 +66,11 @@ def past_partners(
                 or_(
                     Pair.status.in_(("active", "ended", "invited")),
                     # As check_invitation_cooldown: asked again from the moment it ends.
-                    and_(Pair.status == "declined", Pair.ended_at > declined_since),
+                    # A match its mentor withdrew is a "no" from the other side.
+                    and_(
+                        Pair.status.in_(("declined", "withdrawn")),
+                        Pair.ended_at > declined_since,
+                    ),
                 ),
             )
         )

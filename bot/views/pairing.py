@@ -197,9 +197,7 @@ def pair_summary(line: PairLine, *, answer_here: bool = False, several: bool = F
         )
         text += f"\nNext meetings:\n{meetings}"
     else:
-        command = "`/mentor schedule`"
-        if several:
-            command = f"`/mentor schedule @partner` (here {partner})"
+        command = f"`/mentor schedule` naming {partner}" if several else "`/mentor schedule`"
         text += f"\nNo meetings planned yet: {command} sets the next three."
     return text
 

@@ -536,6 +536,26 @@ def test_a_declined_match_is_not_proposed_again_for_the_cooldown(harness: Harnes
     assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
 
 
+def test_a_match_its_mentor_withdrew_is_not_proposed_again_for_the_cooldown(
+    harness: Harness,
+) -> None:
+    """The mentor takes back the coordinators' match (`/mentor end` before the mentee
+    answers): a "no" like a decline, so the next round does not propose it again."""
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"], capacity="2")
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
+    h.tick(h.clock.now + timedelta(minutes=1))
+    assert "withdrawn your invitation" in h.slash(MENTOR, f"end <@{MENTEE}>").json["text"]
+    h.clock.advance(minutes=2)
+    h.slash(COORDINATOR, "match")
+    assert "0 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+    h.clock.advance(days=31)
+    h.slash(COORDINATOR, "match")
+    assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+
 def test_someone_signed_up_as_both_is_matched_once_and_not_told_otherwise(
     harness: Harness,
 ) -> None:

@@ -40,5 +40,5 @@ def test_with_two_pairs_the_schedule_hint_names_the_partner() -> None:
     alone = str(as_dicts(status_blocks(Overview(pairs=(one,), **common))))
     assert "No meetings planned yet: `/mentor schedule` sets the next three." in alone
     both = str(as_dicts(status_blocks(Overview(pairs=(one, other), **common))))
-    assert "`/mentor schedule @partner` (here <@UBOB>) sets the next three" in both
-    assert "`/mentor schedule @partner` (here <@UDAVE>) sets the next three" in both
+    assert "`/mentor schedule` naming <@UBOB> sets the next three" in both
+    assert "`/mentor schedule` naming <@UDAVE> sets the next three" in both
