@@ -346,8 +346,6 @@ def save_prep(
         raise UserError("Prep notes come from the mentee; your mentee's notes will reach you here.")
     answer = meetings.prep_answer(session, meeting_id=meeting.id, user_id=user_id)
     updated = answer is not None  # the mentor hears it replaces what came before
-    if updated and (answer.focus, answer.questions) == (focus, questions):
-        return _info(meeting)  # sent again unchanged (a double click): nothing new to tell
     if answer is None:
         answer = PrepAnswer(team_id=team_id, meeting_id=meeting.id, user_id=user_id)
         session.add(answer)
