@@ -275,6 +275,10 @@ async def _serve(settings: Settings, content: Content, db: Database) -> bool:
     from bot.web import create_web_app, serve_http
 
     bolt, deps = create_app(settings, content=content, db=db)
+    if settings.socket_mode and settings.metrics_port is not None:
+        # No HTTP port of its own in Socket Mode. Bound before anything starts, so that
+        # a port that is taken stops start-up with nothing left running.
+        start_metrics_server(deps.metrics, settings.metrics_port)
     scheduler: BackgroundScheduler | None = None
     engine = make_engine(settings, content, db, deps.metrics)
     # What this process's requests queue is sent at once (deps.wake_scheduler), with
@@ -307,8 +311,6 @@ async def _serve(settings: Settings, content: Content, db: Database) -> bool:
         finished.append(sent and pass_done)
 
     if settings.socket_mode:
-        if settings.metrics_port is not None:  # no HTTP port of its own in Socket Mode
-            start_metrics_server(deps.metrics, settings.metrics_port)
         await _serve_socket_mode(settings, bolt, deps, stop_scheduler)
         return all(finished)
     web_app = create_web_app(bolt, deps)
@@ -345,11 +347,12 @@ async def _serve_socket_mode(settings, bolt, deps, on_stopping) -> None:  # type
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await connecting
         logger.info("stopping before Slack answered: never connected")
+    # Within SIGTERM's 10 s: the sender's 3.5 s at most, then these.
     await on_stopping()
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(1):
             await handler.disconnect_async()
-    await deps.background.drain(timeout=4)
+    await deps.background.drain(timeout=3)
     with contextlib.suppress(Exception):
         async with asyncio.timeout(1):
             await handler.close_async()

@@ -34,6 +34,9 @@ PERSON_ERRORS = frozenset(
         "channel_not_found",
         "is_archived",
         "not_in_channel",
+        # conversations.open: these people cannot share a group DM (slack-api-ref's
+        # errors), because of a member: the kickoff tells both, as for the others here.
+        "invalid_user_combination",
     }
 )
 # The workspace's bot token is dead, so nothing more can go to anyone there: the
@@ -50,8 +53,7 @@ WORKSPACE_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", 
 # hours. From slack-api-ref's error lists: chat.postMessage (missing_scope, no_permission,
 # ekm_access_denied "Administrators have suspended the ability to post a message",
 # the restricted_action_* channel kinds, the malformed-request errors), chat.update
-# (markdown_text_conflict, invalid_blocks_format) and conversations.open
-# (invalid_user_combination). Transient ones (fatal_error, request_timeout,
+# (markdown_text_conflict, invalid_blocks_format). Transient ones (fatal_error, request_timeout,
 # team_added_to_org, org_login_required) are retried like any unknown error.
 MESSAGE_ERRORS = frozenset(
     {
@@ -73,7 +75,6 @@ MESSAGE_ERRORS = frozenset(
         "not_allowed_token_type",
         "as_user_not_supported",
         "ekm_access_denied",
-        "invalid_user_combination",
         "restricted_action_read_only_channel",
         "restricted_action_thread_only_channel",
         "restricted_action_non_threadable_channel",

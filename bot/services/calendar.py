@@ -72,6 +72,9 @@ def refuse_clashes(
     locked first, so two saves at once (both members pressed Schedule, or two pairs
     that share a member) are checked one after the other."""
     repo.lock_pairs_of(session, team_id=pair.team_id, user_ids=pair.members)
+    if repo.pair_status(session, team_id=pair.team_id, pair_id=pair.id) != "active":
+        # Ended while the lock was waited for (read afresh: the session's copy is older).
+        raise Conflict("That pairing has ended, so there is nothing more to do for its meetings.")
     taken = calendar.meetings_of_people(
         session,
         team_id=pair.team_id,

@@ -150,7 +150,9 @@ def nudge_at_risk(session: Session, *, team_id: str, pair_id: int, now: datetime
         mentor_id=pair.mentor_id,
         mentee_id=pair.mentee_id,
         now=now,
-        asked=True,
+        # Not yet at risk (its first nudge is due): that very nudge, by the care pass's
+        # own key, so the pass and the press never send it twice.
+        asked=care.action == rules.AT_RISK,
     )
     if not outbox.plan(session, [nudge], now=now):
         return "That pair was already nudged today."

@@ -38,6 +38,11 @@ class Invitee:
     deleted: bool
 
 
+# Re-invitations after withdrawing: how many withdrawals in how long stop another.
+WITHDRAWALS_A_DAY = 2
+WITHDRAWN_FOR = timedelta(days=1)
+
+
 def refuse_self(*, inviter_id: str, invitee_id: str) -> None:
     if invitee_id == inviter_id:
         raise UserError(
@@ -136,6 +141,16 @@ def invite(
     declined = between.declined_at.get(inviter_id)
     if declined is not None:
         check_invitation_cooldown(declined_at=declined, now=now, invitee_id=invitee_id)
+    taken_back = [
+        when for who, when in between.withdrawn if who == inviter_id and when > now - WITHDRAWN_FOR
+    ]
+    if len(taken_back) >= WITHDRAWALS_A_DAY:
+        # Invite, withdraw, invite again: each one a new DM with buttons to someone who
+        # has not answered. A mistake is mended once a day; more waits for tomorrow.
+        raise Conflict(
+            f"You have withdrawn {len(taken_back)} invitations to <@{invitee_id}> today. "
+            "Invite them again tomorrow."
+        )
     # The inviter's time zone is asked of Slack with the invitee's (the delivery skips
     # it when the bot has met them lately).
     return create_pair(

@@ -24,7 +24,9 @@ OPEN_PAIR_STATUSES = ("invited", "active")
 # statements built once with bind parameters, since building SQLAlchemy's cache key
 # for a fresh statement costs as much as SQLite's answer.
 _PAIR = select(Pair).where(Pair.team_id == bindparam("team_id"), Pair.id == bindparam("pair_id"))
-_PAIR_LOCKED = _PAIR.with_for_update()
+# Locked, the row is read afresh even when the session holds the pair already: what
+# the lock waited for (another transaction's commit, e.g. an Accept) is then seen.
+_PAIR_LOCKED = _PAIR.with_for_update().execution_options(populate_existing=True)
 _PERSON = select(Person).where(
     Person.team_id == bindparam("team_id"), Person.user_id == bindparam("user_id")
 )
@@ -220,6 +222,7 @@ class Between:
     open_status: str | None
     declined_at: dict[str, datetime]
     open_inviter: str | None = None  # who sent the open pair's invitation
+    withdrawn: tuple[tuple[str, datetime], ...] = ()  # (who withdrew, when), each time
 
 
 # Built once: `/mentor start` asks this before its ack, and building the statement
@@ -241,12 +244,20 @@ def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
     """The pairs of ``a`` and ``b``, in one query: an open one, and the last declines."""
     open_status = open_inviter = None
     declined: dict[str, datetime] = {}
+    withdrawn: list[tuple[str, datetime]] = []
     for status, inviter, ended_at in _BETWEEN.rows(session, {"team_id": team_id, "a": a, "b": b}):
         if status in OPEN_PAIR_STATUSES:
             open_status, open_inviter = status, inviter
         elif status == "declined" and ended_at is not None:
             declined[inviter] = max(ended_at, declined.get(inviter, ended_at))
-    return Between(open_status=open_status, declined_at=declined, open_inviter=open_inviter)
+        elif status == "withdrawn" and ended_at is not None:
+            withdrawn.append((inviter, ended_at))
+    return Between(
+        open_status=open_status,
+        declined_at=declined,
+        open_inviter=open_inviter,
+        withdrawn=tuple(withdrawn),
+    )
 
 
 def pairs_of(

@@ -86,6 +86,18 @@ def test_a_kickoff_whose_group_dm_slack_refuses_to_open_ends_the_pair_the_same_w
     _refused_outcome(h, "user_disabled")
 
 
+def test_a_group_dm_these_people_cannot_share_ends_the_pair_the_same_way(
+    harness: Harness,
+) -> None:
+    """conversations.open's invalid_user_combination (slack-api-ref): the members cannot
+    share a group DM, now or later; told at once, not after six attempts."""
+    h = harness
+    _accept_with_group_dm_failing(h)
+    h.slack.inject("conversations.open", error="invalid_user_combination")
+    h.tick(h.clock.now + timedelta(minutes=2))
+    _refused_outcome(h, "invalid_user_combination")
+
+
 def test_app_home_refreshes_are_outbox_rows_and_a_burst_collapses(harness: Harness) -> None:
     h = harness
     mark = h.slack.mark()

@@ -198,6 +198,15 @@ def test_the_inviter_withdraws_an_unanswered_invitation(harness: Harness) -> Non
     # No cooldown, unlike a decline: the inviter may ask again, this time as mentee.
     h.slash(MENTOR, f"start <@{MENTEE}> as mentee")
     assert pair_count(h) == 3
+    # But not over and over, each a new DM with buttons: a second withdrawal that day
+    # holds a third invitation until tomorrow.
+    h.slash(MENTOR, f"end <@{MENTEE}>")
+    again = h.slash(MENTOR, f"start <@{MENTEE}>").json["text"]
+    assert f"You have withdrawn 2 invitations to <@{MENTEE}> today" in again
+    assert pair_count(h) == 3
+    h.clock.advance(days=1, minutes=1)
+    h.slash(MENTOR, f"start <@{MENTEE}>")
+    assert pair_count(h) == 4
     assert "invited you" in h.last_dm(MENTEE)["text"]
 
 

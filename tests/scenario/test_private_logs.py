@@ -104,9 +104,20 @@ def test_no_typed_words_or_tokens_in_logs_through_faults(
     with _failing_inserts(h, "prep_answers"):
         response = _submit_prep(h, prep)
     assert "something went wrong" in all_text(response.json).lower()
-    # ...and a table that is not there (the form, which shows what was sent before,
-    # then cannot even open: the press is answered where it was made).
+    # ...and a table that is not there: while the note is saved (the form was open
+    # already), and when the form opens (it shows what was sent before).
+    h.click(MENTEE, prep, Action.OPEN_PREP)
+    form = h.driver.last_view_opened(MENTEE)
     with _dropped(h, "prep_answers"):
+        response = h.submit(
+            MENTEE,
+            form,
+            {
+                Block.FOCUS: {"value": Input.plain_text(SECRET_FOCUS)},
+                Block.QUESTIONS: {"value": Input.plain_text(SECRET_QUESTIONS)},
+            },
+        )
+        assert "something went wrong" in all_text(response.json).lower()
         mark = h.slack.mark()
         h.click(MENTEE, prep, Action.OPEN_PREP)
     assert "something went wrong" in " ".join(h.ephemeral_texts(mark)).lower()

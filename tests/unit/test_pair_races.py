@@ -1,0 +1,72 @@
+"""Two people acting on one pair at the same moment, on PostgreSQL (SQLite has one
+writer at a time: there is no race to lose there)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.services import pairing
+from bot.store.db import Database
+from bot.store.models import Pair
+
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
+TEAM = "T1"
+
+
+def _waiting_for_a_lock(db: Database) -> bool:
+    with db.engine.connect() as other:
+        query = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return bool(other.execute(query).scalar())
+
+
+def test_a_withdrawal_racing_an_accept_leaves_the_accepted_pair_alone(db: Database) -> None:
+    """The inviter's `/mentor end @bob` reads the invitation while Bob's Accept holds the
+    pair's lock; once Accept commits, the withdrawal sees the pair is active and takes
+    nothing back (it used to overwrite it with "withdrawn", its kickoff lost)."""
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers: there is no race to lose")
+    with db.session() as s:
+        pair = Pair(
+            team_id=TEAM,
+            mentor_id="UALICE",
+            mentee_id="UBOB",
+            inviter_id="UALICE",
+            status="invited",
+            created_at=NOW,
+        )
+        s.add(pair)
+        s.flush()
+        pair_id = pair.id
+    accepting, outcome = threading.Event(), {}
+
+    def accept() -> None:
+        with db.session() as s:
+            pairing.answer_invitation(
+                s, team_id=TEAM, pair_id=pair_id, user_id="UBOB", accept=True, now=NOW
+            )
+            accepting.set()
+            deadline = datetime.now(UTC) + timedelta(seconds=20)
+            while not _waiting_for_a_lock(db) and datetime.now(UTC) < deadline:
+                pass  # hold the lock until the withdrawal waits on it
+
+    def withdraw() -> None:
+        with db.session() as s:
+            outcome["withdrawn"] = pairing.withdraw_sent_invitation(
+                s, team_id=TEAM, inviter_id="UALICE", invitee_id="UBOB", now=NOW
+            )
+
+    threads: list[Any] = [threading.Thread(target=accept)]
+    threads[0].start()
+    assert accepting.wait(20)
+    threads.append(threading.Thread(target=withdraw))
+    threads[1].start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome == {"withdrawn": None}
+    with db.session() as s:
+        assert s.get(Pair, pair_id).status == "active"
