@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -517,23 +518,33 @@ def test_exclusions_keep_two_people_apart(harness: Harness) -> None:
     assert "everyone unmatched hears kindly" not in review
 
 
-def test_a_declined_match_is_not_proposed_again_for_the_cooldown(harness: Harness) -> None:
-    """The mentee declines a matched invitation: the next match does not ask them again
-    about the same mentor (as `/mentor start` would not), until 30 days have passed."""
-    h = harness
+def _says_no_to_a_match(h: Harness, no: Callable[[], object]) -> None:
+    """A coordinators' match of MENTOR and MENTEE that one side turns down (``no``):
+    the next round does not propose it again, until the 30 days of a decline pass."""
     join(h, MENTOR, "mentor", ["leadership"], capacity="2")
     join(h, MENTEE, "mentee", ["leadership"])
     h.slash(COORDINATOR, "match")
     h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
     h.tick(h.clock.now + timedelta(minutes=1))
-    h.click(MENTEE, h.last_dm(MENTEE), Action.DECLINE_INVITE)
-    join(h, MENTEE, "mentee", ["leadership"])  # back in the pool, say
+    no()
     h.clock.advance(minutes=2)
     h.slash(COORDINATOR, "match")
     assert "0 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
     h.clock.advance(days=31)
     h.slash(COORDINATOR, "match")
     assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+
+def test_a_declined_match_is_not_proposed_again_for_the_cooldown(harness: Harness) -> None:
+    """The mentee declines a matched invitation: the next match does not ask them again
+    about the same mentor (as `/mentor start` would not), until 30 days have passed."""
+    h = harness
+
+    def decline() -> None:
+        h.click(MENTEE, h.last_dm(MENTEE), Action.DECLINE_INVITE)
+        join(h, MENTEE, "mentee", ["leadership"])  # back in the pool, say
+
+    _says_no_to_a_match(h, decline)
 
 
 def test_a_match_its_mentor_withdrew_is_not_proposed_again_for_the_cooldown(
@@ -542,18 +553,11 @@ def test_a_match_its_mentor_withdrew_is_not_proposed_again_for_the_cooldown(
     """The mentor takes back the coordinators' match (`/mentor end` before the mentee
     answers): a "no" like a decline, so the next round does not propose it again."""
     h = harness
-    join(h, MENTOR, "mentor", ["leadership"], capacity="2")
-    join(h, MENTEE, "mentee", ["leadership"])
-    h.slash(COORDINATOR, "match")
-    h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
-    h.tick(h.clock.now + timedelta(minutes=1))
-    assert "withdrawn your invitation" in h.slash(MENTOR, f"end <@{MENTEE}>").json["text"]
-    h.clock.advance(minutes=2)
-    h.slash(COORDINATOR, "match")
-    assert "0 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
-    h.clock.advance(days=31)
-    h.slash(COORDINATOR, "match")
-    assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+    def withdraw() -> None:
+        assert "withdrawn your invitation" in h.slash(MENTOR, f"end <@{MENTEE}>").json["text"]
+
+    _says_no_to_a_match(h, withdraw)
 
 
 def test_someone_signed_up_as_both_is_matched_once_and_not_told_otherwise(
