@@ -286,8 +286,8 @@ def withdraw_sent_invitation(
     """``/mentor end [@person]`` by someone whose invitation to that person is still
     unanswered (without a name: their only one, when they have no active pair): it is
     withdrawn, the invitation DM closed in place ("withdrawn"), and the inviter may
-    invite again at once. The invitee's id, or None when there is no such invitation
-    (the command then means an active pair)."""
+    invite again (``invite`` holds a third within a day). The invitee's id, or None
+    when there is no such invitation (the command then means an active pair)."""
     waiting = repo.pairs_of(session, team_id=team_id, user_id=inviter_id, statuses=("invited",))
     sent = [pair for pair in waiting if pair.inviter_id == inviter_id]
     if invitee_id is not None:
