@@ -280,13 +280,21 @@ def _encryption_keys(text: str | None) -> tuple[str, ...]:
         ) from None
 
 
+# The .env files read already: the command line asks for its log format, then for its
+# settings, and a line python-dotenv cannot parse was warned of twice.
+_DOTENV_READ: set[Path] = set()
+
+
 def _read_dotenv() -> None:
     try:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover - python-dotenv is a declared dependency
         return
     path = Path.cwd() / ".env"
+    if path in _DOTENV_READ:
+        return  # override=False: a second read could change nothing anyway
     try:
         load_dotenv(path, override=False)
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8, or remove it") from None
+    _DOTENV_READ.add(path)

@@ -136,6 +136,11 @@ def test_what_an_operator_gets_wrong_is_one_line(tmp_path: Path) -> None:
     latin = run(["content", "check"], {}, odd)
     assert latin.returncode == 2 and "Traceback" not in latin.stderr
     assert ".env is not UTF-8 text" in latin.stderr
+    # A .env line python-dotenv cannot read is said once, not once per reading of it.
+    (odd / ".env").write_text("MENTOR_SCHEDULER=off\nthis is not a setting\n")
+    upgraded = run(["db", "upgrade"], {"DATABASE_URL": f"sqlite:///{odd}/x.db"}, odd)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stderr.count("could not parse statement starting at line 2") == 1
     content = tmp_path / "deep"
     shutil.copytree(Path(__file__).parents[2] / "content", content)
     (content / "topics.yml").write_text("topics: " + "[" * 500 + "]" * 500 + "\n")
