@@ -623,11 +623,14 @@ class Delivery:
             slack_admin=user.is_admin,
             member=user.member_of(team),
         )
-        if not allowed:
+        problem = None if allowed else coordinators.refusal(p["request"])
+        if allowed and p["request"] == coordinators.EXCLUDE:
+            problem = self._exclusion_problem(team, p.get("args") or {})
+        if problem is not None:
             self._tell(
                 team,
                 by,
-                coordinators.refusal(p["request"]),
+                problem,
                 url=p.get("response_url"),
                 view_id=p.get("view_id"),
                 title=coordinators.MATCHES_TITLE,
@@ -641,6 +644,20 @@ class Delivery:
                 )
 
         return Done("sent", settle=carried_out)
+
+    def _exclusion_problem(self, team: str, args: dict[str, Any]) -> str | None:
+        """Both people of an exclusion, as Slack knows them: the first that cannot be one."""
+        for user_id in (args.get("a"), args.get("b")):
+            try:
+                user = user_from_info(user_id, self.sender.user_info(team, user_id))
+            except DeliveryError as error:
+                if error.outcome != "person":
+                    raise
+                user = None  # user_not_found: not a person of this workspace
+            problem = coordinators.exclusion_problem(user_id, user, team_id=team)
+            if problem is not None:
+                return problem
+        return None
 
     # ------------------------------------------------------------ the pool, my data
 

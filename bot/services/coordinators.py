@@ -117,6 +117,19 @@ def modal_opened(session: Session, *, key: str, view_id: str | None, now: dateti
     )
 
 
+def exclusion_problem(user_id: str, user: Any, *, team_id: str) -> str | None:
+    """Why ``user_id`` cannot be one side of an exclusion (as ``users.info`` describes
+    them, None if Slack knows no such person here), or None: only people of this
+    workspace who can be matched. Nothing is noted for a typo or a bot."""
+    if user is not None and user.deleted:
+        return f"<@{user_id}>'s account is deactivated, so nothing was noted."
+    if user is None or not user.member_of(team_id):
+        return f"I can't find <@{user_id}> in this workspace, so nothing was noted."
+    if user.is_bot:
+        return f"<@{user_id}> is a bot, which no match pairs anyway, so nothing was noted."
+    return None
+
+
 def refusal(request: str) -> str:
     return REFUSALS.get(request, "Only program coordinators can do that.")
 

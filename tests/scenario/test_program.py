@@ -20,7 +20,16 @@ from bot.store.models import (
     ScheduledMessage,
 )
 from slackemu import Input
-from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
+from tests.conftest import (
+    COORDINATOR,
+    DEACTIVATED,
+    MENTEE,
+    MENTOR,
+    OTHER_BOT,
+    STRANGER,
+    Harness,
+    all_text,
+)
 
 EXTRA_MENTEE = "UERIN00007"
 
@@ -503,6 +512,18 @@ def test_exclusions_keep_two_people_apart(harness: Harness) -> None:
         "two different people"
         in h.driver.slash(COORDINATOR, f"exclude <@{MENTOR}> <@{MENTOR}>").json["text"]
     )
+    # Only people of this workspace who can be matched: a bot, a deactivated account or
+    # a mistyped ID is said to be one, and nothing is noted.
+    for who, said in (
+        (OTHER_BOT, "is a bot"),
+        (DEACTIVATED, "account is deactivated"),
+        ("UNOBODY0042", "can't find"),
+    ):
+        refused = h.slash(COORDINATOR, f"exclude <@{MENTOR}> <@{who}>")
+        answer = h.slack.wait_for("response_url", after=refused.mark)
+        assert said in answer.args["text"] and "nothing was noted" in answer.args["text"]
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MatchExclusion)) == 0
     # A coordinator too is confirmed as one of this workspace by Slack, after the ack.
     noted = h.slash(COORDINATOR, f"exclude <@{MENTOR}|alice> <@{MENTEE}|bob>")
     answer = h.slack.wait_for("response_url", after=noted.mark)
