@@ -84,11 +84,9 @@ def compute_proposal(
         session, team_id=team_id, people=[m for m in result.unmatched_mentees if m not in paired]
     )
     # Mentors with room whom no line names wait for the next round too, and hear so.
-    unmatched += [
-        c.user_id
-        for c in candidates
-        if "mentor" in c.roles and c.user_id not in paired and c.user_id not in unmatched
-    ]
+    # (A set to look in: a large pool's list would make this quadratic.)
+    listed = paired | set(unmatched)
+    unmatched += [c.user_id for c in candidates if "mentor" in c.roles and c.user_id not in listed]
     row = MatchProposal(
         team_id=team_id,
         created_by=by,
