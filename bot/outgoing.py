@@ -196,11 +196,18 @@ def invitation_closed(
     accepted: bool,
     now: datetime,
     withdrawn: bool = False,
+    expired_since: datetime | None = None,
+    invitee_role: str | None = None,
 ) -> PlannedMessage:
-    """The invitation DM, closed in place: answered, or withdrawn by the inviter."""
+    """The invitation DM, closed in place: answered, withdrawn by the inviter, or
+    expired unanswered (``expired_since``: when it was sent; ``invitee_role``: theirs,
+    for the command that asks afresh)."""
     payload: dict[str, Any] = {"pair_id": pair_id, "inviter_id": inviter_id, "accepted": accepted}
     if withdrawn:
         payload["withdrawn"] = True
+    if expired_since is not None:
+        payload["expired_since"] = expired_since.isoformat()
+        payload["invitee_role"] = invitee_role
     return _row(
         INVITATION_CLOSED,
         team_id=team_id,
@@ -213,8 +220,20 @@ def invitation_closed(
 
 
 def invite_answered(
-    *, team_id: str, pair_id: int, inviter_id: str, invitee_id: str, accepted: bool, now: datetime
+    *,
+    team_id: str,
+    pair_id: int,
+    inviter_id: str,
+    invitee_id: str,
+    accepted: bool,
+    now: datetime,
+    expired_since: datetime | None = None,
 ) -> PlannedMessage:
+    """The inviter told of the answer, or (``expired_since``: when it was sent) that
+    there was none in time."""
+    payload: dict[str, Any] = {"invitee_id": invitee_id, "accepted": accepted}
+    if expired_since is not None:
+        payload["expired_since"] = expired_since.isoformat()
     return _row(
         INVITE_ANSWERED,
         team_id=team_id,
@@ -222,7 +241,7 @@ def invite_answered(
         now=now,
         key=str(pair_id),
         pair_id=pair_id,
-        payload={"invitee_id": invitee_id, "accepted": accepted},
+        payload=payload,
     )
 
 

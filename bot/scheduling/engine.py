@@ -36,7 +36,7 @@ from bot.scheduling.pacing import Gate, Interrupted, Pacer
 from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
 from bot.scheduling.sender import DeliveryError, SlackSender
-from bot.services import care
+from bot.services import care, pairing
 from bot.services.privacy import SLACK_DELETE
 from bot.store import installations, meetings, outbox, repo, workers, workspaces
 from bot.store.db import Database
@@ -176,10 +176,15 @@ class Engine:
     def _plan_care(self, now: datetime, report: PassReport) -> None:
         """Care before a pair fails (``bot.services.care``): the kind nudges and the
         30-day check-ins that are due, each workspace in its own transaction. One
-        workspace's failure is logged and leaves the others (and delivery) to go on."""
+        workspace's failure is logged and leaves the others (and delivery) to go on.
+        First, invitations unanswered for too long expire (``pairing.expire_invitations``)."""
         if self._care_at is not None and self._care_at <= now < self._care_at + CARE_EVERY:
             return
         self._care_at = now
+        try:
+            report.planned += self.db.call(pairing.expire_invitations, now=now)
+        except Exception:  # noqa: BLE001 - retried by the next care pass
+            logger.exception("expiring old invitations failed")
         settings = self.content.settings
         for team_id in self.db.read(care.care_teams):
             if self.stopping.is_set():

@@ -14,6 +14,7 @@ from typing import Any
 from bot import outgoing
 from bot.content import Content, source_line
 from bot.domain.goals import AGREEMENT_MAX, MAX_GOALS, WHAT_MAX, WHY_MAX, Agreement, GoalState
+from bot.domain.invitations import expired_for_invitee, expired_for_inviter
 from bot.domain.questions import PREP_SHOWN, QUESTION_MAX, PrepQuestions, Question
 from bot.store.outbox import ClaimedMessage
 from bot.views import calendar as calendar_views
@@ -170,6 +171,19 @@ def _invitation(content: Content, m: ClaimedMessage) -> Outgoing:
 
 def _invitation_closed(content: Content, m: ClaimedMessage) -> Outgoing:
     p = m.payload
+    if p.get("expired_since"):
+        return Outgoing(
+            text="Invitation expired",
+            blocks=[
+                section(
+                    expired_for_invitee(
+                        inviter_id=p["inviter_id"],
+                        invitee_role=p["invitee_role"],
+                        asked_at=datetime.fromisoformat(p["expired_since"]),
+                    )
+                )
+            ],
+        )
     return Outgoing(
         text="Invitation withdrawn" if p.get("withdrawn") else "Invitation answered",
         blocks=invitation_answered_blocks(
@@ -179,8 +193,15 @@ def _invitation_closed(content: Content, m: ClaimedMessage) -> Outgoing:
 
 
 def _invite_answered(content: Content, m: ClaimedMessage) -> Outgoing:
-    key = "invite_accepted" if m.payload["accepted"] else "invite_declined"
-    return coaching.plain(content.message(key, invitee=mention(m.payload["invitee_id"])))
+    p = m.payload
+    if p.get("expired_since"):
+        return coaching.plain(
+            expired_for_inviter(
+                invitee_id=p["invitee_id"], asked_at=datetime.fromisoformat(p["expired_since"])
+            )
+        )
+    key = "invite_accepted" if p["accepted"] else "invite_declined"
+    return coaching.plain(content.message(key, invitee=mention(p["invitee_id"])))
 
 
 def _kickoff(content: Content, m: ClaimedMessage) -> Outgoing:

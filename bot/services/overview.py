@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.domain.invitations import INVITATION_LASTS
 from bot.domain.meetings import places
 from bot.domain.pool import roles_open
 from bot.store import meetings, outbox, repo
@@ -31,6 +32,7 @@ class PairLine:
     invited_by_me: bool
     channel_id: str | None
     next_meetings: tuple[MeetingLine, ...] = ()
+    answer_by: datetime | None = None  # an invitation: when it expires unanswered
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def overview(
                 status=pair.status,
                 invited_by_me=pair.inviter_id == user_id,
                 channel_id=pair.channel_id,
+                answer_by=pair.created_at + INVITATION_LASTS if pair.status == "invited" else None,
                 next_meetings=tuple(
                     MeetingLine(
                         meeting_id=m.id,

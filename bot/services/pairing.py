@@ -19,6 +19,12 @@ from sqlalchemy.orm import Session
 
 from bot import outgoing
 from bot.domain.errors import Conflict, NotFound, UserError
+from bot.domain.invitations import (
+    INVITATION_LASTS,
+    expired_for_invitee,
+    invitation_expired,
+    long_day,
+)
 from bot.domain.permissions import require_invitee, require_member
 from bot.services import calendar
 from bot.services.tips import start_tips, stop_tips_unless_paired
@@ -105,11 +111,10 @@ def check_invitation_cooldown(*, declined_at: datetime, now: datetime, invitee_i
     again = declined_at + DECLINE_COOLDOWN
     if now < again:
         raise Conflict(
-            f"<@{invitee_id}> declined your invitation on "
-            f"<!date^{int(declined_at.timestamp())}^{{date_long}}|{declined_at:%d %B %Y}>, "
+            f"<@{invitee_id}> declined your invitation on {long_day(declined_at)}, "
             "so I won't ask them again for now. You can invite them again from "
-            f"<!date^{int(again.timestamp())}^{{date_long}}|{again:%d %B %Y}>, or ask a "
-            "coordinator to match you with someone from the pool."
+            f"{long_day(again)}, or ask a coordinator to match you with someone from "
+            "the pool."
         )
 
 
@@ -128,7 +133,22 @@ def invite(
     the invitation's delivery, which withdraws the pair if not. The new pair's id."""
     refuse_self(inviter_id=inviter_id, invitee_id=invitee_id)
     between = repo.between(session, team_id=team_id, a=inviter_id, b=invitee_id)
-    if between.open_status is not None:
+    if (
+        between.open_status == "invited"
+        and between.open_pair_id is not None
+        and between.open_since is not None
+        and invitation_expired(asked_at=between.open_since, now=now)
+    ):
+        # Not yet closed by the care pass: closed now, and this invitation replaces it
+        # (its inviter is told, unless it is the one inviting again).
+        expire_invitation(
+            session,
+            team_id=team_id,
+            pair_id=between.open_pair_id,
+            now=now,
+            tell_inviter=between.open_inviter != inviter_id,
+        )
+    elif between.open_status is not None:
         state = "an invitation waiting" if between.open_status == "invited" else "a pairing"
         if between.open_status != "invited":
             where = "See `/mentor status` for where it stands."
@@ -335,6 +355,60 @@ def withdraw_sent_invitation(
     return invitee
 
 
+def expire_invitations(session: Session, *, now: datetime) -> int:
+    """Every invitation unanswered for ``INVITATION_LASTS``, in every workspace, expired
+    (the care pass, each quarter of an hour). How many messages that planned: two an
+    invitation, its DM closed and its inviter told."""
+    asked = repo.invitations_asked_before(session, before=now - INVITATION_LASTS)
+    expired = sum(
+        expire_invitation(session, team_id=team_id, pair_id=pair_id, now=now)
+        for team_id, pair_id in asked
+    )
+    return 2 * expired
+
+
+def expire_invitation(
+    session: Session, *, team_id: str, pair_id: int, now: datetime, tell_inviter: bool = True
+) -> bool:
+    """An invitation unanswered for ``INVITATION_LASTS``: ``expired``, its DM closed in
+    place (saying how either may invite afresh), and (``tell_inviter``) its inviter told
+    once. False when it was answered or withdrawn meanwhile."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
+    if pair is None or pair.status != "invited":
+        return False
+    invitee_id = pair.partner_of(pair.inviter_id)
+    pair.status = "expired"
+    pair.ended_at = now
+    # Not delivered in all that time (Slack refused it until now): it never will be.
+    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
+    planned = [
+        outgoing.invitation_closed(
+            team_id=team_id,
+            pair_id=pair.id,
+            invitee_id=invitee_id,
+            inviter_id=pair.inviter_id,
+            accepted=False,
+            now=now,
+            expired_since=pair.created_at,
+            invitee_role=pair.role_of(invitee_id),
+        )
+    ]
+    if tell_inviter:
+        planned.append(
+            outgoing.invite_answered(
+                team_id=team_id,
+                pair_id=pair.id,
+                inviter_id=pair.inviter_id,
+                invitee_id=invitee_id,
+                accepted=False,
+                now=now,
+                expired_since=pair.created_at,
+            )
+        )
+    outbox.plan(session, planned, now=now)
+    return True
+
+
 def answer_invitation(
     session: Session, *, team_id: str, pair_id: int, user_id: str, accept: bool, now: datetime
 ) -> Pair:
@@ -345,6 +419,15 @@ def answer_invitation(
     require_invitee(user_id, invitee_id)
     if pair.status != "invited":
         raise Conflict(_ANSWERED.get(pair.status, "This invitation was already answered."))
+    if invitation_expired(asked_at=pair.created_at, now=now):
+        # The care pass closes it within the quarter hour; the answer already says why.
+        raise Conflict(
+            expired_for_invitee(
+                inviter_id=pair.inviter_id,
+                invitee_role=pair.role_of(invitee_id),
+                asked_at=pair.created_at,
+            )
+        )
     # An invitation not yet delivered (answered from App Home) is not sent after all.
     outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
     planned = []
@@ -519,6 +602,8 @@ _ANSWERED = {
     "declined": "You already declined this invitation.",
     "ended": "This pairing has already ended. See `/mentor status` for your pairings.",
     "withdrawn": "This invitation was withdrawn, so there is nothing to answer.",
+    "expired": "This invitation expired unanswered, so there is nothing to answer. "
+    "Either of you may invite the other again with `/mentor start`.",
 }
 
 
@@ -529,4 +614,5 @@ def _describe(status: str) -> str:
         "declined": "declined",
         "ended": "ended",
         "withdrawn": "withdrawn",
+        "expired": "expired unanswered",
     }.get(status, status)

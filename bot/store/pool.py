@@ -66,9 +66,10 @@ def past_partners(
                 or_(
                     Pair.status.in_(("active", "ended", "invited")),
                     # As check_invitation_cooldown: asked again from the moment it ends.
-                    # A match its mentor withdrew is a "no" from the other side.
+                    # A match its mentor withdrew is a "no" from the other side; one
+                    # left unanswered until it expired, a "no" from the invitee.
                     and_(
-                        Pair.status.in_(("declined", "withdrawn")),
+                        Pair.status.in_(("declined", "withdrawn", "expired")),
                         Pair.ended_at > declined_since,
                     ),
                 ),

@@ -223,12 +223,14 @@ class Between:
     declined_at: dict[str, datetime]
     open_inviter: str | None = None  # who sent the open pair's invitation
     withdrawn: tuple[tuple[str, datetime], ...] = ()  # (who withdrew, when), each time
+    open_pair_id: int | None = None
+    open_since: datetime | None = None  # when the open pair was asked for
 
 
 # Built once: `/mentor start` asks this before its ack, and building the statement
 # costs more than SQLite answering it.
 def _pairs_with(mentor: str, mentee: str) -> Any:
-    return select(Pair.status, Pair.inviter_id, Pair.ended_at).where(
+    return select(Pair.status, Pair.inviter_id, Pair.ended_at, Pair.id, Pair.created_at).where(
         Pair.team_id == bindparam("team_id"),
         Pair.mentor_id == bindparam(mentor),
         Pair.mentee_id == bindparam(mentee),
@@ -242,12 +244,14 @@ _BETWEEN = Prepared(union_all(_pairs_with("a", "b"), _pairs_with("b", "a")))
 
 def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
     """The pairs of ``a`` and ``b``, in one query: an open one, and the last declines."""
-    open_status = open_inviter = None
+    open_status = open_inviter = open_pair_id = open_since = None
     declined: dict[str, datetime] = {}
     withdrawn: list[tuple[str, datetime]] = []
-    for status, inviter, ended_at in _BETWEEN.rows(session, {"team_id": team_id, "a": a, "b": b}):
+    rows = _BETWEEN.rows(session, {"team_id": team_id, "a": a, "b": b})
+    for status, inviter, ended_at, pair_id, created_at in rows:
         if status in OPEN_PAIR_STATUSES:
             open_status, open_inviter = status, inviter
+            open_pair_id, open_since = pair_id, created_at
         elif status == "declined" and ended_at is not None:
             declined[inviter] = max(ended_at, declined.get(inviter, ended_at))
         elif status == "withdrawn" and ended_at is not None:
@@ -257,7 +261,22 @@ def between(session: Session, *, team_id: str, a: str, b: str) -> Between:
         declined_at=declined,
         open_inviter=open_inviter,
         withdrawn=tuple(withdrawn),
+        open_pair_id=open_pair_id,
+        open_since=open_since,
     )
+
+
+def invitations_asked_before(session: Session, *, before: datetime) -> list[tuple[str, int]]:
+    """(team, pair id) of every invitation still unanswered that was sent before
+    ``before``, in every workspace, oldest first."""
+    return [
+        (team_id, pair_id)
+        for team_id, pair_id in session.execute(
+            select(Pair.team_id, Pair.id)
+            .where(Pair.status == "invited", Pair.created_at < before)
+            .order_by(Pair.created_at, Pair.id)
+        )
+    ]
 
 
 def pairs_of(

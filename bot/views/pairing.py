@@ -183,13 +183,15 @@ def pair_summary(line: PairLine, *, answer_here: bool = False, several: bool = F
     partner = mention(line.partner_id)
     partner_role = "mentee" if line.role == "mentor" else "mentor"
     if line.status == "invited":
+        # When it lapses unanswered (bot.domain.invitations), in the reader's own zone.
+        by = f" by {slack_date(line.answer_by, '{date_long}')}" if line.answer_by else ""
         if line.invited_by_me:
             return (
                 f"*Invitation sent* to {partner} (they'd be your {partner_role}); "
-                "waiting for them to answer."
+                f"waiting for them to answer{by}."
             )
-        where = "Answer it below or in our DM." if answer_here else "Answer it in our DM."
-        return f"*Invitation from* {partner}: they'd be your {partner_role}. {where}"
+        where = "below or in our DM" if answer_here else "in our DM"
+        return f"*Invitation from* {partner}: they'd be your {partner_role}. Answer it {where}{by}."
     text = f"*You are the {line.role}* of the pair with {partner} (your {partner_role})."
     if line.next_meetings:
         meetings = "\n".join(

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
+from bot.domain.invitations import INVITATION_LASTS
 from bot.ids import Action, Block
 from bot.store.models import (
     Base,
@@ -579,6 +580,21 @@ def test_a_match_its_mentor_withdrew_is_not_proposed_again_for_the_cooldown(
         assert "withdrawn your invitation" in h.slash(MENTOR, f"end <@{MENTEE}>").json["text"]
 
     _says_no_to_a_match(h, withdraw)
+
+
+def test_a_match_left_to_expire_is_not_proposed_again_for_the_cooldown(
+    harness: Harness,
+) -> None:
+    """The mentee never answers the coordinators' match, and it expires: a "no" like a
+    decline, so the next round does not propose it again straight away."""
+    h = harness
+
+    def lapse() -> None:
+        h.tick(h.clock.now + INVITATION_LASTS + timedelta(minutes=1))  # moves the clock
+        assert "expired unanswered" in all_text(h.slack.messages_in(MENTEE)[-1])
+        join(h, MENTEE, "mentee", ["leadership"])  # back in the pool, say
+
+    _says_no_to_a_match(h, lapse)
 
 
 def test_someone_signed_up_as_both_is_matched_once_and_not_told_otherwise(
