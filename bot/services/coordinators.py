@@ -24,6 +24,7 @@ from bot import outgoing
 from bot.domain.errors import UserError
 from bot.reporting import chart_comment, weekly_chart_png
 from bot.services import care, matching, pool
+from bot.services.answers import Home, refresh_home
 from bot.services.insights import program_report
 from bot.store import outbox
 from bot.store.outbox import PlannedMessage
@@ -154,6 +155,9 @@ def carry_out(
     elif request == NUDGE:
         text = care.nudge_at_risk(session, team_id=team_id, pair_id=int(args["pair_id"]), now=now)
         planned.append(_answer(team_id, by, text, url, now))
+        # Pressed on their Home: the pair leaves its at-risk list there and then, not
+        # only when they next open it.
+        refresh_home(session, Home(team_id, by, listed=by in coordinators), now=now)
     elif request == APPROVE:
         selected = args.get("selected")
         try:

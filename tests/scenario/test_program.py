@@ -445,6 +445,8 @@ def test_coordinator_home_shows_insights_and_nudges(harness: Harness) -> None:
     h.app.drain()
     h.driver.click_in_view(COORDINATOR, home, Action.NUDGE_PAIR)
     h.app.drain()
+    # Their Home is published again at once: the pair has left the list.
+    assert "Pairs at risk" not in all_text(h.slack.home_view(COORDINATOR))
     nudges = [m for m in h.slack.messages_in(group) if "first meeting is what gets" in m["text"]]
     assert len(nudges) == 2  # the care pass's at 21 days, and the coordinator's
     told = [m["text"] for m in h.slack.messages_in(COORDINATOR)[-3:]]
