@@ -23,6 +23,7 @@ view, and ``action_id`` unique within its containing block (the same
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -666,6 +667,16 @@ def validate_message_text(text: Any) -> list[str]:
     return problems
 
 
+# views.open/update/push/publish: "view_too_large": "the provided view is greater than
+# 250kb" (slack-ruby/slack-api-ref, methods/views/views.update.json). Read strictly:
+# 250,000 bytes of the view's JSON as a client sends it (json.dumps, spaces included).
+MAX_VIEW_BYTES = 250_000
+
+
+def view_too_large(view: Any) -> bool:
+    return len(json.dumps(view).encode()) > MAX_VIEW_BYTES
+
+
 def validate_view(view: Any) -> list[str]:
     """Problems Slack would report for a modal or Home tab view; empty when valid."""
     problems: list[str] = []
@@ -696,4 +707,9 @@ def validate_view(view: Any) -> list[str]:
     return problems
 
 
-__all__ = ["validate_message_blocks", "validate_message_text", "validate_view"]
+__all__ = [
+    "validate_message_blocks",
+    "validate_message_text",
+    "validate_view",
+    "view_too_large",
+]

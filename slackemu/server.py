@@ -1331,6 +1331,8 @@ class SlackEmulator:
                 "invalid_arguments",
                 response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
             )
+        if limits.view_too_large(view):
+            raise _ApiError("view_too_large")
         return view
 
     def _store_view(
@@ -1757,6 +1759,8 @@ class SlackEmulator:
     def _checked_response_view(self, user_id: str, action: str, view: Any) -> None:
         """A view returned in a ``response_action`` goes through Slack's validator too."""
         problems = limits.validate_view(view)
+        if not problems and limits.view_too_large(view):
+            problems = [f"view is larger than {limits.MAX_VIEW_BYTES} bytes"]
         if not problems:
             return
         body = {

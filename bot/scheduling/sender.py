@@ -53,7 +53,8 @@ WORKSPACE_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", 
 # hours. From slack-api-ref's error lists: chat.postMessage (missing_scope, no_permission,
 # ekm_access_denied "Administrators have suspended the ability to post a message",
 # the restricted_action_* channel kinds, the malformed-request errors), chat.update
-# (markdown_text_conflict, invalid_blocks_format). Transient ones (fatal_error, request_timeout,
+# (markdown_text_conflict, invalid_blocks_format), views.update/publish (view_too_large:
+# "greater than 250kb"). Transient ones (fatal_error, request_timeout,
 # team_added_to_org, org_login_required) are retried like any unknown error.
 MESSAGE_ERRORS = frozenset(
     {
@@ -70,6 +71,7 @@ MESSAGE_ERRORS = frozenset(
         "msg_blocks_too_long",
         "no_text",
         "too_many_attachments",
+        "view_too_large",
         "missing_scope",
         "no_permission",
         "not_allowed_token_type",

@@ -39,6 +39,12 @@ MAX_TOPIC_OPTIONS = 100  # Slack's limit of options in one select menu
 OPTION_TEXT_LIMIT = 75
 DESCRIPTION_LIMIT = 75
 VIEW_BLOCK_LIMIT = 100  # blocks in one modal
+# And at most 250 kB of JSON in all ("view_too_large", views.open/update/push: "the
+# provided view is greater than 250kb", slack-ruby/slack-api-ref methods/views). A
+# group of ten pairs is about 7 kB (each option twice: offered and ticked), so some
+# 35 groups fit, fewer than the 100 blocks; the rest of the view is kept under this.
+VIEW_BYTES_BUDGET = 240_000
+UNMATCHED_NAMED = 30  # people named in the "unmatched this round" line
 REASONS_LIMIT = 2_000  # a context element's text may hold 3000; reasons are far shorter
 
 
@@ -160,11 +166,12 @@ def match_review_modal(proposal: ProposalView) -> View:
         proposed += ". Nobody is told anything."
     blocks: list[Block] = [section(proposed)]
     if proposal.unmatched:
+        named = ", ".join(mention(u) for u in proposal.unmatched[:UNMATCHED_NAMED])
+        more = len(proposal.unmatched) - UNMATCHED_NAMED
         blocks.append(
-            context(
-                "Unmatched this round: " + ", ".join(mention(u) for u in proposal.unmatched[:30])
-            )
+            context(f"Unmatched this round: {named}" + (f" and {more} more" if more > 0 else ""))
         )
+    size = sum(_bytes(block) for block in blocks)
     shown = 0  # lines in the modal: those after them are left out of the approval
     for start in range(0, len(proposal.pairs), CHECKBOX_LIMIT):
         group = proposal.pairs[start : start + CHECKBOX_LIMIT]
@@ -180,19 +187,7 @@ def match_review_modal(proposal: ProposalView) -> View:
             )
             if not complete:
                 longer.append(line)
-        needed = 2 if longer else 1
-        if len(blocks) + needed > VIEW_BLOCK_LIMIT - 1:  # keep one block for the note
-            rest = len(proposal.pairs) - shown
-            blocks.append(
-                context(
-                    f"{rest} more {'pair' if rest == 1 else 'pairs'} than fit here: they are "
-                    "left out of this approval and nobody in them is told anything. Approve "
-                    "these, then run `/mentor match` again for the rest."
-                )
-            )
-            break
-        shown += len(group)
-        blocks.append(
+        group_blocks: list[Block] = [
             InputBlock(
                 block_id=f"{MATCH_GROUP_PREFIX}{start // CHECKBOX_LIMIT}",
                 label=f"Pairs {start + 1}–{start + len(group)}",
@@ -201,9 +196,9 @@ def match_review_modal(proposal: ProposalView) -> View:
                     action_id=INPUT_ACTION, options=options, initial_options=options
                 ),
             )
-        )
+        ]
         if longer:
-            blocks.append(
+            group_blocks.append(
                 ContextBlock(
                     elements=[
                         MarkdownTextObject(
@@ -214,6 +209,20 @@ def match_review_modal(proposal: ProposalView) -> View:
                     ]
                 )
             )
+        size += sum(_bytes(block) for block in group_blocks)
+        # Keep one block, and its bytes, for the note below.
+        if len(blocks) + len(group_blocks) > VIEW_BLOCK_LIMIT - 1 or size > VIEW_BYTES_BUDGET:
+            rest = len(proposal.pairs) - shown
+            blocks.append(
+                context(
+                    f"{rest} more {'pair' if rest == 1 else 'pairs'} than fit here: they are "
+                    "left out of this approval and nobody in them is told anything. Approve "
+                    "these, then run `/mentor match` again for the rest."
+                )
+            )
+            break
+        shown += len(group)
+        blocks += group_blocks
     if not proposal.pairs and proposal.both_sides:
         blocks.append(
             section(
@@ -235,6 +244,10 @@ def match_review_modal(proposal: ProposalView) -> View:
         private_metadata=json.dumps({"proposal_id": proposal.id, "shown": shown}),
         blocks=blocks,
     )
+
+
+def _bytes(block: Block) -> int:
+    return len(json.dumps(block.to_dict()).encode())
 
 
 def _pair_label(line: ProposedLine) -> str:

@@ -679,6 +679,28 @@ def test_a_closed_modal_cannot_be_updated(slack, client):
     assert client.views_update(view_id=home["id"], view={"type": "home", "blocks": []})["ok"]
 
 
+def test_a_view_over_250_kb_is_refused(slack, client):
+    """slack-api-ref views.update: "view_too_large": "greater than 250kb", read strictly
+    as 250,000 bytes of JSON; 100 blocks of 2,900 characters are within every other
+    limit."""
+    big = {
+        "type": "home",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2_900}}
+            for _ in range(100)
+        ],
+    }
+    for call in (
+        lambda: client.views_publish(user_id="U0ALICE", view=big),
+        lambda: client.views_open(
+            trigger_id=slack.issue_trigger("U0ALICE"), view=modal(blocks=big["blocks"])
+        ),
+    ):
+        assert api_error(call)["error"] == "view_too_large"
+    big["blocks"] = big["blocks"][:80]  # about 240 kB: accepted
+    assert client.views_publish(user_id="U0ALICE", view=big)["ok"]
+
+
 def test_files_are_shared_to_a_conversation_not_to_a_user(slack, client):
     """bolt-js#2115: completeUploadExternal's channel_id must be a C/G/D/Z id."""
     err = api_error(

@@ -17,7 +17,7 @@ from bot.views.common import as_dicts, clip, escape_mrkdwn
 from bot.views.pool import match_review_modal
 from bot.views.privacy import forget_confirmation_blocks
 from slackemu import validate_message_blocks, validate_view
-from slackemu.limits import MAX_BLOCKS_TEXT, blocks_text_length
+from slackemu.limits import MAX_BLOCKS_TEXT, blocks_text_length, view_too_large
 from slackemu.taint import live_tokens
 
 WHEN = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
@@ -69,6 +69,8 @@ def proposal(pairs: int, reasons: tuple[str, ...] = LONG_REASONS) -> ProposalVie
 def test_match_review_fits_slack_whatever_the_pool(pairs: int) -> None:
     view = match_review_modal(proposal(pairs)).to_dict()
     assert validate_view(view) == []
+    # Slack refuses a view over 250 kB (view_too_large); each option is sent twice.
+    assert not view_too_large(view), len(json.dumps(view))
     options = [o for b in view["blocks"] if b["type"] == "input" for o in b["element"]["options"]]
     assert all(len(o["description"]["text"]) <= 75 for o in options)
     assert all(o["text"] == {"type": "mrkdwn", "text": o["text"]["text"]} for o in options)
@@ -80,6 +82,8 @@ def test_match_review_fits_slack_whatever_the_pool(pairs: int) -> None:
         assert "Starting out in a first role" in context["elements"][0]["text"]
     shown = json.loads(view["private_metadata"])["shown"]
     assert shown == len(options)  # what approving may invite, or tell "no match"
+    unmatched = view["blocks"][1]["elements"][0]["text"] if pairs else ""
+    assert not pairs or unmatched.endswith("<@ULONELY00029> and 10 more")
     if pairs == 500:
         assert shown < 500
         note = view["blocks"][-1]["elements"][0]["text"]
