@@ -511,6 +511,16 @@ def _solve_sparse(
     ]
 
 
+def _without_reciprocals(pairs: list[ProposedPair]) -> list[ProposedPair]:
+    """Two people signed up as both may be proposed each as the other's mentor: the two
+    would be invited twice, each way round. The better-fitting line stays (ties: the
+    first by mentor id); the other's mentee waits for the next round."""
+    kept: dict[frozenset[str], ProposedPair] = {}
+    for pair in sorted(pairs, key=lambda p: (-p.score, p.mentor_id, p.mentee_id)):
+        kept.setdefault(frozenset((pair.mentor_id, pair.mentee_id)), pair)
+    return [pair for pair in pairs if kept[frozenset((pair.mentor_id, pair.mentee_id))] is pair]
+
+
 def propose(
     candidates: Sequence[Candidate],
     *,
@@ -549,6 +559,7 @@ def propose(
         mentor, mentee = pool.mentors[c], pool.mentees[r]
         score, reasons = fit(mentor, mentee, topic_labels=topic_labels, on=on)
         pairs.append(ProposedPair(mentor.user_id, mentee.user_id, score, reasons))
+    pairs = _without_reciprocals(pairs)
     pairs.sort(key=lambda p: (p.mentor_id, p.mentee_id))
     matched = {p.mentee_id for p in pairs}
     return Proposal(

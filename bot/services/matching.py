@@ -87,6 +87,9 @@ def compute_proposal(
     # (A set to look in: a large pool's list would make this quadratic.)
     listed = paired | set(unmatched)
     unmatched += [c.user_id for c in candidates if "mentor" in c.roles and c.user_id not in listed]
+    # One round open at a time: approving two (two coordinators, or one who ran it
+    # twice) would tell the unmatched twice and invite on stale figures.
+    pool_store.replace_open_proposals(session, team_id=team_id)
     row = MatchProposal(
         team_id=team_id,
         created_by=by,
@@ -190,6 +193,12 @@ def approve(
     row = pool_store.get_proposal(session, team_id=team_id, proposal_id=proposal_id, lock=True)
     if row is None:
         raise NotFound("That proposal is gone. Run `/mentor match` again.")
+    if row.status == "replaced":
+        raise Conflict(
+            "A newer `/mentor match` replaced this proposal (you or another coordinator ran "
+            "one since), so nothing was approved. Approve the newest, or run `/mentor match` "
+            "again."
+        )
     if row.status != "open":
         raise Conflict("That proposal was already handled. Run `/mentor match` for a fresh one.")
     view = _view(row)
@@ -208,6 +217,15 @@ def approve(
     # proposal was made, and then is neither invited nor told "you stay in the pool".
     # A mentor's room is counted down as their lines are invited.
     free, in_pool = pool.pool_now(session, team_id=team_id, now=now)
+    # Ruled out since (either way round, as the proposal rules them out): an exclusion
+    # noted, or a "no" (declined, withdrawn, expired) or a pairing between the two.
+    ruled_out = {
+        frozenset(two)
+        for two in (
+            *pool.past_partners(session, team_id=team_id, now=now),
+            *pool.exclusions(session, team_id=team_id),
+        )
+    }
     mentees_now = {e.user_id for e in free if e.roles in ("mentee", "both")}
     room = {e.user_id: e.capacity for e in free if e.roles in ("mentor", "both")}
     planned: list[PlannedMessage] = []
@@ -220,6 +238,14 @@ def approve(
             skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired")
             continue
         mentee_free = line.mentee_id in mentees_now
+        if frozenset((line.mentor_id, line.mentee_id)) in ruled_out:
+            skipped.append(
+                f"<@{line.mentor_id}> and <@{line.mentee_id}>: ruled out since the proposal "
+                "(an exclusion, a past pairing or a recent declined invitation)"
+            )
+            if mentee_free:
+                still_free_mentees.append(line.mentee_id)
+            continue
         if not (room.get(line.mentor_id, 0) > 0 and mentee_free):
             skipped.append(
                 f"<@{line.mentor_id}> and <@{line.mentee_id}>: not both free to match any "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import MatchExclusion, MatchProposal, Pair, Person, PoolMember
@@ -99,6 +99,16 @@ def exclusion_between(session: Session, *, team_id: str, a: str, b: str) -> Matc
             ),
         )
     ).first()
+
+
+def replace_open_proposals(session: Session, *, team_id: str) -> None:
+    """The workspace's proposals still open, marked ``replaced`` by a newer round."""
+    session.execute(
+        update(MatchProposal)
+        .where(MatchProposal.team_id == team_id, MatchProposal.status == "open")
+        .values(status="replaced")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def get_proposal(

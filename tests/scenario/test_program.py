@@ -669,3 +669,60 @@ def test_a_listed_coordinator_coordinates_only_where_they_are_a_member(harness: 
     h.driver.app_home_opened(COORDINATOR)
     h.app.drain()
     assert "Program" in all_text(h.slack.home_view(COORDINATOR))
+
+
+def _pairs(h: Harness) -> list[tuple[str, str, str]]:
+    with h.db.session() as s:
+        rows = s.execute(select(Pair.mentor_id, Pair.mentee_id, Pair.status))
+        return [tuple(row) for row in rows]
+
+
+def test_a_review_approved_after_an_exclusion_or_a_decline_leaves_that_line_out(
+    harness: Harness,
+) -> None:
+    """The review was open while a coordinator excluded the two, or the mentee declined
+    the mentor's own invitation: approving it invited them all the same (and the
+    decline's cooldown, which `/mentor start` keeps, was skipped). Now the line is left
+    out, and the summary says why."""
+    h = harness
+    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
+    join(h, MENTOR, "mentor", ["leadership"], capacity="2")
+    join(h, MENTEE, "mentee", ["leadership"])
+    join(h, EXTRA_MENTEE, "mentee", ["leadership"])
+    h.slash(COORDINATOR, "match")
+    review = h.driver.last_view_opened(COORDINATOR)
+    assert "2 pairs proposed" in all_text(review)
+    noted = h.slash(COORDINATOR, f"exclude <@{MENTOR}> <@{MENTEE}>")
+    assert "will not be matched" in h.slack.wait_for("response_url", after=noted.mark).args["text"]
+    h.slash(MENTOR, f"start <@{EXTRA_MENTEE}>")
+    h.click(EXTRA_MENTEE, h.last_dm(EXTRA_MENTEE), Action.DECLINE_INVITE)
+    h.submit(COORDINATOR, review, {})
+    summary = h.last_dm(COORDINATOR)["text"]
+    assert "Approved: 0 invitations" in summary, summary
+    assert summary.count("ruled out since the proposal") == 2, summary
+    assert "invited" not in {status for _m, _e, status in _pairs(h)}, _pairs(h)
+
+
+def test_only_the_newest_match_round_can_be_approved(harness: Harness) -> None:
+    """Two reviews open (two coordinators, or one who ran `match` twice): approving both
+    told the unmatched twice. A newer round replaces the older, whose approval says so."""
+    h = harness
+    h.slack.add_user(EXTRA_MENTEE, name="erin", real_name="Erin Mentee", tz="Europe/Berlin")
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    join(h, EXTRA_MENTEE, "mentee", ["writing"])
+    owner = "UOWNER0009"  # a workspace owner coordinates too
+    h.slack.add_user(owner, name="olive", real_name="Olive Owner", is_owner=True)
+    h.slash(COORDINATOR, "match")
+    older = h.driver.last_view_opened(COORDINATOR)
+    h.slash(STRANGER, "match")  # not a coordinator: replaces nothing
+    h.slash(owner, "match")
+    newer = h.driver.last_view_opened(owner)
+    h.submit(owner, newer, {})
+    h.submit(COORDINATOR, older, {})
+    refused = all_text(h.slack.view(older["id"]))
+    assert "A newer `/mentor match` replaced this proposal" in refused, refused
+    h.tick(h.clock.now + timedelta(minutes=1))
+    erin = [m["text"] for m in h.slack.messages_in(EXTRA_MENTEE)]
+    assert len([text for text in erin if "couldn't find a match" in text]) == 1
+    assert [status for _m, _e, status in _pairs(h)] == ["invited"]

@@ -230,6 +230,20 @@ def test_a_person_with_both_roles_is_never_paired_with_themselves() -> None:
         assert proposal.unmatched_mentees == ("UALEX",)
 
 
+def test_two_people_signed_up_as_both_are_not_proposed_each_way_round() -> None:
+    """Each the other's best mentor: proposed as A → B and B → A, the two were invited
+    twice. One line stays (the better fit); the other mentee waits for the next round."""
+    ana = person("UANA", "mentor", "mentee", topics=("leadership",))
+    ben = person("UBEN", "mentor", "mentee", topics=("leadership",), goals="leadership")
+    for dense_limit in (4_000_000, 0):
+        proposal = propose([ana, ben], dense_limit=dense_limit)
+        assert len(proposal.pairs) == 1, proposal.pairs
+        [pair] = proposal.pairs
+        assert {pair.mentor_id, pair.mentee_id} == {"UANA", "UBEN"}
+        assert proposal.unmatched_mentees == (pair.mentor_id,)
+        assert proposal.total_score == pytest.approx(pair.score)
+
+
 @pytest.mark.parametrize("dense_limit", [4_000_000, 0])
 def test_past_partners_in_either_order_and_exclusions_are_never_paired(dense_limit: int) -> None:
     mentors = [person(f"UM{i}", "mentor", topics=("leadership",), capacity=2) for i in range(3)]
