@@ -361,16 +361,25 @@ def test_sigterm_stops_serve_and_worker_within_10_s_while_slack_hangs(tmp_path: 
         assert process.returncode == 0, output
         assert "auth.test at start-up failed: TimeoutError" in output
     # Socket Mode with nobody answering at all: it keeps trying, and stops when told.
-    closed = _free_port()
+    # Its first try reaches a socket that hangs up at once (so the process is past its
+    # imports, its signal handlers in place, on a slow machine too); then nothing
+    # listens there.
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(60)
     env = {
         **BASE_ENV,
         "SLACK_APP_TOKEN": "xapp-1-test",
         "SLACK_SIGNING_SECRET": "",
-        "SLACK_API_URL": f"http://127.0.0.1:{closed}/api/",
+        "SLACK_API_URL": f"http://127.0.0.1:{listener.getsockname()[1]}/api/",
         "DATABASE_URL": f"sqlite:///{tmp_path}/unreachable.db",
         "MENTOR_SCHEDULER": "off",
     }
     process = _start(["serve"], env, tmp_path)
+    with listener:
+        connection, _ = listener.accept()
+        connection.close()
     try:
         process.wait(timeout=3)  # it must not give up on its own
     except subprocess.TimeoutExpired:
