@@ -483,10 +483,10 @@ def _propose_and_approve(args: argparse.Namespace, db: Any, content: Any) -> int
     with db.session() as session:
         _require_known_team(session, args.team)
         proposal = matching.compute_proposal(
-            session, team_id=args.team, by="cli", now=now, topic_labels=labels
+            session, team_id=args.team, by=matching.CLI, now=now, topic_labels=labels
         )
         print(
-            f"{len(proposal.pairs)} pairs from {proposal.pool_size} people "
+            f"{_count(len(proposal.pairs), 'pair')} from {_count(proposal.pool_size, 'person')} "
             f"(total fit {proposal.total_score:.3f}, {proposal.method} solver)"
         )
         for line in proposal.pairs:
@@ -501,14 +501,26 @@ def _propose_and_approve(args: argparse.Namespace, db: Any, content: Any) -> int
             print("dry run: nothing saved")
             return 0
         approval = matching.approve(
-            session, team_id=args.team, proposal_id=proposal.id, by="cli", selected=None, now=now
+            session,
+            team_id=args.team,
+            proposal_id=proposal.id,
+            by=matching.CLI,
+            selected=None,
+            now=now,
         )
     print(
-        f"approved: {len(approval.invited)} invitations and {len(approval.unmatched)} "
-        "'not this round' notes queued; they go out with the next scheduler pass "
-        "(serve, worker, or mentor-bot tick)"
+        f"approved: {_count(len(approval.invited), 'invitation')} and "
+        f"{_count(len(approval.unmatched), 'note')} of 'not this round' queued; they go out "
+        "with the next scheduler pass (serve, worker, or mentor-bot tick)"
     )
+    for reason in approval.skipped:
+        print(f"skipped: {reason}")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    plural = "people" if noun == "person" else f"{noun}s"
+    return f"{n} {noun if n == 1 else plural}"
 
 
 def _require_known_team(session: Any, team_id: str) -> None:

@@ -130,11 +130,13 @@ def invitation(
     response_url: str | None = None,
     tell: str | None = None,
     look_up: Sequence[str] = (),
+    matched: bool = False,
 ) -> PlannedMessage:
     """The invitee's DM with Accept / Decline. Its delivery first asks Slack about the
     invitee (and anyone in ``look_up``, for their time zone); an invitee who cannot be
     invited withdraws the pair, and ``tell`` (the inviter, or the coordinator who
-    approved a match) hears why: on ``response_url`` while it is valid, else by DM."""
+    approved a match) hears why: on ``response_url`` while it is valid, else by DM.
+    ``matched``: an approved match (the invitation says the coordinators matched them)."""
     payload: dict[str, Any] = {
         "pair_id": pair_id,
         "inviter_id": inviter_id,
@@ -145,7 +147,7 @@ def invitation(
     }
     if response_url:
         payload["response_url"] = response_url
-    if tell:  # an approved match: the invitation says the coordinators matched them
+    if matched:
         payload["matched"] = True
     return _row(
         INVITATION,
@@ -166,6 +168,7 @@ def invitee_check(
     invitee_id: str,
     tell: str,
     due_at: datetime,
+    matched: bool = False,
 ) -> PlannedMessage:
     """The check an invitation skipped to go at once: at ``due_at`` (spaced at
     users.info's pace), Slack is asked about the invitee; someone who cannot be invited
@@ -183,6 +186,7 @@ def invitee_check(
             "inviter_id": inviter_id,
             "invitee_id": invitee_id,
             "tell": tell,
+            "matched": matched,
         },
     )
 

@@ -353,6 +353,28 @@ class Delivery:
 
         return Done("refused", settle=withdraw)
 
+    def _match_withdrawn(
+        self, message: ClaimedMessage, pair_id: int, refusal: str, now: datetime
+    ) -> Done:
+        """``_withdrawn`` for a coordinators' match: who is told, and the pool, are the
+        use case's (``pairing.withdraw_match``), in the same transaction."""
+        p = message.payload
+        tell = p.get("tell")
+        coordinator = None if tell in (None, p["inviter_id"], matching.CLI) else tell
+
+        def withdraw(session: Session) -> None:
+            if outbox.discard(session, message_id=message.id, worker=self.worker):
+                pairing.withdraw_match(
+                    session,
+                    team_id=message.team_id,
+                    pair_id=pair_id,
+                    tell=coordinator,
+                    refusal=refusal,
+                    now=now,
+                )
+
+        return Done("refused", settle=withdraw)
+
     def _blocks(self, message: ClaimedMessage) -> tuple[str, list[dict[str, Any]]]:
         out = render(self.content, message)
         return out.text, [b.to_dict() for b in out.blocks]
@@ -423,6 +445,8 @@ class Delivery:
                     invitee, error.error, checked=check_first
                 )
         if refusal is not None:
+            if p.get("matched"):
+                return self._match_withdrawn(message, pair_id, refusal, now)
             self._tell(team, p.get("tell") or inviter, refusal, url=p.get("response_url"))
             return self._withdrawn(message, pair_id)
         # Unchecked: the check follows at users.info's pace (``_invitee_check``).
@@ -448,6 +472,7 @@ class Delivery:
                     now=now,
                     check_at=check_at,
                     tell=p.get("tell"),
+                    matched=bool(p.get("matched")),
                 )
 
         return Done("sent", settle=delivered)
@@ -480,6 +505,8 @@ class Delivery:
             return Done("checked", settle=checked)
         if not self.db.read(pairing.invitation_wanted, team_id=team, pair_id=pair_id):
             return self._discard("skipped", message)  # answered or withdrawn meanwhile
+        if p.get("matched"):
+            return self._match_withdrawn(message, pair_id, refusal, now)
         self._tell(team, p["tell"], refusal)
         return self._withdrawn(message, pair_id)
 

@@ -17,6 +17,9 @@ from bot.store import pool as pool_store
 from bot.store.models import MatchProposal
 from bot.store.outbox import PlannedMessage
 
+# Who approves a round from `mentor-bot match`: nobody to tell in Slack.
+CLI = "cli"
+
 
 @dataclass(frozen=True)
 class ProposedLine:
@@ -265,7 +268,8 @@ def approve(
             invitee_id=line.mentee_id,
             inviter_role="mentor",
             now=now,
-            tell=by,
+            tell=None if by == CLI else by,
+            matched=True,
         )
         invited.append(pair_id)
         planned.append(

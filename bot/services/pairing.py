@@ -29,6 +29,7 @@ from bot.domain.permissions import require_invitee, require_member
 from bot.services import calendar
 from bot.services.tips import start_tips, stop_tips_unless_paired
 from bot.store import outbox, repo
+from bot.store import pool as pool_store
 from bot.store.models import Pair
 from bot.store.outbox import PlannedMessage
 
@@ -196,6 +197,7 @@ def create_pair(
     response_url: str | None = None,
     tell: str | None = None,
     look_up: list[str] | None = None,
+    matched: bool = False,
 ) -> int:
     """The one way a pair comes to be: ``invited``, with the invitation to the invitee
     planned in the same transaction (``/mentor start`` and approved matches alike).
@@ -225,6 +227,7 @@ def create_pair(
                 response_url=response_url,
                 tell=tell,
                 look_up=look_up if look_up is not None else [invitee_id],
+                matched=matched,
             )
         ],
         now=now,
@@ -250,6 +253,7 @@ def invitation_delivered(
     now: datetime,
     check_at: datetime | None = None,
     tell: str | None = None,
+    matched: bool = False,
 ) -> None:
     """Settle step of a delivered invitation: where it is (answering it updates it in
     place), the people as Slack described them (``zones``: user -> (tz, name)), and
@@ -278,6 +282,7 @@ def invitation_delivered(
                 invitee_id=invitee_id,
                 tell=tell or inviter_id,
                 due_at=check_at,
+                matched=matched,
             )
         )
     outbox.plan(session, planned, now=now)
@@ -298,6 +303,46 @@ def withdraw_invitation(session: Session, *, team_id: str, pair_id: int) -> None
     if pair is not None and pair.status == "invited":
         outbox.cancel_pending(session, team_id=team_id, pair_id=pair_id)
         repo.delete_pair(session, pair)
+
+
+def withdraw_match(
+    session: Session, *, team_id: str, pair_id: int, tell: str | None, refusal: str, now: datetime
+) -> None:
+    """A coordinators' match whose invitee cannot be invited (a bot, deactivated, not
+    in the workspace, no DMs): withdrawn like any invitation, and the invitee taken out
+    of the pool (each round would propose them again). The mentor, told a match was
+    made and an answer would follow, hears it will not; the coordinator who approved
+    it (``tell``, None from the command line) hears why. Both by DM."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
+    if pair is None or pair.status != "invited":
+        return
+    mentor_id, invitee_id = pair.inviter_id, pair.partner_of(pair.inviter_id)
+    withdraw_invitation(session, team_id=team_id, pair_id=pair_id)
+    pool_store.delete_member(session, team_id=team_id, user_id=invitee_id)
+    planned = [
+        outgoing.notice(
+            team_id=team_id,
+            user_id=mentor_id,
+            text=f"The coordinators' match with <@{invitee_id}> can't go ahead: I couldn't "
+            "send them the invitation. You stay in the pool, and the next round looks for "
+            "someone else for you.",
+            now=now,
+        )
+    ]
+    if tell is not None and tell != mentor_id:
+        # Its first sentence says why; the rest is advice for `/mentor start`.
+        why = refusal.split(". ")[0].rstrip(".")
+        planned.append(
+            outgoing.notice(
+                team_id=team_id,
+                user_id=tell,
+                text=f"A match you approved, <@{mentor_id}> with <@{invitee_id}>, can't go "
+                f"ahead and was withdrawn: {why}. <@{invitee_id}> has left the pool; "
+                f"<@{mentor_id}> has been told and stays in it.",
+                now=now,
+            )
+        )
+    outbox.plan(session, planned, now=now)
 
 
 def withdraw_sent_invitation(

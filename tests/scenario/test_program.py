@@ -726,3 +726,78 @@ def test_only_the_newest_match_round_can_be_approved(harness: Harness) -> None:
     erin = [m["text"] for m in h.slack.messages_in(EXTRA_MENTEE)]
     assert len([text for text in erin if "couldn't find a match" in text]) == 1
     assert [status for _m, _e, status in _pairs(h)] == ["invited"]
+
+
+def _match_someone_who_is_gone(h: Harness) -> None:
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    h.tick(h.clock.now + timedelta(minutes=1))
+    # Deactivated after signing up: only the invitation's delivery can find out.
+    h.slack.add_user(MENTEE, name="bob", real_name="Bob Mentee", deleted=True)
+
+
+def test_a_match_whose_mentee_cannot_be_invited_tells_mentor_and_coordinator(
+    harness: Harness,
+) -> None:
+    """The mentor had been told an answer would follow, and never heard again; the
+    coordinator got `/mentor start`'s advice; the mentee stayed in the pool, proposed
+    again every round."""
+    h = harness
+    _match_someone_who_is_gone(h)
+    h.slash(COORDINATOR, "match")
+    h.submit(COORDINATOR, h.driver.last_view_opened(COORDINATOR), {})
+    h.tick(h.clock.now + timedelta(minutes=1))
+    assert _pairs(h) == []
+    mentor_heard = h.last_dm(MENTOR)["text"]
+    assert f"The coordinators' match with <@{MENTEE}> can't go ahead" in mentor_heard
+    told = h.last_dm(COORDINATOR)["text"]
+    assert f"A match you approved, <@{MENTOR}> with <@{MENTEE}>, can't go ahead" in told
+    assert "account is deactivated" in told and "Mention someone" not in told
+    h.clock.advance(minutes=5)
+    h.slash(COORDINATOR, "match")  # out of the pool: not proposed again
+    assert "0 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+
+
+def test_a_match_approved_from_the_command_line_that_cannot_be_invited_is_withdrawn(
+    harness: Harness,
+) -> None:
+    """`mentor-bot match` approves as "cli": the refusal was sent to a channel named
+    "cli", Slack refused that, and the pair stayed invited for good."""
+    from bot.services import matching
+
+    h = harness
+    _match_someone_who_is_gone(h)
+    with h.db.session() as s:
+        proposal = matching.compute_proposal(
+            s, team_id=h.slack.team_id, by=matching.CLI, now=h.clock.now, topic_labels={}
+        )
+        matching.approve(
+            s,
+            team_id=h.slack.team_id,
+            proposal_id=proposal.id,
+            by=matching.CLI,
+            selected=None,
+            now=h.clock.now,
+        )
+        s.commit()
+    h.tick(h.clock.now + timedelta(minutes=1))
+    assert _pairs(h) == []
+    assert "can't go ahead" in h.last_dm(MENTOR)["text"]
+    assert not [c for c in h.slack.calls if c.args.get("channel") == matching.CLI]
+    with h.db.session() as s:
+        assert s.scalars(select(ScheduledMessage.status)).all().count("failed") == 0
+
+
+def test_mentor_bot_match_counts_in_words(harness: Harness, monkeypatch, capsys) -> None:
+    """`mentor-bot match` said "1 pairs from 2 people" and "1 invitations"."""
+    from bot.__main__ import main
+
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+    monkeypatch.setenv("DATABASE_URL", h.db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("MENTOR_CONTENT_DIR", raising=False)
+    assert main(["match", "--team", h.slack.team_id]) == 0
+    out = capsys.readouterr().out
+    assert "1 pair from 2 people" in out
+    assert "approved: 1 invitation and 0 notes of 'not this round' queued" in out
