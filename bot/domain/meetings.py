@@ -93,3 +93,28 @@ def places(starts: Mapping[int, datetime]) -> dict[int, int]:
     meeting moved before another takes its place; one cancelled leaves the order."""
     ordered = sorted(starts, key=lambda meeting_id: (starts[meeting_id], meeting_id))
     return {meeting_id: place for place, meeting_id in enumerate(ordered, start=1)}
+
+
+# A meeting's time may still change until it is over; after, it keeps its place once
+# either member said it happened (its poll's "Yes"). One that did not happen may move
+# to a new time: the poll's "No" offers it.
+MEETING_OVER = (
+    "That meeting is over, so there is nothing to cancel. If it didn't happen, say so in "
+    "its feedback poll, which offers a new time; `/mentor schedule` sets the next ones."
+)
+MEETING_TOOK_PLACE = (
+    "That meeting took place (one of you said so in its feedback poll), so it stays where "
+    "it was. `/mentor schedule` sets the next ones."
+)
+
+
+def change_refused(
+    *, starts_at: datetime, minutes: int, now: datetime, cancelling: bool, happened: bool
+) -> str | None:
+    """Why a meeting may not be cancelled (``cancelling``) or moved now, or None.
+    ``happened``: a member answered its poll "Yes"."""
+    if starts_at > now:
+        return None
+    if cancelling:
+        return MEETING_OVER if now >= starts_at + timedelta(minutes=minutes) else None
+    return MEETING_TOOK_PLACE if happened else None

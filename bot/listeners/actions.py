@@ -120,11 +120,12 @@ async def handle_meeting_menu(
     choice = parse_meeting_choice(value)
     team_id, user_id = team_of(body, context), body["user"]["id"]
     if choice.verb in {"move", "again"}:
-        meeting, _pair = await deps.db.run(
-            coaching.meeting_for_member,
+        meeting = await deps.db.run(
+            coaching.meeting_to_move,
             team_id=team_id,
             meeting_id=choice.meeting_id,
             user_id=user_id,
+            now=deps.clock(),
         )
         await ack()
         view = move_meeting_modal(meeting_id=meeting.id, starts_at=meeting.starts_at)

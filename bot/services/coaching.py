@@ -17,7 +17,7 @@ from bot import outgoing
 from bot.content import Content
 from bot.domain.answers import FOCUS_MAX, NOTE_MAX, check_feedback_allowed, check_text
 from bot.domain.errors import Conflict, NotFound, TimesTaken, UserError
-from bot.domain.meetings import feedback_due, places, prep_due
+from bot.domain.meetings import change_refused, feedback_due, places, prep_due
 from bot.domain.permissions import require_member
 from bot.services import calendar, pairing
 from bot.services.pairing import member_pair
@@ -123,7 +123,9 @@ def move_meeting(
     content: Content,
     now: datetime,
 ) -> MeetingInfo:
-    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    meeting = _meeting_to_change(
+        session, team_id=team_id, meeting_id=meeting_id, user_id=user_id, now=now
+    )
     if starts_at <= now:
         raise UserError("That time is in the past. Pick a time that is still ahead.")
     if starts_at == meeting.starts_at:  # saved twice, or the partner moved it here first
@@ -159,7 +161,9 @@ def cancel_meeting(
     content: Content,
     now: datetime,
 ) -> MeetingInfo:
-    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    meeting = _meeting_to_change(
+        session, team_id=team_id, meeting_id=meeting_id, user_id=user_id, now=now, cancelling=True
+    )
     meeting.status = "cancelled"
     outbox.cancel_pending(session, team_id=team_id, meeting_id=meeting.id)
     calendar.change_sequence(session, meeting)  # METHOD:CANCEL at a higher SEQUENCE
@@ -209,6 +213,47 @@ def _member_meeting(session: Session, *, team_id: str, meeting_id: int, user_id:
     if meeting.status != "scheduled":
         raise Conflict("That meeting was cancelled already.")
     return meeting
+
+
+def _meeting_to_change(
+    session: Session,
+    *,
+    team_id: str,
+    meeting_id: int,
+    user_id: str,
+    now: datetime,
+    cancelling: bool = False,
+) -> Meeting:
+    """A member's meeting that may still be moved (or ``cancelling``, cancelled) now: an
+    old message's menu or "Pick a new time" must not change a meeting that took place."""
+    meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
+    happened = meeting.starts_at <= now and any(
+        answer is not None and answer.happened == "yes"
+        for answer in (
+            meetings.feedback_of(session, pair_id=meeting.pair_id, meeting_id=meeting.id, user_id=u)
+            for u in meeting.pair.members
+        )
+    )
+    refused = change_refused(
+        starts_at=meeting.starts_at,
+        minutes=meeting.minutes,
+        now=now,
+        cancelling=cancelling,
+        happened=happened,
+    )
+    if refused is not None:
+        raise Conflict(refused)
+    return meeting
+
+
+def meeting_to_move(
+    session: Session, *, team_id: str, meeting_id: int, user_id: str, now: datetime
+) -> MeetingInfo:
+    """The meeting whose "move" form a member opens (refused as ``move_meeting`` would)."""
+    meeting = _meeting_to_change(
+        session, team_id=team_id, meeting_id=meeting_id, user_id=user_id, now=now
+    )
+    return _info(meeting)
 
 
 def _plan_meeting_prompts(

@@ -1,0 +1,107 @@
+"""What an old button may still change about a meeting whose time has come: a meeting
+either member said took place keeps its place, and one that is over is not cancelled
+(each press said so in the group DM, with a CANCEL .ics for a past event)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.domain.meetings import MEETING_OVER, MEETING_TOOK_PLACE
+from bot.ids import Action, Block
+from bot.store.models import Meeting
+from slackemu import Input
+from tests.conftest import MENTEE, MENTOR, Harness
+from tests.scenario.test_coaching import pair_up, schedule
+
+
+def _scheduled(h: Harness):  # type: ignore[no-untyped-def]
+    group = pair_up(h)
+    first = h.clock.now + timedelta(days=2)
+    schedule(h, group, [first, first + timedelta(days=7), first + timedelta(days=14)])
+    return group, first
+
+
+def _first_meeting(h: Harness) -> Meeting:
+    with h.db.session() as s:
+        return s.scalars(select(Meeting).order_by(Meeting.starts_at)).first()
+
+
+def _poll(h: Harness, user: str) -> dict:
+    return [m for m in h.slack.messages_in(user) if "How did your" in m.get("text", "")][-1]
+
+
+def test_a_meeting_said_to_have_happened_cannot_be_moved_by_an_old_button(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    poll = _poll(h, MENTEE)
+    h.click(MENTEE, poll, f"{Action.FEEDBACK_HAPPENED}:no")
+    new_time = h.last_dm(MENTEE)  # "Let's find a new time", with its button
+    # It did happen after all: they change their answer, and the mentor agrees.
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_HAPPENED}:yes")
+    h.click(MENTOR, _poll(h, MENTOR), f"{Action.FEEDBACK_HAPPENED}:yes")
+    before = len(h.slack.messages_in(group))
+    mark = h.slack.mark()
+    h.click(MENTEE, new_time, f"{Action.MOVE_MEETING}:again", value=f"again:{_first_meeting(h).id}")
+    refusal = h.slack.wait_for("response_url", after=mark)
+    assert refusal.args["text"] == MEETING_TOOK_PLACE
+    assert _first_meeting(h).starts_at == first
+    assert len(h.slack.messages_in(group)) == before
+
+
+def test_a_meeting_that_did_not_happen_moves_to_a_new_time(harness: Harness) -> None:
+    h = harness
+    group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
+    meeting_id = _first_meeting(h).id
+    h.click(MENTEE, h.last_dm(MENTEE), f"{Action.MOVE_MEETING}:again", value=f"again:{meeting_id}")
+    later = first + timedelta(days=3)
+    h.submit(
+        MENTEE,
+        h.driver.last_view_opened(MENTEE),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
+    )
+    with h.db.session() as s:
+        assert s.get(Meeting, meeting_id).starts_at == later
+
+
+def test_a_meeting_that_is_over_is_not_cancelled(harness: Harness) -> None:
+    h = harness
+    group, first = _scheduled(h)
+    set_message = [m for m in h.slack.messages_in(group) if "meetings are set" in m["text"]][-1]
+    meeting_id = _first_meeting(h).id
+    # While it is on (someone is late, say), it may still be cancelled: not once over.
+    h.tick(first + timedelta(hours=2))
+    before = len(h.slack.messages_in(group))
+    mark = h.slack.mark()
+    h.click(MENTEE, set_message, f"{Action.MOVE_MEETING}:1", value=f"cancel:{meeting_id}")
+    assert h.slack.wait_for("response_url", after=mark).args["text"] == MEETING_OVER
+    with h.db.session() as s:
+        assert s.get(Meeting, meeting_id).status == "scheduled"
+    assert len(h.slack.messages_in(group)) == before
+    # The next one, still ahead, can be.
+    second = [m.id for m in _meetings(h)][1]
+    h.click(MENTEE, set_message, f"{Action.MOVE_MEETING}:2", value=f"cancel:{second}")
+    with h.db.session() as s:
+        assert s.get(Meeting, second).status == "cancelled"
+
+
+def test_a_meeting_under_way_can_still_be_cancelled(harness: Harness) -> None:
+    h = harness
+    group, first = _scheduled(h)
+    set_message = [m for m in h.slack.messages_in(group) if "meetings are set" in m["text"]][-1]
+    meeting_id = _first_meeting(h).id
+    h.clock.set(first + timedelta(minutes=10))
+    h.click(MENTOR, set_message, f"{Action.MOVE_MEETING}:1", value=f"cancel:{meeting_id}")
+    with h.db.session() as s:
+        assert s.get(Meeting, meeting_id).status == "cancelled"
+
+
+def _meetings(h: Harness) -> list[Meeting]:
+    with h.db.session() as s:
+        return list(s.scalars(select(Meeting).order_by(Meeting.starts_at)))
