@@ -306,6 +306,21 @@ def to_person(
     )
 
 
+def reschedule_prompt(
+    *, team_id: str, user_id: str, pair_id: int, meeting_id: int, key: str, now: datetime
+) -> PlannedMessage:
+    """"Let's find a new time" for a meeting that did not happen, once per ``key``."""
+    return _row(
+        RESCHEDULE_PROMPT,
+        team_id=team_id,
+        recipient=user_id,
+        now=now,
+        key=key,
+        pair_id=pair_id,
+        payload={"meeting_id": meeting_id},
+    )
+
+
 def notice(*, team_id: str, user_id: str, text: str, now: datetime) -> PlannedMessage:
     return to_person(NOTICE, team_id=team_id, user_id=user_id, now=now, payload={"text": text})
 

@@ -438,6 +438,9 @@ class FeedbackState:
     # The meeting was moved to a time still ahead after this person's poll about it
     # went out: no new time is asked for (it has one); ``starts_at`` is the time asked.
     moved_ahead: bool = False
+    # The pair has ended since the poll went out: the answer is kept, and nothing
+    # follows from it (no notice to the former partner, no new time asked for).
+    pair_ended: bool = False
 
 
 HAPPENED = ("yes", "rescheduled", "no")
@@ -531,6 +534,7 @@ def record_feedback(
         first_answer=first,
         starts_at=asked_about or (meeting.starts_at if meeting is not None else None),
         moved_ahead=moved_ahead,
+        pair_ended=pair.status != "active",
         poll=outbox.sent_poll(
             session, team_id=team_id, user_id=user_id, pair_id=pair.id, meeting_id=meeting_id
         ),
@@ -565,6 +569,8 @@ def _after_feedback(
                 },
             )
         )
+    if state.pair_ended:
+        return planned
     if state.first_answer and state.meeting_id is not None:
         # It names the person in their partner's DM: forget-me deletes it. Not for the
         # closing poll: the pairing is over, and "shared feedback on your last meeting"
@@ -579,17 +585,19 @@ def _after_feedback(
                 payload={"user_id": state.user_id},
             )
         )
-    # A meeting that did not happen asks for a new time, unless it has one already.
+    # A meeting that did not happen asks for a new time, unless it has one already;
+    # once for each time it was set to (No, then Rescheduled, then No: one ask).
     wants_time = happened in {"rescheduled", "no"} and state.meeting_id is not None
     if wants_time and not state.moved_ahead:
+        asked = int(state.starts_at.timestamp()) if state.starts_at else 0
         planned.append(
-            outgoing.to_person(
-                outgoing.RESCHEDULE_PROMPT,
+            outgoing.reschedule_prompt(
                 team_id=team_id,
                 user_id=state.user_id,
-                now=now,
                 pair_id=state.pair_id,
-                payload={"meeting_id": state.meeting_id},
+                meeting_id=state.meeting_id,
+                key=f"{state.meeting_id}:{state.user_id}:{asked}",
+                now=now,
             )
         )
     return planned

@@ -105,3 +105,40 @@ def test_a_meeting_under_way_can_still_be_cancelled(harness: Harness) -> None:
 def _meetings(h: Harness) -> list[Meeting]:
     with h.db.session() as s:
         return list(s.scalars(select(Meeting).order_by(Meeting.starts_at)))
+
+
+def _asks_for_a_new_time(h: Harness, user: str) -> int:
+    return sum(m.get("text") == "Let's find a new time" for m in h.slack.messages_in(user))
+
+
+def test_changing_a_no_answer_asks_for_a_new_time_once(harness: Harness) -> None:
+    """No, then Rescheduled, then No again on one poll sent three identical asks."""
+    h = harness
+    _group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    poll = _poll(h, MENTEE)
+    for answer in ("no", "rescheduled", "no"):
+        h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_HAPPENED}:{answer}")
+    assert _asks_for_a_new_time(h, MENTEE) == 1
+
+
+def test_a_poll_answered_after_the_pair_ended_starts_nothing(harness: Harness) -> None:
+    """The answer is kept, but the former partner is not told "shared feedback", and no
+    new time is asked for a pairing that is over."""
+    h = harness
+    _group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    poll = _poll(h, MENTEE)
+    confirm = h.driver.slash(MENTOR, "end").json
+    h.click(
+        MENTOR,
+        {"ts": "0", "blocks": confirm["blocks"]},
+        Action.END_CONFIRM,
+        channel=h.slack.dm_channel(MENTOR),
+    )
+    h.tick(h.clock.now + timedelta(minutes=2))
+    mentor_had = len(h.slack.messages_in(MENTOR))
+    h.click(MENTEE, poll, f"{Action.FEEDBACK_HAPPENED}:no")
+    assert _asks_for_a_new_time(h, MENTEE) == 0
+    assert len(h.slack.messages_in(MENTOR)) == mentor_had
+    assert "*No*" in str(h.slack.message(poll["ts"])["blocks"])  # shown as chosen
