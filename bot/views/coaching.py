@@ -159,10 +159,11 @@ def schedule_confirmation(
 ) -> Outgoing:
     """``links``: per meeting id, the block under its line (its "add to calendar"
     buttons, ``bot.views.calendar``); ``notes``: blocks at the end."""
-    lines = "\n".join(
-        f"• {slack_date(starts)} ({minutes} min)" for _, _, starts, minutes in meetings
-    )
-    blocks: list[Block] = [section(content.message("schedule_confirmed", meetings=lines))]
+    # The meetings follow as lines of their own, each with its ⋯ menu and calendar
+    # links: listed in the message too, each showed twice. {meetings} at the end (as
+    # shipped) is left out; a coordinator's copy that has it mid-sentence says "below".
+    message = content.message("schedule_confirmed", meetings="below")
+    blocks: list[Block] = [section(message.removesuffix("\nbelow").removesuffix(" below"))]
     for meeting_id, number, starts, minutes in meetings:
         blocks += meeting_line(
             meeting_id=meeting_id, number=number, starts_at=starts, minutes=minutes

@@ -140,7 +140,8 @@ def _pair_blocks(
 ) -> list[Block]:
     """One pair on Home: its summary, then its buttons, meetings and goals."""
     blocks: list[Block] = []
-    blocks.append(section(pair_summary(line, answer_here=True, several=several)))
+    listed = line.status == "active"  # its meetings follow, each with its ⋯ menu
+    blocks.append(section(pair_summary(line, answer_here=True, several=several, listed=listed)))
     if line.status == "invited" and not line.invited_by_me:
         blocks.append(
             ActionsBlock(

@@ -176,10 +176,13 @@ def pool_summary(role: str, *, open_roles: str, paused: bool = False) -> str:
     )
 
 
-def pair_summary(line: PairLine, *, answer_here: bool = False, several: bool = False) -> str:
+def pair_summary(
+    line: PairLine, *, answer_here: bool = False, several: bool = False, listed: bool = False
+) -> str:
     """One pair in a paragraph; ``answer_here``: an invitation's Accept and Decline are
     right below it (App Home), not only in the invitation DM; ``several``: the person has
-    more than one active pair, so a command must name the partner."""
+    more than one active pair, so a command must name the partner; ``listed``: its next
+    meetings follow as lines of their own (App Home), so the paragraph leaves them out."""
     partner = mention(line.partner_id)
     partner_role = "mentee" if line.role == "mentor" else "mentor"
     if line.status == "invited":
@@ -193,7 +196,9 @@ def pair_summary(line: PairLine, *, answer_here: bool = False, several: bool = F
         where = "below or in our DM" if answer_here else "in our DM"
         return f"*Invitation from* {partner}: they'd be your {partner_role}. Answer it {where}{by}."
     text = f"*You are the {line.role}* of the pair with {partner} (your {partner_role})."
-    if line.next_meetings:
+    if line.next_meetings and listed:
+        text += "\nNext meetings:"
+    elif line.next_meetings:
         meetings = "\n".join(
             f"• {slack_date(m.starts_at)} ({m.minutes} min)" for m in line.next_meetings
         )

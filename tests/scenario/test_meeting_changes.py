@@ -142,3 +142,18 @@ def test_a_poll_answered_after_the_pair_ended_starts_nothing(harness: Harness) -
     assert _asks_for_a_new_time(h, MENTEE) == 0
     assert len(h.slack.messages_in(MENTOR)) == mentor_had
     assert "*No*" in str(h.slack.message(poll["ts"])["blocks"])  # shown as chosen
+
+
+def test_home_and_the_confirmation_show_each_meeting_once(harness: Harness) -> None:
+    """Both listed the meetings in a paragraph, then again line by line with ⋯."""
+    h = harness
+    group, first = _scheduled(h)
+    stamp = f"<!date^{int(first.timestamp())}^"
+    set_message = [m for m in h.slack.messages_in(group) if "meetings are set" in m["text"]][-1]
+    assert str(set_message["blocks"]).count(stamp) == 1
+    assert set_message["blocks"][0]["text"]["text"].endswith("Your next meetings are set:")
+    h.driver.app_home_opened(MENTEE)
+    h.app.drain()
+    home = h.slack.home_view(MENTEE)
+    assert str(home["blocks"]).count(stamp) == 1
+    assert "Next meetings:" in str(home["blocks"])
