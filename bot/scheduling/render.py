@@ -250,7 +250,10 @@ def _schedule_confirmed(content: Content, m: ClaimedMessage) -> Outgoing:
 def _meeting_changed(content: Content, m: ClaimedMessage) -> Outgoing:
     p = m.payload
     out = coaching.meeting_changed(
-        starts_at=datetime.fromisoformat(p["starts_at"]), cancelled=p["cancelled"], by=p["by"]
+        starts_at=datetime.fromisoformat(p["starts_at"]),
+        cancelled=p["cancelled"],
+        by=p["by"],
+        was=datetime.fromisoformat(p["was"]) if p.get("was") else None,
     )
     if p.get("meeting_id") is None:  # planned before meetings came with calendar files
         return out

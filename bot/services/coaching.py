@@ -141,12 +141,13 @@ def move_meeting(
         meeting_id=meeting.id,
         kinds=(*MEETING_PROMPTS, outgoing.CALENDAR_FILE),
     )
+    was = meeting.starts_at
     meeting.starts_at = starts_at
     session.flush()
     calendar.change_sequence(session, meeting)  # the new .ics replaces the one imported
     _plan_meeting_prompts(session, meeting.pair, meeting, content=content, now=now)
     calendar.send_calendar_files(session, [meeting], now=now)  # the note below explains it
-    _announce_change(session, meeting, by=user_id, cancelled=False, now=now)
+    _announce_change(session, meeting, by=user_id, cancelled=False, now=now, was=was)
     # After the change is told: rows to the group DM leave in the order planned.
     _replan_schedule_ask(session, meeting.pair, content=content, now=now)
     return _info(meeting)
@@ -176,10 +177,17 @@ def cancel_meeting(
 
 
 def _announce_change(
-    session: Session, meeting: Meeting, *, by: str, cancelled: bool, now: datetime
+    session: Session,
+    meeting: Meeting,
+    *,
+    by: str,
+    cancelled: bool,
+    now: datetime,
+    was: datetime | None = None,
 ) -> None:
-    """ "X moved / cancelled the meeting", in the pair's group DM. It names who did it,
-    so forget-me deletes it with the pair's messages."""
+    """ "X moved / cancelled the meeting", in the pair's group DM (``was``: a moved
+    meeting's time before, so that the pair can tell which). It names who did it, so
+    forget-me deletes it with the pair's messages."""
     outbox.plan(
         session,
         [
@@ -190,6 +198,7 @@ def _announce_change(
                 now=now,
                 payload={
                     "starts_at": meeting.starts_at.isoformat(),
+                    "was": was.isoformat() if was is not None else None,
                     "cancelled": cancelled,
                     "by": by,
                     # The meeting's calendar links (a move) and the file's note.

@@ -175,9 +175,17 @@ def schedule_confirmation(
     return Outgoing(text="Your next meetings are set", blocks=blocks)
 
 
-def meeting_changed(*, starts_at: datetime, cancelled: bool, by: str) -> Outgoing:
+def meeting_changed(
+    *, starts_at: datetime, cancelled: bool, by: str, was: datetime | None = None
+) -> Outgoing:
+    """``was``: a moved meeting's time before (rows planned earlier do not have it)."""
     if cancelled:
         text = f"{mention(by)} cancelled the meeting on {slack_date(starts_at)}."
+    elif was is not None:
+        text = (
+            f"{mention(by)} moved the meeting of {slack_date(was)} to {slack_date(starts_at)}. "
+            "Its reminders moved too."
+        )
     else:
         text = f"{mention(by)} moved a meeting to {slack_date(starts_at)}. Its reminders moved too."
     return Outgoing(text=text, blocks=[section(text)])

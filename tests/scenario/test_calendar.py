@@ -112,7 +112,7 @@ def test_every_confirmed_moved_or_cancelled_meeting_comes_with_its_ics(harness: 
     assert str(calendar["METHOD"]) == "REQUEST" and str(event["STATUS"]) == "CONFIRMED"
     assert str(event["UID"]) == meeting_uid(team, two.id)
     assert int(event["SEQUENCE"]) == 1 and event.decoded("DTSTART") == moved_to
-    assert "moved a meeting" in moved_note["text"]
+    assert "moved the meeting of" in moved_note["text"]
     google = parse_qs(
         urlsplit(link_buttons(moved_note, two.id)[f"{Action.CALENDAR_LINK}:google"]).query
     )

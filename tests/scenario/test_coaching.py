@@ -348,7 +348,10 @@ def test_didnt_happen_asks_for_a_new_time_and_moving_moves_prompts(harness: Harn
     h.submit(
         MENTOR, view, {Block.MEETING_TIME: {"value": Input.datetime(int(moved_to.timestamp()))}}
     )
-    assert "moved a meeting" in h.slack.messages_in(group)[-1]["text"]
+    # Which one: from when, to when (with three set, "a meeting" left them guessing).
+    said = h.slack.messages_in(group)[-1]["text"]
+    assert f"moved the meeting of <!date^{int(second.starts_at.timestamp())}^" in said
+    assert f"to <!date^{int(moved_to.timestamp())}^" in said
     with h.db.session() as s:
         pending = s.scalars(
             select(ScheduledMessage).where(
