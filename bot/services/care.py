@@ -199,11 +199,16 @@ def _checkin_update(
 def record_score(
     session: Session, *, team_id: str, pair_id: int, user_id: str, score: int, now: datetime
 ) -> int:
-    """A 1–5 press: kept for that member of that pair only, and the check-in shows it."""
+    """A 1–5 press: kept for that member of that pair only, and the check-in shows it;
+    refused once the pair has ended."""
     pair = pairing.member_pair(
         session, team_id=team_id, pair_id=pair_id, user_id=user_id, active=False, lock=True
     )
     where = _asked(session, team_id=team_id, pair=pair, user_id=user_id)
+    if pair.status != "active":
+        # As "this isn't working": the check-in asks how the pairing goes, and it is
+        # over (the check-in showed a score beside "this isn't working", ended).
+        raise Conflict(ENDED)
     row = checkins.record_score(
         session,
         team_id=team_id,

@@ -288,6 +288,11 @@ def test_not_working_exit_rematch_and_both_back_in_the_pool(harness: Harness) ->
     mark = h.slack.mark()
     h.click(MENTEE, offer, f"{Action.EXIT_CHOICE}:end", channel=h.slack.dm_channel(MENTEE))
     assert "already ended" in all_text(h.slack.wait_for("response_url", after=mark).args)
+    # Nor does the check-in take a score for a pairing that is over.
+    mark = h.slack.mark()
+    h.click(MENTEE, h.slack.message(mine["ts"]), f"{Action.CHECKIN_SCORE}:5")
+    assert "already ended" in all_text(h.slack.wait_for("response_url", after=mark).args)
+    assert "✓ 5" not in all_text(h.slack.message(mine["ts"]))
 
     # The partner goes back to the pool only if they wish; a stranger cannot do it for them.
     mark = h.slack.mark()
