@@ -152,6 +152,8 @@ class Engine:
         # Workspaces whose token Slack refused during this pass: the rest of what was
         # claimed for them is held without asking Slack again.
         self._dead_teams: set[str] = set()
+        # Workers known to be running: their claims are never taken over on a lease.
+        self._alive: list[str] = [self.worker]
         # When this process last ran the care pass (``_plan_care``).
         self._care_at: datetime | None = None
 
@@ -251,7 +253,7 @@ class Engine:
                 # A read first (no writer lock): most looks after a row finished find
                 # nothing new, and a claim is a write transaction.
                 batch = []
-                if self.db.read(outbox.any_due, now=at):
+                if self.db.read(outbox.any_due, now=at, alive=self._alive):
                     # Tips get their practice here, chosen in the claim's own transaction.
                     batch = self.db.call(
                         tipchoice.claim_due,
@@ -259,6 +261,7 @@ class Engine:
                         now=at,
                         worker=self.worker,
                         limit=CLAIM_BATCH,
+                        alive=self._alive,
                     )
                 if not batch:
                     if not lanes_running:
@@ -281,7 +284,7 @@ class Engine:
 
     def _release_dead(self, report: PassReport) -> None:
         """Take over the claims of workers that died: a read, and a write only if any."""
-        dead = self.db.read(workers.dead_workers, me=self.worker)
+        dead, self._alive = self.db.read(workers.claimants, me=self.worker)
         if dead:
             report.recovered += self.db.call(workers.release, dead=dead)
 
@@ -346,7 +349,7 @@ class Engine:
 
     def _stopped(self, now: datetime, report: PassReport) -> PassReport:
         report.stopped = self.stop_reason
-        report.left = self.db.call(outbox.count_due, now=now)
+        report.left = self.db.call(outbox.count_due, now=now, alive=self._alive)
         return report
 
     def rows_arrived(self) -> None:
@@ -439,9 +442,19 @@ class Engine:
                 self.db.call(done.settle)
             except Exception as error:  # noqa: BLE001 - the row must not stay claimed
                 logger.exception("settling %s #%d failed", message.kind, message.id)
-                return self._settle_failure(
-                    message, DeliveryError("retry", type(error).__name__), now
+                if done.outcome != "sent":
+                    return self._settle_failure(
+                        message, DeliveryError("retry", type(error).__name__), now
+                    )
+                # Slack has it: retried, it would go again at every attempt. Failed
+                # instead, saying so (`mentor-bot outbox` shows it; a retry re-sends).
+                self.db.call(
+                    outbox.mark_failed,
+                    message_id=message.id,
+                    worker=self.worker,
+                    error=f"sent, but recording it failed ({type(error).__name__})",
                 )
+                return "failed"
             return done.outcome
         posted = done.posted
         assert posted is not None
@@ -517,7 +530,14 @@ class Engine:
             self._dead_teams.add(message.team_id)
             self.db.call(_hold_workspace, message=message, error=error, now=now, worker=self.worker)
             return "held"
-        gives_up = message.attempts >= MAX_ATTEMPTS and message.kind not in RETRY_UNTIL_DONE
+        # A 429 says Slack is busy, not that the message is wrong: however long the
+        # storm, it is no attempt, and the row waits for its turn (it is never failed).
+        rate_limited = error.error == "ratelimited"
+        gives_up = (
+            message.attempts >= MAX_ATTEMPTS
+            and message.kind not in RETRY_UNTIL_DONE
+            and not rate_limited
+        )
         if error.outcome == "permanent" or gives_up:
             self.db.call(
                 outbox.mark_failed, message_id=message.id, worker=self.worker, error=error.error
@@ -529,6 +549,7 @@ class Engine:
             worker=self.worker,
             due_at=now + backoff(message.attempts, error.retry_after),
             error=error.error,
+            counted=not rate_limited,
         )
         return "retry"
 
@@ -582,7 +603,12 @@ def _guard_in_database(
         meeting = meetings.get_meeting(
             session, team_id=message.team_id, meeting_id=message.meeting_id
         )
-        return meeting is not None and meeting.status == "scheduled"
+        if meeting is None or meeting.status != "scheduled":
+            return False
+        # Moved after this row was claimed (the move cancels only rows not yet taken):
+        # the prompts planned for the new time go instead.
+        planned_for = message.payload.get("starts_at")
+        return planned_for is None or datetime.fromisoformat(planned_for) == meeting.starts_at
     return True
 
 

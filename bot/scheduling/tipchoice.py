@@ -57,7 +57,13 @@ def tip_options(content: Content, list_role: str) -> list[TipOption]:
 
 
 def claim_due(
-    session: Session, *, content: Content, now: datetime, worker: str, limit: int
+    session: Session,
+    *,
+    content: Content,
+    now: datetime,
+    worker: str,
+    limit: int,
+    alive: Sequence[str] = (),
 ) -> list[ClaimedMessage]:
     """``outbox.claim_due``, with each claimed tip's practice chosen in the same unit.
 
@@ -65,7 +71,7 @@ def claim_due(
     list to choose from (no active pair, nor a role planned) comes back with
     ``tip_id`` None, and the engine drops it too.
     """
-    batch = outbox.claim_due(session, now=now, worker=worker, limit=limit)
+    batch = outbox.claim_due(session, now=now, worker=worker, limit=limit, alive=alive)
     tips = [m for m in batch if m.kind == "tip" and now - m.due_at <= STALE_AFTER]
     if not tips:
         return batch

@@ -207,10 +207,10 @@ def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return arrays
 
 
-def any_due(session: Session | Connection, *, now: datetime) -> bool:
+def any_due(session: Session | Connection, *, now: datetime, alive: Sequence[str] = ()) -> bool:
     """Whether a claim at ``now`` would find anything: one indexed read, no lock. (Ordered
     as the claim is: without the order SQLite scans the table instead of the index.)"""
-    return core(session).execute(_ANY_DUE, {"now": now}).first() is not None
+    return core(session).execute(_ANY_DUE, {"now": now, "alive": list(alive)}).first() is not None
 
 
 # The sender loop looks for due rows after every row it finishes, and claims them:
@@ -221,7 +221,12 @@ _DUE_ORDER = (_OUTBOX.c.due_at, _OUTBOX.c.id)
 _CLAIMABLE = and_(
     or_(
         and_(_OUTBOX.c.status == "pending", _OUTBOX.c.due_at <= bindparam("now")),
-        and_(_OUTBOX.c.status == "sending", _OUTBOX.c.lease_until < bindparam("now")),
+        and_(
+            _OUTBOX.c.status == "sending",
+            _OUTBOX.c.lease_until < bindparam("now"),
+            # Never a live worker's (``workers.claimants``): it may be in the very call.
+            _OUTBOX.c.claimed_by.not_in(bindparam("alive", expanding=True)),
+        ),
     ),
     ~exists().where(Workspace.__table__.c.team_id == _OUTBOX.c.team_id),
 )
@@ -259,22 +264,35 @@ _CLAIM = (
 )
 
 
-def count_due(session: Session | Connection, *, now: datetime) -> int:
+def count_due(session: Session | Connection, *, now: datetime, alive: Sequence[str] = ()) -> int:
     """How many rows a claim at ``now`` would find (what a stopped pass left unsent)."""
     counted = select(func.count()).select_from(_OUTBOX).where(_CLAIMABLE)
-    return int(core(session).execute(counted, {"now": now}).scalar_one())
+    return int(core(session).execute(counted, {"now": now, "alive": list(alive)}).scalar_one())
 
 
 def claim_due(
-    session: Session, *, now: datetime, worker: str, limit: int = 100
+    session: Session,
+    *,
+    now: datetime,
+    worker: str,
+    limit: int = 100,
+    alive: Sequence[str] = (),
 ) -> list[ClaimedMessage]:
-    """Take up to ``limit`` due messages (and any whose lease ran out) for this worker.
+    """Take up to ``limit`` due messages (and any whose lease ran out, unless a worker
+    in ``alive`` holds it) for this worker.
 
     Nothing is taken for a workspace that is paused or uninstalled (a ``workspaces``
     row): its held rows wait, and so does whatever was planned for it meanwhile.
     """
     rows = core(session).execute(
-        _CLAIM, {"now": now, "most": limit, "by": worker, "lease_to": now + LEASE}
+        _CLAIM,
+        {
+            "now": now,
+            "most": limit,
+            "by": worker,
+            "lease_to": now + LEASE,
+            "alive": [worker, *alive],
+        },
     )
     claimed = [ClaimedMessage(**row._mapping) for row in rows]
     claimed.sort(key=lambda m: (m.due_at, m.id))
@@ -475,10 +493,25 @@ def release_key(session: Session | Connection, *, message_id: int, worker: str) 
 
 
 def mark_retry(
-    session: Session, *, message_id: int, worker: str, due_at: datetime, error: str
+    session: Session,
+    *,
+    message_id: int,
+    worker: str,
+    due_at: datetime,
+    error: str,
+    counted: bool = True,
 ) -> bool:
+    """Pending again at ``due_at``; not ``counted`` (Slack's rate limit, which says
+    nothing of the message), the claim is not an attempt either."""
+    uncount = {} if counted else {"attempts": ScheduledMessage.attempts - 1}
     return _settle(
-        session, message_id, worker, status="pending", due_at=due_at, last_error=error[:255]
+        session,
+        message_id,
+        worker,
+        status="pending",
+        due_at=due_at,
+        last_error=error[:255],
+        **uncount,
     )
 
 

@@ -173,6 +173,14 @@ def live_keys(session: Session | Connection) -> set[int]:
 
 def dead_workers(session: Session | Connection, *, me: str) -> list[str]:
     """Ids that hold ``sending`` rows and belong to workers known to be gone."""
+    return claimants(session, me=me)[0]
+
+
+def claimants(session: Session | Connection, *, me: str) -> tuple[list[str], list[str]]:
+    """(dead, alive): the ids holding ``sending`` rows whose workers are known gone, and
+    those known to be running (``me`` always among them). A row a live worker holds is
+    never taken over, however long its lease has run (it may be in a call to Slack that
+    waits out a 429): only ids of neither kind wait for the lease."""
     holders = [
         worker
         for worker in session.scalars(
@@ -182,22 +190,22 @@ def dead_workers(session: Session | Connection, *, me: str) -> list[str]:
         )
         if worker and worker != me
     ]
+    dead: list[str] = []
+    alive = [me]
     if not holders:
-        return []
+        return dead, alive
     keys = live_keys(session) if _dialect(session) == "postgresql" else None
     host = host_name()
-    dead = []
     for worker in holders:
         parsed = parse(worker)
         if parsed is None:
             continue
         if parsed.key is not None:
-            if keys is not None and parsed.key not in keys:
-                dead.append(worker)
+            if keys is not None:
+                (alive if parsed.key in keys else dead).append(worker)
         elif str(WorkerId(host, parsed.pid, parsed.start)) == worker:
-            if process_start(parsed.pid) != parsed.start:
-                dead.append(worker)
-    return dead
+            (alive if process_start(parsed.pid) == parsed.start else dead).append(worker)
+    return dead, alive
 
 
 def release_dead(session: Session, *, me: str) -> int:
