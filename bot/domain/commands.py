@@ -199,7 +199,8 @@ def _partner(verb: str, rest: list[str]) -> str | None:
 def _parse_start(rest: list[str]) -> Start:
     if not rest:
         raise UserError(f"Who would you like to pair with? Use {USAGE_START}.")
-    mention = _MENTION.match(rest[0])
+    # "start @bob." or "start @bob, please": the mention is there all the same.
+    mention = _MENTION.match(rest[0].rstrip(".,;:!?"))
     if mention is None:
         if rest[0].startswith("@"):
             raise UserError(

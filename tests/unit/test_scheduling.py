@@ -298,6 +298,9 @@ def test_feedback_due() -> None:
         ("invite <@U123> as mentee", Start("U123", "mentee")),
         ("schedule", Schedule()),
         ("schedule <@U123|bob>", Schedule(partner="U123")),
+        # Punctuation after the person is not another word (it said "Mention the person").
+        ("start <@U123|bob>.", Start(user_id="U123", caller_role="mentor")),
+        ("start <@U123|bob>! as mentee", Start(user_id="U123", caller_role="mentee")),
         ("status", Status()),
         ("end", End()),
         ("end <@U123>", End(partner="U123")),
@@ -324,6 +327,7 @@ def test_parse_command(text: str | None, command: object) -> None:
         ("start bob", ["Mention the person with @", "/mentor start @person"]),
         ("start <@U123> as boss", ["I didn't understand `as boss`", "as mentee"]),
         ("start <@U123> mentee", ["I didn't understand `mentee`"]),
+        ("start <@U123|bob>, please", ["I didn't understand `please`"]),
         ("start <@U123|bob> <@U456|carol>", ["Invite one person at a time"]),
         ("start <@U123> as &lt;b&gt;", ["I didn't understand what came after the person"]),
         ("<!here>", ["I don't know that command", "`/mentor help`"]),
