@@ -62,7 +62,7 @@ class Leave:
 
 @dataclass(frozen=True)
 class Pause:
-    days: int
+    days: int  # 0: `pause off`, the pause ends now
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,12 @@ def _parse_exclude(rest: list[str]) -> Exclude:
 
 
 def _parse_pause(rest: list[str]) -> Pause:
-    usage = "Use `/mentor pause 2w` (weeks) or `/mentor pause 10d` (days), up to 90 days."
+    usage = (
+        "Use `/mentor pause 2w` (weeks) or `/mentor pause 10d` (days), up to 90 days; "
+        "`/mentor pause off` ends a pause."
+    )
+    if [word.lower() for word in rest] == ["off"]:
+        return Pause(days=0)
     match = _DURATION.match(rest[0].lower()) if len(rest) == 1 else None
     if match is None:
         raise UserError(usage)

@@ -67,6 +67,17 @@ async def handle_program_command(
             text="You've left the mentoring pool. Your pairs and tips are unchanged; "
             "`/mentor join` brings you back.",
         )
+    elif isinstance(command, Pause) and command.days == 0:
+        ended = await deps.db.run(
+            pool.end_pause, team_id=team_id, user_id=user_id, now=deps.clock()
+        )
+        await ack(
+            response_type="ephemeral",
+            text="Your pause is over: tips come again at your next tip time, and "
+            "coordinators' matches may include you."
+            if ended
+            else "You're not paused. `/mentor pause 2w` pauses tips and new matches.",
+        )
     elif isinstance(command, Pause):
         until = await deps.db.run(
             pool.pause, team_id=team_id, user_id=user_id, days=command.days, now=deps.clock()
@@ -74,7 +85,8 @@ async def handle_program_command(
         await ack(
             response_type="ephemeral",
             text=f"Paused: no tips and no new matches until <!date^{int(until.timestamp())}"
-            f"^{{date_long}}|{until:%d %B %Y}>. Your pairs and meetings carry on.",
+            f"^{{date_long}}|{until:%d %B %Y}>. Your pairs and meetings carry on; "
+            "`/mentor pause off` ends it sooner.",
         )
     elif isinstance(command, Match):
         # The request is written before the ack, to wait for the modal opened after it.

@@ -141,6 +141,18 @@ def pause(session: Session, *, team_id: str, user_id: str, days: int, now: datet
     return until
 
 
+def end_pause(session: Session, *, team_id: str, user_id: str, now: datetime) -> bool:
+    """``pause off``: tips that were on come again from now (their next tip time), and
+    matches may include them. False when they were not paused."""
+    person = repo.get_person(session, team_id=team_id, user_id=user_id)
+    if person is None or person.paused_until is None or person.paused_until <= now:
+        return False
+    if person.tips_planned_until is not None and person.tips_planned_until > now:
+        person.tips_planned_until = now  # was held until the pause's end (``stop_tips``)
+    person.paused_until = None
+    return True
+
+
 @dataclass(frozen=True)
 class PoolEntry:
     user_id: str

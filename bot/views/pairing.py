@@ -242,7 +242,10 @@ def tips_summary(overview: Overview) -> str:
             if overview.active
             else f"Then, while you're in a mentoring pair, tips come {when}."
         )
-        return f"Daily tips and new matches are *paused* until {until}. {back}"
+        return (
+            f"Daily tips and new matches are *paused* until {until}. {back} "
+            "`/mentor pause off` ends the pause sooner."
+        )
     if not overview.active:  # tips come only with a pair that is under way
         return (
             f"Daily tips come while you're in a mentoring pair, "

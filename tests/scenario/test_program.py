@@ -801,3 +801,23 @@ def test_mentor_bot_match_counts_in_words(harness: Harness, monkeypatch, capsys)
     out = capsys.readouterr().out
     assert "1 pair from 2 people" in out
     assert "approved: 1 invitation and 0 notes of 'not this round' queued" in out
+
+
+def test_pause_off_ends_a_pause_sooner(harness: Harness) -> None:
+    """A pause could only be waited out (or shortened to a day with `pause 1d`), and
+    `tips on` during one changed nothing."""
+    from tests.scenario.test_adaptive_tips import day, pair_up, tick, tip_messages
+
+    h = harness
+    assert "You're not paused" in h.driver.slash(MENTEE, "pause off").json["text"]
+    pair_up(h)
+    assert "`/mentor pause off` ends it sooner" in h.driver.slash(MENTEE, "pause 2w").json["text"]
+    tick(h, day(1, 4))  # Tuesday's tip time in Kolkata: paused, none
+    assert tip_messages(h, MENTEE) == []
+    assert "pause off" in all_text(h.driver.slash(MENTEE, "status").json)
+    over = h.driver.slash(MENTEE, "PAUSE OFF").json["text"]
+    assert "Your pause is over" in over
+    assert "*paused*" not in all_text(h.driver.slash(MENTEE, "status").json)
+    tick(h, day(2, 3))  # passes run every minute: one before Wednesday's tip time
+    tick(h, day(2, 4))  # and after it: tips again
+    assert len(tip_messages(h, MENTEE)) == 1
