@@ -229,3 +229,46 @@ def test_a_person_slack_refused_resumes_on_mentor_status(harness: Harness) -> No
     h.slash(MENTEE, "status")
     h.tick(h.clock.now)
     assert "stores about you" in h.last_dm(MENTEE)["text"]
+
+
+def test_a_listeners_own_call_is_retried_on_a_brief_5xx(harness: Harness) -> None:
+    """The calls a listener makes itself (views.open within the trigger's 3 s) use the
+    same retry handlers as the sender: a 503 once, and the modal opens all the same."""
+    h = harness
+    pair_up(h)
+    h.slack.inject("views.open", status=503, times=1)
+    h.slash(MENTOR, "schedule")
+    assert h.driver.last_view_opened(MENTOR)["callback_id"] == "schedule_modal"
+
+
+def test_healthz_answers_503_while_the_database_is_unreachable(content: Any) -> None:
+    import urllib.error
+    import urllib.request
+
+    from bot.config import load_settings
+    from bot.local import LocalApp
+    from tests.conftest import START, Clock
+
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
+    with SlackEmulator() as slack:
+        settings = load_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-health",
+                "SLACK_SIGNING_SECRET": "health",
+                "SLACK_API_URL": slack.base_url,
+                "DATABASE_URL": unreachable,
+                "MENTOR_SCHEDULER": "off",
+            }
+        )
+        db = Database(unreachable)
+        try:
+            with LocalApp(settings, content=content, db=db, clock=Clock(START)) as app:
+                try:
+                    urllib.request.urlopen(f"{app.url}/healthz", timeout=10)
+                except urllib.error.HTTPError as error:
+                    assert error.code == 503
+                    assert b'"database": "unreachable"' in error.read()
+                else:
+                    raise AssertionError("/healthz said 200 with no database")
+        finally:
+            db.dispose()
