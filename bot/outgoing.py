@@ -307,9 +307,18 @@ def to_person(
 
 
 def reschedule_prompt(
-    *, team_id: str, user_id: str, pair_id: int, meeting_id: int, key: str, now: datetime
+    *,
+    team_id: str,
+    user_id: str,
+    pair_id: int,
+    meeting_id: int,
+    partner_id: str,
+    starts_at: datetime | None,
+    key: str,
+    now: datetime,
 ) -> PlannedMessage:
-    """"Let's find a new time" for a meeting that did not happen, once per ``key``."""
+    """"Let's find a new time" for a meeting that did not happen (with whom, when it
+    was), once per ``key``."""
     return _row(
         RESCHEDULE_PROMPT,
         team_id=team_id,
@@ -317,7 +326,11 @@ def reschedule_prompt(
         now=now,
         key=key,
         pair_id=pair_id,
-        payload={"meeting_id": meeting_id},
+        payload={
+            "meeting_id": meeting_id,
+            "partner_id": partner_id,
+            "starts_at": starts_at.isoformat() if starts_at else None,
+        },
     )
 
 

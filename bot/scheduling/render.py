@@ -371,7 +371,12 @@ RENDERERS: dict[str, Renderer] = {
         content, user_id=m.payload["user_id"]
     ),
     outgoing.RESCHEDULE_PROMPT: lambda content, m: coaching.reschedule_prompt(
-        content, meeting_id=m.payload["meeting_id"]
+        content,
+        meeting_id=m.payload["meeting_id"],
+        partner_id=m.payload.get("partner_id"),
+        starts_at=(
+            datetime.fromisoformat(m.payload["starts_at"]) if m.payload.get("starts_at") else None
+        ),
     ),
     outgoing.POLL_UPDATE: _poll_update,
     outgoing.TIP_UPDATE: _tip_update,

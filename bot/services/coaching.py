@@ -605,6 +605,8 @@ def _after_feedback(
                 user_id=state.user_id,
                 pair_id=state.pair_id,
                 meeting_id=state.meeting_id,
+                partner_id=state.partner_id,
+                starts_at=state.starts_at,
                 key=f"{state.meeting_id}:{state.user_id}:{asked}",
                 now=now,
             )

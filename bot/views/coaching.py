@@ -488,11 +488,23 @@ def partner_gave_feedback(content: Content, *, user_id: str) -> Outgoing:
     return Outgoing(text=text, blocks=[context(text)])
 
 
-def reschedule_prompt(content: Content, *, meeting_id: int) -> Outgoing:
+def reschedule_prompt(
+    content: Content,
+    *,
+    meeting_id: int,
+    partner_id: str | None = None,
+    starts_at: datetime | None = None,
+) -> Outgoing:
+    """``partner_id`` and ``starts_at`` say which meeting (someone in two pairs has
+    two); rows planned before they were recorded have neither."""
+    which: list[Block] = []
+    if partner_id and starts_at:
+        which = [context(f"The meeting with {mention(partner_id)} ({slack_date(starts_at)}).")]
     return Outgoing(
         text="Let's find a new time",
         blocks=[
             section(content.message("reschedule_prompt")),
+            *which,
             ActionsBlock(
                 elements=[
                     ButtonElement(

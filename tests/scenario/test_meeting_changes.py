@@ -120,6 +120,11 @@ def test_changing_a_no_answer_asks_for_a_new_time_once(harness: Harness) -> None
     for answer in ("no", "rescheduled", "no"):
         h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_HAPPENED}:{answer}")
     assert _asks_for_a_new_time(h, MENTEE) == 1
+    # It says which meeting: with whom, and when it was.
+    [ask] = [m for m in h.slack.messages_in(MENTEE) if m.get("text") == "Let's find a new time"]
+    which = str(ask["blocks"])
+    assert f"The meeting with <@{MENTOR}> (<!date^{int(first.timestamp())}^" in which
+    assert "press *Pick a new time*" in which
 
 
 def test_a_poll_answered_after_the_pair_ended_starts_nothing(harness: Harness) -> None:

@@ -401,7 +401,7 @@ def test_missing_message_key(folder):
     path = folder / "messages.yml"
     replace_once(path, "reschedule_prompt: >-", "# reschedule_prompt: >-")
     replace_once(path, "  No problem, plans change.", "#  No problem, plans change.")
-    replace_once(path, "  didn't happen: pick one", "#  didn't happen: pick one")
+    replace_once(path, "  didn't happen: press", "#  didn't happen: press")
     line = line_of(path, "invite_text:")  # the first key: where the mapping starts
     assert_one_problem(folder, "messages.yml", line, "missing required key 'reschedule_prompt'")
 
