@@ -453,6 +453,7 @@ class FeedbackState:
 
 
 HAPPENED = ("yes", "rescheduled", "no")
+DID_NOT_HAPPEN = ("rescheduled", "no")
 
 
 def record_feedback(
@@ -504,6 +505,12 @@ def record_feedback(
     if change is not None:
         change = check_text(change, limit=NOTE_MAX, what="What you would change")
     row = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
+    said = happened or (row.happened if row is not None else None)
+    if usefulness is not None and said in DID_NOT_HAPPEN:
+        raise UserError(
+            "You said this meeting didn't happen, so there is nothing to rate. If it did, "
+            "press *Yes* first."
+        )
     first = row is None
     if row is None:
         row = Feedback(
@@ -512,6 +519,9 @@ def record_feedback(
         session.add(row)
     if happened is not None:
         row.happened = happened
+        if happened in DID_NOT_HAPPEN:
+            # A rating given before is of no meeting: it leaves the figures too.
+            row.usefulness = None
     if usefulness is not None:
         row.usefulness = usefulness
     if helped is not None:
@@ -596,7 +606,7 @@ def _after_feedback(
         )
     # A meeting that did not happen asks for a new time, unless it has one already;
     # once for each time it was set to (No, then Rescheduled, then No: one ask).
-    wants_time = happened in {"rescheduled", "no"} and state.meeting_id is not None
+    wants_time = happened in DID_NOT_HAPPEN and state.meeting_id is not None
     if wants_time and not state.moved_ahead:
         asked = int(state.starts_at.timestamp()) if state.starts_at else 0
         planned.append(

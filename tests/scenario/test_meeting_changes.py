@@ -162,3 +162,28 @@ def test_home_and_the_confirmation_show_each_meeting_once(harness: Harness) -> N
     home = h.slack.home_view(MENTEE)
     assert str(home["blocks"]).count(stamp) == 1
     assert "Next meetings:" in str(home["blocks"])
+
+
+def test_a_meeting_that_did_not_happen_has_no_rating(harness: Harness) -> None:
+    """The poll showed "happened: No · usefulness: 5/5", and the 5 counted in the
+    coordinators' "found meetings useful"."""
+    from bot.store.models import Feedback
+
+    h = harness
+    _group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    poll = _poll(h, MENTEE)
+    h.click(MENTEE, poll, f"{Action.FEEDBACK_USEFULNESS}:5")
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_HAPPENED}:no")
+    with h.db.session() as s:
+        answer = s.scalars(select(Feedback)).one()
+        assert (answer.happened, answer.usefulness) == ("no", None)
+    mark = h.slack.mark()
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_USEFULNESS}:4")
+    refusal = h.slack.wait_for("response_url", after=mark)
+    assert "didn't happen, so there is nothing to rate" in refusal.args["text"]
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_HAPPENED}:yes")
+    h.click(MENTEE, h.slack.message(poll["ts"]), f"{Action.FEEDBACK_USEFULNESS}:4")
+    with h.db.session() as s:
+        answer = s.scalars(select(Feedback)).one()
+        assert (answer.happened, answer.usefulness) == ("yes", 4)
