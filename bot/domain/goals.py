@@ -7,6 +7,7 @@ Slack, no clock: ``today`` is the submitter's local date, passed in.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -232,3 +233,20 @@ def counts(goals: Sequence[GoalState]) -> tuple[int, int]:
     """(open, done)."""
     done = sum(1 for g in goals if g.status == DONE)
     return len(goals) - done, done
+
+
+# The goals form opened on what was saved then; saved again meanwhile (the partner, or
+# another window), a submit would silently put back what they had just changed.
+STALE_FORM = (
+    "Your partner saved these goals since you opened this form, so nothing was saved. "
+    "Close it and press the goals button again to see their changes."
+)
+
+
+def plan_seen(goals: Sequence[GoalState], agreement: Agreement) -> str:
+    """A short fingerprint of what the form shows (not progress taps, which it does not
+    edit): equal before and after means nobody saved in between."""
+    shown = [(g.position, g.what, g.why, g.by_when.isoformat()) for g in goals]
+    shown.sort()
+    text = repr((shown, agreement.cadence, agreement.contact, agreement.confidential))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -15,10 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import parse_pair
 from bot.deps import Deps
-from bot.domain.goals import parse_progress_value
+from bot.domain.goals import parse_progress_value, plan_seen
 from bot.ids import Action, View
 from bot.listeners.common import (
     commit_then_ack,
+    metadata,
     metadata_int,
     open_modal_after_ack,
     surface_of,
@@ -54,7 +55,13 @@ async def handle_open_goals(
         user_id=body["user"]["id"],
     )
     await ack()
-    view = goals_modal(deps.content, pair_id=pair_id, goals=saved, agreement=agreement)
+    view = goals_modal(
+        deps.content,
+        pair_id=pair_id,
+        goals=saved,
+        agreement=agreement,
+        seen=plan_seen(saved, agreement),
+    )
     opening = client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
     open_modal_after_ack(deps, opening, client, body, respond)
 
@@ -71,6 +78,7 @@ async def handle_goals_submit(
     limits); problems go back into the form, nothing saved."""
     pair_id = metadata_int(view, "pair_id")
     typed, agreement = read_goals_form(view)
+    seen = metadata(view).get("seen")  # what the form opened on
     team_id, user_id = team_of(body, context), body["user"]["id"]
     problems = await deps.db.run(
         goals.save_goals,
@@ -82,6 +90,7 @@ async def handle_goals_submit(
         now=deps.clock(),
         # Home shows the goals too: refreshed for the one who saved (an outbox row).
         home=home_of(deps, team_id, user_id),
+        seen=seen if isinstance(seen, str) else None,
     )
     if problems:
         await ack(response_action="errors", errors=goals_form_errors(problems))

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from bot import outgoing
 from bot.domain.errors import Conflict, NotAllowed, NotFound, UserError
 from bot.domain.goals import (
+    STALE_FORM,
     Agreement,
     GoalInput,
     GoalState,
     ProgressTap,
     asks_progress,
     check_plan,
+    plan_seen,
 )
 from bot.domain.meetings import places
 from bot.domain.questions import Question, for_prep
@@ -72,13 +74,19 @@ def save_goals(
     agreement: Agreement,
     now: datetime,
     home: Home | None = None,
+    seen: str | None = None,
 ) -> dict[tuple[int, str] | str, str]:
     """The submitted form, checked here whatever the modal allowed. The problems when
     there are any (nothing is written); else the plan saved and, in the same
     transaction, the goal card posted (the first time) or updated in the group DM, and
-    ``home`` (the submitter's App Home) refreshed."""
+    ``home`` (the submitter's App Home) refreshed. ``seen``: what the form opened on
+    (``plan_seen``); saved differently since, it is refused, nothing written."""
     pair = member_pair(session, team_id=team_id, pair_id=pair_id, user_id=user_id)
     saved = goal_store.states_of(session, team_id=team_id, pair_id=pair.id)
+    if seen is not None:
+        stored = goal_store.agreement_of(session, team_id=team_id, pair_id=pair.id)
+        if plan_seen(saved, goal_store.agreement_value(stored)) != seen:
+            return {"stale": STALE_FORM}
     plan, problems = check_plan(
         goals,
         agreement,
@@ -88,7 +96,10 @@ def save_goals(
     if plan is None:
         return problems
     goal_store.save_plan(session, team_id=team_id, pair_id=pair.id, plan=plan, now=now)
-    plan_card(session, team_id=team_id, pair_id=pair.id, now=now)
+    nothing = not plan.goals and plan.agreement.empty
+    if not (nothing and goal_store.card_of(session, team_id=team_id, pair_id=pair.id) is None):
+        # An empty form saved before any card: no "No goals yet" card in the group DM.
+        plan_card(session, team_id=team_id, pair_id=pair.id, now=now)
     if home is not None:
         refresh_home(session, home, now=now)
     return {}

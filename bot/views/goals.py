@@ -101,6 +101,7 @@ def goals_modal(
     pair_id: int,
     goals: Sequence[GoalState] = (),
     agreement: Agreement | None = None,
+    seen: str | None = None,
 ) -> View:
     """**Set our goals**: three optional goal groups (what, why, by when) and the
     agreement, filled with what the pair saved before."""
@@ -193,7 +194,9 @@ def goals_modal(
         title=content.message("goals_modal_title"),
         submit="Save",
         close="Cancel",
-        private_metadata=json.dumps({"pair_id": pair_id}),
+        # ``seen``: what it opened on, so that a submit after the partner saved is
+        # refused rather than putting back what they changed (``plan_seen``).
+        private_metadata=json.dumps({"pair_id": pair_id, "seen": seen}),
         blocks=blocks,
     )
 

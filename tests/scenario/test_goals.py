@@ -300,3 +300,39 @@ def _meeting_of(poll: dict) -> str:
         if block.get("block_id", "").startswith("goal:"):
             return block["block_id"].split(":")[2]
     raise AssertionError("no goal rows in the poll")
+
+
+def test_a_form_opened_before_the_partner_saved_is_refused(harness: Harness) -> None:
+    """Both open the form; the mentee rewrites a goal and saves; the mentor's form, still
+    showing the old goals, saved them back over the mentee's change."""
+    h = harness
+    group = pair_up(h)
+    set_goals(h, group)
+    mentors = open_goals(h, MENTOR, kickoff(h, group))
+    mentees = open_goals(h, MENTEE, kickoff(h, group))
+    later = h.clock.now.date() + timedelta(days=60)
+    assert not h.submit(MENTEE, mentees, goal_values("Only this one", "", later)).body
+    stale = h.submit(MENTOR, mentors, goal_values("The mentor's goal", "", later))
+    errors = stale.json["errors"]
+    assert list(errors.values()) == [
+        "Your partner saved these goals since you opened this form, so nothing was saved. "
+        "Close it and press the goals button again to see their changes."
+    ]
+    with h.db.session() as s:
+        assert "Only this one" in set(s.scalars(select(PairGoal.what)))
+    # Opened afresh, it saves.
+    again = open_goals(h, MENTOR, kickoff(h, group))
+    assert not h.submit(MENTOR, again, goal_values("The mentor's goal", "", later)).body
+    with h.db.session() as s:
+        assert "The mentor's goal" in set(s.scalars(select(PairGoal.what)))
+
+
+def test_an_empty_form_posts_no_card(harness: Harness) -> None:
+    """Saved empty before any goal, it posted "0 open, 0 done / No goals yet" to the
+    group DM; once there is a card, emptying the goals updates it."""
+    h = harness
+    group = pair_up(h)
+    assert not h.submit(MENTOR, open_goals(h, MENTOR, kickoff(h, group)), {}).body
+    assert cards(h, group) == []
+    set_goals(h, group)
+    assert len(cards(h, group)) == 1
