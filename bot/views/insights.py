@@ -83,7 +83,9 @@ def split_text(figure: Split, minimum: int, *, yours: bool = False) -> str:
     if figure.people is None:
         return hidden_count(minimum)
     if figure.yes is None or figure.share is None:
-        return f"hidden ({figure.people} people, fewer than {minimum} on one side)"
+        # Not how many people: beside it, that count spells out how lopsided the
+        # group was (14 people, fewer than 3 on one side: at least 12 alike).
+        return f"hidden (fewer than {minimum} on one side)"
     return f"{round(figure.share * 100)}% ({figure.yes} of {figure.people} people)"
 
 
