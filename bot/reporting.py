@@ -55,9 +55,16 @@ def report_dict(report: ProgramReport) -> dict[str, Any]:
     for week in data["weeks"]:
         # What the viewer is not shown of their own: the CLI has no viewer.
         week.pop("yours")
+        for metric in SPLIT_METRICS:
+            if isinstance(week.get(metric), dict):
+                week[metric]["people"] = _people_shown(Split(**week[metric]))
     data["privacy"] = _privacy(report)
     data["totals"] = {metric: report.total(metric) for metric in COUNT_METRICS}
-    data["pooled"] = {metric: asdict(report.pooled(metric)) for metric in SPLIT_METRICS}
+    data["pooled"] = {
+        metric: {"people": _people_shown(pooled), "yes": pooled.yes}
+        for metric in SPLIT_METRICS
+        for pooled in [report.pooled(metric)]
+    }
     return data
 
 
@@ -85,7 +92,10 @@ def _scalars(report: ProgramReport) -> list[tuple[str, Any]]:
         rows.append((f"{metric}_total", report.total(metric)))
     for metric in SPLIT_METRICS:
         pooled = report.pooled(metric)
-        rows += [(f"{metric}_people_total", pooled.people), (f"{metric}_yes_total", pooled.yes)]
+        rows += [
+            (f"{metric}_people_total", _people_shown(pooled)),
+            (f"{metric}_yes_total", pooled.yes),
+        ]
     return rows
 
 
@@ -97,15 +107,21 @@ def _week_cells(report: ProgramReport) -> list[tuple[str, date, int | None]]:
             cells.append((metric, week.week_start, value))
     for metric in SPLIT_METRICS:
         for week, figure in zip(report.weeks, report.splits(metric), strict=True):
-            cells.append((f"{metric}_people", week.week_start, figure.people))
+            cells.append((f"{metric}_people", week.week_start, _people_shown(figure)))
             cells.append((f"{metric}_yes", week.week_start, figure.yes))
     return cells
 
 
+def _people_shown(figure: Split) -> int | None:
+    """How many people a split rests on, only when the split itself is shown: beside a
+    side too small to show, the count says how lopsided the group was."""
+    return figure.people if figure.yes is not None else None
+
+
 def _split_cell(figure: Split) -> str:
-    if figure.people is None:
+    if figure.people is None or figure.yes is None:
         return "-"
-    return f"{'-' if figure.yes is None else figure.yes}/{figure.people}"
+    return f"{figure.yes}/{figure.people}"
 
 
 def _table(report: ProgramReport) -> str:

@@ -613,11 +613,15 @@ def test_csv_format(db) -> None:
     # No viewer: p1's mentor (4★ that week) counts here, unlike on their own App Home.
     assert scalars["useful_people_total"] == "10" and scalars["useful_yes_total"] == "7"
     assert scalars["prepared_yes_total"] == ""  # hidden in its only week
+    # And how many people it rests on with it: beside a side too small to show, the
+    # count would say how lopsided the group was.
+    assert scalars["prepared_people_total"] == ""
     assert RISK_MISSED in scalars[f"at_risk.{pairs['p2'].id}"]
     weekly = [r for r in rows if len(r) == 3]
     assert ["tips_sent", "2026-03-16", "1"] in weekly
     assert ["useful_yes", "2026-03-09", "7"] in weekly
     assert ["prepared_yes", "2026-03-09", ""] in weekly
+    assert ["prepared_people", "2026-03-09", ""] in weekly
     assert ["feedback_people", "2026-03-16", ""] in weekly
     assert len(weekly) == (len(COUNT_METRICS) + 2 * len(SPLIT_METRICS)) * 8
 
