@@ -37,6 +37,5 @@ def expired_for_inviter(*, invitee_id: str, asked_at: datetime) -> str:
     return (
         f"Your mentoring invitation to <@{invitee_id}>, sent on {long_day(asked_at)}, "
         f"expired without an answer (invitations last {INVITATION_LASTS.days} days). You "
-        "can invite them again with `/mentor start`, or `/mentor join` puts you in the "
-        "pool for a coordinator to match."
+        "can invite them again with `/mentor start`."
     )

@@ -73,8 +73,8 @@ async def handle_program_command(
         )
         await ack(
             response_type="ephemeral",
-            text="Your pause is over: tips come again at your next tip time, and "
-            "coordinators' matches may include you."
+            text="Your pause is over: new matches may include you again, and your daily "
+            "tips, if they're on, come at your next tip time."
             if ended
             else "You're not paused. `/mentor pause 2w` pauses tips and new matches.",
         )

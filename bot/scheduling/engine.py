@@ -179,14 +179,23 @@ class Engine:
         """Care before a pair fails (``bot.services.care``): the kind nudges and the
         30-day check-ins that are due, each workspace in its own transaction. One
         workspace's failure is logged and leaves the others (and delivery) to go on.
-        First, invitations unanswered for too long expire (``pairing.expire_invitations``)."""
+        First, invitations unanswered for too long expire (``pairing.expire_invitation``)."""
         if self._care_at is not None and self._care_at <= now < self._care_at + CARE_EVERY:
             return
         self._care_at = now
         try:
-            report.planned += self.db.call(pairing.expire_invitations, now=now)
+            lapsed = self.db.read(pairing.invitations_to_expire, now=now)
         except Exception:  # noqa: BLE001 - retried by the next care pass
-            logger.exception("expiring old invitations failed")
+            logger.exception("looking for invitations to expire failed")
+            lapsed = []
+        for team_id, pair_id in lapsed:  # each alone: one that fails holds up no other
+            try:
+                expired = self.db.call(
+                    pairing.expire_invitation, team_id=team_id, pair_id=pair_id, now=now
+                )
+                report.planned += 2 if expired else 0  # its DM closed, its inviter told
+            except Exception:  # noqa: BLE001 - retried by the next care pass
+                logger.exception("expiring invitation %d failed", pair_id)
         settings = self.content.settings
         for team_id in self.db.read(care.care_teams):
             if self.stopping.is_set():
@@ -308,6 +317,10 @@ class Engine:
                     self.presence is not None and self.presence.lost.is_set()
                 ):
                     break
+                if not self._lease_held(message, at_now()):
+                    # Another pass took it over meanwhile: it is theirs to send.
+                    self._record(report, ["lost"])
+                    continue
                 try:
                     gate.begin_row()
                     outcome = self._deliver(message, at_now())
@@ -320,7 +333,7 @@ class Engine:
             logger.exception("a delivery lane failed")
             if message is not None and gate.row_started():
                 # Slack has it: handing it back would send it again. It stays claimed
-                # until its lease ends, as a row of a worker that crashed would.
+                # (``outbox.STUCK_AFTER`` past its lease, this worker running).
                 message = None
         # What was claimed for this recipient and not sent goes back, and only then does
         # the lane close: a round that sees no lane running finds these rows pending.
@@ -340,6 +353,16 @@ class Engine:
             # as a crashed worker's are; the round must not wait for this lane.
             lanes.close(recipient)
             raise
+
+    def _lease_held(self, message: ClaimedMessage, now: datetime) -> bool:
+        """A row reached with more than half its lease spent has it renewed first, so
+        that no other pass takes it over while this one sends it (one write, only for
+        rows that waited: Slack's pace, 429s); False if it was taken over already."""
+        if message.lease_until is None or now < message.lease_until - outbox.LEASE / 2:
+            return True
+        return bool(
+            self.db.call(outbox.renew_lease, message_id=message.id, worker=self.worker, now=now)
+        )
 
     def _record(self, report: PassReport, outcomes: list[str]) -> None:
         with self._report_lock:
@@ -441,34 +464,43 @@ class Engine:
             try:
                 self.db.call(done.settle)
             except Exception as error:  # noqa: BLE001 - the row must not stay claimed
-                logger.exception("settling %s #%d failed", message.kind, message.id)
-                if done.outcome != "sent":
-                    return self._settle_failure(
-                        message, DeliveryError("retry", type(error).__name__), now
-                    )
-                # Slack has it: retried, it would go again at every attempt. Failed
-                # instead, saying so (`mentor-bot outbox` shows it; a retry re-sends).
-                self.db.call(
-                    outbox.mark_failed,
-                    message_id=message.id,
-                    worker=self.worker,
-                    error=f"sent, but recording it failed ({type(error).__name__})",
-                )
-                return "failed"
+                return self._record_failed(message, done.outcome, error, now)
             return done.outcome
         posted = done.posted
         assert posted is not None
         # A tip's practice is recorded as received in the same transaction.
-        self.db.call_core(
-            tipchoice.mark_sent,
-            message=message,
-            worker=self.worker,
-            now=now,
-            channel_id=posted.channel,
-            ts=posted.ts,
-            payload=outbox.kept_after_delivery(message.kind, message.payload),
-        )
+        try:
+            self.db.call_core(
+                tipchoice.mark_sent,
+                message=message,
+                worker=self.worker,
+                now=now,
+                channel_id=posted.channel,
+                ts=posted.ts,
+                payload=outbox.kept_after_delivery(message.kind, message.payload),
+            )
+        except Exception as error:  # noqa: BLE001 - the row must not stay claimed
+            return self._record_failed(message, "sent", error, now)
         return "sent"
+
+    def _record_failed(
+        self, message: ClaimedMessage, outcome: str, error: Exception, now: datetime
+    ) -> str:
+        """Slack answered, and recording it failed (a bug, the database refusing the
+        commit). A sent message would go again at every retry: it is failed instead,
+        saying so (`mentor-bot outbox` shows it; a retry re-sends), unless its kind
+        must happen whatever it takes (a kickoff: a second welcome beats a pair with
+        no group DM). Anything else that failed to record is retried as usual."""
+        logger.exception("recording %s #%d failed", message.kind, message.id, exc_info=error)
+        if outcome != "sent" or message.kind in RETRY_UNTIL_DONE:
+            return self._settle_failure(message, DeliveryError("retry", type(error).__name__), now)
+        self.db.call(
+            outbox.mark_failed,
+            message_id=message.id,
+            worker=self.worker,
+            error=f"sent, but recording it failed ({type(error).__name__})",
+        )
+        return "failed"
 
     def _delete_in_slack(self, message: ClaimedMessage, now: datetime) -> str:
         """One of the bot's messages (or files) that ``forget-me`` deletes. The row names

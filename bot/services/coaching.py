@@ -237,11 +237,8 @@ def _meeting_to_change(
     old message's menu or "Pick a new time" must not change a meeting that took place."""
     meeting = _member_meeting(session, team_id=team_id, meeting_id=meeting_id, user_id=user_id)
     happened = meeting.starts_at <= now and any(
-        answer is not None and answer.happened == "yes"
-        for answer in (
-            meetings.feedback_of(session, pair_id=meeting.pair_id, meeting_id=meeting.id, user_id=u)
-            for u in meeting.pair.members
-        )
+        _said_yes(session, pair=meeting.pair, meeting_id=meeting.id, user_id=member)
+        for member in meeting.pair.members
     )
     refused = change_refused(
         starts_at=meeting.starts_at,
@@ -450,6 +447,9 @@ class FeedbackState:
     # The pair has ended since the poll went out: the answer is kept, and nothing
     # follows from it (no notice to the former partner, no new time asked for).
     pair_ended: bool = False
+    # The partner answered "Yes, it happened": the meeting keeps its place (a move is
+    # refused), so no new time is asked for.
+    partner_said_yes: bool = False
 
 
 HAPPENED = ("yes", "rescheduled", "no")
@@ -554,12 +554,19 @@ def record_feedback(
         starts_at=asked_about or (meeting.starts_at if meeting is not None else None),
         moved_ahead=moved_ahead,
         pair_ended=pair.status != "active",
+        partner_said_yes=meeting is not None
+        and _said_yes(session, pair=pair, meeting_id=meeting.id, user_id=pair.partner_of(user_id)),
         poll=outbox.sent_poll(
             session, team_id=team_id, user_id=user_id, pair_id=pair.id, meeting_id=meeting_id
         ),
     )
     outbox.plan(session, _after_feedback(team_id, state, happened=happened, now=now), now=now)
     return state
+
+
+def _said_yes(session: Session, *, pair: Pair, meeting_id: int, user_id: str) -> bool:
+    answer = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
+    return answer is not None and answer.happened == "yes"
 
 
 def _after_feedback(
@@ -607,7 +614,7 @@ def _after_feedback(
     # A meeting that did not happen asks for a new time, unless it has one already;
     # once for each time it was set to (No, then Rescheduled, then No: one ask).
     wants_time = happened in DID_NOT_HAPPEN and state.meeting_id is not None
-    if wants_time and not state.moved_ahead:
+    if wants_time and not state.moved_ahead and not state.partner_said_yes:
         asked = int(state.starts_at.timestamp()) if state.starts_at else 0
         planned.append(
             outgoing.reschedule_prompt(

@@ -198,9 +198,9 @@ def approve(
         raise NotFound("That proposal is gone. Run `/mentor match` again.")
     if row.status == "replaced":
         raise Conflict(
-            "A newer `/mentor match` replaced this proposal (you or another coordinator ran "
-            "one since), so nothing was approved. Approve the newest, or run `/mentor match` "
-            "again."
+            "A newer round replaced this proposal (`/mentor match` run since by you or "
+            "another coordinator, or `mentor-bot match`), so nothing was approved. Approve "
+            "the newest, or run `/mentor match` again."
         )
     if row.status != "open":
         raise Conflict("That proposal was already handled. Run `/mentor match` for a fresh one.")

@@ -305,8 +305,27 @@ def withdraw_invitation(session: Session, *, team_id: str, pair_id: int) -> None
         repo.delete_pair(session, pair)
 
 
+def refusal_reason(refusal: str) -> str:
+    """Why an invitee could not be invited, in a few words (``check_invitee`` and
+    ``undeliverable_invitation`` say it to an inviter, with advice for `/mentor start`)."""
+    for words, reason in (
+        (" is a bot", "a bot, not a person"),
+        ("deactivated", "their account is deactivated"),
+        ("couldn't find", "not in this workspace"),
+    ):
+        if words in refusal:
+            return reason
+    return "they can't get direct messages from me"
+
+
 def withdraw_match(
-    session: Session, *, team_id: str, pair_id: int, tell: str | None, refusal: str, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    pair_id: int,
+    tell: str | None,
+    refusal: str,
+    now: datetime,
 ) -> None:
     """A coordinators' match whose invitee cannot be invited (a bot, deactivated, not
     in the workspace, no DMs): withdrawn like any invitation, and the invitee taken out
@@ -330,15 +349,14 @@ def withdraw_match(
         )
     ]
     if tell is not None and tell != mentor_id:
-        # Its first sentence says why; the rest is advice for `/mentor start`.
-        why = refusal.split(". ")[0].rstrip(".")
         planned.append(
             outgoing.notice(
                 team_id=team_id,
                 user_id=tell,
                 text=f"A match you approved, <@{mentor_id}> with <@{invitee_id}>, can't go "
-                f"ahead and was withdrawn: {why}. <@{invitee_id}> has left the pool; "
-                f"<@{mentor_id}> has been told and stays in it.",
+                f"ahead: Slack wouldn't let me send <@{invitee_id}> the invitation "
+                f"({refusal_reason(refusal)}). The match is withdrawn and <@{invitee_id}> "
+                f"has left the pool; <@{mentor_id}> has been told and stays in it.",
                 now=now,
             )
         )
@@ -400,16 +418,10 @@ def withdraw_sent_invitation(
     return invitee
 
 
-def expire_invitations(session: Session, *, now: datetime) -> int:
-    """Every invitation unanswered for ``INVITATION_LASTS``, in every workspace, expired
-    (the care pass, each quarter of an hour). How many messages that planned: two an
-    invitation, its DM closed and its inviter told."""
-    asked = repo.invitations_asked_before(session, before=now - INVITATION_LASTS)
-    expired = sum(
-        expire_invitation(session, team_id=team_id, pair_id=pair_id, now=now)
-        for team_id, pair_id in asked
-    )
-    return 2 * expired
+def invitations_to_expire(session: Session, *, now: datetime) -> list[tuple[str, int]]:
+    """(team, pair) of every invitation unanswered for ``INVITATION_LASTS``, in every
+    workspace: the care pass expires each in its own transaction (``expire_invitation``)."""
+    return repo.invitations_asked_before(session, before=now - INVITATION_LASTS)
 
 
 def expire_invitation(

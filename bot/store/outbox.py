@@ -37,6 +37,10 @@ from bot.store.models import ScheduledMessage, Workspace
 
 # How long a claimed row belongs to its worker before another may take it over.
 LEASE = timedelta(minutes=5)
+# A running worker's claim outlives its lease by this much before another pass takes it
+# over: its lanes renew the leases of rows they reach late (``renew_lease``), so only a
+# row left claimed by a fault (a database error while settling it) waits this long.
+STUCK_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class ClaimedMessage:
     meeting_id: int | None
     payload: dict[str, Any]
     attempts: int
+    lease_until: datetime | None = None  # as claimed (``renew_lease`` moves it on)
 
 
 # What a finished (sent, skipped or cancelled) row of these kinds keeps; the kinds are
@@ -210,7 +215,8 @@ def _as_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 def any_due(session: Session | Connection, *, now: datetime, alive: Sequence[str] = ()) -> bool:
     """Whether a claim at ``now`` would find anything: one indexed read, no lock. (Ordered
     as the claim is: without the order SQLite scans the table instead of the index.)"""
-    return core(session).execute(_ANY_DUE, {"now": now, "alive": list(alive)}).first() is not None
+    params = {"now": now, "alive": list(alive), "stuck_before": now - STUCK_AFTER}
+    return core(session).execute(_ANY_DUE, params).first() is not None
 
 
 # The sender loop looks for due rows after every row it finishes, and claims them:
@@ -224,8 +230,12 @@ _CLAIMABLE = and_(
         and_(
             _OUTBOX.c.status == "sending",
             _OUTBOX.c.lease_until < bindparam("now"),
-            # Never a live worker's (``workers.claimants``): it may be in the very call.
-            _OUTBOX.c.claimed_by.not_in(bindparam("alive", expanding=True)),
+            # A running worker's (``workers.claimants``) only long after: it may be in
+            # the very call, or about to renew the lease as its lane reaches the row.
+            or_(
+                _OUTBOX.c.claimed_by.not_in(bindparam("alive", expanding=True)),
+                _OUTBOX.c.lease_until < bindparam("stuck_before"),
+            ),
         ),
     ),
     ~exists().where(Workspace.__table__.c.team_id == _OUTBOX.c.team_id),
@@ -260,6 +270,7 @@ _CLAIM = (
         _OUTBOX.c.meeting_id,
         _OUTBOX.c.payload,
         _OUTBOX.c.attempts,
+        _OUTBOX.c.lease_until,
     )
 )
 
@@ -267,7 +278,8 @@ _CLAIM = (
 def count_due(session: Session | Connection, *, now: datetime, alive: Sequence[str] = ()) -> int:
     """How many rows a claim at ``now`` would find (what a stopped pass left unsent)."""
     counted = select(func.count()).select_from(_OUTBOX).where(_CLAIMABLE)
-    return int(core(session).execute(counted, {"now": now, "alive": list(alive)}).scalar_one())
+    params = {"now": now, "alive": list(alive), "stuck_before": now - STUCK_AFTER}
+    return int(core(session).execute(counted, params).scalar_one())
 
 
 def claim_due(
@@ -292,6 +304,7 @@ def claim_due(
             "by": worker,
             "lease_to": now + LEASE,
             "alive": [worker, *alive],
+            "stuck_before": now - STUCK_AFTER,
         },
     )
     claimed = [ClaimedMessage(**row._mapping) for row in rows]
@@ -310,6 +323,20 @@ def _held(message: Any, worker: Any) -> tuple[Any, ...]:
 
 # ``_held`` for one row, with bind parameters (``row_id``, ``by``).
 _HELD_ROW = _held(bindparam("row_id"), bindparam("by"))
+
+
+_RENEW = _OUTBOX.update().where(*_HELD_ROW).values(lease_until=bindparam("lease_to"))
+
+
+def renew_lease(
+    session: Session | Connection, *, message_id: int, worker: str, now: datetime
+) -> bool:
+    """A lane reaches a row late (Slack's pace, 429s): its lease starts again, or False
+    when the claim was lost meanwhile (the row is another worker's: not to be sent)."""
+    result = core(session).execute(
+        _RENEW, {"row_id": message_id, "by": worker, "lease_to": now + LEASE}
+    )
+    return result.rowcount == 1
 
 
 def _settle(

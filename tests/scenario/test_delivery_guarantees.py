@@ -52,6 +52,38 @@ def test_a_live_workers_claim_is_never_taken_over(db: Database, content: Any) ->
         assert Engine(db, sender_for(slack), content, worker="w2").run_pass(after_lease).sent == 1
 
 
+def test_a_row_left_claimed_by_a_fault_is_taken_over_an_hour_after_its_lease(
+    db: Database, content: Any
+) -> None:
+    """A running worker that failed to settle a row (a database error) keeps its claim:
+    another pass takes it over once ``STUCK_AFTER`` has passed, not never."""
+    with SlackEmulator(rate_limits=None) as slack:
+        slack.add_user("U0000001", name="one")
+        plan_tips_for(db, content, ["U0000001"])
+        me = str(workers.this_process())
+        db.call(outbox.claim_due, now=NOW, worker=me)
+        w2 = Engine(db, sender_for(slack), content, worker="w2")
+        assert w2.run_pass(NOW + outbox.LEASE + timedelta(minutes=30)).sent == 0
+        stuck = NOW + outbox.LEASE + outbox.STUCK_AFTER + timedelta(seconds=1)
+        assert w2.run_pass(stuck).sent == 1
+
+
+def test_a_lane_that_reaches_its_row_late_renews_the_lease(db: Database, content: Any) -> None:
+    """Without the renewal another pass takes the row over while its lane sends it."""
+    with SlackEmulator(rate_limits=None) as slack:
+        slack.add_user("U0000001", name="one")
+        plan_tips_for(db, content, ["U0000001"])
+        (claimed,) = db.call(outbox.claim_due, now=NOW, worker="elsewhere")  # unknown host
+        slow = Engine(db, sender_for(slack), content, worker="elsewhere")
+        assert slow._lease_held(claimed, NOW + timedelta(minutes=4))  # more than half spent
+        w2 = Engine(db, sender_for(slack), content, worker="w2")
+        assert w2.run_pass(NOW + timedelta(minutes=6)).sent == 0  # renewed: still its own
+        assert w2.run_pass(NOW + timedelta(minutes=10)).sent == 1  # lapsed: taken over
+        # The lane, reaching it only now, finds the claim lost and does not send it.
+        assert not slow._lease_held(claimed, NOW + timedelta(minutes=11))
+        assert len(slack.messages_in("U0000001")) == 1
+
+
 def test_a_429_storm_never_fails_a_row(db: Database, content: Any) -> None:
     """Each reschedule after waiting out 429s counted as an attempt: six of them (about
     12 minutes of 429s) failed the row, and the message was lost."""
@@ -272,3 +304,46 @@ def test_healthz_answers_503_while_the_database_is_unreachable(content: Any) -> 
                     raise AssertionError("/healthz said 200 with no database")
         finally:
             db.dispose()
+
+
+def test_a_kickoff_whose_record_failed_is_sent_again(harness: Harness, monkeypatch: Any) -> None:
+    """Failed like other rows, the pair kept no group DM and every later message to it
+    was dropped: a second welcome is the lesser harm."""
+    h = harness
+    real = pairing.kickoff_delivered
+    calls: list[int] = []
+
+    def fails_once(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database refused the commit")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(pairing, "kickoff_delivered", fails_once)
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    h.tick(h.clock.now + timedelta(minutes=5))
+    assert _row(h, "kickoff").status == "sent"
+    with h.db.session() as s:
+        assert s.scalars(select(Pair.channel_id)).one() is not None
+
+
+def test_a_plain_post_whose_record_failed_is_not_sent_again(
+    db: Database, content: Any, monkeypatch: Any
+) -> None:
+    from bot.scheduling import tipchoice
+
+    def broken(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("the database refused the commit")
+
+    with SlackEmulator(rate_limits=None) as slack:
+        slack.add_user("U0000001", name="one")
+        plan_tips_for(db, content, ["U0000001"])
+        monkeypatch.setattr(tipchoice, "mark_sent", broken)
+        engine = Engine(db, sender_for(slack), content, worker="w1")
+        engine.run_pass(NOW)
+        engine.run_pass(NOW + timedelta(hours=2))
+        assert len(slack.messages_in("U0000001")) == 1
+        assert [(r.status, r.last_error) for r in rows(db)] == [
+            ("failed", "sent, but recording it failed (RuntimeError)")
+        ]

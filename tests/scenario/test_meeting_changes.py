@@ -187,3 +187,16 @@ def test_a_meeting_that_did_not_happen_has_no_rating(harness: Harness) -> None:
     with h.db.session() as s:
         answer = s.scalars(select(Feedback)).one()
         assert (answer.happened, answer.usefulness) == ("yes", 4)
+
+
+def test_no_new_time_is_asked_for_a_meeting_the_partner_said_happened(
+    harness: Harness,
+) -> None:
+    """The mentor said Yes, the mentee No: the mentee was asked for a new time, and its
+    button answered that the meeting took place."""
+    h = harness
+    _group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    h.click(MENTOR, _poll(h, MENTOR), f"{Action.FEEDBACK_HAPPENED}:yes")
+    h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
+    assert _asks_for_a_new_time(h, MENTEE) == 0
