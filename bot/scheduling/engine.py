@@ -152,7 +152,8 @@ class Engine:
         # Workspaces whose token Slack refused during this pass: the rest of what was
         # claimed for them is held without asking Slack again.
         self._dead_teams: set[str] = set()
-        # Workers known to be running: their claims are never taken over on a lease.
+        # Workers known to be running: their claims are taken over only long after their
+        # lease (``outbox.STUCK_AFTER``), as they may be sending them.
         self._alive: list[str] = [self.worker]
         # When this process last ran the care pass (``_plan_care``).
         self._care_at: datetime | None = None

@@ -179,8 +179,8 @@ def dead_workers(session: Session | Connection, *, me: str) -> list[str]:
 def claimants(session: Session | Connection, *, me: str) -> tuple[list[str], list[str]]:
     """(dead, alive): the ids holding ``sending`` rows whose workers are known gone, and
     those known to be running (``me`` always among them). A row a live worker holds is
-    never taken over, however long its lease has run (it may be in a call to Slack that
-    waits out a 429): only ids of neither kind wait for the lease."""
+    taken over only long after its lease (``outbox.STUCK_AFTER``: it may be in a call
+    to Slack that waits out a 429); ids of neither kind, once the lease has run."""
     holders = [
         worker
         for worker in session.scalars(
