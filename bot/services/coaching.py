@@ -144,8 +144,11 @@ def move_meeting(
     was = meeting.starts_at
     meeting.starts_at = starts_at
     session.flush()
-    calendar.change_sequence(session, meeting)  # the new .ics replaces the one imported
-    _plan_meeting_prompts(session, meeting.pair, meeting, content=content, now=now)
+    # The new .ics replaces the one imported; the prompts' keys carry it too.
+    sequence = calendar.change_sequence(session, meeting)
+    _plan_meeting_prompts(
+        session, meeting.pair, meeting, content=content, now=now, version=sequence
+    )
     calendar.send_calendar_files(session, [meeting], now=now)  # the note below explains it
     _announce_change(session, meeting, by=user_id, cancelled=False, now=now, was=was)
     # After the change is told: rows to the group DM leave in the order planned.
@@ -263,10 +266,19 @@ def meeting_to_move(
 
 
 def _plan_meeting_prompts(
-    session: Session, pair: Pair, meeting: Meeting, *, content: Content, now: datetime
+    session: Session,
+    pair: Pair,
+    meeting: Meeting,
+    *,
+    content: Content,
+    now: datetime,
+    version: int = 0,
 ) -> None:
+    """The meeting's prep prompts and polls. ``version``: its calendar SEQUENCE after a
+    move, in their keys: moved back to a time it had, its rows of then (cancelled, or
+    its poll sent) would otherwise keep the keys, and nothing new would be planned."""
     settings = content.settings
-    stamp = int(meeting.starts_at.timestamp())
+    stamp_key = f"{int(meeting.starts_at.timestamp())}" + (f":v{version}" if version else "")
     base = {
         "pair_id": pair.id,
         "meeting_id": meeting.id,
@@ -283,7 +295,7 @@ def _plan_meeting_prompts(
             planned.append(
                 PlannedMessage(
                     team_id=pair.team_id,
-                    key=f"{kind}:{meeting.id}:{stamp}",
+                    key=f"{kind}:{meeting.id}:{stamp_key}",
                     kind=kind,
                     recipient=recipient,
                     due_at=prep_at,
@@ -297,7 +309,7 @@ def _plan_meeting_prompts(
         planned.append(
             PlannedMessage(
                 team_id=pair.team_id,
-                key=f"feedback:{meeting.id}:{stamp}:{recipient}",
+                key=f"feedback:{meeting.id}:{stamp_key}:{recipient}",
                 kind="feedback",
                 recipient=recipient,
                 due_at=poll_at,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.domain.meetings import MEETING_OVER, MEETING_TOOK_PLACE
 from bot.ids import Action, Block
-from bot.store.models import Meeting
+from bot.store.models import Meeting, ScheduledMessage
 from slackemu import Input
 from tests.conftest import MENTEE, MENTOR, Harness
 from tests.scenario.test_coaching import pair_up, schedule
@@ -200,3 +200,29 @@ def test_no_new_time_is_asked_for_a_meeting_the_partner_said_happened(
     h.click(MENTOR, _poll(h, MENTOR), f"{Action.FEEDBACK_HAPPENED}:yes")
     h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
     assert _asks_for_a_new_time(h, MENTEE) == 0
+
+
+def test_a_meeting_moved_back_to_its_first_time_keeps_its_prompts(harness: Harness) -> None:
+    """Its new prompts took the keys of the ones the first move cancelled, so none was
+    planned: no prep prompt and no poll for it."""
+    h = harness
+    group, first = _scheduled(h)
+    set_message = [m for m in h.slack.messages_in(group) if "meetings are set" in m["text"]][-1]
+    meeting_id = _first_meeting(h).id
+    for to in (first + timedelta(days=1), first):  # moved, then moved back
+        h.click(MENTOR, set_message, f"{Action.MOVE_MEETING}:1", value=f"move:{meeting_id}")
+        h.submit(
+            MENTOR,
+            h.driver.last_view_opened(MENTOR),
+            {Block.MEETING_TIME: {"value": Input.datetime(int(to.timestamp()))}},
+        )
+    with h.db.session() as s:
+        pending = set(
+            s.scalars(
+                select(ScheduledMessage.kind).where(
+                    ScheduledMessage.meeting_id == meeting_id,
+                    ScheduledMessage.status == "pending",
+                )
+            )
+        )
+    assert {"prep_mentee", "prep_mentor", "feedback"} <= pending, pending
