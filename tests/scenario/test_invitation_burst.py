@@ -161,3 +161,65 @@ def test_a_burst_past_users_info_goes_at_once_and_slack_still_refuses_a_bot(
         if c.args.get("channel") == MAYA and c.response.get("ok")
     ]
     assert any(f"<@{ERIN}>'s account is deactivated" in text for text in told), told
+
+
+def test_a_match_in_a_burst_whose_check_finds_the_mentee_gone_is_withdrawn(
+    db: Database, slack: SlackEmulator, content: Any
+) -> None:
+    """The check that follows a matched invitation sent without it (users.info at its
+    limit) withdraws the match as the invitation itself would: mentee out of the pool,
+    mentor and approving coordinator told (``pairing.withdraw_match``)."""
+    from bot.services import pool
+    from bot.store.models import PoolMember
+
+    coordinator = "UCOOR00001"
+    slack.add_user(coordinator, name="carol")
+    clock = Clock()
+    engine = _engine(db, slack, content, clock)
+    with db.session() as session:
+        pool.join(
+            session,
+            team_id=TEAM_ID,
+            user_id=ERIN,
+            signup=pool.Signup("mentee", (), "", 1, 540, 1020),
+            now=NOW,
+            confirm=False,
+        )
+        pairs = {
+            who: pairing.create_pair(
+                session,
+                team_id=TEAM_ID,
+                inviter_id=MAYA,
+                invitee_id=who,
+                inviter_role="mentor",
+                now=NOW,
+                tell=coordinator,
+                matched=True,
+            )
+            for who in (ANNA, BEN, DEV, ERIN)
+        }
+        session.commit()
+    engine.deliver_due(NOW)
+    with db.session() as session:  # Erin's went without asking: her check follows
+        assert session.scalars(
+            select(ScheduledMessage.recipient).where(ScheduledMessage.kind == "invitee_check")
+        ).all()[-1] == ERIN
+    slack.add_user(ERIN, name="erin", tz="America/Chicago", deleted=True)
+    clock.at += 60.0
+    engine.run_pass(NOW + timedelta(minutes=1))
+
+    def told(user: str) -> list[str]:
+        return [
+            str(c.args.get("text", ""))
+            for c in slack.calls_to("chat.postMessage")
+            if c.args.get("channel") == user and c.response.get("ok")
+        ]
+
+    with db.session() as session:
+        assert session.get(Pair, pairs[ERIN]) is None
+        assert session.scalars(select(PoolMember).where(PoolMember.user_id == ERIN)).all() == []
+    assert any(f"The coordinators' match with <@{ERIN}> can't go ahead" in t for t in told(MAYA))
+    assert any(
+        "their account is deactivated" in t and "has left the pool" in t
+        for t in told(coordinator)
+    ), told(coordinator)
