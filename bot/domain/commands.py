@@ -72,10 +72,11 @@ class Match:
 
 @dataclass(frozen=True)
 class Exclude:
-    """A coordinator's rule: never match these two."""
+    """A coordinator's rule: never match these two (``lift``: that rule lifted)."""
 
     first: str
     second: str
+    lift: bool = False
 
 
 @dataclass(frozen=True)
@@ -277,14 +278,20 @@ def _parse_tips(rest: list[str]) -> Tips:
 
 
 def _parse_exclude(rest: list[str]) -> Exclude:
-    usage = "Use `/mentor exclude @person @other` to keep two people from being matched."
+    usage = (
+        "Use `/mentor exclude @person @other` to keep two people from being matched, and "
+        "`/mentor exclude @person @other off` to lift it."
+    )
+    lift = bool(rest) and rest[-1].lower() == "off"
+    if lift:
+        rest = rest[:-1]
     mentions = [_MENTION.match(word) for word in rest]
     if len(rest) != 2 or not all(mentions):
         raise UserError(usage)
     first, second = (m.group(1) for m in mentions if m)
     if first == second:
         raise UserError("Name two different people. " + usage)
-    return Exclude(first=first, second=second)
+    return Exclude(first=first, second=second, lift=lift)
 
 
 def _parse_pause(rest: list[str]) -> Pause:

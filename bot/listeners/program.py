@@ -117,7 +117,7 @@ async def handle_program_command(
             by=user_id,
             admins=deps.settings.admins,
             now=deps.clock(),
-            args={"a": command.first, "b": command.second},
+            args={"a": command.first, "b": command.second, "lift": command.lift},
             response_url=body.get("response_url"),
         )
     elif isinstance(command, ForgetMe):

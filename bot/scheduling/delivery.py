@@ -651,7 +651,9 @@ class Delivery:
             member=user.member_of(team),
         )
         problem = None if allowed else coordinators.refusal(p["request"])
-        if allowed and p["request"] == coordinators.EXCLUDE:
+        # Lifting one needs no look at the two: anyone may be matched again, gone or not.
+        lifting = bool((p.get("args") or {}).get("lift"))
+        if allowed and p["request"] == coordinators.EXCLUDE and not lifting:
             problem = self._exclusion_problem(team, p.get("args") or {})
         if problem is not None:
             self._tell(

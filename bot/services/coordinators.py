@@ -148,7 +148,15 @@ def carry_out(
     request, by, args = payload["request"], payload["by"], payload.get("args") or {}
     url = payload.get("response_url")
     planned: list[PlannedMessage] = []
-    if request == EXCLUDE:
+    if request == EXCLUDE and args.get("lift"):
+        lifted = pool.remove_exclusion(session, team_id=team_id, a=args["a"], b=args["b"])
+        text = (
+            f"Lifted: <@{args['a']}> and <@{args['b']}> may be matched again."
+            if lifted
+            else f"<@{args['a']}> and <@{args['b']}> were not excluded: nothing changed."
+        )
+        planned.append(_answer(team_id, by, text, url, now))
+    elif request == EXCLUDE:
         pool.add_exclusion(session, team_id=team_id, a=args["a"], b=args["b"], by=by, now=now)
         text = f"Noted: <@{args['a']}> and <@{args['b']}> will not be matched."
         planned.append(_answer(team_id, by, text, url, now))

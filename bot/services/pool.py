@@ -212,6 +212,11 @@ def exclusions(session: Session, *, team_id: str) -> set[tuple[str, str]]:
     return pool_store.exclusions(session, team_id=team_id)
 
 
+def remove_exclusion(session: Session, *, team_id: str, a: str, b: str) -> bool:
+    """``exclude … off``: the rule between the two lifted; False if there was none."""
+    return pool_store.delete_exclusion(session, team_id=team_id, a=a, b=b)
+
+
 def add_exclusion(
     session: Session, *, team_id: str, a: str, b: str, by: str, now: datetime
 ) -> None:

@@ -89,6 +89,20 @@ def exclusions(session: Session, *, team_id: str) -> set[tuple[str, str]]:
     }
 
 
+def delete_exclusion(session: Session, *, team_id: str, a: str, b: str) -> bool:
+    """The exclusion between the two, either way round, deleted; False if none."""
+    result = session.execute(
+        delete(MatchExclusion).where(
+            MatchExclusion.team_id == team_id,
+            or_(
+                (MatchExclusion.user_a == a) & (MatchExclusion.user_b == b),
+                (MatchExclusion.user_a == b) & (MatchExclusion.user_b == a),
+            ),
+        )
+    )
+    return bool(result.rowcount)
+
+
 def exclusion_between(session: Session, *, team_id: str, a: str, b: str) -> MatchExclusion | None:
     return session.scalars(
         select(MatchExclusion).where(

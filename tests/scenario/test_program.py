@@ -821,3 +821,30 @@ def test_pause_off_ends_a_pause_sooner(harness: Harness) -> None:
     tick(h, day(2, 3))  # passes run every minute: one before Wednesday's tip time
     tick(h, day(2, 4))  # and after it: tips again
     assert len(tip_messages(h, MENTEE)) == 1
+
+
+def test_an_exclusion_can_be_lifted(harness: Harness) -> None:
+    """A coordinator's mistaken exclusion could only be undone in the database."""
+    h = harness
+    join(h, MENTOR, "mentor", ["leadership"])
+    join(h, MENTEE, "mentee", ["leadership"])
+
+    def say(text: str, user: str = COORDINATOR) -> str:
+        response = h.slash(user, text)
+        return h.slack.wait_for("response_url", after=response.mark).args["text"]
+
+    assert "will not be matched" in say(f"exclude <@{MENTOR}> <@{MENTEE}>")
+    h.slash(COORDINATOR, "match")
+    assert "0 pairs proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+    assert "Only program coordinators" in say(f"exclude <@{MENTOR}> <@{MENTEE}> off", STRANGER)
+    # Either way round, and `OFF` as typed.
+    lifted = say(f"exclude <@{MENTEE}|bob> <@{MENTOR}|alice> OFF")
+    assert lifted == f"Lifted: <@{MENTEE}> and <@{MENTOR}> may be matched again."
+    with h.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(MatchExclusion)) == 0
+    h.slash(COORDINATOR, "match")
+    assert "1 pair proposed" in all_text(h.driver.last_view_opened(COORDINATOR))
+    again = say(f"exclude <@{MENTOR}> <@{MENTEE}> off")
+    assert again.endswith("were not excluded: nothing changed.")
+    # Without the two, the usage says how.
+    assert "off` to lift it" in h.driver.slash(COORDINATOR, "exclude off").json["text"]
