@@ -9,6 +9,12 @@ from bot.domain.errors import UserError
 
 # With should_escape the mention arrives as <@U123|name>; older clients send <@U123>.
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+# Punctuation typed after a word ("start @bob.", "as mentee!") is not part of it.
+_TRAILING = ".,;:!?"
+
+
+def _mention(word: str) -> re.Match[str] | None:
+    return _MENTION.match(word.rstrip(_TRAILING))
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 USAGE_START = "`/mentor start @person` (you mentor them) or `/mentor start @person as mentee`"
@@ -188,7 +194,7 @@ def _partner(verb: str, rest: list[str]) -> str | None:
     """The one partner named after ``schedule`` or ``end`` (to say which pair), if any."""
     if not rest:
         return None
-    mention = _MENTION.match(rest[0])
+    mention = _mention(rest[0])
     if mention is None or len(rest) > 1:
         raise UserError(
             f"Use `/mentor {verb}`, or, if you're in more than one pair, name your partner: "
@@ -200,21 +206,21 @@ def _partner(verb: str, rest: list[str]) -> str | None:
 def _parse_start(rest: list[str]) -> Start:
     if not rest:
         raise UserError(f"Who would you like to pair with? Use {USAGE_START}.")
-    # "start @bob." or "start @bob, please": the mention is there all the same.
-    mention = _MENTION.match(rest[0].rstrip(".,;:!?"))
+    mention = _mention(rest[0])  # "start @bob." or "start @bob, please": bob all the same
     if mention is None:
         if rest[0].startswith("@"):
             raise UserError(
-                f"I couldn't find {rest[0]} in this workspace. Pick the person from the "
-                f"@-mention list so Slack links their name, e.g. {USAGE_START}."
+                f"I couldn't find {rest[0].rstrip(_TRAILING)} in this workspace. Pick the "
+                f"person from the @-mention list so Slack links their name, e.g. {USAGE_START}."
             )
         raise UserError(f"Mention the person with @, for example {USAGE_START}.")
-    tail = [w.lower() for w in rest[1:]]
+    tail = [w.lower().rstrip(_TRAILING) for w in rest[1:]]
+    tail = [w for w in tail if w]
     if not tail or tail == ["as", "mentor"]:
         return Start(user_id=mention.group(1), caller_role="mentor")
     if tail == ["as", "mentee"]:
         return Start(user_id=mention.group(1), caller_role="mentee")
-    if any(_MENTION.match(word) for word in rest[1:]):
+    if any(_mention(word) for word in rest[1:]):
         raise UserError(f"Invite one person at a time: {USAGE_START}.")
     typed = " ".join(rest[1:])
     said = f"`{typed}`" if _echoable(typed) else "what came after the person"
@@ -285,7 +291,7 @@ def _parse_exclude(rest: list[str]) -> Exclude:
     lift = bool(rest) and rest[-1].lower() == "off"
     if lift:
         rest = rest[:-1]
-    mentions = [_MENTION.match(word) for word in rest]
+    mentions = [_mention(word) for word in rest]
     if len(rest) != 2 or not all(mentions):
         raise UserError(usage)
     first, second = (m.group(1) for m in mentions if m)

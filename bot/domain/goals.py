@@ -238,8 +238,9 @@ def counts(goals: Sequence[GoalState]) -> tuple[int, int]:
 # The goals form opened on what was saved then; saved again meanwhile (the partner, or
 # another window), a submit would silently put back what they had just changed.
 STALE_FORM = (
-    "Your partner saved these goals since you opened this form, so nothing was saved. "
-    "Close it and press the goals button again to see their changes."
+    "These goals were saved again since you opened this form (by your partner, or by "
+    "you in another window), so nothing was saved. Close it and press the goals button "
+    "again to see them as they are."
 )
 
 

@@ -360,7 +360,7 @@ class Delivery:
         use case's (``pairing.withdraw_match``), in the same transaction."""
         p = message.payload
         tell = p.get("tell")
-        coordinator = None if tell in (None, p["inviter_id"], matching.CLI) else tell
+        coordinator = None if tell in (None, matching.CLI) else tell
 
         def withdraw(session: Session) -> None:
             if outbox.discard(session, message_id=message.id, worker=self.worker):

@@ -517,13 +517,25 @@ def record_feedback(
     if change is not None:
         change = check_text(change, limit=NOTE_MAX, what="What you would change")
     row = meetings.feedback_of(session, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id)
+    if (
+        row is not None
+        and meeting is not None
+        and not moved_ahead
+        and row.updated_at < meeting.starts_at
+    ):
+        # An answer about an earlier time of this meeting (it did not happen, and was
+        # moved since): the poll about its new time starts afresh.
+        row.happened = row.usefulness = row.helped = row.change = None
+        first_for_this_time = True
+    else:
+        first_for_this_time = row is None
     said = happened or (row.happened if row is not None else None)
     if usefulness is not None and said in DID_NOT_HAPPEN:
         raise UserError(
             "You said this meeting didn't happen, so there is nothing to rate. If it did, "
             "press *Yes* first."
         )
-    first = row is None
+    first = first_for_this_time
     if row is None:
         row = Feedback(
             team_id=team_id, pair_id=pair.id, meeting_id=meeting_id, user_id=user_id, updated_at=now

@@ -233,29 +233,31 @@ def approve(
     room = {e.user_id: e.capacity for e in free if e.roles in ("mentor", "both")}
     planned: list[PlannedMessage] = []
     invited_lines: list[int] = []
-    still_free_mentees: list[str] = []  # on a line skipped for its mentor: told kindly
+    # People of a skipped line still free to match: told kindly, as the unmatched are.
+    still_free: list[str] = []
     for line in seen:
         if line.index not in chosen:
             continue
         if repo.open_pair_between(session, team_id=team_id, a=line.mentor_id, b=line.mentee_id):
-            skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired")
+            skipped.append(
+                f"<@{line.mentor_id}> and <@{line.mentee_id}> are already paired, or one "
+                "has invited the other"
+            )
             continue
         mentee_free = line.mentee_id in mentees_now
+        mentor_free = room.get(line.mentor_id, 0) > 0
+        why = None
         if frozenset((line.mentor_id, line.mentee_id)) in ruled_out:
-            skipped.append(
-                f"<@{line.mentor_id}> and <@{line.mentee_id}>: ruled out since the proposal "
-                "(an exclusion, a past pairing or a recent declined invitation)"
+            why = (
+                "ruled out since the proposal (an exclusion, a past pairing, or an "
+                "invitation between them declined, withdrawn or expired)"
             )
-            if mentee_free:
-                still_free_mentees.append(line.mentee_id)
-            continue
-        if not (room.get(line.mentor_id, 0) > 0 and mentee_free):
-            skipped.append(
-                f"<@{line.mentor_id}> and <@{line.mentee_id}>: not both free to match any "
-                "more (left the pool, paused, or paired since)"
-            )
-            if mentee_free:
-                still_free_mentees.append(line.mentee_id)
+        elif not (mentor_free and mentee_free):
+            why = "not both free to match any more (left the pool, paused, or paired since)"
+        if why is not None:
+            skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}>: {why}")
+            still_free += [line.mentee_id] if mentee_free else []
+            still_free += [line.mentor_id] if mentor_free else []
             continue
         room[line.mentor_id] -= 1
         invited_lines.append(line.index)
@@ -296,7 +298,7 @@ def approve(
         team_id=team_id,
         people=[
             person
-            for person in dict.fromkeys((*view.unmatched, *not_chosen, *still_free_mentees))
+            for person in dict.fromkeys((*view.unmatched, *not_chosen, *still_free))
             if person in in_pool and person not in invited_people
         ],
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.domain.invitations import INVITATION_LASTS
+from bot.domain.invitations import INVITATION_LASTS, invitation_expired
 from bot.domain.meetings import places
 from bot.domain.pool import roles_open
 from bot.store import meetings, outbox, repo
@@ -80,6 +80,8 @@ def overview(
 ) -> Overview:
     lines = []
     for pair in repo.pairs_of(session, team_id=team_id, user_id=user_id):
+        if pair.status == "invited" and invitation_expired(asked_at=pair.created_at, now=now):
+            continue  # lapsed; the care pass closes it within the quarter hour
         ahead = repo.upcoming_meetings(session, team_id=team_id, pair_id=pair.id, now=now)
         place = places(repo.meeting_starts(session, team_id=team_id, pair_id=pair.id))
         lines.append(

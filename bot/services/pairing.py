@@ -338,13 +338,16 @@ def withdraw_match(
     mentor_id, invitee_id = pair.inviter_id, pair.partner_of(pair.inviter_id)
     withdraw_invitation(session, team_id=team_id, pair_id=pair_id)
     pool_store.delete_member(session, team_id=team_id, user_id=invitee_id)
+    why = refusal_reason(refusal)
+    # The coordinator who approved it may be the mentor: then one note, with the why.
+    their_own = f" ({why}; they have left the pool)" if tell == mentor_id else ""
     planned = [
         outgoing.notice(
             team_id=team_id,
             user_id=mentor_id,
             text=f"The coordinators' match with <@{invitee_id}> can't go ahead: I couldn't "
-            "send them the invitation. You stay in the pool, and the next round looks for "
-            "someone else for you.",
+            f"send them the invitation{their_own}. You stay in the pool, and the next round "
+            "looks for someone else for you.",
             now=now,
         )
     ]
@@ -355,7 +358,7 @@ def withdraw_match(
                 user_id=tell,
                 text=f"A match you approved, <@{mentor_id}> with <@{invitee_id}>, can't go "
                 f"ahead: Slack wouldn't let me send <@{invitee_id}> the invitation "
-                f"({refusal_reason(refusal)}). The match is withdrawn and <@{invitee_id}> "
+                f"({why}). The match is withdrawn and <@{invitee_id}> "
                 f"has left the pool; <@{mentor_id}> has been told and stays in it.",
                 now=now,
             )
@@ -371,7 +374,9 @@ def withdraw_sent_invitation(
     withdrawn, the invitation DM closed in place ("withdrawn"), and the inviter may
     invite again (``invite`` holds a third within a day). The invitee's id, or None
     when there is no such invitation (the command then means an active pair)."""
-    waiting = repo.pairs_of(session, team_id=team_id, user_id=inviter_id, statuses=("invited",))
+    invited = repo.pairs_of(session, team_id=team_id, user_id=inviter_id, statuses=("invited",))
+    # One that lapsed is not waiting: the care pass closes it as expired, not withdrawn.
+    waiting = [p for p in invited if not invitation_expired(asked_at=p.created_at, now=now)]
     sent = [pair for pair in waiting if pair.inviter_id == inviter_id]
     if invitee_id is not None:
         sent = [pair for pair in sent if pair.partner_of(inviter_id) == invitee_id]

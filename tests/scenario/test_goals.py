@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from bot.domain.goals import WHAT_MAX, WHY_MAX
+from bot.domain.goals import STALE_FORM, WHAT_MAX, WHY_MAX
 from bot.ids import Action, Block
 from bot.store.models import GoalProgress, PairAgreement, PairGoal
 from slackemu import Input
@@ -314,10 +314,7 @@ def test_a_form_opened_before_the_partner_saved_is_refused(harness: Harness) -> 
     assert not h.submit(MENTEE, mentees, goal_values("Only this one", "", later)).body
     stale = h.submit(MENTOR, mentors, goal_values("The mentor's goal", "", later))
     errors = stale.json["errors"]
-    assert list(errors.values()) == [
-        "Your partner saved these goals since you opened this form, so nothing was saved. "
-        "Close it and press the goals button again to see their changes."
-    ]
+    assert list(errors.values()) == [STALE_FORM]
     with h.db.session() as s:
         assert "Only this one" in set(s.scalars(select(PairGoal.what)))
     # Opened afresh, it saves.

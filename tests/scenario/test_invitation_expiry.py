@@ -121,3 +121,16 @@ def test_the_invitee_inviting_back_tells_the_first_inviter(harness: Harness) -> 
     texts = [all_text(m) for m in h.slack.messages_in(MENTOR)]
     assert sum("expired without an answer" in t for t in texts) == 1
     assert sum(f"<@{MENTEE}> invited you" in t for t in texts) == 1
+
+
+def test_a_lapsed_invitation_is_not_shown_as_waiting_before_the_pass(harness: Harness) -> None:
+    """Between its 30th day and the care pass (each quarter hour), status and Home listed
+    it with a past "by" date, and `end` pointed the invitee at buttons that refuse."""
+    h = harness
+    invite(h)
+    h.clock.advance(days=INVITATION_LASTS.days, minutes=1)
+    for user in (MENTOR, MENTEE):
+        shown = all_text(h.driver.slash(user, "status").json)
+        assert "Invitation" not in shown, shown
+    answer = h.driver.slash(MENTEE, f"end <@{MENTOR}>").json["text"]
+    assert "press Accept or Decline" not in answer

@@ -226,3 +226,27 @@ def test_a_meeting_moved_back_to_its_first_time_keeps_its_prompts(harness: Harne
             )
         )
     assert {"prep_mentee", "prep_mentor", "feedback"} <= pending, pending
+
+
+def test_the_poll_about_a_meetings_new_time_starts_afresh(harness: Harness) -> None:
+    """It did not happen and moved: the poll about its new time held the old "No", so a
+    rating was refused ("press Yes first") and a Yes was no first answer."""
+    h = harness
+    _group, first = _scheduled(h)
+    h.tick(first + timedelta(hours=2))
+    h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
+    meeting_id = _first_meeting(h).id
+    h.click(MENTEE, h.last_dm(MENTEE), f"{Action.MOVE_MEETING}:again", value=f"again:{meeting_id}")
+    later = first + timedelta(days=3)
+    h.submit(
+        MENTEE,
+        h.driver.last_view_opened(MENTEE),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
+    )
+    h.tick(later + timedelta(hours=2))
+    fresh = _poll(h, MENTEE)
+    mentor_had = len(h.slack.messages_in(MENTOR))
+    h.click(MENTEE, fresh, f"{Action.FEEDBACK_USEFULNESS}:5")
+    assert "usefulness: *5/5*" in str(h.slack.message(fresh["ts"])["blocks"])
+    # A first answer about this time: the partner hears that feedback was given.
+    assert len(h.slack.messages_in(MENTOR)) == mentor_had + 1

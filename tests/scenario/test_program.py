@@ -701,6 +701,9 @@ def test_a_review_approved_after_an_exclusion_or_a_decline_leaves_that_line_out(
     assert "Approved: 0 invitations" in summary, summary
     assert summary.count("ruled out since the proposal") == 2, summary
     assert "invited" not in {status for _m, _e, status in _pairs(h)}, _pairs(h)
+    # The mentor, left with room, hears "not this round" as any unmatched mentor would.
+    h.tick(h.clock.now + timedelta(minutes=1))
+    assert any("couldn't find a match" in m["text"] for m in h.slack.messages_in(MENTOR))
 
 
 def test_only_the_newest_match_round_can_be_approved(harness: Harness) -> None:

@@ -301,6 +301,9 @@ def test_feedback_due() -> None:
         # Punctuation after the person is not another word (it said "Mention the person").
         ("start <@U123|bob>.", Start(user_id="U123", caller_role="mentor")),
         ("start <@U123|bob>! as mentee", Start(user_id="U123", caller_role="mentee")),
+        ("start <@U123|bob> as mentee.", Start(user_id="U123", caller_role="mentee")),
+        ("end <@U123>.", End(partner="U123")),
+        ("schedule <@U123|bob>!", Schedule(partner="U123")),
         ("status", Status()),
         ("end", End()),
         ("end <@U123>", End(partner="U123")),
@@ -324,6 +327,7 @@ def test_parse_command(text: str | None, command: object) -> None:
         ("frobnicate", ["I don't know `/mentor frobnicate`", "`/mentor help`", "`start`"]),
         ("start", ["Who would you like to pair with?", "/mentor start @person"]),
         ("start @bob", ["I couldn't find @bob", "@-mention list"]),
+        ("start @bob.", ["I couldn't find @bob in this workspace"]),
         ("start bob", ["Mention the person with @", "/mentor start @person"]),
         ("start <@U123> as boss", ["I didn't understand `as boss`", "as mentee"]),
         ("start <@U123> mentee", ["I didn't understand `mentee`"]),
