@@ -55,9 +55,9 @@ def report_dict(report: ProgramReport) -> dict[str, Any]:
     for week in data["weeks"]:
         # What the viewer is not shown of their own: the CLI has no viewer.
         week.pop("yours")
-        for metric in SPLIT_METRICS:
-            if isinstance(week.get(metric), dict):
-                week[metric]["people"] = _people_shown(Split(**week[metric]))
+        for metric in SPLIT_METRICS:  # as ``_people_shown``: no count beside a hidden side
+            if week[metric]["yes"] is None:
+                week[metric]["people"] = None
     data["privacy"] = _privacy(report)
     data["totals"] = {metric: report.total(metric) for metric in COUNT_METRICS}
     data["pooled"] = {

@@ -403,23 +403,7 @@ def withdraw_sent_invitation(
     pair.status = "withdrawn"
     pair.ended_at = now
     pair.ended_by = inviter_id
-    # Not delivered yet: it never will be. Delivered: closed in place, below.
-    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
-    outbox.plan(
-        session,
-        [
-            outgoing.invitation_closed(
-                team_id=team_id,
-                pair_id=pair.id,
-                invitee_id=invitee,
-                inviter_id=inviter_id,
-                accepted=False,
-                withdrawn=True,
-                now=now,
-            )
-        ],
-        now=now,
-    )
+    outbox.plan(session, _invitation_over(session, pair, now=now, withdrawn=True), now=now)
     return invitee
 
 
@@ -438,35 +422,9 @@ def expire_invitation(
     pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
     if pair is None or pair.status != "invited":
         return False
-    invitee_id = pair.partner_of(pair.inviter_id)
     pair.status = "expired"
     pair.ended_at = now
-    # Not delivered in all that time (Slack refused it until now): it never will be.
-    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
-    planned = [
-        outgoing.invitation_closed(
-            team_id=team_id,
-            pair_id=pair.id,
-            invitee_id=invitee_id,
-            inviter_id=pair.inviter_id,
-            accepted=False,
-            now=now,
-            expired_since=pair.created_at,
-            invitee_role=pair.role_of(invitee_id),
-        )
-    ]
-    if tell_inviter:
-        planned.append(
-            outgoing.invite_answered(
-                team_id=team_id,
-                pair_id=pair.id,
-                inviter_id=pair.inviter_id,
-                invitee_id=invitee_id,
-                accepted=False,
-                now=now,
-                expired_since=pair.created_at,
-            )
-        )
+    planned = _invitation_over(session, pair, now=now, expired=True, tell_inviter=tell_inviter)
     outbox.plan(session, planned, now=now)
     return True
 
@@ -490,46 +448,73 @@ def answer_invitation(
                 asked_at=pair.created_at,
             )
         )
-    # An invitation not yet delivered (answered from App Home) is not sent after all.
-    outbox.cancel_pending(session, team_id=team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,))
-    planned = []
+    planned = _invitation_over(session, pair, now=now, accepted=accept, tell_inviter=True)
     if accept:
         pair.status = "active"
         pair.accepted_at = now
         pair.channel_id = None  # until the kickoff has opened the group DM
         start_tips(session, team_id=team_id, user_ids=pair.members, now=now)
-        planned.append(
+        planned.insert(
+            0,
             outgoing.kickoff(
                 team_id=team_id,
                 pair_id=pair.id,
                 mentor_id=pair.mentor_id,
                 mentee_id=pair.mentee_id,
                 now=now,
-            )
+            ),
         )
     else:
         pair.status = "declined"
         pair.ended_at = now
-    planned += [
-        outgoing.invitation_closed(
-            team_id=team_id,
-            pair_id=pair.id,
-            invitee_id=invitee_id,
-            inviter_id=pair.inviter_id,
-            accepted=accept,
-            now=now,
-        ),
-        outgoing.invite_answered(
-            team_id=team_id,
-            pair_id=pair.id,
-            inviter_id=pair.inviter_id,
-            invitee_id=invitee_id,
-            accepted=accept,
-            now=now,
-        ),
-    ]
     outbox.plan(session, planned, now=now)
     return pair
+
+
+def _invitation_over(
+    session: Session,
+    pair: Pair,
+    *,
+    now: datetime,
+    accepted: bool = False,
+    withdrawn: bool = False,
+    expired: bool = False,
+    tell_inviter: bool = False,
+) -> list[PlannedMessage]:
+    """An invitation answered, withdrawn or expired: not sent if it has not gone yet
+    (answered from App Home, or Slack refused it until now), closed in place if it has,
+    and (``tell_inviter``) its inviter told the outcome. The rows to plan."""
+    invitee_id = pair.partner_of(pair.inviter_id)
+    asked_at = pair.created_at if expired else None
+    outbox.cancel_pending(
+        session, team_id=pair.team_id, pair_id=pair.id, kinds=(outgoing.INVITATION,)
+    )
+    planned = [
+        outgoing.invitation_closed(
+            team_id=pair.team_id,
+            pair_id=pair.id,
+            invitee_id=invitee_id,
+            inviter_id=pair.inviter_id,
+            accepted=accepted,
+            now=now,
+            withdrawn=withdrawn,
+            expired_since=asked_at,
+            invitee_role=pair.role_of(invitee_id) if expired else None,
+        )
+    ]
+    if tell_inviter:
+        planned.append(
+            outgoing.invite_answered(
+                team_id=pair.team_id,
+                pair_id=pair.id,
+                inviter_id=pair.inviter_id,
+                invitee_id=invitee_id,
+                accepted=accepted,
+                now=now,
+                expired_since=asked_at,
+            )
+        )
+    return planned
 
 
 def invitation_message(
