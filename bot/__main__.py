@@ -183,10 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-# bot.store.outbox's OPEN_STATUSES, RETRYABLE and CANCELLABLE (a test keeps them equal),
+# bot.store.outbox's OPEN_STATUSES and CANCELLABLE (a test keeps them equal),
 # spelled out so that building the parser imports no SQLAlchemy.
 OPEN_STATUSES = ("pending", "sending", "failed", "held", "paused")
-RETRYABLE = ("failed", "held", "paused")
 CANCELLABLE = ("pending", "failed", "held", "paused")
 
 
@@ -215,11 +214,12 @@ def _outbox_parser(commands: argparse._SubParsersAction) -> None:  # type: ignor
     listing.set_defaults(run=_outbox_list)
     retry = actions.add_parser(
         "retry",
-        help=f"put {'/'.join(RETRYABLE)} rows back to pending, due now",
-        description=f"Put {', '.join(RETRYABLE)} rows back to pending, due now, with a fresh "
-        "set of attempts; the next scheduler pass sends them (a held row waits while its "
-        "workspace is paused). If any ID is unknown or in another state, nothing changes "
-        "and the command exits 1.",
+        help="put failed/held/paused rows (or a refused pending one) back, due now",
+        description="Put failed, held or paused rows back to pending, due now, with a fresh "
+        "set of attempts, or make a pending row that Slack refused before due now (a "
+        "kickoff, once a missing scope is added); the next scheduler pass sends them (a held "
+        "row waits while its workspace is paused). If any ID is unknown or in another state, "
+        "nothing changes and the command exits 1.",
     )
     retry.add_argument("ids", nargs="+", type=_row_id, metavar="ID", help="outbox row IDs")
     retry.set_defaults(run=_outbox_retry)

@@ -287,7 +287,7 @@ class Delivery:
         kickoff_at = self.db.view(outbox.wait_for, pair_id=pair_id, kind=outgoing.KICKOFF)
         if kickoff_at is None:
             return self._skip(message, "the pair has no group DM")
-        return self._wait(message, max(kickoff_at, now), "waiting for the pair's group DM")
+        return self._wait(message, max(kickoff_at, now), outbox.WAITING_FOR_GROUP_DM)
 
     def _wait(self, message: ClaimedMessage, until: datetime, reason: str) -> Done:
         """Try ``message`` again a little after ``until``, when what it waits for is due."""
@@ -526,7 +526,7 @@ class Delivery:
         def opened(session: Session) -> None:
             if self._mark_sent(session, message, now, sent.channel, sent.ts):
                 pairing.kickoff_delivered(
-                    session, team_id=team, pair_id=p["pair_id"], channel_id=sent.channel
+                    session, team_id=team, pair_id=p["pair_id"], channel_id=sent.channel, now=now
                 )
 
         return Done("sent", settle=opened)

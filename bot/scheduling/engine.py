@@ -566,12 +566,21 @@ class Engine:
         # A 429 says Slack is busy, not that the message is wrong: however long the
         # storm, it is no attempt, and the row waits for its turn (it is never failed).
         rate_limited = error.error == "ratelimited"
-        gives_up = (
-            message.attempts >= MAX_ATTEMPTS
-            and message.kind not in RETRY_UNTIL_DONE
-            and not rate_limited
-        )
-        if error.outcome == "permanent" or gives_up:
+        if message.kind in RETRY_UNTIL_DONE:
+            if error.outcome == "permanent":
+                # The app's own setup (a scope missing from the install, content Slack
+                # refuses): the pair waits for its group DM, and says why on
+                # `/mentor status`, until an operator fixes it; the row is tried again
+                # at most hourly, and `mentor-bot outbox retry` tries it at once.
+                logger.error(
+                    "%s #%d refused by Slack (%s): tried again until it succeeds",
+                    message.kind,
+                    message.id,
+                    error.error,
+                )
+        elif error.outcome == "permanent" or (
+            message.attempts >= MAX_ATTEMPTS and not rate_limited
+        ):
             self.db.call(
                 outbox.mark_failed, message_id=message.id, worker=self.worker, error=error.error
             )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.domain.invitations import INVITATION_LASTS, invitation_expired
 from bot.domain.meetings import places
 from bot.domain.pool import roles_open
+from bot.outgoing import KICKOFF
 from bot.store import meetings, outbox, repo
 from bot.store import pool as pool_store
 from bot.store.repo import OPEN_PAIR_STATUSES as OPEN
@@ -33,6 +34,9 @@ class PairLine:
     channel_id: str | None
     next_meetings: tuple[MeetingLine, ...] = ()
     answer_by: datetime | None = None  # an invitation: when it expires unanswered
+    # An active pair whose group DM Slack has refused so far: why (its kickoff is tried
+    # again until it succeeds).
+    group_dm_refused: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,11 @@ def overview(
                 invited_by_me=pair.inviter_id == user_id,
                 channel_id=pair.channel_id,
                 answer_by=pair.created_at + INVITATION_LASTS if pair.status == "invited" else None,
+                group_dm_refused=(
+                    outbox.refused_so_far(session, pair_id=pair.id, kind=KICKOFF)
+                    if pair.status == "active" and pair.channel_id is None
+                    else None
+                ),
                 next_meetings=tuple(
                     MeetingLine(
                         meeting_id=m.id,

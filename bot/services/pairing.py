@@ -528,9 +528,13 @@ def kickoff_wanted(session: Session | Connection, *, team_id: str, pair_id: int)
     return repo.pair_status(session, team_id=team_id, pair_id=pair_id) == "active"
 
 
-def kickoff_delivered(session: Session, *, team_id: str, pair_id: int, channel_id: str) -> None:
-    """Settle step of the kickoff: the pair's group DM exists now."""
+def kickoff_delivered(
+    session: Session, *, team_id: str, pair_id: int, channel_id: str, now: datetime
+) -> None:
+    """Settle step of the kickoff: the pair's group DM exists now, and what waited for
+    it follows at once."""
     repo.set_group(session, team_id=team_id, pair_id=pair_id, channel_id=channel_id)
+    outbox.release_group_waiters(session, pair_id=pair_id, now=now)
 
 
 # ``ended_by`` of a pair whose group DM Slack refused for good: nobody ended it.

@@ -408,6 +408,28 @@ def mark_done(
     return _settle(session, message_id, worker, status="sent", sent_at=now, last_error=None)
 
 
+# ``last_error`` of a row deferred until its pair's group DM exists (``defer``).
+WAITING_FOR_GROUP_DM = "waiting for the pair's group DM"
+
+
+def release_group_waiters(session: Session, *, pair_id: int, now: datetime) -> int:
+    """The pair's group DM exists now: the rows deferred until it did are due at once,
+    rather than at their next look (a kickoff tried again an hour later had them wait
+    as long)."""
+    result = session.execute(
+        update(ScheduledMessage)
+        .where(
+            ScheduledMessage.pair_id == pair_id,
+            ScheduledMessage.status == "pending",
+            ScheduledMessage.last_error == WAITING_FOR_GROUP_DM,
+            ScheduledMessage.due_at > now,
+        )
+        .values(due_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def defer(
     session: Session | Connection, *, message_id: int, worker: str, due_at: datetime, reason: str
 ) -> bool:
@@ -466,6 +488,18 @@ def wait_for(
     if row is None or row.status not in still:
         return None
     return row.lease_until if row.status == "sending" and row.lease_until else row.due_at
+
+
+def refused_so_far(session: Session | Connection, *, pair_id: int, kind: str) -> str | None:
+    """Why Slack refused the pair's latest row of ``kind`` the last time it was tried,
+    while it is still to be tried again; None if it never was, or went, or never will."""
+    row = session.execute(
+        select(ScheduledMessage.status, ScheduledMessage.last_error)
+        .where(ScheduledMessage.pair_id == pair_id, ScheduledMessage.kind == kind)
+        .order_by(ScheduledMessage.id.desc())
+        .limit(1)
+    ).first()
+    return row.last_error if row is not None and row.status in ("pending", "sending") else None
 
 
 def forget_payload(session: Session | Connection, *, message_id: int) -> None:
@@ -788,7 +822,8 @@ def counts_by_status(session: Session) -> dict[str, int]:
 # What operators see: the scrape-time gauges of /metrics and `mentor-bot outbox`.
 # Rows in these states are still the outbox's business; sent and cancelled are history.
 OPEN_STATUSES = ("pending", "sending", "failed", "held", "paused")
-RETRYABLE = ("failed", "held", "paused")
+# A pending row only after Slack refused it once (``retry_rows``).
+RETRYABLE = ("failed", "held", "paused", "pending")
 CANCELLABLE = ("pending", "failed", "held", "paused")
 
 
@@ -898,9 +933,24 @@ def _take(session: Session, ids: Sequence[int], allowed: Sequence[str], verb: st
 
 
 def retry_rows(session: Session, *, ids: Sequence[int], now: datetime) -> int:
-    """Failed, held or paused rows back to pending, due now, with a fresh set of attempts.
-    A held row of a workspace that is still paused waits for it to resume."""
+    """Failed, held or paused rows back to pending, due now, with a fresh set of attempts;
+    and a pending row that Slack refused before, waiting for its next try (a kickoff
+    refused for a missing scope, once the install is fixed), due now. A pending row never
+    tried is refused: it would go early. A held row of a workspace that is still paused
+    waits for it to resume."""
     wanted = _take(session, ids, RETRYABLE, "retried")
+    untried = session.scalars(
+        select(ScheduledMessage.id).where(
+            ScheduledMessage.id.in_(wanted),
+            ScheduledMessage.status == "pending",
+            ScheduledMessage.last_error.is_(None),
+        )
+    ).all()
+    if untried:
+        raise ChangeRefused(
+            "; ".join(f"row {i} is pending and not yet tried (it goes when due)" for i in untried)
+            + "; nothing changed"
+        )
     session.execute(
         update(ScheduledMessage)
         .where(ScheduledMessage.id.in_(wanted), ScheduledMessage.status.in_(RETRYABLE))

@@ -196,6 +196,8 @@ def pair_summary(
         where = "below or in our DM" if answer_here else "in our DM"
         return f"*Invitation from* {partner}: they'd be your {partner_role}. Answer it {where}{by}."
     text = f"*You are the {line.role}* of the pair with {partner} (your {partner_role})."
+    if line.group_dm_refused is not None:
+        text += "\n" + group_dm_waiting(line.group_dm_refused)
     if line.next_meetings and listed:
         text += "\nNext meetings:"
     elif line.next_meetings:
@@ -207,6 +209,20 @@ def pair_summary(
         command = f"`/mentor schedule` naming {partner}" if several else "`/mentor schedule`"
         text += f"\nNo meetings planned yet: {command} sets the next three."
     return text
+
+
+def group_dm_waiting(error: str) -> str:
+    """An active pair's group DM that Slack has refused so far, and why (a Slack error
+    code; anything else, such as a connection's, is not worth a member's reading)."""
+    why = (
+        f"Slack refused it (`{error}`)"
+        if error.replace("_", "").isalnum()
+        else "Slack didn't answer"
+    )
+    return (
+        f"Your group DM isn't open yet: {why}. I'm trying again, and everything for it "
+        "waits; if this lasts, tell whoever runs Mentor Bot in your workspace."
+    )
 
 
 def _your_time(overview: Overview) -> str:

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from bot.ids import Action, Block
 from bot.services import privacy
+from bot.store import outbox
 from bot.store.models import Meeting, ScheduledMessage
 from bot.views.privacy import forgotten_message
 from slackemu import Input
-from tests.conftest import COORDINATOR, MENTEE, MENTOR, Harness, all_text
+from tests.conftest import BOT_TOKEN, COORDINATOR, MENTEE, MENTOR, Harness, all_text
 from tests.scenario.test_one_path import rows, the_pair
 
 
@@ -338,3 +339,49 @@ def test_an_invitation_withdrawn_before_it_went_out_is_not_sent(harness: Harness
     h.tick(h.clock.now + timedelta(minutes=5))
     assert not [m for m in h.slack.messages_in(MENTEE) if "invited you" in m.get("text", "")]
     assert [s for k, _to, s in rows(h) if k == "invitation"] in ([], ["cancelled"])
+
+
+def test_a_kickoff_refused_for_the_apps_own_setup_waits_says_why_and_goes_once_fixed(
+    harness: Harness,
+) -> None:
+    """An install without ``mpim:write`` (Slack: ``missing_scope``) is nobody's doing in
+    the pair: it stays active, its kickoff is tried again until it succeeds (at most an
+    hour apart, never failed), `/mentor status` says why, and an operator's retry, once
+    the scope is added, opens the group DM at once with what waited following it."""
+    h = harness
+    h.slack.add_token(BOT_TOKEN, scopes=[s for s in h.slack.default_scopes if s != "mpim:write"])
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    h.slash(MENTOR, "schedule")
+    view = h.driver.last_view_opened(MENTOR)
+    first = h.clock.now + timedelta(days=2)
+    values = {
+        block: {"value": Input.datetime(int((first + timedelta(days=7 * i)).timestamp()))}
+        for i, block in enumerate(("meeting_1", "meeting_2", "meeting_3"))
+    }
+    values[Block.LENGTH] = {"value": Input.plain_text(None)}
+    h.submit(MENTOR, view, values)
+    pair = the_pair(h)
+    for _ in range(12):  # half a day of passes
+        h.tick(h.clock.now + timedelta(hours=1))
+    with h.db.session() as s:
+        kickoff = s.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "kickoff")).one()
+        assert (kickoff.status, kickoff.last_error) == ("pending", "missing_scope")
+        assert kickoff.attempts > 6  # past the attempts any other row gets
+        assert kickoff.due_at <= h.clock.now + timedelta(hours=1)
+    assert (the_pair(h).status, the_pair(h).channel_id) == ("active", None)
+    assert ("schedule_confirmed", f"pair:{pair.id}", "pending") in rows(h)
+    for member in (MENTOR, MENTEE):
+        said = all_text(h.slash(member, "status").json)
+        assert "Your group DM isn't open yet: Slack refused it (`missing_scope`)" in said
+
+    h.slack.add_token(BOT_TOKEN)  # the scope added to the install
+    with h.db.session() as s:
+        assert outbox.retry_rows(s, ids=[kickoff.id], now=h.clock.now) == 1
+    h.app.drain()
+    group = h.slack.mpim_for(MENTOR, MENTEE)
+    texts = [m["text"] for m in h.slack.messages_in(group) if not m.get("files")]
+    assert texts[0].startswith("Welcome") and texts[1:] == ["Your next meetings are set"]
+    assert [len(m["files"]) for m in h.slack.messages_in(group) if m.get("files")] == [3]
+    assert the_pair(h).channel_id == group
+    assert "isn't open yet" not in all_text(h.slash(MENTOR, "status").json)

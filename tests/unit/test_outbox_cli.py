@@ -31,6 +31,7 @@ def rows(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[
         ("invite-1", "T2", "match_invite", "UCAROL0003", NOW - timedelta(hours=2)),
         ("tip-sent", "T1", "tip", "UALICE0001", NOW - timedelta(days=2)),
         ("tip-sending", "T1", "tip", "UBOBBY0002", NOW - timedelta(minutes=1)),
+        ("kickoff-1", "T1", "kickoff", "pair:1", NOW + timedelta(hours=1)),
     ]
     with db.session() as session:
         outbox.plan(
@@ -49,6 +50,7 @@ def rows(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[
             ("invite-1", "held", "token_revoked"),
             ("tip-sent", "sent", None),
             ("tip-sending", "sending", None),
+            ("kickoff-1", "pending", "missing_scope"),  # refused, tried again hourly
         ):
             session.execute(
                 update(ScheduledMessage)
@@ -77,7 +79,8 @@ def test_list_shows_routing_and_status_never_contents(
     ]
     # Open rows only, oldest due first; sent history is not the outbox's business.
     assert [line.split()[0] for line in lines[1:]] == [
-        str(rows[k]) for k in ("feedback-1", "invite-1", "prep-1", "tip-1", "tip-sending")
+        str(rows[k])
+        for k in ("feedback-1", "invite-1", "prep-1", "tip-1", "tip-sending", "kickoff-1")
     ]
     failed = next(line for line in lines if line.startswith(str(rows["feedback-1"]) + " "))
     assert failed.split() == [
@@ -99,13 +102,14 @@ def test_list_shows_routing_and_status_never_contents(
     assert capsys.readouterr().out.splitlines()[-1] == "(no rows)"
 
 
-def test_retry_puts_failed_and_held_rows_back_due_now(
+def test_retry_puts_failed_held_and_refused_rows_back_due_now(
     db: Database, rows: dict[str, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = datetime.now(UTC)
-    assert main(["outbox", "retry", str(rows["feedback-1"]), str(rows["invite-1"])]) == 0
-    assert "2 row(s) pending again" in capsys.readouterr().out
-    for key in ("feedback-1", "invite-1"):
+    retried = ("feedback-1", "invite-1", "kickoff-1")
+    assert main(["outbox", "retry", *(str(rows[key]) for key in retried)]) == 0
+    assert "3 row(s) pending again" in capsys.readouterr().out
+    for key in retried:
         again = row(db, rows[key])
         assert again.status == "pending" and again.attempts == 0
         assert before - timedelta(seconds=1) <= again.due_at <= datetime.now(UTC)
@@ -123,8 +127,10 @@ def test_cancel_pending_and_failed_rows(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["retry", "{prep-1}", "999999"], "no outbox row 999999; row {prep-1} is pending"),
-        (["retry", "{tip-sent}"], "row {tip-sent} is sent (only failed, held or paused"),
+        (["retry", "{tip-sending}", "999999"], "no outbox row 999999; row {tip-sending} is sen"),
+        (["retry", "{tip-sent}"], "row {tip-sent} is sent (only failed, held, paused or pend"),
+        # A pending row Slack never refused would go before its time.
+        (["retry", "{prep-1}"], "row {prep-1} is pending and not yet tried (it goes when due)"),
         (["cancel", "{tip-sending}", "{tip-1}"], "row {tip-sending} is sending (only pending,"),
         (["cancel", "{tip-sent}"], "row {tip-sent} is sent"),
     ],
@@ -158,7 +164,6 @@ def test_bad_ids_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_command_line_knows_the_outbox_states() -> None:
     # Spelled out in bot/__main__.py so building the parser imports no SQLAlchemy.
     assert cli.OPEN_STATUSES == outbox.OPEN_STATUSES
-    assert cli.RETRYABLE == outbox.RETRYABLE
     assert cli.CANCELLABLE == outbox.CANCELLABLE
 
 
