@@ -48,6 +48,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "invite_accepted": frozenset({"invitee"}),
         "kickoff_refused": frozenset({"partner", "reason"}),
         "kickoff_greeting": frozenset({"mentor", "mentee"}),
+        "group_dm_reopened": frozenset({"mentor", "mentee"}),
         "kickoff_agenda_intro": frozenset(),
         "schedule_prompt": frozenset(),
         "schedule_confirmed": frozenset({"meetings"}),

@@ -250,16 +250,28 @@ def invite_answered(
 
 
 def kickoff(
-    *, team_id: str, pair_id: int, mentor_id: str, mentee_id: str, now: datetime
+    *,
+    team_id: str,
+    pair_id: int,
+    mentor_id: str,
+    mentee_id: str,
+    now: datetime,
+    lost_channel: str | None = None,
 ) -> PlannedMessage:
+    """The pair's group DM opened and its first message posted; with ``lost_channel``,
+    opened again because Slack refused a message in that one (archived, gone), once
+    per lost channel, with a short note instead of the welcome."""
+    payload: dict[str, Any] = {"pair_id": pair_id, "mentor_id": mentor_id, "mentee_id": mentee_id}
+    if lost_channel is not None:
+        payload["reopened"] = True
     return _row(
         KICKOFF,
         team_id=team_id,
         recipient=pair_recipient(pair_id),
         now=now,
-        key=str(pair_id),
+        key=str(pair_id) if lost_channel is None else f"{pair_id}:reopened:{lost_channel}",
         pair_id=pair_id,
-        payload={"pair_id": pair_id, "mentor_id": mentor_id, "mentee_id": mentee_id},
+        payload=payload,
     )
 
 
@@ -317,7 +329,7 @@ def reschedule_prompt(
     key: str,
     now: datetime,
 ) -> PlannedMessage:
-    """"Let's find a new time" for a meeting that did not happen (with whom, when it
+    """ "Let's find a new time" for a meeting that did not happen (with whom, when it
     was), once per ``key``."""
     return _row(
         RESCHEDULE_PROMPT,

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot import outgoing
 from bot.content import Content
 from bot.domain.tips import STALE_AFTER
 from bot.outgoing import RETRY_UNTIL_DONE
@@ -553,6 +554,11 @@ class Engine:
             error.outcome,
             message.attempts,
         )
+        if error.outcome == "person" and outgoing.group_pair_id(message.recipient) is not None:
+            # Because of the group DM itself, not of a person: it is opened again.
+            return self.db.call(
+                _group_dm_lost, message=message, reason=error.error, now=now, worker=self.worker
+            )
         if error.outcome == "person":
             self.db.call(
                 _pause_person, message=message, reason=error.error, now=now, worker=self.worker
@@ -678,6 +684,26 @@ def _pause_person(
         person.blocked_at = now
         person.blocked_reason = reason[:64]
         person.tips_planned_until = None
+
+
+def _group_dm_lost(
+    session: Session, *, message: ClaimedMessage, reason: str, now: datetime, worker: str
+) -> str:
+    """A message Slack refused in a pair's group DM: it waits for the group DM to be
+    opened again (no attempt counted), or is dropped with a pair that has ended."""
+    pair_id = outgoing.group_pair_id(message.recipient)
+    assert pair_id is not None
+    if not pairing.group_dm_lost(session, team_id=message.team_id, pair_id=pair_id, now=now):
+        outbox.mark_skipped(session, message_id=message.id, worker=worker, reason=reason)
+        return "skipped"
+    outbox.defer(
+        session,
+        message_id=message.id,
+        worker=worker,
+        due_at=now,
+        reason=outbox.WAITING_FOR_GROUP_DM,
+    )
+    return "waiting"
 
 
 def _stale_time_zones(session: Session, *, now: datetime) -> list[tuple[str, str]]:

@@ -206,6 +206,12 @@ def _invite_answered(content: Content, m: ClaimedMessage) -> Outgoing:
 
 def _kickoff(content: Content, m: ClaimedMessage) -> Outgoing:
     p = m.payload
+    if p.get("reopened"):
+        return coaching.plain(
+            content.message(
+                "group_dm_reopened", mentor=mention(p["mentor_id"]), mentee=mention(p["mentee_id"])
+            )
+        )
     return Outgoing(
         text=f"Welcome {mention(p['mentor_id'])} and {mention(p['mentee_id'])}: "
         "your mentoring pair starts here",

@@ -537,6 +537,33 @@ def kickoff_delivered(
     outbox.release_group_waiters(session, pair_id=pair_id, now=now)
 
 
+def group_dm_lost(session: Session, *, team_id: str, pair_id: int, now: datetime) -> bool:
+    """Slack refused a message in the pair's group DM because of the conversation
+    (archived, gone, the bot no longer in it): while the pair is active, the group DM
+    is opened again by a kickoff of its own (planned once per lost channel), and what
+    was for it waits for that. False when the pair is no longer active."""
+    pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
+    if pair is None or pair.status != "active":
+        return False
+    if pair.channel_id is not None:
+        lost, pair.channel_id = pair.channel_id, None
+        outbox.plan(
+            session,
+            [
+                outgoing.kickoff(
+                    team_id=team_id,
+                    pair_id=pair.id,
+                    mentor_id=pair.mentor_id,
+                    mentee_id=pair.mentee_id,
+                    now=now,
+                    lost_channel=lost,
+                )
+            ],
+            now=now,
+        )
+    return True
+
+
 # ``ended_by`` of a pair whose group DM Slack refused for good: nobody ended it.
 ENDED_BY_SLACK = "slack"
 

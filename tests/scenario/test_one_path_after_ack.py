@@ -352,20 +352,12 @@ def test_a_kickoff_refused_for_the_apps_own_setup_waits_says_why_and_goes_once_f
     h.slack.add_token(BOT_TOKEN, scopes=[s for s in h.slack.default_scopes if s != "mpim:write"])
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
     h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
-    h.slash(MENTOR, "schedule")
-    view = h.driver.last_view_opened(MENTOR)
-    first = h.clock.now + timedelta(days=2)
-    values = {
-        block: {"value": Input.datetime(int((first + timedelta(days=7 * i)).timestamp()))}
-        for i, block in enumerate(("meeting_1", "meeting_2", "meeting_3"))
-    }
-    values[Block.LENGTH] = {"value": Input.plain_text(None)}
-    h.submit(MENTOR, view, values)
+    _schedule_three(h)
     pair = the_pair(h)
     for _ in range(12):  # half a day of passes
         h.tick(h.clock.now + timedelta(hours=1))
     with h.db.session() as s:
-        kickoff = s.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "kickoff")).one()
+        kickoff = s.scalars(select(ScheduledMessage).filter_by(kind="kickoff")).one()
         assert (kickoff.status, kickoff.last_error) == ("pending", "missing_scope")
         assert kickoff.attempts > 6  # past the attempts any other row gets
         assert kickoff.due_at <= h.clock.now + timedelta(hours=1)
@@ -385,3 +377,62 @@ def test_a_kickoff_refused_for_the_apps_own_setup_waits_says_why_and_goes_once_f
     assert [len(m["files"]) for m in h.slack.messages_in(group) if m.get("files")] == [3]
     assert the_pair(h).channel_id == group
     assert "isn't open yet" not in all_text(h.slash(MENTOR, "status").json)
+
+
+def _schedule_three(h: Harness) -> None:
+    h.slash(MENTOR, "schedule")
+    view = h.driver.last_view_opened(MENTOR)
+    first = h.clock.now + timedelta(days=2)
+    values = {
+        block: {"value": Input.datetime(int((first + timedelta(days=7 * i)).timestamp()))}
+        for i, block in enumerate(("meeting_1", "meeting_2", "meeting_3"))
+    }
+    values[Block.LENGTH] = {"value": Input.plain_text(None)}
+    h.submit(MENTOR, view, values)
+
+
+def test_a_group_dm_slack_no_longer_takes_is_opened_again_and_what_waited_follows(
+    harness: Harness,
+) -> None:
+    """Slack refusing a message in the group DM because of the conversation (gone,
+    archived) used to hold every later message to the pair for good, with nothing to
+    release it. The group DM is opened again, once, and the message follows there."""
+    h = harness
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    group = the_pair(h).channel_id
+    assert group is not None
+    h.slack.inject(
+        "chat.postMessage", error="channel_not_found", when=lambda a: a.get("channel") == group
+    )
+    opened = len(h.slack.calls_to("conversations.open"))
+    _schedule_three(h)
+    assert len(h.slack.calls_to("conversations.open")) == opened + 1
+    texts = [m["text"] for m in h.slack.messages_in(group) if not m.get("files")]
+    assert "I couldn't post in your earlier conversation" in texts[-2]
+    assert texts[-1] == "Your next meetings are set"
+    assert the_pair(h).channel_id == group
+    assert not [r for r in rows(h) if r[2] in ("paused", "failed")]
+
+
+def test_a_group_dm_that_cannot_be_opened_again_ends_the_pair_and_tells_both(
+    harness: Harness,
+) -> None:
+    h = harness
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    group = the_pair(h).channel_id
+    h.slack.inject(
+        "chat.postMessage",
+        error="is_archived",
+        times=1_000,
+        when=lambda a: a.get("channel") == group,
+    )
+    _schedule_three(h)
+    h.tick(h.clock.now + timedelta(minutes=2))
+    pair = the_pair(h)
+    assert (pair.status, pair.ended_by, pair.channel_id) == ("ended", "slack", None)
+    assert not [r for r in rows(h) if r[2] in ("paused", "pending", "sending")]
+    for member, partner in ((MENTOR, MENTEE), (MENTEE, MENTOR)):
+        told = h.last_dm(member)["text"]
+        assert "couldn't set up the conversation" in told and f"<@{partner}>" in told
