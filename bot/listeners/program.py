@@ -341,6 +341,7 @@ async def handle_forget_confirm(
         response_url=body.get("response_url"),
         text=text,
         blocks=as_dicts(blocks),
+        coordinators=deps.settings.admins,
     )
 
 

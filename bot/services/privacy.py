@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,8 @@ class ForgetReport:
     posted_messages_deleted: int = 0
     slack_deletions_planned: int = 0
     partners_told: int = 0  # a notice, naming no one, to each partner of an open pair
+    # App Homes published again: theirs, their partners', the listed coordinators'.
+    homes_refreshed: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -181,11 +184,21 @@ MENTION_COLUMNS = (
 )
 
 
-def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime) -> ForgetReport:
+def forget_person(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    coordinators: Collection[str] = (),
+) -> ForgetReport:
     """Delete one person's data in one workspace, keeping only anonymous aggregates.
 
     Runs in the caller's transaction: either everything below happens or nothing.
-    The Slack deletions it plans go out with the next scheduler pass.
+    The Slack deletions it plans go out with the next scheduler pass, and so do the App
+    Homes that showed them (theirs, each partner's, and those of ``coordinators``,
+    ``MENTOR_ADMINS``, whose lists of pairs at risk may name them), published again as
+    the database holds them now.
     """
     tombstone = new_tombstone()
     counts: dict[str, int] = {}
@@ -199,10 +212,13 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     their_pairs: set[int] = set()
     group_dms: set[str] = set()
     partners_told: list[PlannedMessage] = []
+    homes = {user_id: user_id in coordinators, **dict.fromkeys(coordinators, True)}
     for pair in pairs:
         if user_id not in pair.members:
             continue
         their_pairs.add(pair.id)
+        partner = pair.partner_of(user_id)
+        homes.setdefault(partner, partner in coordinators)
         if pair.status in OPEN_STATUSES:
             partners_told.append(
                 outgoing.notice(
@@ -317,6 +333,14 @@ def forget_person(session: Session, *, team_id: str, user_id: str, now: datetime
     bump("slack_deletions_planned", deletions.plan(session, team_id=team_id, now=now))
     # Last, so that nothing above takes them for messages about the person.
     bump("partners_told", outbox.plan(session, partners_told, now=now))
+    # Each Home as it is now; the forgotten person's row goes once sent, as any refresh.
+    refreshes = [
+        outgoing.home_refresh(team_id=team_id, user_id=who, listed=listed, now=now)
+        for who, listed in sorted(homes.items())
+        if who != tombstone
+    ]
+    outbox.plan(session, refreshes, now=now)
+    bump("homes_refreshed", len(refreshes))
     return ForgetReport(**counts)
 
 
@@ -566,10 +590,13 @@ def forget_me(
     response_url: str | None,
     text: str,
     blocks: list[dict[str, Any]],
+    coordinators: Collection[str] = (),
 ) -> ForgetReport:
     """``/mentor forget-me``, confirmed: ``forget_person``, and the answer that replaces
     the question, in the same transaction. The answer's row is deleted once sent."""
-    report = forget_person(session, team_id=team_id, user_id=user_id, now=now)
+    report = forget_person(
+        session, team_id=team_id, user_id=user_id, now=now, coordinators=coordinators
+    )
     if response_url:
         outbox.plan(
             session,

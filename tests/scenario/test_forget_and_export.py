@@ -329,3 +329,35 @@ def _pending_deletions_in(db: Any) -> list[ScheduledMessage]:
         return list(
             session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "slack_delete"))
         )
+
+
+def test_forget_me_publishes_again_every_home_that_showed_them(harness: Harness) -> None:
+    """Slack keeps a published Home until it is published again: the partner's, the
+    coordinator's and their own showed the forgotten person's ID and the pair's goals
+    until each one opened Home again (and Slack shows the old view first meanwhile)."""
+    h = harness
+    ids = _program(h)
+    _coaching(h, ids["group"])
+    homes = (MENTOR, MENTEE, COORDINATOR)
+    for user in homes:
+        h.driver.app_home_opened(user)
+    h.app.drain()
+    needles = (MENTEE, "Bob Mentee", "Kolkata", *MENTEE_WORDS, *COACHING_WORDS)
+    shown = {user: json.dumps(h.slack.home_view(user)) for user in homes}
+    assert MENTEE in shown[MENTOR] and any(word in shown[MENTOR] for word in COACHING_WORDS)
+
+    confirm = h.driver.slash(MENTEE, "forget-me")
+    h.driver.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=ids["mentee_dm"],
+    )
+    h.app.drain()
+    for user in (MENTOR, COORDINATOR):
+        shown_now = json.dumps(h.slack.home_view(user))
+        assert [n for n in needles if n in shown_now] == [], user
+    # Their own Home is theirs alone (Slack tells it their zone): nothing of the pair.
+    own = json.dumps(h.slack.home_view(MENTEE))
+    assert [n for n in (MENTOR, *MENTEE_WORDS, *COACHING_WORDS) if n in own] == []
+    assert _rows_with(h, needles) == []  # the refreshes named them only until sent
