@@ -346,6 +346,22 @@ def reschedule_prompt(
     )
 
 
+def slack_delete(
+    *, team_id: str, channel: str | None, now: datetime, ts: str | None = None, file: str = ""
+) -> PlannedMessage:
+    """One of the bot's messages (``channel`` + ``ts``) or files deleted in Slack, due
+    now. The key is random and the row names only where: no one."""
+    payload = {"file": file, "channel": channel or ""} if file else {"channel": channel, "ts": ts}
+    return _row(
+        SLACK_DELETE,
+        team_id=team_id,
+        recipient=channel or "files",
+        now=now,
+        key=_once(),
+        payload=payload,
+    )
+
+
 def notice(*, team_id: str, user_id: str, text: str, now: datetime) -> PlannedMessage:
     return to_person(NOTICE, team_id=team_id, user_id=user_id, now=now, payload={"text": text})
 

@@ -68,7 +68,7 @@ from bot.domain.permissions import is_coordinator
 from bot.scheduling.home import home_page
 from bot.scheduling.render import render
 from bot.scheduling.sender import DeliveryError, Posted, SlackSender
-from bot.services import coordinators, goals, matching, pairing
+from bot.services import coordinators, goals, matching, pairing, privacy
 from bot.slackapi import user_from_info
 from bot.store import outbox, posted, repo
 from bot.store.db import Database
@@ -270,8 +270,9 @@ class Delivery:
         self, session: Session, message: ClaimedMessage, now: datetime, channel: str, ts: str
     ) -> bool:
         """The row sent, where Slack put it; False if this worker's claim was lost
-        meanwhile (then the caller changes nothing else)."""
-        return outbox.mark_sent(
+        meanwhile (then the caller changes nothing else), or the row was forgotten (then
+        the message goes from Slack too)."""
+        if outbox.mark_sent(
             session,
             message_id=message.id,
             worker=self.worker,
@@ -279,7 +280,18 @@ class Delivery:
             channel_id=channel,
             ts=ts,
             payload=outbox.kept_after_delivery(message.kind, message.payload),
+        ):
+            return True
+        privacy.forgotten_in_flight(
+            session,
+            team_id=message.team_id,
+            message_id=message.id,
+            worker=self.worker,
+            channel=channel,
+            ts=ts,
+            now=now,
         )
+        return False
 
     def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
         """The pair's group DM does not exist yet: wait for its kickoff, or, when there is

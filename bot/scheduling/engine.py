@@ -37,7 +37,7 @@ from bot.scheduling.pacing import Gate, Interrupted, Pacer
 from bot.scheduling.planner import BATCH as PLAN_BATCH
 from bot.scheduling.planner import plan_tips
 from bot.scheduling.sender import DeliveryError, SlackSender
-from bot.services import care, pairing
+from bot.services import care, pairing, privacy
 from bot.services.privacy import SLACK_DELETE
 from bot.store import installations, meetings, outbox, repo, workers, workspaces
 from bot.store.db import Database
@@ -472,7 +472,7 @@ class Engine:
         assert posted is not None
         # A tip's practice is recorded as received in the same transaction.
         try:
-            self.db.call_core(
+            if not self.db.call_core(
                 tipchoice.mark_sent,
                 message=message,
                 worker=self.worker,
@@ -480,7 +480,16 @@ class Engine:
                 channel_id=posted.channel,
                 ts=posted.ts,
                 payload=outbox.kept_after_delivery(message.kind, message.payload),
-            )
+            ):
+                self.db.call(
+                    privacy.forgotten_in_flight,
+                    team_id=message.team_id,
+                    message_id=message.id,
+                    worker=self.worker,
+                    channel=posted.channel,
+                    ts=posted.ts,
+                    now=now,
+                )
         except Exception as error:  # noqa: BLE001 - the row must not stay claimed
             return self._record_failed(message, "sent", error, now)
         return "sent"

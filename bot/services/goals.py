@@ -9,7 +9,6 @@ The pair's words never leave the pair: coordinators get ``store.goals.goal_count
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -37,7 +36,6 @@ from bot.store import goals as goal_store
 from bot.store import meetings, outbox, repo
 from bot.store import questions as question_store
 from bot.store.models import Meeting, Pair
-from bot.store.outbox import PlannedMessage
 
 # ---------------------------------------------------------------- the form
 
@@ -315,14 +313,7 @@ def card_posted(
         replacing=replacing,
     ):
         return
-    duplicate = PlannedMessage(
-        team_id=team_id,
-        key=f"{outgoing.SLACK_DELETE}:{uuid.uuid4().hex}",
-        kind=outgoing.SLACK_DELETE,
-        recipient=channel_id,
-        due_at=now,
-        payload={"channel": channel_id, "ts": ts},
-    )
+    duplicate = outgoing.slack_delete(team_id=team_id, channel=channel_id, ts=ts, now=now)
     outbox.plan(session, [duplicate], now=now)
     plan_card(session, team_id=team_id, pair_id=pair_id, now=now)
 

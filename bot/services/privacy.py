@@ -27,7 +27,6 @@ No Slack here, and ``now`` is a parameter.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -295,6 +294,12 @@ def forget_person(
         pair_ids=sorted(their_pairs),
     )
     for message in outbox_rows:
+        if message.status == "sending":
+            # On its way to Slack: where it lands is known only when its worker settles
+            # it, which then deletes it there (``forgotten_in_flight``).
+            outbox.forget_in_flight(message, tombstone=tombstone)
+            bump("scheduled_messages_deleted")
+            continue
         if message.recipient == user_id and message.channel_id:
             their_dms.add(message.channel_id)
         deletions.add(channel=message.channel_id, ts=message.message_ts)
@@ -359,17 +364,37 @@ class _SlackDeletions:
     def plan(self, session: Session, *, team_id: str, now: datetime) -> int:
         """Outbox rows that delete them, due now. Keys are random: they name no one."""
         rows = [
-            PlannedMessage(
+            outgoing.slack_delete(
                 team_id=team_id,
-                key=f"{SLACK_DELETE}:{uuid.uuid4().hex}",
-                kind=SLACK_DELETE,
-                recipient=target.get("channel") or "files",
-                due_at=now,
-                payload=target,
+                channel=target.get("channel"),
+                ts=target.get("ts"),
+                file=target.get("file", ""),
+                now=now,
             )
             for target in self._targets.values()
         ]
         return outbox.plan(session, rows, now=now)
+
+
+def forgotten_in_flight(
+    session: Session,
+    *,
+    team_id: str,
+    message_id: int,
+    worker: str,
+    channel: str,
+    ts: str,
+    now: datetime,
+) -> bool:
+    """A message Slack has just taken whose row forget-me emptied while it was on its
+    way (``outbox.forget_in_flight``): where it went was known only now, so it is
+    deleted in Slack like the rest of theirs, and the emptied row goes; True if so."""
+    if not outbox.take_forgotten(session, message_id=message_id, worker=worker):
+        return False
+    outbox.plan(
+        session, [outgoing.slack_delete(team_id=team_id, channel=channel, ts=ts, now=now)], now=now
+    )
+    return True
 
 
 # ---------------------------------------------------------------- access

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -398,6 +399,36 @@ def mark_sent(
         last_error=None,
         payload=payload,
     )
+
+
+# ``last_error`` of a row forget-me emptied while its worker was sending it.
+FORGOTTEN_IN_FLIGHT = "forgotten while being sent"
+
+
+def forget_in_flight(row: ScheduledMessage, *, tombstone: str) -> None:
+    """forget-me, for a row a worker is sending right now: emptied (nothing in it names
+    anyone) and cancelled, its claim kept, so that its worker's settle changes nothing
+    and finds it instead (``take_forgotten``), with where Slack put the message."""
+    row.status = "cancelled"
+    row.key = f"forgotten:{uuid.uuid4().hex}"
+    row.recipient = tombstone
+    row.payload = {}
+    row.pair_id = row.meeting_id = None
+    row.last_error = FORGOTTEN_IN_FLIGHT
+
+
+def take_forgotten(session: Session | Connection, *, message_id: int, worker: str) -> bool:
+    """The row this worker was sending, emptied by forget-me meanwhile: deleted; True if
+    so (a row taken over by another worker, or settled otherwise, is not)."""
+    result = session.execute(
+        delete(ScheduledMessage).where(
+            ScheduledMessage.id == message_id,
+            ScheduledMessage.claimed_by == worker,
+            ScheduledMessage.status == "cancelled",
+            ScheduledMessage.last_error == FORGOTTEN_IN_FLIGHT,
+        )
+    )
+    return result.rowcount == 1
 
 
 def mark_done(

@@ -361,3 +361,42 @@ def test_forget_me_publishes_again_every_home_that_showed_them(harness: Harness)
     own = json.dumps(h.slack.home_view(MENTEE))
     assert [n for n in (MENTOR, *MENTEE_WORDS, *COACHING_WORDS) if n in own] == []
     assert _rows_with(h, needles) == []  # the refreshes named them only until sent
+
+
+@pytest.mark.parametrize("words", ["stores about you", "mentoring tip"])
+def test_a_message_on_its_way_when_forget_me_commits_goes_from_slack_too(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, words: str
+) -> None:
+    """forget-me deletes a row being sent like any other; the message Slack takes a
+    moment later was recorded nowhere, so nothing deleted it: the my-data export (a
+    settle of its own) or a tip (the plain path) stayed in their DM for good."""
+    from bot.scheduling.sender import SlackSender
+    from bot.services import privacy
+
+    h = harness
+    _program(h)
+    real_post = SlackSender.post
+    forgotten: list[str] = []
+
+    def post(self: SlackSender, team: str, channel: str, **kwargs: Any) -> Any:
+        sent = real_post(self, team, channel, **kwargs)
+        if words in kwargs["text"] and channel == MENTEE and not forgotten:
+            # Slack has it; forget-me commits before the row is marked sent.
+            h.db.call(
+                privacy.forget_person, team_id=h.slack.team_id, user_id=MENTEE, now=h.clock.now
+            )
+            forgotten.append(sent.ts)
+        return sent
+
+    monkeypatch.setattr(SlackSender, "post", post)
+    if words == "stores about you":
+        h.slash(MENTEE, "my-data")
+    else:
+        for _ in range(3):  # the next working mornings, in their zone
+            h.tick(h.clock.now + timedelta(days=1))
+    assert forgotten
+    h.tick(h.clock.now + timedelta(minutes=1))
+    left = h.slack.messages_in(h.slack.dm_channel(MENTEE))
+
+    assert [m for m in left if m["ts"] in forgotten] == []
+    assert _rows_with(h, (MENTEE, "Kolkata")) == []
