@@ -31,7 +31,7 @@ from bot.deps import Clock, Deps, utc_now
 from bot.domain.errors import UserError
 from bot.listeners import actions, care, commands, events, goals, lifecycle, program, views
 from bot.listeners.common import error_modal, tell
-from bot.logs import quiet_libraries
+from bot.logs import bolt_logger, quiet_libraries
 from bot.metrics import CURRENT_TEAM, Metrics
 from bot.store.db import Database
 from bot.store.repo import remember_event
@@ -128,6 +128,7 @@ def create_app(
         authorize = StoredInstallationAuthorize(settings, installation_store, client)
     app = AsyncApp(
         client=client,
+        logger=bolt_logger(),
         signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
         oauth_settings=oauth_settings,
         authorize=authorize,

@@ -80,6 +80,19 @@ class _NoRequestBody(logging.Filter):
         return True
 
 
+def bolt_logger() -> logging.Logger:
+    """The logger handed to Bolt's app. Bolt sets the level of every logger it makes
+    from the root's when it makes it (``slack_bolt.logger._configure_from_root``), so
+    an app built while the root is at DEBUG wrote each answer's body ("Responding with
+    status: 200 body: …": someone's pairs, their typed text) whatever ``slack_bolt``'s
+    level; given a logger, Bolt copies its level to the rest instead."""
+    logger = logging.getLogger("slack_bolt.AsyncApp")
+    floor = QUIET_LOGGERS["slack_bolt"]
+    if logger.level == logging.NOTSET or logger.level < floor:
+        logger.setLevel(floor)
+    return logger
+
+
 def quiet_libraries() -> None:
     """Raise the chatty libraries' loggers to their floor (never lower them)."""
     for name, floor in QUIET_LOGGERS.items():

@@ -125,3 +125,40 @@ def test_bolt_does_not_warn_of_the_token_it_was_handed_with_the_client(
     messages = [record.getMessage() for record in caplog.records]
     assert "another warning" in messages
     assert not [m for m in messages if "will be unused" in m], messages
+
+
+def test_bolt_writes_no_answer_bodies_when_the_app_runs_at_debug(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Bolt takes each of its loggers' level from the root's when it makes them: an app
+    built at DEBUG logged every answer's body ("Responding with status: 200 body: …",
+    someone's pairs and typed text), which outlives their forget-me."""
+    from bot.app import create_app
+    from bot.logs import configure_logging
+    from bot.store.db import Database
+
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": "secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+            "MENTOR_SCHEDULER": "off",
+        }
+    )
+    root = logging.getLogger()
+    saved_root, saved_handlers = root.level, list(root.handlers)
+    db = Database(settings.database_url)
+    try:
+        configure_logging(logging.DEBUG)
+        root.setLevel(logging.DEBUG)  # basicConfig leaves a root with handlers (pytest's)
+        app, _deps = create_app(settings, db=db)
+        listener_logger = app._async_listener_runner.logger  # the one that logs answers
+        for logger in (app.logger, listener_logger):
+            assert not logger.isEnabledFor(logging.DEBUG), logger.name
+        assert root.isEnabledFor(logging.DEBUG)  # the app runs at DEBUG all the same
+    finally:
+        db.dispose()
+        root.setLevel(saved_root)
+        for handler in root.handlers:
+            if handler not in saved_handlers:
+                root.removeHandler(handler)
