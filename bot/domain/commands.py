@@ -9,6 +9,7 @@ from bot.domain.errors import UserError
 
 # With should_escape the mention arrives as <@U123|name>; older clients send <@U123>.
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+USER_ID = re.compile(r"[UW][A-Z0-9]+")
 # Punctuation typed after a word ("start @bob.", "as mentee!") is not part of it.
 _TRAILING = ".,;:!?"
 
@@ -237,15 +238,20 @@ _MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 
 def plain_text(text: str) -> str:
     """A command's text as the person typed it: Slack's markup back to what it shows
-    (``<@U1|ana>`` → ``@ana``, ``<!channel>`` → ``@channel``, ``<https://x|x>`` → the
-    link, ``<https://x|see this>`` → ``see this (https://x)``: the address stays, and
-    in the open) and its ``&amp;``/``&lt;``/``&gt;`` back to characters. Stored so, it
-    is escaped again wherever it is shown, never live."""
+    (``<!channel>`` → ``@channel``, ``<#C1|general>`` → ``#general``, ``<https://x|x>``
+    → the link, ``<https://x|see this>`` → ``see this (https://x)``: the address stays,
+    and in the open) and its ``&amp;``/``&lt;``/``&gt;`` back to characters. Stored so,
+    it is escaped again wherever it is shown, never live. A person mentioned is kept by
+    ID, ``<@U1|ana>`` → ``@U1``: shown as Slack shows a mention, by their current name
+    (``bot.views.common.typed_mentions``), and gone with their forget-me, which a
+    handle kept as words would outlive."""
 
     def shown(match: re.Match[str]) -> str:
         sigil, target, label = match.group(1), match.group(2), match.group(3)
         if sigil == "!":
             return "@" + (label or target.split("^")[0]).lstrip("@")
+        if sigil == "@" and USER_ID.fullmatch(target):
+            return "@" + target
         if sigil in ("@", "#"):
             return sigil + (label or target).lstrip(sigil)
         if not label or label == target or target == f"mailto:{label}":

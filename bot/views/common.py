@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -9,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.domain.forgotten import TOMBSTONE_PREFIX
 
 SECTION_LIMIT = 3000
 # Text a message's blocks may carry in all, well under what chat.postMessage takes
@@ -19,6 +22,20 @@ MESSAGE_TEXT_BUDGET = 8_000
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+# A person someone mentioned in a command's text, stored by ID (``plain_text``): shaped
+# like Slack's IDs (eight or more, with a digit), so a typed "@URGENT" stays words; and
+# one of those since forgotten (their ID replaced by a tombstone).
+_TYPED_MENTION = re.compile(r"(?<![\w@])@([UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{7,})\b")
+_TYPED_FORGOTTEN = re.compile(rf"(?<![\w@])@{re.escape(TOMBSTONE_PREFIX)}\w+")
+
+
+def typed_mentions(escaped: str) -> str:
+    """Escaped typed text with the people it mentioned shown as Slack shows a mention,
+    by their current name (the person typed them as mentions: Slack sent them as
+    ``<@U…|name>``), and anyone since forgotten as "someone who left"."""
+    return _TYPED_MENTION.sub(r"<@\1>", _TYPED_FORGOTTEN.sub("someone who left", escaped))
 
 
 def escape_mrkdwn(text: str, limit: int | None = None) -> str:

@@ -17,6 +17,7 @@ from bot.views.common import (
     mention,
     packed,
     section,
+    typed_mentions,
 )
 
 # One question as shown, escaped: 500 typed characters fit unless most are & < >.
@@ -38,7 +39,8 @@ def prep_question_blocks(content: Content, prep: PrepQuestions) -> list[Block]:
     if not prep.shown:
         return []
     lines = [
-        f"• {escape_mrkdwn(q.text, QUESTION_SHOWN)} ({mention(q.asked_by)})" for q in prep.shown
+        f"• {typed_mentions(escape_mrkdwn(q.text, QUESTION_SHOWN))} ({mention(q.asked_by)})"
+        for q in prep.shown
     ]
     heading = content.message("prep_parked_questions", questions="")
     # The prompt around them (goals, the practice, buttons) needs the rest of what one

@@ -97,7 +97,8 @@ def test_several_pairs_name_the_partner(harness: Harness) -> None:
     assert PARKED in ask(h, MENTEE, f"<@{STRANGER}|dave> said what about reviews?")
     with h.db.session() as s:
         texts = sorted(r.text for r in s.scalars(select(ParkedQuestion)))
-    assert texts == ["@dave said what about reviews?", "How do reviews work here?"]
+    # Kept by ID (shown as Slack shows a mention), never by the handle "dave".
+    assert texts == [f"@{STRANGER} said what about reviews?", "How do reviews work here?"]
 
 
 def test_several_pairs_end_or_schedule_the_one_named(harness: Harness) -> None:
@@ -153,3 +154,31 @@ def test_prep_lists_questions_then_a_held_meeting_clears_them(harness: Harness) 
     assert "Parked during the meeting" in shown and "say no to" not in shown
     assert "Parked after the prep prompt" in shown
     assert "Add focus and questions" in shown  # the prep form's button is still there
+
+
+def test_a_person_mentioned_in_a_question_is_shown_by_name_and_forgotten_with_forget_me(
+    harness: Harness,
+) -> None:
+    """Slack sends a mention as ``<@U…|handle>``. Kept as "@handle", the partner's
+    question went on naming a person who used forget-me (which replaces IDs); kept by
+    ID, it is shown as Slack shows a mention, then as "someone who left"."""
+    h = harness
+    group = pair_up(h)
+    assert PARKED in ask(h, MENTOR, f"how is <@{COORDINATOR}|carol> finding the program?")
+    with h.db.session() as s:
+        assert "carol" not in s.scalars(select(ParkedQuestion.text)).one()
+    first, second, _third = schedule(h, group, timedelta(days=3))
+    h.tick(first - timedelta(hours=24))
+    assert f"how is <@{COORDINATOR}> finding the program?" in all_text(preps(h, MENTEE)[-1])
+    confirm = h.driver.slash(COORDINATOR, "forget-me")
+    h.driver.click(
+        COORDINATOR,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=h.slack.dm_channel(COORDINATOR),
+    )
+    h.app.drain()
+    h.tick(second - timedelta(hours=24))  # not answered at the first meeting: still open
+    shown = all_text(preps(h, MENTEE)[-1])
+    assert "how is someone who left finding the program?" in shown
+    assert COORDINATOR not in shown
