@@ -13,7 +13,15 @@ from typing import Any
 
 from bot import outgoing
 from bot.content import Content, source_line
-from bot.domain.goals import AGREEMENT_MAX, MAX_GOALS, WHAT_MAX, WHY_MAX, Agreement, GoalState
+from bot.domain.goals import (
+    AGREEMENT_MAX,
+    MAX_GOALS,
+    PROGRESS,
+    WHAT_MAX,
+    WHY_MAX,
+    Agreement,
+    GoalState,
+)
 from bot.domain.invitations import expired_for_invitee, expired_for_inviter
 from bot.domain.questions import PREP_SHOWN, QUESTION_MAX, PrepQuestions, Question
 from bot.store.outbox import ClaimedMessage
@@ -557,6 +565,38 @@ def longest_messages(content: Content) -> list[Longest]:
                     kind,
                 )
             )
+    # The mentee's poll with a progress row per goal, as first posted and as redrawn
+    # after a tap (its "Saved" line and thanks added, each goal's choice marked).
+    poll = {
+        **pair,
+        "meeting_id": 1,
+        "partner_id": _PARTNER,
+        "starts_at": _WHEN.isoformat(),
+        "goals": typed_goals,
+    }
+    answered = {
+        **poll,
+        "happened": "rescheduled",
+        "usefulness": 5,
+        "has_details": True,
+        "goals_chosen": {str(g["id"]): PROGRESS[0] for g in typed_goals},
+    }
+    for name, build in (
+        ("feedback poll", lambda: _feedback(content, _claimed(outgoing.FEEDBACK, poll))),
+        (
+            "feedback poll after an answer",
+            lambda: _poll_update(content, _claimed(outgoing.POLL_UPDATE, answered)),
+        ),
+    ):
+        built.append(
+            Longest(
+                name,
+                build,
+                "messages.yml feedback_prompt, feedback_thanks and the goals_progress_ messages",
+                "messages.yml",
+                "feedback_prompt",
+            )
+        )
     for role, practices in (
         ("mentor", content.mentor_practices),
         ("mentee", content.mentee_practices),

@@ -829,3 +829,27 @@ def test_copy_at_its_limits_still_makes_blocks_slack_accepts(content):
         minutes=45,
     )
     assert validate_message_blocks(as_dicts([calendar_links(longest, event)])) == []
+
+
+def test_a_feedback_poll_whose_copy_slack_would_refuse_once_redrawn_is_refused(folder):
+    """The mentee's poll with a progress row per goal carries the poll's copy, the
+    goals' prompt and labels and the goals people type; redrawn after a tap it adds
+    "Saved" and the thanks. With each piece of copy under a section's 3,000 it passed
+    the check, and Slack refused the redrawn poll (msg_blocks_too_long)."""
+    from bot.scheduling.render import content_fit
+
+    messages = folder / "messages.yml"
+    text = messages.read_text()
+    for key in ("feedback_prompt: >-\n", "feedback_thanks: >-\n", "goals_progress_prompt: >-\n"):
+        text = text.replace(key, key + "  " + "Please tell us. " * 180 + "\n", 1)
+    for key in ("not_started: Not started", "some: Some progress", "done: Done"):
+        label = key.split(": ")[0]
+        text = text.replace(f"goals_progress_{key}", f"goals_progress_{label}: " + "L" * 70, 1)
+    messages.write_text(text)
+    fit = content_fit(load_content(folder))
+    line = line_of(messages, "feedback_prompt:")
+    assert any(
+        e.startswith(f"{messages}:{line}: the feedback poll after an answer would carry ")
+        and "so it would never be sent" in e
+        for e in fit.errors
+    ), fit.errors
