@@ -142,6 +142,10 @@ def _view(row: MatchProposal, *, pool_size: int = 0) -> ProposalView:
     )
 
 
+# The skipped lines an approval's summary names; it counts the rest.
+SKIPPED_SHOWN = 10
+
+
 @dataclass(frozen=True)
 class Approval:
     invited: tuple[int, ...]  # pair ids
@@ -158,7 +162,11 @@ class Approval:
             else f"Approved: {invited} invitations are on their way."
         )
         if self.skipped:
-            text += " Skipped: " + "; ".join(self.skipped) + "."
+            # Each a line's why, ~120 characters: hundreds of them (a pool that changed
+            # much since the review) would pass what one DM holds.
+            shown = self.skipped[:SKIPPED_SHOWN]
+            more = len(self.skipped) - len(shown)
+            text += " Skipped: " + "; ".join(shown) + (f"; and {more} more." if more else ".")
         if unmatched:
             text += (
                 " 1 person stays in the pool and has been told kindly."

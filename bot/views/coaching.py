@@ -39,6 +39,7 @@ from bot.ids import Block as BlockId
 from bot.ids import View as ViewId
 from bot.views.common import (
     SECTION_LIMIT,
+    clip,
     context,
     escape_mrkdwn,
     mention,
@@ -602,7 +603,9 @@ def pair_ended(
 
 
 def plain(text: str) -> Outgoing:
-    return Outgoing(text=text, blocks=[section(text)])
+    """One section of ``text``; the notification text cut as the section is, so that a
+    long one never passes what a message's ``text`` holds (40,000: msg_too_long)."""
+    return Outgoing(text=clip(text), blocks=[section(text)])
 
 
 __all__ = ["ContextBlock", "Outgoing"]

@@ -324,3 +324,23 @@ def test_reasons_come_with_each_pair_and_output_is_deterministic() -> None:
     assert [(p.mentor_id, p.mentee_id) for p in first.pairs] == sorted(
         (p.mentor_id, p.mentee_id) for p in first.pairs
     )
+
+
+def test_an_approval_of_hundreds_of_skipped_lines_tells_the_coordinator_in_one_message() -> None:
+    """Each skipped line's reason is about 120 characters; 400 of them (a pool that
+    changed much since the review) made a DM whose text Slack refuses (msg_too_long)."""
+    from bot.services.matching import SKIPPED_SHOWN, Approval
+    from bot.views.coaching import plain
+    from slackemu.limits import validate_message_blocks, validate_message_text
+
+    reason = "<@U0000000{n:03d}> and <@U0000001{n:03d}>: not both free to match any more"
+    approval = Approval(
+        invited=(1,), skipped=tuple(reason.format(n=n) for n in range(400)), unmatched=()
+    )
+    summary = approval.summary()
+    assert summary.count("not both free") == SKIPPED_SHOWN
+    assert f"and {400 - SKIPPED_SHOWN} more." in summary
+    message = plain(summary)
+    blocks = [block.to_dict() for block in message.blocks]
+    assert validate_message_text(message.text) == [] and validate_message_blocks(blocks) == []
+    assert len(plain("x" * 50_000).text) <= 3_000
