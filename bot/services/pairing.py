@@ -22,6 +22,7 @@ from bot.domain.errors import Conflict, NotFound, UserError
 from bot.domain.invitations import (
     INVITATION_LASTS,
     expired_for_invitee,
+    expired_for_inviter,
     invitation_expired,
     long_day,
 )
@@ -381,6 +382,17 @@ def withdraw_sent_invitation(
     if invitee_id is not None:
         sent = [pair for pair in sent if pair.partner_of(inviter_id) == invitee_id]
         received = [pair for pair in waiting if pair.partner_of(inviter_id) == invitee_id]
+        lapsed = [
+            pair
+            for pair in invited
+            if pair not in waiting
+            and pair.inviter_id == inviter_id
+            and pair.partner_of(inviter_id) == invitee_id
+        ]
+        if lapsed and not sent:  # before the care pass has closed it: nothing to withdraw
+            raise UserError(
+                expired_for_inviter(invitee_id=invitee_id, asked_at=lapsed[0].created_at)
+            )
         if not sent and received:  # the other way round: theirs to answer, not to end
             raise UserError(
                 f"<@{invitee_id}> invited you and waits for your answer: press Accept or "
