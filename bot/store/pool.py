@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import MatchExclusion, MatchProposal, Pair, Person, PoolMember
@@ -115,8 +116,20 @@ def exclusion_between(session: Session, *, team_id: str, a: str, b: str) -> Matc
     ).first()
 
 
+# The advisory locks of match rounds: one per workspace, in a namespace of their own
+# (bot.store.workers holds 0x4D42 for its workers' locks).
+ROUND_LOCK_NAMESPACE = 0x4D43
+
+
 def replace_open_proposals(session: Session, *, team_id: str) -> None:
-    """The workspace's proposals still open, marked ``replaced`` by a newer round."""
+    """The workspace's proposals still open, marked ``replaced`` by a newer round. On
+    PostgreSQL two rounds made at the same moment (two coordinators) take turns from
+    here to their commit (a transaction's advisory lock per workspace): the second
+    sees the first's round and replaces it. Without it each missed the other's, and
+    both stayed open. (SQLite has one writer at a time.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(team_id.encode()) & 0x7FFFFFFF
+        session.execute(select(func.pg_advisory_xact_lock(ROUND_LOCK_NAMESPACE, key)))
     session.execute(
         update(MatchProposal)
         .where(MatchProposal.team_id == team_id, MatchProposal.status == "open")

@@ -70,3 +70,45 @@ def test_a_withdrawal_racing_an_accept_leaves_the_accepted_pair_alone(db: Databa
     assert outcome == {"withdrawn": None}
     with db.session() as s:
         assert s.get(Pair, pair_id).status == "active"
+
+
+def test_two_match_rounds_made_at_once_leave_only_the_newest_open(db: Database) -> None:
+    """Two coordinators run `/mentor match` at the same moment: each round used to
+    replace the open ones it could see, not the other's uncommitted one, and both stayed
+    open (approving both told the unmatched twice). They take turns now."""
+    from sqlalchemy import select
+
+    from bot.services import matching
+    from bot.store.models import MatchProposal
+
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers: there is no race to lose")
+    first_made, errors = threading.Event(), []
+
+    def round_by(coordinator: str, hold: bool) -> None:
+        try:
+            with db.session() as s:
+                matching.compute_proposal(
+                    s, team_id=TEAM, by=coordinator, now=NOW, topic_labels={}
+                )
+                if hold:
+                    first_made.set()
+                    deadline = datetime.now(UTC) + timedelta(seconds=20)
+                    while not _waiting_for_a_lock(db) and datetime.now(UTC) < deadline:
+                        pass  # uncommitted until the second round waits for it
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    first = threading.Thread(target=round_by, args=("UCOORD1", True))
+    first.start()
+    assert first_made.wait(20)
+    second = threading.Thread(target=round_by, args=("UCOORD2", False))
+    second.start()
+    for thread in (first, second):
+        thread.join(30)
+    assert errors == []
+    with db.session() as s:
+        rounds = s.execute(
+            select(MatchProposal.created_by, MatchProposal.status).order_by(MatchProposal.id)
+        ).all()
+    assert [tuple(r) for r in rounds] == [("UCOORD1", "replaced"), ("UCOORD2", "open")]
