@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, load_settings
@@ -309,17 +310,40 @@ def _load_checked_content(directory):  # type: ignore[no-untyped-def]
     return content, fit.warnings
 
 
+def _refuse_a_missing_sqlite_file(url: str) -> None:
+    """SQLite makes the file it is asked to open: a command that only reads or fixes
+    rows, pointed at a mistyped path, would make an empty one and report nothing."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:":
+        if not path.startswith("file:") and not Path(path).expanduser().exists():
+            raise CommandError(
+                f"DATABASE_URL: there is no database at {path} (check DATABASE_URL, or run "
+                "`mentor-bot db upgrade` to make one)"
+            )
+
+
 def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untyped-def]
+    """The database; with ``migrate`` (``serve``, ``worker``, ``tick``, ``db upgrade``)
+    created or brought to this release's schema, else (commands that read or fix rows)
+    refused unless it is a Mentor Bot database at this release's schema."""
     from alembic.util.exc import CommandError as MigrationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.store.db import Database
-    from bot.store.migrate import upgrade
+    from bot.store.migrate import schema_problem, upgrade
 
     try:
+        if not migrate:
+            _refuse_a_missing_sqlite_file(settings.database_url)
         db = Database(settings.database_url, cipher=settings.cipher)
         if migrate:
             upgrade(db.engine)
+        elif problem := schema_problem(db.engine):
+            db.dispose()
+            raise CommandError(f"DATABASE_URL: {problem}")
         return db
     except MigrationError as error:
         # A schema revision this release does not know: a newer release wrote it.
@@ -468,7 +492,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _match(args: argparse.Namespace) -> int:
     settings = load_settings(require_slack=False)
     content = _load_content_or_fail(settings.content_dir)
-    db = _open_database(settings)
+    db = _open_database(settings, migrate=False)
     try:
         return _propose_and_approve(args, db, content)
     finally:
@@ -549,7 +573,7 @@ def _report(args: argparse.Namespace) -> int:
             raise ConfigError(f"--chart {args.chart}: give a file name in a folder that exists")
     settings = load_settings(require_slack=False)
     content = _load_content_or_fail(settings.content_dir)
-    db = _open_database(settings)
+    db = _open_database(settings, migrate=False)
     try:
         return _print_report(args, db, content, settings.admins)
     finally:
@@ -601,7 +625,7 @@ def _outbox_list(args: argparse.Namespace) -> int:
     from bot.store import outbox
 
     settings = load_settings(require_slack=False)
-    db = _open_database(settings)
+    db = _open_database(settings, migrate=False)
     try:
         with db.session() as session:
             rows = outbox.list_rows(
@@ -645,7 +669,7 @@ def _outbox_change(args: argparse.Namespace, verb: str) -> int:
     from bot.store import outbox
 
     settings = load_settings(require_slack=False)
-    db = _open_database(settings)
+    db = _open_database(settings, migrate=False)
     try:
         with db.session() as session:
             if verb == "retry":
@@ -681,7 +705,7 @@ def _db_reencrypt(_args: argparse.Namespace) -> int:
             "MENTOR_ENCRYPTION_KEY is required for db reencrypt (Fernet keys, comma-separated; "
             "the first encrypts)"
         )
-    db = _open_database(settings)
+    db = _open_database(settings, migrate=False)
     try:
         count = db.call(installations.reencrypt)
     except SealedTokenError as error:

@@ -99,7 +99,7 @@ class ForgetReport:
     posted_messages_deleted: int = 0
     slack_deletions_planned: int = 0
     partners_told: int = 0  # a notice, naming no one, to each partner of an open pair
-    # App Homes published again: theirs, their partners', the listed coordinators'.
+    # App Homes published again: their partners' and the listed coordinators'.
     homes_refreshed: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -195,9 +195,10 @@ def forget_person(
 
     Runs in the caller's transaction: either everything below happens or nothing.
     The Slack deletions it plans go out with the next scheduler pass, and so do the App
-    Homes that showed them (theirs, each partner's, and those of ``coordinators``,
+    Homes that showed them (each partner's, and those of ``coordinators``,
     ``MENTOR_ADMINS``, whose lists of pairs at risk may name them), published again as
-    the database holds them now.
+    the database holds them now. (Their own is ``forget_me``'s: no row left here names
+    them.)
     """
     tombstone = new_tombstone()
     counts: dict[str, int] = {}
@@ -211,7 +212,7 @@ def forget_person(
     their_pairs: set[int] = set()
     group_dms: set[str] = set()
     partners_told: list[PlannedMessage] = []
-    homes = {user_id: user_id in coordinators, **dict.fromkeys(coordinators, True)}
+    homes = dict.fromkeys(coordinators, True)
     for pair in pairs:
         if user_id not in pair.members:
             continue
@@ -338,11 +339,11 @@ def forget_person(
     bump("slack_deletions_planned", deletions.plan(session, team_id=team_id, now=now))
     # Last, so that nothing above takes them for messages about the person.
     bump("partners_told", outbox.plan(session, partners_told, now=now))
-    # Each Home as it is now; the forgotten person's row goes once sent, as any refresh.
+    # Each Home as it is now (their own is forget_me's: no row here names them).
     refreshes = [
         outgoing.home_refresh(team_id=team_id, user_id=who, listed=listed, now=now)
         for who, listed in sorted(homes.items())
-        if who != tombstone
+        if who not in (user_id, tombstone)
     ]
     outbox.plan(session, refreshes, now=now)
     bump("homes_refreshed", len(refreshes))
@@ -621,6 +622,17 @@ def forget_me(
     the question, in the same transaction. The answer's row is deleted once sent."""
     report = forget_person(
         session, team_id=team_id, user_id=user_id, now=now, coordinators=coordinators
+    )
+    # Their own Home, published again as it is now (showing nothing of theirs); like the
+    # answer below, its row names them only until it is sent, and then goes.
+    outbox.plan(
+        session,
+        [
+            outgoing.home_refresh(
+                team_id=team_id, user_id=user_id, listed=user_id in coordinators, now=now
+            )
+        ],
+        now=now,
     )
     if response_url:
         outbox.plan(

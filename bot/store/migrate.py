@@ -43,6 +43,38 @@ def head_revision() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+def known_revisions() -> set[str]:
+    """Every revision of the bundled migrations, read from their text."""
+    return {
+        found.group(1)
+        for path in (MIGRATIONS_DIR / "versions").glob("*.py")
+        if (found := _REVISION.search(path.read_text(encoding="utf-8")))
+    }
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why a command that only reads or fixes rows should not run on this database (it
+    never creates nor migrates one: that is `db upgrade`'s, or `serve`'s): no Mentor Bot
+    tables, an older schema, or one a newer release wrote. None when it is current."""
+    if at_head(engine):
+        return None
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as error:
+        return f"cannot read its schema ({str(error).splitlines()[0][:200]})"
+    if revision is None:
+        return "it holds no Mentor Bot tables (check DATABASE_URL, or run `mentor-bot db upgrade`)"
+    if revision in known_revisions():
+        return (
+            f"its schema is older than this release (revision {revision}): run "
+            "`mentor-bot db upgrade` first"
+        )
+    return (
+        f"its schema is not one this release knows (revision {revision}); it was written by "
+        "a newer release: run that one, or restore a backup"
+    )
+
+
 def at_head(engine: Engine) -> bool:
     """Whether the database is already at the newest revision (one small read)."""
     head = head_revision()

@@ -434,3 +434,43 @@ def test_worker_serves_metrics_on_its_own_port(tmp_path: Path) -> None:
         assert process.returncode == 0, output
         lines = output.strip().splitlines()
         assert lines and all(json.loads(line)["level"] for line in lines), output
+
+
+def test_commands_that_read_rows_never_create_nor_migrate_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`outbox list` on a mistyped SQLite path made an empty file and printed
+    "(no rows)"; pointed at PostgreSQL's shared database it built the whole schema
+    there; and a newer release's command line migrated production ahead of it."""
+    import sqlite3
+
+    from bot.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    missing = tmp_path / "typo.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{missing}")
+    for argv in (["outbox", "list"], ["report", "--team", "T1"], ["match", "--team", "T1"]):
+        assert main(argv) == 1, argv
+        assert "there is no database at" in capsys.readouterr().err
+    assert not missing.exists()
+
+    empty = tmp_path / "other.db"
+    sqlite3.connect(empty).close()  # some other program's (empty) database
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{empty}")
+    assert main(["outbox", "list"]) == 1
+    assert "holds no Mentor Bot tables" in capsys.readouterr().err
+    with sqlite3.connect(empty) as connection:
+        assert connection.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(empty) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0001'")
+    assert main(["outbox", "list"]) == 1
+    assert "older than this release (revision 0001)" in capsys.readouterr().err
+    with sqlite3.connect(empty) as connection:  # not migrated behind the operator's back
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0001",
+        )
