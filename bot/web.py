@@ -262,7 +262,23 @@ async def serve_http(
         # go, and cannot pile up against the connection cap.
         keepalive_timeout=settings.http_idle_seconds,
     )
+    # Heard from the start: setting up waits for Slack's auth.test (up to
+    # AUTH_TEST_AT_START_SECONDS while Slack is away), and a SIGTERM then used to kill
+    # the process outright, its scheduler with it.
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
     await runner.setup()
+    if stop.is_set():  # told to stop while setting up: nothing was served
+        logger.info("shutting down before serving")
+        if on_stopping:
+            await on_stopping()
+        await runner.cleanup()
+        return
     site = CappedTCPSite(
         runner,
         host,
@@ -282,13 +298,6 @@ async def serve_http(
     logger.info("Mentor Bot listening on http://%s:%s%s", host, bound_port, EVENTS_PATH)
     if on_started:
         on_started(bound_port)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
-            pass
     await stop.wait()
     logger.info("shutting down: finishing work in flight")
     if on_stopping:

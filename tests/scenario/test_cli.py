@@ -360,6 +360,20 @@ def test_sigterm_stops_serve_and_worker_within_10_s_while_slack_hangs(tmp_path: 
             output, _ = process.communicate(timeout=30)
         assert process.returncode == 0, output
         assert "auth.test at start-up failed: TimeoutError" in output
+        # SIGTERM while start-up waits for that auth.test: heard, a clean exit (it
+        # used to kill the process outright, with no line and exit -15).
+        arrived = slack.arrived["auth.test"]
+        process = _start(["serve"], {**env, "PORT": str(_free_port())}, tmp_path)
+        deadline = time.monotonic() + 30
+        while slack.arrived["auth.test"] == arrived:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)  # waiting on another process, not moving app time
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+        assert time.monotonic() - started < 10, output
+        assert (process.returncode, "Traceback" in output) == (0, False), output
+        assert "shutting down before serving" in output
     # Socket Mode with nobody answering at all: it keeps trying, and stops when told.
     # Its first try reaches a socket that hangs up at once (so the process is past its
     # imports, its signal handlers in place, on a slow machine too); then nothing
