@@ -20,9 +20,11 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 )
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.metrics import request_kind
+from bot.scheduling.sender import WORKSPACE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,18 @@ async def check_token_early(bolt: AsyncApp) -> None:
                     # must not keep the port closed (nor SIGTERM unheard).
                     async with asyncio.timeout(AUTH_TEST_AT_START_SECONDS):
                         middleware.auth_test_result = await bolt.client.auth_test()
+                except SlackApiError as error:
+                    code = error.response.get("error") if error.response else None
+                    if code in WORKSPACE_ERRORS:
+                        # The token itself: every request would fail to authorize.
+                        logger.error(
+                            "auth.test at start-up failed: Slack refuses SLACK_BOT_TOKEN (%s). "
+                            "Check the token (OAuth & Permissions, Bot User OAuth Token) or "
+                            "reinstall the app; until then every request fails.",
+                            code,
+                        )
+                    else:
+                        logger.warning("auth.test at start-up failed: %s", code or error)
                 except Exception as error:  # noqa: BLE001 - Bolt retries on the first request
                     reason = type(error).__name__ if isinstance(error, TimeoutError) else error
                     logger.warning("auth.test at start-up failed: %s", reason)

@@ -162,3 +162,38 @@ def test_bolt_writes_no_answer_bodies_when_the_app_runs_at_debug(
         for handler in root.handlers:
             if handler not in saved_handlers:
                 root.removeHandler(handler)
+
+
+def test_a_token_slack_refuses_at_start_is_named_with_what_to_do(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A well-formed but wrong SLACK_BOT_TOKEN: start-up logged slack_sdk's raw,
+    multi-line error, and then each request "Failed to authorize", with nothing saying
+    which setting to look at."""
+    import asyncio
+
+    from bot.app import create_app
+    from bot.store.db import Database
+    from bot.web import check_token_early
+    from slackemu import SlackEmulator
+
+    with SlackEmulator(tokens={}, rate_limits=None) as slack:  # it knows no token
+        settings = load_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-not-this-workspace",
+                "SLACK_SIGNING_SECRET": "secret",
+                "SLACK_API_URL": slack.base_url,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/app.db",
+                "MENTOR_SCHEDULER": "off",
+            }
+        )
+        db = Database(settings.database_url)
+        try:
+            app, _deps = create_app(settings, db=db)
+            with caplog.at_level(logging.WARNING):
+                asyncio.run(check_token_early(app))
+        finally:
+            db.dispose()
+    [line] = [r.getMessage() for r in caplog.records if "auth.test" in r.getMessage()]
+    assert line.startswith("auth.test at start-up failed: Slack refuses SLACK_BOT_TOKEN")
+    assert "(invalid_auth)" in line and "reinstall the app" in line and "\n" not in line
