@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Library loggers that write request bodies at DEBUG stay above it (bot.logs).
     configure_logging(logging.INFO, log_format=log_format)
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # here, where a reader that stopped reading is heard
+        return code
     except ConfigError as error:
         print(f"mentor-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -45,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped reading (`mentor-bot outbox list | head`): what it wanted
+        # has gone. Python would flush stdout again at exit and fail the same way.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -484,6 +492,8 @@ def _demo(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out} is a file; give a folder (made if missing)")
     try:
         run_demo(content, out, days=args.days, seed=args.seed)
+    except BrokenPipeError:
+        raise  # its reader stopped reading (`| head`): not --out's
     except OSError as error:
         raise CommandError(f"--out {args.out}: {error.strerror or error}") from None
     return 0

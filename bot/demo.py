@@ -510,7 +510,9 @@ class Demo:
     def _progress(self, step: int, total: int) -> None:
         if self.progress is None:
             return
-        day = (self.clock.now - PROGRAM_START).days + 1
+        # The clock is past the pass just run: the last one ends on the first moment of
+        # the day after.
+        day = min((self.clock.now - PROGRAM_START).days + 1, self.days)
         text = f"  day {day}/{self.days} · {len(self.events)} things shown · {step}/{total} passes"
         if self.progress.isatty():
             self.progress.write("\r" + text)

@@ -488,3 +488,23 @@ def test_commands_that_read_rows_never_create_nor_migrate_a_database(
         assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (
             "0001",
         )
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`mentor-bot demo | head -1`: a traceback of BrokenPipeError, or "--out …: Broken
+    pipe" blaming the output folder, and exit 1 or 120."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--days", "1", "--out", str(tmp_path / "d")],
+        env={**BASE_ENV, "PYTHONUNBUFFERED": "1"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0, errors
+    assert "Traceback" not in errors and "Broken pipe" not in errors, errors
