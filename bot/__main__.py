@@ -409,7 +409,7 @@ def _listen_error(error: OSError, port: str) -> Exception:
 def _worker(_args: argparse.Namespace) -> int:
     from bot.runtime import run_worker
 
-    settings = load_settings()
+    settings = load_settings(serves_slack=False)
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     _check_tokens(db)
@@ -423,7 +423,7 @@ def _worker(_args: argparse.Namespace) -> int:
 def _tick(args: argparse.Namespace) -> int:
     from bot.runtime import TICK_BUDGET_SECONDS, tick
 
-    settings = load_settings()
+    settings = load_settings(serves_slack=False)
     content = _load_content_or_fail(settings.content_dir)
     db = _open_database(settings)
     _check_tokens(db)

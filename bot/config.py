@@ -84,12 +84,15 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     *,
     require_slack: bool = True,
+    serves_slack: bool = True,
     dotenv: bool = True,
 ) -> Settings:
     """Read settings from ``env`` (default: the process environment plus ``.env``).
 
     ``require_slack`` is false for commands that never talk to Slack
-    (``db upgrade``, ``content check``), so they run without tokens.
+    (``db upgrade``, ``content check``), so they run without tokens;
+    ``serves_slack`` false for those that only send (``worker``, ``tick``), so they
+    need no signing secret: no request of Slack's reaches them.
     """
     if env is None:
         if dotenv:
@@ -142,7 +145,7 @@ def load_settings(
                 "SLACK_BOT_TOKEN is required (a bot token 'xoxb-…'), or set "
                 "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs"
             )
-        if not signing_secret and not app_token:
+        if not signing_secret and not app_token and serves_slack:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is required in HTTP mode "
                 "(Basic Information → App Credentials → Signing Secret)"

@@ -508,3 +508,17 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) ->
     process.stderr.close()
     assert process.wait(timeout=120) == 0, errors
     assert "Traceback" not in errors and "Broken pipe" not in errors, errors
+
+
+def test_tick_runs_without_a_signing_secret(tmp_path: Path) -> None:
+    result = run(
+        ["tick"],
+        {
+            "SLACK_SIGNING_SECRET": "",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/tick.db",
+            "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing due: Slack is not asked
+        },
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "tick: planned 0" in result.stdout + result.stderr

@@ -76,3 +76,12 @@ def test_slack_posts_per_minute_sets_the_schedulers_pacing() -> None:
     for bad in ("-1", "lots", "6e2"):
         message = refusal({**HTTP, "MENTOR_SLACK_POSTS_PER_MINUTE": bad})
         assert message.startswith("MENTOR_SLACK_POSTS_PER_MINUTE must be a whole number")
+
+
+def test_commands_that_only_send_need_no_signing_secret() -> None:
+    """`worker` and `tick` receive no request from Slack: a cron box asked for
+    SLACK_SIGNING_SECRET "in HTTP mode" was told something that is not so."""
+    only_token = {"SLACK_BOT_TOKEN": "xoxb-1-abc"}
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is required"):
+        load_settings(only_token, dotenv=False)
+    assert load_settings(only_token, serves_slack=False, dotenv=False).bot_token == "xoxb-1-abc"
