@@ -228,8 +228,30 @@ class AsyncCountingRateLimitHandler(AsyncRateLimitErrorRetryHandler):
 
 def start_metrics_server(metrics: Metrics, port: int) -> None:
     """``/metrics`` for a process with no HTTP server of its own (the worker, Socket
-    Mode): prometheus_client's small server in a daemon thread, on all interfaces."""
-    from prometheus_client import start_http_server
+    Mode): prometheus_client's WSGI app in a daemon thread, on all interfaces, and
+    nothing else. (Its ``start_http_server`` answers every path with the figures, so a
+    probe of ``/healthz`` there read a worker as healthy, whatever its database.)"""
+    import threading
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    start_http_server(port, registry=metrics.registry)
+    from prometheus_client import make_wsgi_app
+
+    figures = make_wsgi_app(metrics.registry)
+
+    def only_metrics(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == "/metrics":
+            return figures(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not found: this port serves GET /metrics only\n"]
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - its name
+            pass  # one line a scrape on stderr: nothing an operator reads
+
+    server = make_server("0.0.0.0", port, only_metrics, Server, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     logger.info("metrics on http://0.0.0.0:%d/metrics", port)

@@ -196,3 +196,30 @@ def test_app_429s_are_counted_for_the_requests_workspace(slack: SlackEmulator) -
     seen = samples(metrics)
     key = ("mentor_slack_ratelimited_total", (("source", "app"), ("team_id", "T0ACME")))
     assert seen[key] == 1
+
+
+def test_the_metrics_port_of_a_worker_serves_metrics_only(tmp_path) -> None:
+    """prometheus_client's own server answers every path with the figures: a probe of
+    /healthz on a worker's metrics port read it as healthy, whatever its database."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from bot.metrics import start_metrics_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = Database(f"sqlite:///{tmp_path}/gone.db")
+    metrics = Metrics()
+    metrics.watch_outbox(db, lambda: NOW)
+    try:
+        start_metrics_server(metrics, port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            assert answer.status == 200 and b"mentor_database_up" in answer.read()
+        for path in ("/healthz", "/", "/metrics/x"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+            assert refused.value.code == 404, path
+    finally:
+        db.dispose()
