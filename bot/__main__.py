@@ -363,6 +363,8 @@ def _open_database(settings, *, migrate: bool = True):  # type: ignore[no-untype
     except (SQLAlchemyError, ImportError, ValueError) as error:
         # ValueError: a URL SQLAlchemy cannot read (a port that is not a number).
         reason = str(error).splitlines()[0][:200]
+        if isinstance(error, ImportError):  # a driver this install does not have
+            reason += "; the PostgreSQL driver installed is psycopg 3: postgresql+psycopg://…"
         raise CommandError(f"DATABASE_URL: cannot open the database ({reason})") from None
 
 
@@ -433,8 +435,8 @@ def _tick(args: argparse.Namespace) -> int:
         # Run as asked (SPEC: one pass as of --now), but said: tips and prompts planned
         # as of then wait for then, so a mistyped year silences the real ones until it.
         print(
-            f"mentor-bot: warning: tick --now is {ahead.days} days ahead of this machine's "
-            "clock; what it plans as of then holds back the real messages until then",
+            f"mentor-bot: warning: tick --now is {_count(ahead.days, 'day')} ahead of this "
+            "machine's clock; what it plans as of then holds back the real messages until then",
             file=sys.stderr,
         )
     budget = args.budget if args.budget is not None else TICK_BUDGET_SECONDS
@@ -474,11 +476,14 @@ def _content_check(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from bot.content import ContentError
     from bot.demo import run_demo
 
+    if args.content is not None and not Path(args.content).expanduser().is_dir():
+        raise ConfigError(  # one line, as content check says it
+            f"--content {args.content} is not a folder; give the folder that holds "
+            "practices.yml, messages.yml and settings.yml"
+        )
     try:
         content, warnings = _load_checked_content(args.content)
     except ContentError as error:
@@ -645,6 +650,8 @@ def _outbox_list(args: argparse.Namespace) -> int:
                 kind=args.kind,
                 limit=args.limit + 1,
             )
+            # A mistyped --kind ("tipp") is not an empty outbox: say which kinds exist.
+            kinds = outbox.open_kinds(session) if args.kind and not rows else ()
     finally:
         db.dispose()
     more = len(rows) > args.limit
@@ -672,6 +679,9 @@ def _outbox_list(args: argparse.Namespace) -> int:
         print(f"(more rows than --limit {args.limit}; narrow with --status/--team/--kind)")
     elif not rows:
         print("(no rows)")
+        if args.kind and args.kind not in kinds:
+            seen = ", ".join(kinds) or "none"
+            print(f"(no open row is of kind {args.kind!r}; open rows are of kinds: {seen})")
     return 0
 
 

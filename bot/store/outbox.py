@@ -933,6 +933,18 @@ def list_rows(
     return [Row(*row) for row in rows]
 
 
+def open_kinds(session: Session) -> tuple[str, ...]:
+    """The kinds of the rows still in the outbox's hands (``OPEN_STATUSES``)."""
+    return tuple(
+        session.scalars(
+            select(ScheduledMessage.kind)
+            .where(ScheduledMessage.status.in_(OPEN_STATUSES))
+            .distinct()
+            .order_by(ScheduledMessage.kind)
+        )
+    )
+
+
 class ChangeRefused(Exception):
     """An operator's retry or cancel names rows that do not exist or are in the wrong
     state; nothing was changed. The message is one line."""

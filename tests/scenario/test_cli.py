@@ -153,6 +153,11 @@ def test_what_an_operator_gets_wrong_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("x")
     demo = run(["demo", "--out", str(tmp_path / "a-file")], {}, tmp_path)
     assert demo.returncode == 2 and "is a file; give a folder" in demo.stderr
+    nowhere = run(["demo", "--content", str(tmp_path / "nowhere")], {}, tmp_path)
+    assert nowhere.returncode == 2 and nowhere.stderr.count("\n") == 1, nowhere.stderr
+    assert "--content" in nowhere.stderr and "is not a folder" in nowhere.stderr
+    postgres2 = run(["outbox", "list"], {"DATABASE_URL": "postgresql+psycopg2://u@h/x"}, tmp_path)
+    assert postgres2.returncode == 1 and "postgresql+psycopg://" in postgres2.stderr
 
 
 def test_db_upgrade_and_tick(tmp_path: Path) -> None:

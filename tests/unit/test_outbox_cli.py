@@ -100,6 +100,11 @@ def test_list_shows_routing_and_status_never_contents(
     assert len(limited) == 4 and "more rows than --limit 2" in limited[-1]
     assert main(["outbox", "list", "--team", "T9"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "(no rows)"
+    assert main(["outbox", "list", "--kind", "tipp"]) == 0  # a typo is not an empty outbox
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "(no open row is of kind 'tipp'; open rows are of kinds: feedback, kickoff, "
+        "match_invite, prep_mentee, tip)"
+    )
 
 
 def test_retry_puts_failed_held_and_refused_rows_back_due_now(
