@@ -624,6 +624,14 @@ def content_fit(content: Content) -> ContentFit:
         where = source_line(content.directory, message.file, message.key)
         blocks = as_dicts(message.build().blocks)
         total = text_length(blocks)
+        cut: CopyTooLong | None = None
+        with refusing_cuts():
+            try:
+                message.build()
+            except CopyTooLong as error:
+                cut = error
+        # What the figures below count: the message as sent, its long parts cut.
+        carry = f"would carry {total:,} characters{' once cut' if cut else ''}"
         if len(blocks) > MESSAGE_BLOCKS:
             errors.append(
                 f"{where}: the {message.name} would have {len(blocks)} blocks; a message "
@@ -632,23 +640,20 @@ def content_fit(content: Content) -> ContentFit:
             )
         if total > BLOCKS_TEXT_REFUSED:
             errors.append(
-                f"{where}: the {message.name} would carry {total:,} characters; Slack "
+                f"{where}: the {message.name} {carry}; Slack "
                 f"refuses a message past about {BLOCKS_TEXT_REFUSED:,}, so it would never "
                 f"be sent: shorten {message.copy}"
             )
         elif total > MESSAGE_TEXT_BUDGET:
             warnings.append(
-                f"{where}: warning: the {message.name} would carry {total:,} characters, "
+                f"{where}: warning: the {message.name} {carry}, "
                 f"past the {MESSAGE_TEXT_BUDGET:,} this app keeps to: shorten {message.copy}"
             )
-        with refusing_cuts():
-            try:
-                message.build()
-            except CopyTooLong as error:
-                warnings.append(
-                    f"{where}: warning: the {message.name} would have a part of {error}, "
-                    f'so it is cut with "…": shorten {message.copy}'
-                )
+        if cut is not None:
+            warnings.append(
+                f"{where}: warning: the {message.name} would have a part of {cut}, "
+                f'so it is cut with "…": shorten {message.copy}'
+            )
     topics = content.topics
     for topic in topics:
         if len(topic.label) > OPTION_TEXT_LIMIT:
