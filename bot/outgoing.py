@@ -259,8 +259,10 @@ def kickoff(
     lost_channel: str | None = None,
 ) -> PlannedMessage:
     """The pair's group DM opened and its first message posted; with ``lost_channel``,
-    opened again because Slack refused a message in that one (archived, gone), once
-    per lost channel, with a short note instead of the welcome."""
+    opened again because Slack refused a message in that one (archived, gone), with a
+    short note instead of the welcome. Each reopening is a row of its own: Slack may
+    give the same channel back, and lose it again later (``pairing.group_dm_lost``
+    plans one per loss, under the pair's lock)."""
     payload: dict[str, Any] = {"pair_id": pair_id, "mentor_id": mentor_id, "mentee_id": mentee_id}
     if lost_channel is not None:
         payload["reopened"] = True
@@ -269,7 +271,7 @@ def kickoff(
         team_id=team_id,
         recipient=pair_recipient(pair_id),
         now=now,
-        key=str(pair_id) if lost_channel is None else f"{pair_id}:reopened:{lost_channel}",
+        key=str(pair_id) if lost_channel is None else f"{pair_id}:reopened:{_once()}",
         pair_id=pair_id,
         payload=payload,
     )

@@ -552,8 +552,9 @@ def kickoff_delivered(
 def group_dm_lost(session: Session, *, team_id: str, pair_id: int, now: datetime) -> bool:
     """Slack refused a message in the pair's group DM because of the conversation
     (archived, gone, the bot no longer in it): while the pair is active, the group DM
-    is opened again by a kickoff of its own (planned once per lost channel), and what
-    was for it waits for that. False when the pair is no longer active."""
+    is opened again by a kickoff of its own (planned by the first row to find it lost:
+    the pair's channel is cleared in the same transaction), and what was for it waits
+    for that. False when the pair is no longer active."""
     pair = repo.get_pair(session, team_id=team_id, pair_id=pair_id, lock=True)
     if pair is None or pair.status != "active":
         return False

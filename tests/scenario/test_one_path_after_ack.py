@@ -15,6 +15,7 @@ from bot.store.models import Meeting, ScheduledMessage
 from bot.views.privacy import forgotten_message
 from slackemu import Input
 from tests.conftest import BOT_TOKEN, COORDINATOR, MENTEE, MENTOR, Harness, all_text
+from tests.scenario.test_goals import CARD, set_goals
 from tests.scenario.test_one_path import rows, the_pair
 
 
@@ -409,10 +410,27 @@ def test_a_group_dm_slack_no_longer_takes_is_opened_again_and_what_waited_follow
     _schedule_three(h)
     assert len(h.slack.calls_to("conversations.open")) == opened + 1
     texts = [m["text"] for m in h.slack.messages_in(group) if not m.get("files")]
-    assert "I couldn't post in your earlier conversation" in texts[-2]
+    assert "Slack refused a message of mine to our conversation" in texts[-2]
     assert texts[-1] == "Your next meetings are set"
     assert the_pair(h).channel_id == group
     assert not [r for r in rows(h) if r[2] in ("paused", "failed")]
+
+    # Slack gave the same conversation back, and it is lost again later: it is opened
+    # again (a reopening keyed by the lost channel was planned only once, and the
+    # second loss dropped everything for the group DM, silently).
+    h.slack.inject(
+        "chat.postMessage", error="is_archived", when=lambda a: a.get("channel") == group
+    )
+    set_goals(h, group)
+    texts = [m["text"] for m in h.slack.messages_in(group) if not m.get("files")]
+    assert "Slack refused a message of mine" in texts[-2] and texts[-1].startswith(CARD)
+    assert len(h.slack.calls_to("conversations.open")) == opened + 2
+    assert not [r for r in rows(h) if r[2] in ("paused", "failed")]
+    with h.db.session() as s:
+        skipped = s.scalars(
+            select(ScheduledMessage.kind).where(ScheduledMessage.status == "cancelled")
+        ).all()
+    assert skipped == []
 
 
 def test_a_group_dm_that_cannot_be_opened_again_ends_the_pair_and_tells_both(
