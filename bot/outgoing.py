@@ -364,8 +364,13 @@ def slack_delete(
     )
 
 
-def notice(*, team_id: str, user_id: str, text: str, now: datetime) -> PlannedMessage:
-    return to_person(NOTICE, team_id=team_id, user_id=user_id, now=now, payload={"text": text})
+def notice(
+    *, team_id: str, user_id: str, text: str, now: datetime, key: str | None = None
+) -> PlannedMessage:
+    """A plain DM; with ``key``, planned once whatever asks for it again."""
+    return _row(
+        NOTICE, team_id=team_id, recipient=user_id, now=now, key=key, payload={"text": text}
+    )
 
 
 def respond(

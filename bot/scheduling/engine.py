@@ -42,6 +42,7 @@ from bot.services.privacy import SLACK_DELETE
 from bot.store import installations, meetings, outbox, repo, workers, workspaces
 from bot.store.db import Database
 from bot.store.outbox import ClaimedMessage
+from bot.views.pairing import group_dm_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -592,6 +593,17 @@ class Engine:
                     message.kind,
                     message.id,
                     error.error,
+                )
+                p = message.payload
+                self.db.call(
+                    pairing.kickoff_waits,
+                    team_id=message.team_id,
+                    pair_id=p["pair_id"],
+                    tell={
+                        p["mentor_id"]: group_dm_waiting(error.error, p["mentee_id"]),
+                        p["mentee_id"]: group_dm_waiting(error.error, p["mentor_id"]),
+                    },
+                    now=now,
                 )
         elif error.outcome == "permanent" or (
             message.attempts >= MAX_ATTEMPTS and not rate_limited

@@ -344,6 +344,9 @@ def classify(error: SlackApiError) -> DeliveryError:
         return DeliveryError("workspace", code)
     if code in PERSON_ERRORS:
         return DeliveryError("person", code)
+    if code == "missing_scope" and isinstance(needed := response.get("needed"), str):
+        # Which scope: what an operator adds to the install (`outbox list` shows it).
+        return DeliveryError("permanent", f"missing_scope (needed: {needed[:80]})")
     if code in MESSAGE_ERRORS:
         return DeliveryError("permanent", code)
     return DeliveryError("retry", code or f"http_{status}")

@@ -577,6 +577,29 @@ def group_dm_lost(session: Session, *, team_id: str, pair_id: int, now: datetime
     return True
 
 
+def kickoff_waits(
+    session: Session, *, team_id: str, pair_id: int, tell: dict[str, str], now: datetime
+) -> int:
+    """Slack refused a kickoff for the app's own setup (a missing scope): it is tried
+    again until it succeeds, and each member is told once, in their DM (``tell``:
+    member -> text), that their group DM is not open yet and why (they were told it
+    was being opened). The rows planned (none the second time)."""
+    return outbox.plan(
+        session,
+        [
+            outgoing.notice(
+                team_id=team_id,
+                user_id=member,
+                text=text,
+                now=now,
+                key=f"group_dm_waits:{pair_id}:{member}",
+            )
+            for member, text in sorted(tell.items())
+        ],
+        now=now,
+    )
+
+
 # ``ended_by`` of a pair whose group DM Slack refused for good: nobody ended it.
 ENDED_BY_SLACK = "slack"
 

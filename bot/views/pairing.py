@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -96,7 +98,10 @@ def invitation_answered_blocks(
     if withdrawn:
         text = f"{mention(inviter_id)} withdrew this invitation, so there is nothing to answer."
     elif accepted:
-        text = f"You accepted {mention(inviter_id)}'s invitation. See you in our group chat! :tada:"
+        text = (
+            f"You accepted {mention(inviter_id)}'s invitation. I'm opening a group chat for "
+            "the two of you. :tada:"
+        )
     else:
         text = f"You declined {mention(inviter_id)}'s invitation. I've let them know, kindly."
     return [section(text)]
@@ -211,17 +216,27 @@ def pair_summary(
     return text
 
 
-def group_dm_waiting(error: str) -> str:
+_SLACK_REFUSAL = re.compile(r"^([a-z_]+)(?: \(needed: ([\w:.,]+)\))?$")
+
+
+def group_dm_waiting(error: str, partner_id: str | None = None) -> str:
     """An active pair's group DM that Slack has refused so far, and why (a Slack error
-    code; anything else, such as a connection's, is not worth a member's reading)."""
-    why = (
-        f"Slack refused it (`{error}`)"
-        if error.replace("_", "").isalnum()
-        else "Slack didn't answer"
-    )
+    code, and the scope the install lacks when that is why; anything else, such as a
+    connection's, is not worth a member's reading)."""
+    refusal = _SLACK_REFUSAL.match(error)
+    if refusal is None:
+        why = "Slack didn't answer"
+    elif refusal.group(2):
+        why = (
+            f"Slack refused it (`{refusal.group(1)}`: the app lacks the "
+            f"`{refusal.group(2)}` permission)"
+        )
+    else:
+        why = f"Slack refused it (`{refusal.group(1)}`)"
+    with_whom = f" with {mention(partner_id)}" if partner_id else ""
     return (
-        f"Your group DM isn't open yet: {why}. I'm trying again, and everything for it "
-        "waits; if this lasts, tell whoever runs Mentor Bot in your workspace."
+        f"Your group DM{with_whom} isn't open yet: {why}. I'm trying again, and everything "
+        "for it waits; if this lasts, tell whoever runs Mentor Bot in your workspace."
     )
 
 
