@@ -590,12 +590,19 @@ def calendar_entry(
 
 
 def calendar_file(
-    *, team_id: str, pair_id: int, events: Sequence[dict[str, Any]], now: datetime
+    *,
+    team_id: str,
+    pair_id: int,
+    events: Sequence[dict[str, Any]],
+    now: datetime,
+    to_user: str | None = None,
 ) -> PlannedMessage:
     """The ``.ics`` files of these meeting versions (``calendar_entry``), shared in the
-    pair's group DM as one message. Keyed by meeting and SEQUENCE, so one version is
-    never planned twice; a row for one meeting that still stands names that meeting, so
-    a cancellation before it goes out skips it (the cancellation's file follows)."""
+    pair's group DM as one message (or in ``to_user``'s DM: a partner of someone who
+    used forget-me, whose group DM went with them). Keyed by meeting and SEQUENCE, so
+    one version is never planned twice; a row for one meeting that still stands names
+    that meeting, so a cancellation before it goes out skips it (the cancellation's file
+    follows)."""
     cancelled = any(e["cancelled"] for e in events)
     versions = ",".join(f"{e['meeting_id']}.{e['sequence']}" for e in events)
     versions += ":cancel" if cancelled else ""
@@ -605,9 +612,9 @@ def calendar_file(
     return _row(
         CALENDAR_FILE,
         team_id=team_id,
-        recipient=pair_recipient(pair_id),
+        recipient=to_user or pair_recipient(pair_id),
         now=now,
-        key=f"{team_id}:{versions}",
+        key=f"{team_id}:{versions}" + (f":to:{to_user}" if to_user else ""),
         pair_id=pair_id,
         meeting_id=events[0]["meeting_id"] if single else None,
         payload={"pair_id": pair_id, "events": list(events)},

@@ -916,11 +916,12 @@ class Delivery:
         the links went as a row of its own, so a retry here repeats nothing else."""
         team = message.team_id
         pair_id = outgoing.group_pair_id(message.recipient)
-        if pair_id is None:
-            return self._skip(message, "not a pair's group DM")
-        channel = self.db.view(repo.pair_channel, team_id=team, pair_id=pair_id)
-        if channel is None:
-            return self._wait_for_group(message, pair_id, now)
+        if pair_id is None:  # one person's DM (``calendar_file(to_user=)``)
+            channel = self.sender.open_conversation(team, [message.recipient])
+        else:
+            channel = self.db.view(repo.pair_channel, team_id=team, pair_id=pair_id)
+            if channel is None:
+                return self._wait_for_group(message, pair_id, now)
         uploads = [
             calendar_file(self.content, event_of(self.content, team, entry), stamp=now)
             for entry in message.payload.get("events") or []

@@ -90,11 +90,16 @@ def refuse_clashes(
 
 
 def send_calendar_files(
-    session: Session, changed: Iterable[Meeting], *, cancelled: bool = False, now: datetime
+    session: Session,
+    changed: Iterable[Meeting],
+    *,
+    cancelled: bool = False,
+    now: datetime,
+    to_user: str | None = None,
 ) -> None:
     """The ``.ics`` of each meeting as it stands now (its current SEQUENCE), to the pair's
-    group DM: one row, one message with a file per meeting. Call it after the change and
-    its ``bump_sequence``, in the same transaction."""
+    group DM (or ``to_user``'s DM): one row, one message with a file per meeting. Call it
+    after the change and its ``bump_sequence``, in the same transaction."""
     rows = list(changed)
     size = outgoing.CALENDAR_FILES_PER_MESSAGE
     outbox.plan(
@@ -114,6 +119,7 @@ def send_calendar_files(
                     for m in batch
                 ],
                 now=now,
+                to_user=to_user,
             )
             for batch in (rows[i : i + size] for i in range(0, len(rows), size))
         ],

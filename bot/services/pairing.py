@@ -31,7 +31,7 @@ from bot.services import calendar
 from bot.services.tips import start_tips, stop_tips_unless_paired
 from bot.store import outbox, repo
 from bot.store import pool as pool_store
-from bot.store.models import Pair
+from bot.store.models import Meeting, Pair
 from bot.store.outbox import PlannedMessage
 
 
@@ -639,6 +639,9 @@ class Ended:
     meetings_cancelled: int
     # When the meetings it called off would have started (their .ics went to the group).
     called_off: tuple[datetime, ...] = ()
+    # Those meetings, cancelled (their SEQUENCE raised): forget-me sends their .ics to
+    # the partner's DM instead, as the group DM goes with the forgotten person.
+    called_off_meetings: tuple[Meeting, ...] = ()
 
 
 def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> Ended:
@@ -665,6 +668,7 @@ def end_pair(session: Session, *, pair: Pair, ended_by: str, now: datetime) -> E
         messages_cancelled=cancelled,
         meetings_cancelled=meetings,
         called_off=tuple(m.starts_at for m in ahead),
+        called_off_meetings=tuple(ahead),
     )
 
 

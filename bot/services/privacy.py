@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from bot import outgoing
 from bot.domain.forgotten import new_tombstone
+from bot.services import calendar
 from bot.services.pairing import ENDED_BY_SLACK, end_pair
 from bot.store import checkins, export, forget, goals, outbox, posted, questions, received, repo
 from bot.store import pool as pool_store
@@ -67,6 +68,11 @@ PARTNER_LEFT = {
     "invited": "An invitation between you and someone who has since left the program "
     "was withdrawn. `/mentor status` shows where you stand.",
 }
+# Added to an active pair's PARTNER_LEFT when meetings were still ahead.
+MEETINGS_CALLED_OFF = (
+    " The meetings you had planned together are called off: the calendar files I'm "
+    "sending you take them out of your calendar."
+)
 # The outbox kind that deletes one of the bot's messages (or files) in Slack.
 SLACK_DELETE = outgoing.SLACK_DELETE
 
@@ -212,6 +218,8 @@ def forget_person(
     their_pairs: set[int] = set()
     group_dms: set[str] = set()
     partners_told: list[PlannedMessage] = []
+    # Meetings called off, by partner: their calendars still hold them.
+    calendars: list[tuple[str, tuple[Any, ...]]] = []
     homes = dict.fromkeys(coordinators, True)
     for pair in pairs:
         if user_id not in pair.members:
@@ -220,17 +228,21 @@ def forget_person(
         partner = pair.partner_of(user_id)
         homes.setdefault(partner, partner in coordinators)
         if pair.status in OPEN_STATUSES:
-            partners_told.append(
-                outgoing.notice(
-                    team_id=team_id,
-                    user_id=pair.partner_of(user_id),
-                    text=PARTNER_LEFT[pair.status],
-                    now=now,
-                )
-            )
+            was = pair.status
             # Ended as any pair ends: its messages and meetings cancelled, and a partner
             # left with no active pair gets no more tips.
             ended = end_pair(session, pair=pair, ended_by=tombstone, now=now)
+            called_off = ended.called_off_meetings
+            partners_told.append(
+                outgoing.notice(
+                    team_id=team_id,
+                    user_id=partner,
+                    text=PARTNER_LEFT[was] + (MEETINGS_CALLED_OFF if called_off else ""),
+                    now=now,
+                )
+            )
+            if called_off:
+                calendars.append((partner, called_off))
             bump("pairs_ended")
             bump("scheduled_messages_cancelled", ended.messages_cancelled)
             bump("meetings_cancelled", ended.meetings_cancelled)
@@ -339,6 +351,8 @@ def forget_person(
     bump("slack_deletions_planned", deletions.plan(session, team_id=team_id, now=now))
     # Last, so that nothing above takes them for messages about the person.
     bump("partners_told", outbox.plan(session, partners_told, now=now))
+    for partner, meetings in calendars:  # the cancellations, to their own DM
+        calendar.send_calendar_files(session, meetings, cancelled=True, now=now, to_user=partner)
     # Each Home as it is now (their own is forget_me's: no row here names them).
     refreshes = [
         outgoing.home_refresh(team_id=team_id, user_id=who, listed=listed, now=now)

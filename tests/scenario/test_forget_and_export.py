@@ -220,6 +220,7 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
     assert _messages_with(h, channels, (MENTEE, *MENTEE_WORDS))
 
     confirm = h.driver.slash(MENTEE, "forget-me")
+    shared_before = len(h.slack.calls_to("files.completeUploadExternal"))
     # Slack is down for the first deletions: the database is forgotten all the same.
     h.slack.inject("chat.delete", error="internal_error", times=1_000)
     h.driver.click(
@@ -247,9 +248,9 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
     assert _rows_with(h, needles) == []
     assert [m["text"] for m in h.slack.messages_in(mentee_dm)] == []
     assert _messages_with(h, channels, (MENTEE, "Bob Mentee", *MENTEE_WORDS)) == []
-    assert all(
+    assert all(  # (after it: the partner's cancellations, which name no one)
         h.slack.file_content(c.response["files"][0]["id"]) is None
-        for c in h.slack.calls_to("files.completeUploadExternal")
+        for c in h.slack.calls_to("files.completeUploadExternal")[:shared_before]
     )
     # The partner is told the pairing ended, in words that name no one.
     told = [m["text"] for m in h.slack.messages_in(h.slack.dm_channel(MENTOR))]
@@ -400,3 +401,31 @@ def test_a_message_on_its_way_when_forget_me_commits_goes_from_slack_too(
 
     assert [m for m in left if m["ts"] in forgotten] == []
     assert _rows_with(h, (MENTEE, "Kolkata")) == []
+
+
+def test_forget_me_takes_the_meetings_out_of_the_partners_calendar(harness: Harness) -> None:
+    """The pair's two meetings ahead were cancelled, and their cancellation .ics went to
+    the group DM, which goes with the forgotten person: the partner's calendar kept
+    them, and the notice said nothing of them. The cancellations come to their DM."""
+    h = harness
+    ids = _program(h)  # one meeting held, two ahead
+    mentor_dm = h.slack.dm_channel(MENTOR)
+    shared_before = len(h.slack.calls_to("files.completeUploadExternal"))
+    confirm = h.driver.slash(MENTEE, "forget-me")
+    h.driver.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=ids["mentee_dm"],
+    )
+    h.app.drain()
+    told = [m["text"] for m in h.slack.messages_in(mentor_dm) if "left the program" in m["text"]]
+    assert len(told) == 1 and "calendar files I'm sending you" in told[0]
+    shares = h.slack.calls_to("files.completeUploadExternal")[shared_before:]
+    [share] = [c for c in shares if c.args.get("channel_id") == mentor_dm]
+    files = [h.slack.file_content(f["id"]) for f in share.response["files"]]
+    assert len(files) == 2
+    for ics in files:
+        assert ics is not None and b"METHOD:CANCEL" in ics and b"STATUS:CANCELLED" in ics
+        assert MENTEE.encode() not in ics and b"Bob" not in ics
+    assert _rows_with(h, (MENTEE, "Bob Mentee", "Kolkata", *MENTEE_WORDS)) == []
