@@ -293,6 +293,29 @@ class Delivery:
         )
         return False
 
+    def _files_shared(
+        self,
+        session: Session,
+        message: ClaimedMessage,
+        now: datetime,
+        channel: str,
+        files: list[str],
+    ) -> bool:
+        """The row done, its files shared; False if this worker's claim was lost, or the
+        row was forgotten meanwhile (then the files go from Slack too)."""
+        if outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+            return True
+        privacy.forgotten_in_flight(
+            session,
+            team_id=message.team_id,
+            message_id=message.id,
+            worker=self.worker,
+            channel=channel,
+            files=files,
+            now=now,
+        )
+        return False
+
     def _wait_for_group(self, message: ClaimedMessage, pair_id: int, now: datetime) -> Done:
         """The pair's group DM does not exist yet: wait for its kickoff, or, when there is
         none to wait for (the pair ended first, or Slack refused it for good), skip."""
@@ -771,7 +794,7 @@ class Delivery:
         )
 
         def shared(session: Session) -> None:
-            if not outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+            if not self._files_shared(session, message, now, channel, files):
                 return
             outbox.forget_payload(session, message_id=message.id)
             for file_id in files:
@@ -933,7 +956,7 @@ class Delivery:
         )
 
         def shared(session: Session) -> None:
-            if not outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
+            if not self._files_shared(session, message, now, channel, files):
                 return
             for file_id in files:
                 posted.keep(

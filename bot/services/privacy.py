@@ -27,7 +27,7 @@ No Slack here, and ``now`` is a parameter.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -398,17 +398,24 @@ def forgotten_in_flight(
     message_id: int,
     worker: str,
     channel: str,
-    ts: str,
     now: datetime,
+    ts: str | None = None,
+    files: Sequence[str] = (),
 ) -> bool:
-    """A message Slack has just taken whose row forget-me emptied while it was on its
-    way (``outbox.forget_in_flight``): where it went was known only now, so it is
-    deleted in Slack like the rest of theirs, and the emptied row goes; True if so."""
+    """A message (``ts``) or files Slack has just taken whose row forget-me emptied while
+    it was on its way (``outbox.forget_in_flight``): where they went was known only
+    now, so they are deleted in Slack like the rest of theirs, and the emptied row goes;
+    True if so."""
     if not outbox.take_forgotten(session, message_id=message_id, worker=worker):
         return False
-    outbox.plan(
-        session, [outgoing.slack_delete(team_id=team_id, channel=channel, ts=ts, now=now)], now=now
+    deletions = (
+        [outgoing.slack_delete(team_id=team_id, channel=channel, ts=ts, now=now)] if ts else []
     )
+    deletions += [
+        outgoing.slack_delete(team_id=team_id, channel=channel, file=file_id, now=now)
+        for file_id in files
+    ]
+    outbox.plan(session, deletions, now=now)
     return True
 
 

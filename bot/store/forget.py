@@ -131,10 +131,16 @@ def messages_about(
     pair_ids: Sequence[int],
 ) -> list[ScheduledMessage]:
     """Outbox rows to them, to one of ``channels`` (their pairs' group DMs), of one of
-    ``pair_ids``, or whose payload, key or last error mentions them."""
+    ``pair_ids``, or whose payload, key or last error mentions them. Locked on
+    PostgreSQL until forget-me commits: a pass's claim (``FOR UPDATE SKIP LOCKED``) then
+    passes them by, and a worker settling one it is sending waits and finds it emptied
+    (``outbox.forget_in_flight``); read as pending and claimed meanwhile, a row was
+    sent with nothing left to delete it."""
     return list(
         session.scalars(
-            select(ScheduledMessage).where(
+            select(ScheduledMessage)
+            .with_for_update()
+            .where(
                 ScheduledMessage.team_id == team_id,
                 or_(
                     ScheduledMessage.recipient == user_id,

@@ -429,3 +429,35 @@ def test_forget_me_takes_the_meetings_out_of_the_partners_calendar(harness: Harn
         assert ics is not None and b"METHOD:CANCEL" in ics and b"STATUS:CANCELLED" in ics
         assert MENTEE.encode() not in ics and b"Bob" not in ics
     assert _rows_with(h, (MENTEE, "Bob Mentee", "Kolkata", *MENTEE_WORDS)) == []
+
+
+def test_a_file_on_its_way_when_forget_me_commits_goes_from_slack_too(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row that shares files (the my-data export too long for a message) is settled
+    by its own path: forget-me committing while Slack took the file left it in their
+    DM for good."""
+    from bot.scheduling.sender import SlackSender
+    from bot.services import privacy
+
+    h = harness
+    _program(h)
+    monkeypatch.setattr(bot.views.privacy, "MAX_INLINE_CHUNKS", 0)  # the export as a file
+    real_upload = SlackSender.upload
+    uploaded: list[str] = []
+
+    def upload(self: SlackSender, team: str, channel: str, **kwargs: Any) -> list[str]:
+        files = real_upload(self, team, channel, **kwargs)
+        if not uploaded:  # Slack has it; forget-me commits before the row is settled
+            h.db.call(
+                privacy.forget_person, team_id=h.slack.team_id, user_id=MENTEE, now=h.clock.now
+            )
+            uploaded.extend(files)
+        return files
+
+    monkeypatch.setattr(SlackSender, "upload", upload)
+    h.slash(MENTEE, "my-data")
+    h.tick(h.clock.now + timedelta(minutes=1))
+    assert uploaded
+    assert [f for f in uploaded if h.slack.file_content(f) is not None] == []
+    assert _rows_with(h, (MENTEE, "Kolkata")) == []

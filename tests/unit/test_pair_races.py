@@ -112,3 +112,46 @@ def test_two_match_rounds_made_at_once_leave_only_the_newest_open(db: Database) 
             select(MatchProposal.created_by, MatchProposal.status).order_by(MatchProposal.id)
         ).all()
     assert [tuple(r) for r in rounds] == [("UCOORD1", "replaced"), ("UCOORD2", "open")]
+
+
+def test_a_pass_claims_nothing_forget_me_has_read(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """forget-me read the outbox without a lock: a pass claiming a row it had read as
+    pending, before it deleted it, sent it, and nothing was left to delete it in Slack.
+    The rows it reads are locked until it commits; a claim passes them by."""
+    from bot.services import privacy
+    from bot.store import outbox, posted
+
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers: there is no race to lose")
+    with db.session() as s:
+        outbox.plan(
+            s,
+            [
+                outbox.PlannedMessage(
+                    team_id=TEAM,
+                    key="tip:now",
+                    kind="tip",
+                    recipient="UBOB",
+                    due_at=NOW,
+                    payload={"tip_id": "t1"},
+                )
+            ],
+            now=NOW,
+        )
+    claimed: list[Any] = []
+    real_about = posted.about
+
+    def about(*args: Any, **kwargs: Any) -> Any:
+        # A worker's pass, its claim committed while forget-me's transaction runs.
+        with db.session() as other:
+            claimed.extend(outbox.claim_due(other, now=NOW, worker="w1"))
+        return real_about(*args, **kwargs)
+
+    monkeypatch.setattr(posted, "about", about)
+    with db.session() as s:
+        privacy.forget_person(s, team_id=TEAM, user_id="UBOB", now=NOW)
+    assert claimed == []
+    with db.session() as other:
+        assert outbox.claim_due(other, now=NOW, worker="w1") == []  # it went with them
