@@ -626,6 +626,10 @@ def calendar_file(
 HOME_REFRESH = "home_refresh"  # views.publish of the person's App Home, built at send time
 MATCH_REVIEW = "match_review"  # views.update of the "Proposed matches" modal: the proposal
 FORGOTTEN = "forgotten"  # forget-me's confirmation as a DM (no response_url); row deleted
+# Kinds deleted, not failed, when their delivery is given up: a Home refresh is worth
+# nothing later (the next change or visit publishes it), and forget-me's own answer and
+# Home name the person who asked to be forgotten.
+GONE_WHEN_GIVEN_UP = frozenset({HOME_REFRESH, FORGOTTEN})
 
 
 def home_refresh(*, team_id: str, user_id: str, listed: bool, now: datetime) -> PlannedMessage:

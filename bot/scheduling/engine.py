@@ -608,6 +608,11 @@ class Engine:
         elif error.outcome == "permanent" or (
             message.attempts >= MAX_ATTEMPTS and not rate_limited
         ):
+            if message.kind in outgoing.GONE_WHEN_GIVEN_UP:
+                # Nothing an operator would retry, and a row that may name someone who
+                # used forget-me (their own Home, forget-me's answer): it goes.
+                self.db.call(outbox.discard, message_id=message.id, worker=self.worker)
+                return "failed"
             self.db.call(
                 outbox.mark_failed, message_id=message.id, worker=self.worker, error=error.error
             )

@@ -461,3 +461,24 @@ def test_a_file_on_its_way_when_forget_me_commits_goes_from_slack_too(
     assert uploaded
     assert [f for f in uploaded if h.slack.file_content(f) is not None] == []
     assert _rows_with(h, (MENTEE, "Kolkata")) == []
+
+
+def test_forget_me_leaves_no_row_naming_them_when_slack_refuses_their_home(
+    harness: Harness,
+) -> None:
+    """forget-me's refresh of their own Home names them only until it is sent; with
+    views.publish failing for hours it was failed, and kept, naming them."""
+    h = harness
+    ids = _program(h)
+    h.slack.inject("views.publish", status=500, times=10_000)
+    confirm = h.driver.slash(MENTEE, "forget-me")
+    h.driver.click(
+        MENTEE,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=ids["mentee_dm"],
+    )
+    h.app.drain()
+    for _ in range(12):
+        h.tick(h.clock.now + timedelta(minutes=30))
+    assert _rows_with(h, (MENTEE,)) == []
