@@ -982,11 +982,13 @@ def retry_rows(session: Session, *, ids: Sequence[int], now: datetime) -> int:
     tried is refused: it would go early. A held row of a workspace that is still paused
     waits for it to resume."""
     wanted = _take(session, ids, RETRYABLE, "retried")
+    # Attempts, not last_error: a person's paused and resumed rows keep the pause's
+    # reason, tried or not.
     untried = session.scalars(
         select(ScheduledMessage.id).where(
             ScheduledMessage.id.in_(wanted),
             ScheduledMessage.status == "pending",
-            ScheduledMessage.last_error.is_(None),
+            ScheduledMessage.attempts == 0,
         )
     ).all()
     if untried:

@@ -32,6 +32,7 @@ def rows(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[
         ("tip-sent", "T1", "tip", "UALICE0001", NOW - timedelta(days=2)),
         ("tip-sending", "T1", "tip", "UBOBBY0002", NOW - timedelta(minutes=1)),
         ("kickoff-1", "T1", "kickoff", "pair:1", NOW + timedelta(hours=1)),
+        ("prep-resumed", "T1", "prep_mentee", "UDAVID0004", NOW + timedelta(days=7)),
     ]
     with db.session() as session:
         outbox.plan(
@@ -57,6 +58,11 @@ def rows(db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[
                 .where(ScheduledMessage.key == key)
                 .values(status=status, last_error=error, attempts=6)
             )
+        session.execute(  # paused with its person, then resumed: never tried
+            update(ScheduledMessage)
+            .where(ScheduledMessage.key == "prep-resumed")
+            .values(last_error="messages_tab_disabled")
+        )
         ids = dict(session.execute(select(ScheduledMessage.key, ScheduledMessage.id)).all())
     return ids
 
@@ -80,7 +86,9 @@ def test_list_shows_routing_and_status_never_contents(
     # Open rows only, oldest due first; sent history is not the outbox's business.
     assert [line.split()[0] for line in lines[1:]] == [
         str(rows[k])
-        for k in ("feedback-1", "invite-1", "prep-1", "tip-1", "tip-sending", "kickoff-1")
+        for k in (
+            "feedback-1", "invite-1", "prep-1", "tip-1", "tip-sending", "kickoff-1", "prep-resumed"
+        )
     ]
     failed = next(line for line in lines if line.startswith(str(rows["feedback-1"]) + " "))
     assert failed.split() == [
@@ -136,6 +144,7 @@ def test_cancel_pending_and_failed_rows(
         (["retry", "{tip-sent}"], "row {tip-sent} is sent (only failed, held, paused or pend"),
         # A pending row Slack never refused would go before its time.
         (["retry", "{prep-1}"], "row {prep-1} is pending and not yet tried (it goes when due)"),
+        (["retry", "{prep-resumed}"], "row {prep-resumed} is pending and not yet tried"),
         (["cancel", "{tip-sending}", "{tip-1}"], "row {tip-sending} is sending (only pending,"),
         (["cancel", "{tip-sent}"], "row {tip-sent} is sent"),
     ],
