@@ -226,7 +226,7 @@ class AsyncCountingRateLimitHandler(AsyncRateLimitErrorRetryHandler):
         )
 
 
-def start_metrics_server(metrics: Metrics, port: int) -> None:
+def start_metrics_server(metrics: Metrics, port: int) -> Any:
     """``/metrics`` for a process with no HTTP server of its own (the worker, Socket
     Mode): prometheus_client's WSGI app in a daemon thread, on all interfaces, and
     nothing else. (Its ``start_http_server`` answers every path with the figures, so a
@@ -255,3 +255,4 @@ def start_metrics_server(metrics: Metrics, port: int) -> None:
     server = make_server("0.0.0.0", port, only_metrics, Server, handler_class=Quiet)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     logger.info("metrics on http://0.0.0.0:%d/metrics", port)
+    return server  # its shutdown() and server_close() stop it (the process's exit does)

@@ -213,13 +213,16 @@ def test_the_metrics_port_of_a_worker_serves_metrics_only(tmp_path) -> None:
     db = Database(f"sqlite:///{tmp_path}/gone.db")
     metrics = Metrics()
     metrics.watch_outbox(db, lambda: NOW)
+    server = start_metrics_server(metrics, port)
     try:
-        start_metrics_server(metrics, port)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
             assert answer.status == 200 and b"mentor_database_up" in answer.read()
         for path in ("/healthz", "/", "/metrics/x"):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+            refused.value.close()
             assert refused.value.code == 404, path
     finally:
+        server.shutdown()
+        server.server_close()
         db.dispose()
