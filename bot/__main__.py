@@ -16,6 +16,7 @@ from bot.config import log_format as read_log_format
 from bot.logs import configure_logging
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a process the signal ended
 # tick --now: years the scheduler's date arithmetic stays inside (it plans days ahead
 # and looks weeks back), and how far ahead of the clock it warns.
 NOW_YEARS = (2000, 9000)
@@ -49,10 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # The reader stopped reading (`mentor-bot outbox list | head`): what it wanted
-        # has gone. Python would flush stdout again at exit and fail the same way.
+        # The reader stopped reading (`mentor-bot outbox list | head`): quietly, with the
+        # status of a process SIGPIPE ended, as the command may not have finished (a
+        # `match` whose listing broke approved nothing). Python would flush stdout again
+        # at exit and fail the same way.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_BROKEN_PIPE
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -565,10 +565,17 @@ class Engine:
             message.attempts,
         )
         if error.outcome == "person" and outgoing.group_pair_id(message.recipient) is not None:
-            # Because of the group DM itself, not of a person: it is opened again.
-            return self.db.call(
-                _group_dm_lost, message=message, reason=error.error, now=now, worker=self.worker
+            if error.error in GROUP_DM_LOST:
+                # Because of the group DM itself, not of a person: it is opened again.
+                return self.db.call(
+                    _group_dm_lost, message=message, reason=error.error, now=now, worker=self.worker
+                )
+            # Anything else about a group DM (a workspace's posting restrictions) is not
+            # one person's to resume by talking to us: failed, where an operator sees it.
+            self.db.call(
+                outbox.mark_failed, message_id=message.id, worker=self.worker, error=error.error
             )
+            return "failed"
         if error.outcome == "person":
             self.db.call(
                 _pause_person, message=message, reason=error.error, now=now, worker=self.worker
@@ -710,6 +717,11 @@ def _pause_person(
         person.blocked_at = now
         person.blocked_reason = reason[:64]
         person.tips_planned_until = None
+
+
+# Slack's answers to a message in a pair's group DM that mean the conversation itself is
+# gone or closed to the bot (chat.postMessage's errors in slack-api-ref).
+GROUP_DM_LOST = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 def _group_dm_lost(

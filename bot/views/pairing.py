@@ -224,8 +224,8 @@ def group_dm_waiting(error: str, partner_id: str | None = None) -> str:
     code, and the scope the install lacks when that is why; anything else, such as a
     connection's, is not worth a member's reading)."""
     refusal = _SLACK_REFUSAL.match(error)
-    if refusal is None:
-        why = "Slack didn't answer"
+    if refusal is None or refusal.group(1) == "ratelimited":
+        why = "Slack was busy" if refusal else "Slack didn't answer"
     elif refusal.group(2):
         why = (
             f"Slack refused it (`{refusal.group(1)}`: the app lacks the "

@@ -459,3 +459,23 @@ def test_a_group_dm_that_cannot_be_opened_again_ends_the_pair_and_tells_both(
     for member, partner in ((MENTOR, MENTEE), (MENTEE, MENTOR)):
         told = h.last_dm(member)["text"]
         assert "couldn't set up the conversation" in told and f"<@{partner}>" in told
+
+
+def test_a_workspace_restriction_on_the_group_dm_fails_the_message_where_operators_see_it(
+    harness: Harness,
+) -> None:
+    """restricted_action (a workspace's posting restrictions) is about the workspace,
+    not the conversation: opening the group DM again would end the pair when its note
+    is refused too. The message fails instead (`mentor-bot outbox`), the pair goes on."""
+    h = harness
+    h.slash(MENTOR, f"start <@{MENTEE}|bob>")
+    h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
+    group = the_pair(h).channel_id
+    h.slack.inject(
+        "chat.postMessage", error="restricted_action", when=lambda a: a.get("channel") == group
+    )
+    opened = len(h.slack.calls_to("conversations.open"))
+    _schedule_three(h)
+    assert len(h.slack.calls_to("conversations.open")) == opened
+    assert ("schedule_confirmed", f"pair:{the_pair(h).id}", "failed") in rows(h)
+    assert (the_pair(h).status, the_pair(h).channel_id) == ("active", group)

@@ -38,3 +38,4 @@ def test_a_mention_is_shown_as_slack_shows_one_and_a_forgotten_one_as_someone() 
     # Typed words that only look a little like an ID stay words, and markup stays text.
     assert shown("@URGENT and @W1 and a@U12345678") == "@URGENT and @W1 and a@U12345678"
     assert shown("<!here> <@U1234567X|x>") == "@here <@U1234567X>"
+

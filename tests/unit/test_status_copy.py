@@ -42,3 +42,15 @@ def test_with_two_pairs_the_schedule_hint_names_the_partner() -> None:
     both = str(as_dicts(status_blocks(Overview(pairs=(one, other), **common))))
     assert "`/mentor schedule` naming <@UBOB> sets the next three" in both
     assert "`/mentor schedule` naming <@UDAVE> sets the next three" in both
+
+
+def test_a_group_dm_not_open_yet_says_why_in_a_members_words() -> None:
+    from bot.views.pairing import group_dm_waiting
+
+    assert "Slack refused it (`missing_scope`: the app lacks the `mpim:write` permission)" in (
+        group_dm_waiting("missing_scope (needed: mpim:write)")
+    )
+    assert "Slack refused it (`invalid_blocks`)" in group_dm_waiting("invalid_blocks")
+    assert "Slack was busy" in group_dm_waiting("ratelimited")
+    assert "Slack didn't answer" in group_dm_waiting("connection: timed out")
+    assert "Slack didn't answer" in group_dm_waiting("http_503")
