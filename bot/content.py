@@ -68,6 +68,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "help_text": frozenset(),
         "match_notice_mentor": frozenset({"mentee"}),
         "match_unmatched": frozenset(),
+        "match_fell_through": frozenset(),
         # Goals and agreement (bot/views/goals.py)
         "goals_modal_title": frozenset(),
         "goals_modal_intro": frozenset(),

@@ -373,7 +373,11 @@ RENDERERS: dict[str, Renderer] = {
         content, pair_id=m.payload["pair_id"]
     ),
     outgoing.MATCH_NOTICE: _match_notice,
-    outgoing.MATCH_UNMATCHED: lambda content, m: coaching.plain(content.message("match_unmatched")),
+    outgoing.MATCH_UNMATCHED: lambda content, m: coaching.plain(
+        content.message(
+            "match_fell_through" if m.payload.get("fell_through") else "match_unmatched"
+        )
+    ),
     outgoing.INVITATION: _invitation,
     outgoing.INVITATION_CLOSED: _invitation_closed,
     outgoing.INVITE_ANSWERED: _invite_answered,

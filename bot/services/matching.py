@@ -241,7 +241,8 @@ def approve(
     room = {e.user_id: e.capacity for e in free if e.roles in ("mentor", "both")}
     planned: list[PlannedMessage] = []
     invited_lines: list[int] = []
-    # People of a skipped line still free to match: told kindly, as the unmatched are.
+    # People of a skipped line still free to match: told their match fell through, and
+    # that they stay in the pool (not that no match fitted them).
     still_free: list[str] = []
     for line in seen:
         if line.index not in chosen:
@@ -261,7 +262,16 @@ def approve(
                 "invitation between them declined, withdrawn or expired)"
             )
         elif not (mentor_free and mentee_free):
-            why = "not both free to match any more (left the pool, paused, or paired since)"
+            gone = [
+                who
+                for who, free in ((line.mentor_id, mentor_free), (line.mentee_id, mentee_free))
+                if not free
+            ]
+            why = (
+                " and ".join(f"<@{who}>" for who in gone)
+                + (" is" if len(gone) == 1 else " are")
+                + " no longer free to match (left the pool, paused, or paired since)"
+            )
         if why is not None:
             skipped.append(f"<@{line.mentor_id}> and <@{line.mentee_id}>: {why}")
             still_free += [line.mentee_id] if mentee_free else []
@@ -310,15 +320,16 @@ def approve(
             if person in in_pool and person not in invited_people
         ],
     )
-    for mentee_id in left_unmatched:
+    fell_through = set(still_free)
+    for person in left_unmatched:
         planned.append(
             PlannedMessage(
                 team_id=team_id,
-                key=f"match_unmatched:{row.id}:{mentee_id}",
+                key=f"match_unmatched:{row.id}:{person}",
                 kind=outgoing.MATCH_UNMATCHED,
-                recipient=mentee_id,
+                recipient=person,
                 due_at=now,
-                payload={"proposal_id": row.id},
+                payload={"proposal_id": row.id, "fell_through": person in fell_through},
             )
         )
     outbox.plan(session, planned, now=now)

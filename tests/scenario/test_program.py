@@ -197,7 +197,8 @@ def test_approving_a_line_whose_mentee_left_since_invites_no_one(harness: Harnes
 
     h.submit(COORDINATOR, review, {})
     told = h.last_dm(COORDINATOR)["text"]
-    assert "not both free to match any more" in told and "0 invitations" in told.lower()
+    # Which of the two changed, by name.
+    assert f"<@{MENTEE}> is no longer free to match" in told and "0 invitations" in told.lower()
     h.tick(h.clock.now + timedelta(minutes=1))
     sent = h.slack.calls_to("chat.postMessage")[dms_before:]
     recipients = {call.args["channel"] for call in sent}
@@ -222,7 +223,7 @@ def test_approval_keeps_to_a_mentors_room_as_it_is_now(harness: Harness) -> None
 
     h.submit(COORDINATOR, review, {})
     told = h.last_dm(COORDINATOR)["text"]
-    assert "1 invitation is on its way" in told and "not both free to match" in told
+    assert "1 invitation is on its way" in told and f"<@{MENTOR}> is no longer free" in told
     with h.db.session() as s:
         invited = s.scalars(select(Pair.mentee_id).where(Pair.mentor_id == MENTOR)).all()
         assert len(invited) == 2 and STRANGER in invited  # room for two, as joined
@@ -237,8 +238,9 @@ def test_approval_keeps_to_a_mentors_room_as_it_is_now(harness: Harness) -> None
         if who in invited:
             assert line["approved"] and "couldn't find a match" not in all_text(h.last_dm(who))
         else:
+            # Their match fell through; "no match fits you well, add topics" was untrue.
             assert not line["approved"] and who in recipients
-            assert "couldn't find a match" in h.last_dm(who)["text"]
+            assert "match for you this round couldn't go ahead" in h.last_dm(who)["text"]
 
 
 def test_match_whose_modal_does_not_open_is_answered_by_dm(harness: Harness) -> None:
@@ -701,9 +703,10 @@ def test_a_review_approved_after_an_exclusion_or_a_decline_leaves_that_line_out(
     assert "Approved: 0 invitations" in summary, summary
     assert summary.count("ruled out since the proposal") == 2, summary
     assert "invited" not in {status for _m, _e, status in _pairs(h)}, _pairs(h)
-    # The mentor, left with room, hears "not this round" as any unmatched mentor would.
+    # The mentor, left with room, hears their match fell through, and not why.
     h.tick(h.clock.now + timedelta(minutes=1))
-    assert any("couldn't find a match" in m["text"] for m in h.slack.messages_in(MENTOR))
+    told = [m["text"] for m in h.slack.messages_in(MENTOR) if "couldn't go ahead" in m["text"]]
+    assert len(told) == 1 and MENTEE not in told[0] and "excluded" not in told[0]
 
 
 def test_only_the_newest_match_round_can_be_approved(harness: Harness) -> None:

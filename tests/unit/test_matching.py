@@ -333,12 +333,12 @@ def test_an_approval_of_hundreds_of_skipped_lines_tells_the_coordinator_in_one_m
     from bot.views.coaching import plain
     from slackemu.limits import validate_message_blocks, validate_message_text
 
-    reason = "<@U0000000{n:03d}> and <@U0000001{n:03d}>: not both free to match any more"
+    reason = "<@U0000000{n:03d}> and <@U0000001{n:03d}>: <@U0000001{n:03d}> is no longer free"
     approval = Approval(
         invited=(1,), skipped=tuple(reason.format(n=n) for n in range(400)), unmatched=()
     )
     summary = approval.summary()
-    assert summary.count("not both free") == SKIPPED_SHOWN
+    assert summary.count("no longer free") == SKIPPED_SHOWN
     assert f"and {400 - SKIPPED_SHOWN} more." in summary
     message = plain(summary)
     blocks = [block.to_dict() for block in message.blocks]
