@@ -282,16 +282,7 @@ class Delivery:
             payload=outbox.kept_after_delivery(message.kind, message.payload),
         ):
             return True
-        privacy.forgotten_in_flight(
-            session,
-            team_id=message.team_id,
-            message_id=message.id,
-            worker=self.worker,
-            channel=channel,
-            ts=ts,
-            now=now,
-        )
-        return False
+        return self._forgotten_meanwhile(session, message, now, channel, ts=ts)
 
     def _files_shared(
         self,
@@ -305,13 +296,28 @@ class Delivery:
         row was forgotten meanwhile (then the files go from Slack too)."""
         if outbox.mark_done(session, message_id=message.id, worker=self.worker, now=now):
             return True
+        return self._forgotten_meanwhile(session, message, now, channel, files=files)
+
+    def _forgotten_meanwhile(
+        self,
+        session: Session,
+        message: ClaimedMessage,
+        now: datetime,
+        channel: str,
+        *,
+        ts: str | None = None,
+        files: list[str] | None = None,
+    ) -> bool:
+        """A settle that found the row no longer this worker's: if forget-me emptied it
+        on the way, what Slack just took goes from Slack too. Always False."""
         privacy.forgotten_in_flight(
             session,
             team_id=message.team_id,
             message_id=message.id,
             worker=self.worker,
             channel=channel,
-            files=files,
+            ts=ts,
+            files=files or (),
             now=now,
         )
         return False

@@ -148,6 +148,18 @@ def _messages_with(h: Harness, channels: list[str], needles: tuple[str, ...]) ->
     return found
 
 
+def _forget_me(h: Harness, user: str) -> None:
+    """`/mentor forget-me`, confirmed in their DM, and what it planned sent."""
+    confirm = h.driver.slash(user, "forget-me")
+    h.driver.click(
+        user,
+        {"ts": "0", "blocks": confirm.json["blocks"]},
+        Action.FORGET_CONFIRM,
+        channel=h.slack.dm_channel(user),
+    )
+    h.app.drain()
+
+
 def test_my_data_is_complete_and_holds_nothing_of_anyone_elses(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -347,14 +359,7 @@ def test_forget_me_publishes_again_every_home_that_showed_them(harness: Harness)
     shown = {user: json.dumps(h.slack.home_view(user)) for user in homes}
     assert MENTEE in shown[MENTOR] and any(word in shown[MENTOR] for word in COACHING_WORDS)
 
-    confirm = h.driver.slash(MENTEE, "forget-me")
-    h.driver.click(
-        MENTEE,
-        {"ts": "0", "blocks": confirm.json["blocks"]},
-        Action.FORGET_CONFIRM,
-        channel=ids["mentee_dm"],
-    )
-    h.app.drain()
+    _forget_me(h, MENTEE)
     for user in (MENTOR, COORDINATOR):
         shown_now = json.dumps(h.slack.home_view(user))
         assert [n for n in needles if n in shown_now] == [], user
@@ -408,17 +413,10 @@ def test_forget_me_takes_the_meetings_out_of_the_partners_calendar(harness: Harn
     the group DM, which goes with the forgotten person: the partner's calendar kept
     them, and the notice said nothing of them. The cancellations come to their DM."""
     h = harness
-    ids = _program(h)  # one meeting held, two ahead
+    _program(h)  # one meeting held, two ahead
     mentor_dm = h.slack.dm_channel(MENTOR)
     shared_before = len(h.slack.calls_to("files.completeUploadExternal"))
-    confirm = h.driver.slash(MENTEE, "forget-me")
-    h.driver.click(
-        MENTEE,
-        {"ts": "0", "blocks": confirm.json["blocks"]},
-        Action.FORGET_CONFIRM,
-        channel=ids["mentee_dm"],
-    )
-    h.app.drain()
+    _forget_me(h, MENTEE)
     told = [m["text"] for m in h.slack.messages_in(mentor_dm) if "left the program" in m["text"]]
     assert len(told) == 1 and "calendar files I'm sending you" in told[0]
     shares = h.slack.calls_to("files.completeUploadExternal")[shared_before:]
@@ -469,16 +467,9 @@ def test_forget_me_leaves_no_row_naming_them_when_slack_refuses_their_home(
     """forget-me's refresh of their own Home names them only until it is sent; with
     views.publish failing for hours it was failed, and kept, naming them."""
     h = harness
-    ids = _program(h)
+    _program(h)
     h.slack.inject("views.publish", status=500, times=10_000)
-    confirm = h.driver.slash(MENTEE, "forget-me")
-    h.driver.click(
-        MENTEE,
-        {"ts": "0", "blocks": confirm.json["blocks"]},
-        Action.FORGET_CONFIRM,
-        channel=ids["mentee_dm"],
-    )
-    h.app.drain()
+    _forget_me(h, MENTEE)
     for _ in range(12):
         h.tick(h.clock.now + timedelta(minutes=30))
     assert _rows_with(h, (MENTEE,)) == []

@@ -353,7 +353,7 @@ def test_a_kickoff_refused_for_the_apps_own_setup_waits_says_why_and_goes_once_f
     h.slack.add_token(BOT_TOKEN, scopes=[s for s in h.slack.default_scopes if s != "mpim:write"])
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
     h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
-    _schedule_three(h)
+    _schedule(h, h.clock.now + timedelta(days=2))
     pair = the_pair(h)
     for _ in range(12):  # half a day of passes
         h.tick(h.clock.now + timedelta(hours=1))
@@ -385,18 +385,6 @@ def test_a_kickoff_refused_for_the_apps_own_setup_waits_says_why_and_goes_once_f
     assert "isn't open yet" not in all_text(h.slash(MENTOR, "status").json)
 
 
-def _schedule_three(h: Harness) -> None:
-    h.slash(MENTOR, "schedule")
-    view = h.driver.last_view_opened(MENTOR)
-    first = h.clock.now + timedelta(days=2)
-    values = {
-        block: {"value": Input.datetime(int((first + timedelta(days=7 * i)).timestamp()))}
-        for i, block in enumerate(("meeting_1", "meeting_2", "meeting_3"))
-    }
-    values[Block.LENGTH] = {"value": Input.plain_text(None)}
-    h.submit(MENTOR, view, values)
-
-
 def test_a_group_dm_slack_no_longer_takes_is_opened_again_and_what_waited_follows(
     harness: Harness,
 ) -> None:
@@ -412,7 +400,7 @@ def test_a_group_dm_slack_no_longer_takes_is_opened_again_and_what_waited_follow
         "chat.postMessage", error="channel_not_found", when=lambda a: a.get("channel") == group
     )
     opened = len(h.slack.calls_to("conversations.open"))
-    _schedule_three(h)
+    _schedule(h, h.clock.now + timedelta(days=2))
     assert len(h.slack.calls_to("conversations.open")) == opened + 1
     texts = [m["text"] for m in h.slack.messages_in(group) if not m.get("files")]
     assert "Slack refused a message of mine to our conversation" in texts[-2]
@@ -451,7 +439,7 @@ def test_a_group_dm_that_cannot_be_opened_again_ends_the_pair_and_tells_both(
         times=1_000,
         when=lambda a: a.get("channel") == group,
     )
-    _schedule_three(h)
+    _schedule(h, h.clock.now + timedelta(days=2))
     h.tick(h.clock.now + timedelta(minutes=2))
     pair = the_pair(h)
     assert (pair.status, pair.ended_by, pair.channel_id) == ("ended", "slack", None)
@@ -475,7 +463,7 @@ def test_a_workspace_restriction_on_the_group_dm_fails_the_message_where_operato
         "chat.postMessage", error="restricted_action", when=lambda a: a.get("channel") == group
     )
     opened = len(h.slack.calls_to("conversations.open"))
-    _schedule_three(h)
+    _schedule(h, h.clock.now + timedelta(days=2))
     assert len(h.slack.calls_to("conversations.open")) == opened
     assert ("schedule_confirmed", f"pair:{the_pair(h).id}", "failed") in rows(h)
     assert (the_pair(h).status, the_pair(h).channel_id) == ("active", group)
