@@ -379,17 +379,13 @@ def withdraw_sent_invitation(
     # One that lapsed is not waiting: the care pass closes it as expired, not withdrawn.
     waiting = [p for p in invited if not invitation_expired(asked_at=p.created_at, now=now)]
     sent = [pair for pair in waiting if pair.inviter_id == inviter_id]
+    # Theirs, past its days, before the care pass has closed it: nothing to withdraw.
+    lapsed = [p for p in invited if p not in waiting and p.inviter_id == inviter_id]
     if invitee_id is not None:
         sent = [pair for pair in sent if pair.partner_of(inviter_id) == invitee_id]
         received = [pair for pair in waiting if pair.partner_of(inviter_id) == invitee_id]
-        lapsed = [
-            pair
-            for pair in invited
-            if pair not in waiting
-            and pair.inviter_id == inviter_id
-            and pair.partner_of(inviter_id) == invitee_id
-        ]
-        if lapsed and not sent:  # before the care pass has closed it: nothing to withdraw
+        lapsed = [pair for pair in lapsed if pair.partner_of(inviter_id) == invitee_id]
+        if lapsed and not sent:
             raise UserError(
                 expired_for_inviter(invitee_id=invitee_id, asked_at=lapsed[0].created_at)
             )
@@ -405,6 +401,12 @@ def withdraw_sent_invitation(
         raise UserError(
             f"You have invitations waiting for {names}. To withdraw one, type `/mentor end` "
             "and mention the person."
+        )
+    elif not sent and len(lapsed) == 1:  # their only invitation, expired: say so
+        raise UserError(
+            expired_for_inviter(
+                invitee_id=lapsed[0].partner_of(inviter_id), asked_at=lapsed[0].created_at
+            )
         )
     if not sent:
         return None
