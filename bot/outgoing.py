@@ -256,22 +256,22 @@ def kickoff(
     mentor_id: str,
     mentee_id: str,
     now: datetime,
-    lost_channel: str | None = None,
+    reopened: bool = False,
 ) -> PlannedMessage:
-    """The pair's group DM opened and its first message posted; with ``lost_channel``,
-    opened again because Slack refused a message in that one (archived, gone), with a
-    short note instead of the welcome. Each reopening is a row of its own: Slack may
-    give the same channel back, and lose it again later (``pairing.group_dm_lost``
-    plans one per loss, under the pair's lock)."""
+    """The pair's group DM opened and its first message posted; ``reopened``: opened
+    again because Slack refused a message in it (archived, gone), with a short note
+    instead of the welcome. Each reopening is a row of its own: Slack may give the same
+    channel back, and lose it again later (``pairing.group_dm_lost`` plans one per loss,
+    under the pair's lock)."""
     payload: dict[str, Any] = {"pair_id": pair_id, "mentor_id": mentor_id, "mentee_id": mentee_id}
-    if lost_channel is not None:
+    if reopened:
         payload["reopened"] = True
     return _row(
         KICKOFF,
         team_id=team_id,
         recipient=pair_recipient(pair_id),
         now=now,
-        key=str(pair_id) if lost_channel is None else f"{pair_id}:reopened:{_once()}",
+        key=f"{pair_id}:reopened:{_once()}" if reopened else str(pair_id),
         pair_id=pair_id,
         payload=payload,
     )

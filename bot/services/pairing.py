@@ -468,16 +468,7 @@ def answer_invitation(
         pair.accepted_at = now
         pair.channel_id = None  # until the kickoff has opened the group DM
         start_tips(session, team_id=team_id, user_ids=pair.members, now=now)
-        planned.insert(
-            0,
-            outgoing.kickoff(
-                team_id=team_id,
-                pair_id=pair.id,
-                mentor_id=pair.mentor_id,
-                mentee_id=pair.mentee_id,
-                now=now,
-            ),
-        )
+        planned.insert(0, _kickoff(pair, now=now))
     else:
         pair.status = "declined"
         pair.ended_at = now
@@ -531,6 +522,18 @@ def _invitation_over(
     return planned
 
 
+def _kickoff(pair: Pair, *, now: datetime, reopened: bool = False) -> PlannedMessage:
+    """The pair's kickoff row: its group DM opened (``reopened``: again), then posted."""
+    return outgoing.kickoff(
+        team_id=pair.team_id,
+        pair_id=pair.id,
+        mentor_id=pair.mentor_id,
+        mentee_id=pair.mentee_id,
+        now=now,
+        reopened=reopened,
+    )
+
+
 def invitation_message(
     session: Session | Connection, *, team_id: str, pair_id: int
 ) -> tuple[str, str] | None:
@@ -561,21 +564,8 @@ def group_dm_lost(session: Session, *, team_id: str, pair_id: int, now: datetime
     if pair is None or pair.status != "active":
         return False
     if pair.channel_id is not None:
-        lost, pair.channel_id = pair.channel_id, None
-        outbox.plan(
-            session,
-            [
-                outgoing.kickoff(
-                    team_id=team_id,
-                    pair_id=pair.id,
-                    mentor_id=pair.mentor_id,
-                    mentee_id=pair.mentee_id,
-                    now=now,
-                    lost_channel=lost,
-                )
-            ],
-            now=now,
-        )
+        pair.channel_id = None
+        outbox.plan(session, [_kickoff(pair, now=now, reopened=True)], now=now)
     return True
 
 

@@ -4,7 +4,7 @@ either member said took place keeps its place, and one that is over is not cance
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -56,16 +56,7 @@ def test_a_meeting_said_to_have_happened_cannot_be_moved_by_an_old_button(
 def test_a_meeting_that_did_not_happen_moves_to_a_new_time(harness: Harness) -> None:
     h = harness
     group, first = _scheduled(h)
-    h.tick(first + timedelta(hours=2))
-    h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
-    meeting_id = _first_meeting(h).id
-    h.click(MENTEE, h.last_dm(MENTEE), f"{Action.MOVE_MEETING}:again", value=f"again:{meeting_id}")
-    later = first + timedelta(days=3)
-    h.submit(
-        MENTEE,
-        h.driver.last_view_opened(MENTEE),
-        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
-    )
+    meeting_id, later = _moved_after_a_no(h, first)
     with h.db.session() as s:
         assert s.get(Meeting, meeting_id).starts_at == later
 
@@ -100,6 +91,22 @@ def test_a_meeting_under_way_can_still_be_cancelled(harness: Harness) -> None:
     h.click(MENTOR, set_message, f"{Action.MOVE_MEETING}:1", value=f"cancel:{meeting_id}")
     with h.db.session() as s:
         assert s.get(Meeting, meeting_id).status == "cancelled"
+
+
+def _moved_after_a_no(h: Harness, first: datetime) -> tuple[int, datetime]:
+    """The first meeting did not happen (the mentee's "No"), and they move it three days
+    on from the poll's prompt: its id and new time."""
+    h.tick(first + timedelta(hours=2))
+    h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
+    meeting_id = _first_meeting(h).id
+    h.click(MENTEE, h.last_dm(MENTEE), f"{Action.MOVE_MEETING}:again", value=f"again:{meeting_id}")
+    later = first + timedelta(days=3)
+    h.submit(
+        MENTEE,
+        h.driver.last_view_opened(MENTEE),
+        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
+    )
+    return meeting_id, later
 
 
 def _meetings(h: Harness) -> list[Meeting]:
@@ -233,16 +240,7 @@ def test_the_poll_about_a_meetings_new_time_starts_afresh(harness: Harness) -> N
     rating was refused ("press Yes first") and a Yes was no first answer."""
     h = harness
     _group, first = _scheduled(h)
-    h.tick(first + timedelta(hours=2))
-    h.click(MENTEE, _poll(h, MENTEE), f"{Action.FEEDBACK_HAPPENED}:no")
-    meeting_id = _first_meeting(h).id
-    h.click(MENTEE, h.last_dm(MENTEE), f"{Action.MOVE_MEETING}:again", value=f"again:{meeting_id}")
-    later = first + timedelta(days=3)
-    h.submit(
-        MENTEE,
-        h.driver.last_view_opened(MENTEE),
-        {Block.MEETING_TIME: {"value": Input.datetime(int(later.timestamp()))}},
-    )
+    _meeting_id, later = _moved_after_a_no(h, first)
     h.tick(later + timedelta(hours=2))
     fresh = _poll(h, MENTEE)
     mentor_had = len(h.slack.messages_in(MENTOR))

@@ -25,15 +25,7 @@ def _accept_with_group_dm_failing(h: Harness) -> None:
     h.slash(MENTOR, f"start <@{MENTEE}|bob>")
     h.slack.inject("conversations.open", error="internal_error")
     h.click(MENTEE, h.last_dm(MENTEE), Action.ACCEPT_INVITE)
-    h.slash(MENTOR, "schedule")
-    view = h.driver.last_view_opened(MENTOR)
-    first = h.clock.now + timedelta(days=2)
-    values = {
-        block: {"value": Input.datetime(int((first + timedelta(days=7 * i)).timestamp()))}
-        for i, block in enumerate(("meeting_1", "meeting_2", "meeting_3"))
-    }
-    values[Block.LENGTH] = {"value": Input.plain_text(None)}
-    h.submit(MENTOR, view, values)
+    _schedule(h, h.clock.now + timedelta(days=2))
     assert ("schedule_confirmed", f"pair:{the_pair(h).id}", "pending") in rows(h)
 
 

@@ -14,6 +14,7 @@ from bot.store.models import Pair, ParkedQuestion
 from slackemu import Input
 from tests.conftest import COORDINATOR, MENTEE, MENTOR, STRANGER, Harness, all_text
 from tests.scenario.test_coaching import end_pairing
+from tests.scenario.test_forget_and_export import _forget_me
 
 PARKED = "Parked for your next meeting"
 
@@ -170,14 +171,7 @@ def test_a_person_mentioned_in_a_question_is_shown_by_name_and_forgotten_with_fo
     first, second, _third = schedule(h, group, timedelta(days=3))
     h.tick(first - timedelta(hours=24))
     assert f"how is <@{COORDINATOR}> finding the program?" in all_text(preps(h, MENTEE)[-1])
-    confirm = h.driver.slash(COORDINATOR, "forget-me")
-    h.driver.click(
-        COORDINATOR,
-        {"ts": "0", "blocks": confirm.json["blocks"]},
-        Action.FORGET_CONFIRM,
-        channel=h.slack.dm_channel(COORDINATOR),
-    )
-    h.app.drain()
+    _forget_me(h, COORDINATOR)
     h.tick(second - timedelta(hours=24))  # not answered at the first meeting: still open
     shown = all_text(preps(h, MENTEE)[-1])
     assert "how is someone who left finding the program?" in shown
